@@ -1,0 +1,51 @@
+"""The `stroom` command. Each area contributes its own click commands; this module only wires them."""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from typing import Any
+
+import click
+
+from server.errors import DomainError
+from server.settings import SettingsError, load_settings
+
+# Modules that expose `register(group: click.Group) -> None`; add yours here.
+COMMAND_MODULES = (
+    "server.commands",
+)
+
+
+class StroomGroup(click.Group):
+    """Turns domain and settings errors into one clear line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (DomainError, SettingsError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=StroomGroup)
+def cli() -> None:
+    """Stroom: BPMN workflow server for e-invoice processing."""
+
+
+def echo_json(value: Any) -> None:
+    """Print one JSON document on one line (machine-readable CLI output)."""
+    click.echo(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def build() -> click.Group:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(cli)
+    return cli
+
+
+def main() -> None:
+    build()(prog_name="stroom")
+
+
+__all__ = ["cli", "echo_json", "main", "load_settings"]

@@ -1,0 +1,101 @@
+"""Settings read once from STROOM_* environment variables."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+RULE_MODES = ("enforce", "warn", "off")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A STROOM_* variable holds a value Stroom cannot use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one Stroom process; immutable after start."""
+
+    instance_dir: Path
+    database_url: str
+    secret_key: str
+    smtp_url: str | None = None
+    smtp_from: str = "stroom@localhost"
+    outbox_dir: Path | None = None
+    inbox_dir: Path | None = None
+    log_level: str = "INFO"
+    ubl_rules: str = "enforce"
+    max_document_bytes: int = 20 * 1024 * 1024
+    embedded_worker: bool = True
+    base_url: str = "http://127.0.0.1:5000"
+    testing: bool = False
+
+    @property
+    def outbox(self) -> Path:
+        """The folder e-mail goes to when no SMTP server is configured."""
+        return self.outbox_dir or self.instance_dir / "outbox"
+
+    def replace(self, **changes: object) -> "Settings":
+        """A copy with some fields changed (used by tests and the CLI)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """Keep a generated key under instance/ so sessions survive restarts."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the STROOM_* variables (defaults: SQLite and outbox under ./instance)."""
+    env = os.environ if environ is None else environ
+    instance_dir = Path(env.get("STROOM_INSTANCE_DIR", "instance")).resolve()
+    database_url = env.get("STROOM_DATABASE_URL") or f"sqlite:///{instance_dir / 'stroom.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    log_level = env.get("STROOM_LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingsError(f"STROOM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    ubl_rules = env.get("STROOM_UBL_RULES", "enforce").lower()
+    if ubl_rules not in RULE_MODES:
+        raise SettingsError(f"STROOM_UBL_RULES must be one of {', '.join(RULE_MODES)}")
+    try:
+        max_bytes = int(env.get("STROOM_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
+    except ValueError as exc:
+        raise SettingsError("STROOM_MAX_DOCUMENT_BYTES must be an integer") from exc
+    outbox = env.get("STROOM_OUTBOX_DIR")
+    inbox = env.get("STROOM_INBOX_DIR")
+    return Settings(
+        instance_dir=instance_dir,
+        database_url=database_url,
+        secret_key=env.get("STROOM_SECRET_KEY") or _secret_key(instance_dir),
+        smtp_url=env.get("STROOM_SMTP_URL") or None,
+        smtp_from=env.get("STROOM_SMTP_FROM", "stroom@localhost"),
+        outbox_dir=Path(outbox).resolve() if outbox else None,
+        inbox_dir=Path(inbox).resolve() if inbox else None,
+        log_level=log_level,
+        ubl_rules=ubl_rules,
+        max_document_bytes=max_bytes,
+        embedded_worker=_bool("STROOM_EMBEDDED_WORKER", env.get("STROOM_EMBEDDED_WORKER", "true")),
+        base_url=env.get("STROOM_BASE_URL", "http://127.0.0.1:5000"),
+    )

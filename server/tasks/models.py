@@ -1,0 +1,55 @@
+"""Human tasks: READY user tasks mirrored out of the engine for lists, claims and completion."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UTCDateTime, utcnow
+
+OPEN_STATUSES = ("open", "claimed", "delegated")
+
+
+class HumanTask(Base):
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_env_status_due", "environment_id", "status", "due_at"),
+        Index("ix_human_tasks_instance_engine_task", "instance_id", "engine_task_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    engine_task_id: Mapped[str] = mapped_column(String(64))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    process_key: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    candidate_users: Mapped[list[Any]] = mapped_column(default=list)
+    candidate_groups: Mapped[list[Any]] = mapped_column(default=list)
+    candidate_roles: Mapped[list[Any]] = mapped_column(default=list)
+    form: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    supplier_name: Mapped[str | None] = mapped_column(String(300), index=True)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), index=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class TaskCandidate(Base):
+    """One row per candidate group, role or user, so list filters use an index, not JSON scans."""
+
+    __tablename__ = "task_candidates"
+    __table_args__ = (Index("ix_task_candidates_kind_name", "kind", "name", "task_id"),)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
