@@ -8,7 +8,10 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
+
+from server.errors import Conflict
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -94,6 +97,10 @@ class Database:
         try:
             yield session
             session.commit()
+        except StaleDataError:
+            session.rollback()
+            raise Conflict("someone else changed this at the same time; reload and try again",
+                           code="concurrent_update") from None
         except BaseException:
             session.rollback()
             raise

@@ -24,7 +24,6 @@ class ProcessModelVersion(Base):
     bpmn_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
     dmn_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
     form_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    spec_state: Mapped[str] = mapped_column(Text)
     checksum: Mapped[str] = mapped_column(String(64))
     deployed_by: Mapped[str] = mapped_column(String(200), default="system")
     deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

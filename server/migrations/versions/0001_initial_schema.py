@@ -93,7 +93,6 @@ def upgrade() -> None:
     sa.Column('bpmn_sources', sa.JSON(), nullable=False),
     sa.Column('dmn_sources', sa.JSON(), nullable=False),
     sa.Column('form_sources', sa.JSON(), nullable=False),
-    sa.Column('spec_state', sa.Text(), nullable=False),
     sa.Column('checksum', sa.String(length=64), nullable=False),
     sa.Column('deployed_by', sa.String(length=200), nullable=False),
     sa.Column('deployed_at', server.db.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,32 @@
+"""create_app(): wiring only."""
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+from server.api import errors as api_errors
+from server.host import Host, open_host
+from server.settings import Settings, load_settings
+
+# Modules exposing `bp` (a Blueprint); add yours here.
+BLUEPRINT_MODULES = (
+    "server.api.health",
+)
+
+
+def create_app(settings: Settings | None = None, *, host: Host | None = None) -> Flask:
+    """The Flask app for the given settings (read from STROOM_* variables when omitted)."""
+    settings = settings or (host.settings if host else load_settings())
+    app = Flask(__name__, root_path=str(settings.instance_dir.parent), instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key, TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=settings.max_document_bytes + 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https"),
+    )
+    app.extensions["stroom"] = host or open_host(settings)
+    api_errors.register(app)
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(importlib.import_module(name).bp)
+    return app

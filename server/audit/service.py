@@ -1,0 +1,87 @@
+"""record() buffers audit entries in the session; they are chained and written just before commit.
+
+Writing at commit keeps the per-environment chain lock (the head row) held for the shortest time
+and inserts a transaction's entries in one batch; a rolled-back transaction leaves no entry.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.audit.models import AuditChainHead, AuditEvent
+from server.auth.actor import Actor
+from server.db import utcnow
+
+GENESIS = "0" * 64
+_PENDING = "audit_pending"
+
+
+def record(session: Session, *, actor: Actor, action: str, target_type: str, target_id: object,
+           instance_id: int | None = None, before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None, note: str | None = None,
+           environment_id: int | None = None) -> None:
+    """Queue an audit entry; it is written in the same transaction, at commit."""
+    session.info.setdefault(_PENDING, []).append({
+        "environment_id": environment_id if environment_id is not None else actor.environment_id,
+        "at": utcnow(), "actor_type": actor.kind, "actor": actor.name, "action": action,
+        "target_type": target_type, "target_id": str(target_id), "instance_id": instance_id,
+        "before": _jsonable(before), "after": _jsonable(after), "note": note,
+    })
+
+
+def _jsonable(value: Any) -> Any:
+    return None if value is None else json.loads(json.dumps(value, default=str))
+
+
+def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """The chain link: SHA-256 over the previous hash and the entry's canonical JSON."""
+    at = row["at"]
+    fields = {
+        "environment_id": row["environment_id"], "seq": row["seq"],
+        "at": at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds") if at else None,
+        "actor_type": row["actor_type"], "actor": row["actor"], "action": row["action"],
+        "target_type": row["target_type"], "target_id": row["target_id"], "instance_id": row["instance_id"],
+        "before": row["before"], "after": row["after"], "note": row["note"],
+    }
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def ensure_chain(session: Session, environment_id: int) -> None:
+    """Create the chain head of a new environment (called when the environment is created)."""
+    session.add(AuditChainHead(environment_id=environment_id, seq=0, hash=GENESIS))
+
+
+def write_pending(session: Session) -> None:
+    """Chain and insert the buffered entries; takes each environment's head row lock."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()
+    by_env: dict[int, list[dict[str, Any]]] = {}
+    for row in pending:
+        by_env.setdefault(row["environment_id"], []).append(row)
+    for env_id in sorted(by_env):
+        head = session.scalars(select(AuditChainHead).where(AuditChainHead.environment_id == env_id)
+                               .with_for_update()).one()
+        seq, prev = head.seq, head.hash
+        rows = []
+        for row in by_env[env_id]:
+            seq += 1
+            row = {**row, "seq": seq, "prev_hash": prev}
+            row["hash"] = prev = entry_hash(prev, row)
+            rows.append(row)
+        session.execute(insert(AuditEvent), rows)
+        head.seq, head.hash = seq, prev
+    session.flush()
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    """Hook write_pending into every commit of this session factory."""
+    if not event.contains(sessions, "before_commit", write_pending):
+        event.listen(sessions, "before_commit", write_pending)

@@ -1,0 +1,133 @@
+"""A deployable model: BPMN specs + DMN decisions + forms, checked as a whole at deploy time."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any, Iterator, Mapping
+
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+
+from server.engine.parser import ParsedProcess, parse_process
+from server.engine.scripting import compile_checked
+from server.engine.services import ServiceRegistry
+from server.engine.specs import DecisionTask, DispatchServiceTask
+from server.engine.types import ModelError, ScriptError
+
+
+@dataclasses.dataclass(frozen=True)
+class ElementInfo:
+    element_id: str
+    name: str
+    kind: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledModel:
+    """Everything needed to run instances of one model version; immutable and shared."""
+
+    process: ParsedProcess
+    decisions: Mapping[str, Any]
+    forms: Mapping[str, Any]
+    services: ServiceRegistry
+    elements: Mapping[str, ElementInfo]
+
+    @property
+    def process_id(self) -> str:
+        return self.process.process_id
+
+
+def checksum(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], forms: Mapping[str, bytes]) -> str:
+    """SHA-256 over every source, by file name, so re-deploying identical files is recognisable."""
+    digest = hashlib.sha256()
+    for kind, files in (("bpmn", bpmn), ("dmn", dmn), ("form", forms)):
+        for name in sorted(files):
+            digest.update(f"{kind}:{name}:{len(files[name])}:".encode())
+            digest.update(files[name])
+    return digest.hexdigest()
+
+
+def compile_model(*, bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes] | None = None,
+                  forms: Mapping[str, bytes] | None = None, services: ServiceRegistry,
+                  process_id: str | None = None) -> CompiledModel:
+    """Parse and validate a model; ModelError names the file, element id and reason."""
+    process = parse_process(bpmn, process_id=process_id)
+    decisions = _parse_decisions(dmn or {})
+    parsed_forms = _parse_forms(forms or {})
+    elements: dict[str, ElementInfo] = {}
+    for spec in _all_task_specs(process):
+        element_id = getattr(spec, "bpmn_id", None)
+        if not element_id:
+            continue
+        elements[element_id] = ElementInfo(element_id, getattr(spec, "bpmn_name", None) or "",
+                                           type(spec).__name__)
+        _check_spec(spec, decisions=decisions, services=services, forms=parsed_forms)
+    return CompiledModel(process, decisions, parsed_forms, services, elements)
+
+
+def _all_task_specs(process: ParsedProcess) -> Iterator[Any]:
+    yield from process.spec.task_specs.values()
+    for sub in process.subprocess_specs.values():
+        if sub is not None:
+            yield from sub.task_specs.values()
+
+
+def _check_spec(spec: Any, *, decisions: Mapping[str, Any], services: ServiceRegistry,
+                forms: Mapping[str, Any]) -> None:
+    element = spec.bpmn_id
+    if isinstance(spec, DispatchServiceTask) and spec.operation_name not in services.names:
+        raise ModelError(f"unknown service {spec.operation_name!r}; known: {', '.join(sorted(services.names))}",
+                         element_id=element)
+    if isinstance(spec, DecisionTask) and not any(spec.decision_ref in m.decision_ids for m in decisions.values()):
+        raise ModelError(f"no DMN decision with id {spec.decision_ref!r} in the deployed tables",
+                         element_id=element)
+    form_key = (getattr(spec, "extensions", None) or {}).get("camunda", {}).get("formKey")
+    if form_key and form_key.startswith("stroom:") and form_key[len("stroom:"):] not in forms:
+        raise ModelError(f"form {form_key!r} is not among the deployed forms", element_id=element)
+    for label, text, mode in _scripts_of(spec):
+        try:
+            compile_checked(text.strip() if mode == "eval" else text, mode)
+        except ScriptError as exc:
+            raise ModelError(f"{label}: {exc}", element_id=element) from None
+
+
+def _scripts_of(spec: Any) -> Iterator[tuple[str, str, str]]:
+    if isinstance(spec, ScriptTask) and spec.script:
+        yield "script", spec.script, "exec"
+    for attr in ("prescript", "postscript"):
+        if getattr(spec, attr, None):
+            yield attr, getattr(spec, attr), "exec"
+    for condition, _target in getattr(spec, "cond_task_specs", []) or []:
+        args = getattr(condition, "args", None)
+        if args and isinstance(args[0], str):
+            yield "condition", args[0], "eval"
+    if getattr(spec, "condition", None) and isinstance(spec.condition, str):
+        yield "completion condition", spec.condition, "eval"
+
+
+def _parse_decisions(dmn: Mapping[str, bytes]) -> dict[str, Any]:
+    if not dmn:
+        return {}
+    from server.decisions import DecisionParseError, parse_dmn
+
+    parsed: dict[str, Any] = {}
+    for filename, source in dmn.items():
+        try:
+            parsed[filename] = parse_dmn(source, source=filename)
+        except DecisionParseError as exc:
+            raise ModelError(str(exc), file=filename) from None
+    return parsed
+
+
+def _parse_forms(forms: Mapping[str, bytes]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for filename, source in forms.items():
+        try:
+            schema = json.loads(source)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ModelError(f"form is not valid JSON: {exc}", file=filename) from None
+        if not isinstance(schema, dict):
+            raise ModelError("form must be a JSON object (a form-js schema)", file=filename)
+        parsed[schema.get("id") or filename.rsplit(".", 1)[0]] = schema
+        parsed.setdefault(filename.rsplit(".", 1)[0], schema)
+    return parsed

@@ -1,0 +1,202 @@
+"""Parsing and validating models: SpiffWorkflow's Spiff parser, extended at one seam.
+
+The seam: every task parser also collects the attributes and properties the bpmn.io modelers write
+in the camunda namespace (assignee, candidateGroups, formKey, topic, decisionRef ...), which the
+engine's own parsers drop. Service tasks and business rule tasks get Stroom's own specs.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
+
+from server.engine.specs import DecisionTask, DispatchServiceTask
+from server.engine.types import ModelError
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+MAX_MODEL_BYTES = 5 * 1024 * 1024
+
+
+def safe_xml(source: bytes, *, filename: str) -> etree._Element:
+    """Parse model XML with no DTD, no entities and no network; a DOCTYPE is refused."""
+    if len(source) > MAX_MODEL_BYTES:
+        raise ModelError("file is larger than 5 MB", file=filename)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             remove_comments=True, huge_tree=False)
+    try:
+        root = etree.fromstring(source, parser)
+    except etree.XMLSyntaxError as exc:
+        raise ModelError(f"not well-formed XML: {exc.msg}", file=filename, line=exc.lineno) from None
+    if root.getroottree().docinfo.doctype:
+        raise ModelError("DOCTYPE declarations are not allowed", file=filename)
+    return root
+
+
+def _camunda(node: etree._Element) -> dict[str, Any]:
+    """Attributes and properties written by Camunda / Zeebe modelers, by local name."""
+    found: dict[str, Any] = {}
+    for key, value in node.attrib.items():
+        qname = etree.QName(key)
+        if qname.namespace in (CAMUNDA_NS, ZEEBE_NS):
+            found[qname.localname] = value
+    props = node.findall(f"{{*}}extensionElements/{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property")
+    for prop in props:
+        found.setdefault("properties", {})[prop.get("name", "")] = prop.get("value", "")
+    for tag in ("assignmentDefinition", "taskDefinition", "calledDecision", "formDefinition"):
+        for el in node.findall(f"{{*}}extensionElements/{{{ZEEBE_NS}}}{tag}"):
+            for key, value in el.attrib.items():
+                found.setdefault(f"zeebe_{tag}", {})[key] = value
+    return found
+
+
+class _ExtensionsMixin:
+    """The one seam: keep the camunda/zeebe attributes beside the spiff extensions."""
+
+    node: etree._Element
+
+    def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
+        node = self.node if node is None else node
+        extensions = SpiffTaskParser._parse_extensions(node)
+        camunda = _camunda(node)
+        if camunda:
+            extensions["camunda"] = camunda
+        return extensions
+
+
+class StroomTaskParser(_ExtensionsMixin, SpiffTaskParser):
+    pass
+
+
+class StroomUserTaskParser(_ExtensionsMixin, UserTaskParser):
+    pass
+
+
+class StroomServiceTaskParser(_ExtensionsMixin, SpiffTaskParser):
+    """Operation from spiffworkflow:serviceTaskOperator, camunda:topic/type, or zeebe:taskDefinition."""
+
+    def create_task(self) -> Any:
+        ext = self.parse_extensions()
+        operator = ext.get("serviceTaskOperator")
+        camunda = ext.get("camunda", {})
+        params: dict[str, Any] = {}
+        result_variable = None
+        if operator:
+            name, params, result_variable = operator["name"], operator["parameters"], operator["resultVariable"]
+        else:
+            name = camunda.get("topic") or camunda.get("zeebe_taskDefinition", {}).get("type")
+            name = name or _strip_expression(camunda.get("delegateExpression") or camunda.get("expression"))
+            result_variable = camunda.get("resultVariable")
+            for key, value in camunda.get("properties", {}).items():
+                params[key] = {"value": value, "type": "any"}
+        if not name:
+            raise ValidationException("a service task must name its operation (spiffworkflow:serviceTaskOperator"
+                                      " or camunda:topic)", node=self.node, file_name=self.filename)
+        return DispatchServiceTask(
+            self.spec, self.bpmn_id, operation_name=name, operation_params=params,
+            result_variable=result_variable, merge_result=not result_variable,
+            prescript=ext.get("preScript"), postscript=ext.get("postScript"), **self.bpmn_attributes)
+
+
+class StroomBusinessRuleTaskParser(_ExtensionsMixin, SpiffTaskParser):
+    """A business rule task calls a decision of the model's DMN files through server.decisions."""
+
+    def create_task(self) -> Any:
+        ref = self.get_decision_ref(self.node)
+        if not ref:
+            raise ValidationException("a business rule task must name its decision (camunda:decisionRef or "
+                                      "spiffworkflow:calledDecisionId)", node=self.node, file_name=self.filename)
+        ext = self.parse_extensions()
+        return DecisionTask(self.spec, self.bpmn_id, decision_ref=ref, prescript=ext.get("preScript"),
+                            postscript=ext.get("postScript"), **self.bpmn_attributes)
+
+    @staticmethod
+    def get_decision_ref(node: etree._Element) -> str | None:
+        ext = SpiffTaskParser._parse_extensions(node)
+        camunda = _camunda(node)
+        return (ext.get("calledDecisionId") or camunda.get("decisionRef")
+                or camunda.get("zeebe_calledDecision", {}).get("decisionId"))
+
+
+def _strip_expression(text: str | None) -> str | None:
+    if text and text.startswith("${") and text.endswith("}"):
+        return text[2:-1].strip()
+    return text
+
+
+class StroomParser(SpiffBpmnParser):
+    """SpiffBpmnParser with Stroom's task parsers; DMN is handled by server.decisions, not here."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("task"): (StroomTaskParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][1]),
+        full_tag("manualTask"): (StroomTaskParser,
+                                 SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][1]),
+        full_tag("userTask"): (StroomUserTaskParser,
+                               SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1]),
+        full_tag("serviceTask"): (StroomServiceTaskParser, DispatchServiceTask),
+        full_tag("businessRuleTask"): (StroomBusinessRuleTaskParser, DecisionTask),
+    }
+
+    def get_engine(self, decision_ref: str, node: Any) -> None:  # pragma: no cover - never reached
+        raise AssertionError("DMN is evaluated by server.decisions")
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedProcess:
+    """The engine's specs for one model version (shared, read-only, cached per version)."""
+
+    process_id: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+
+def parse_process(bpmn_sources: Mapping[str, bytes], *, process_id: str | None = None) -> ParsedProcess:
+    """Parse BPMN files into specs for one executable process; ModelError names file, element, reason."""
+    parser = StroomParser()
+    for filename, source in bpmn_sources.items():
+        root = safe_xml(source, filename=filename)
+        try:
+            parser.add_bpmn_xml(root, filename=filename)
+        except ValidationException as exc:
+            raise _model_error(exc) from None
+        except SpiffWorkflowException as exc:
+            raise ModelError(str(exc), file=filename) from None
+    executable = [pid for pid in parser.get_process_ids()
+                  if parser.get_process_parser(pid).node.get("isExecutable") != "false"]
+    if not executable:
+        raise ModelError("no executable process", file=", ".join(bpmn_sources))
+    try:
+        chosen = process_id or _top_process(parser, executable)
+        spec = parser.get_spec(chosen)
+        subprocess_specs = parser.get_subprocess_specs(chosen)
+    except ValidationException as exc:
+        raise _model_error(exc) from None
+    except SpiffWorkflowException as exc:
+        raise ModelError(str(exc)) from None
+    return ParsedProcess(chosen, spec.description or chosen, spec, subprocess_specs)
+
+
+def _top_process(parser: StroomParser, candidates: list[str]) -> str:
+    """The executable process that no other process calls (the first one if several)."""
+    called = {ts.spec for pid in candidates for ts in parser.get_spec(pid).task_specs.values()
+              if hasattr(ts, "spec") and isinstance(getattr(ts, "spec", None), str)}
+    top = [pid for pid in candidates if pid not in called]
+    return (top or candidates)[0]
+
+
+def _model_error(exc: ValidationException) -> ModelError:
+    line = exc.line_number if isinstance(exc.line_number, int) else None
+    message = str(exc.args[0]) if exc.args else str(exc)
+    element = exc.id or ""
+    if exc.tag and element:
+        message = f"{message} [{exc.tag}]"
+    return ModelError(message, file=exc.file_name, element_id=element, line=line)

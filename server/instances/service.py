@@ -1,0 +1,141 @@
+"""Deploy model versions, start instances and persist every engine step with optimistic locking."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.audit import service as audit
+from server.auth.actor import Actor
+from server.engine import (CompiledModel, ModelError, ServiceRegistry, WorkflowRun, checksum,
+                           compile_model)
+from server.errors import InvalidInput, NotFound
+from server.host import Host
+from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.instances import persistence
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceContext:
+    """What service-task callables get from the host: the open session and who/where they run for."""
+
+    session: Session
+    host: Host
+    environment_id: int
+    instance_id: int | None
+    actor: Actor
+
+
+def _encode(files: Mapping[str, bytes]) -> dict[str, str]:
+    return {name: data.decode("utf-8") for name, data in files.items()}
+
+
+def _decode(files: Mapping[str, str]) -> dict[str, bytes]:
+    return {name: text.encode("utf-8") for name, text in files.items()}
+
+
+def deploy(session: Session, host: Host, *, actor: Actor, key: str, bpmn: Mapping[str, bytes],
+           dmn: Mapping[str, bytes] | None = None, forms: Mapping[str, bytes] | None = None,
+           process_id: str | None = None) -> ProcessModelVersion:
+    """Validate and store a new version of `key`; identical sources return the current version."""
+    if not key or len(key) > 200:
+        raise InvalidInput("model key must be 1 to 200 characters", code="invalid_model_key")
+    if not bpmn:
+        raise InvalidInput("a deployment needs at least one BPMN file", code="no_bpmn")
+    dmn, forms = dict(dmn or {}), dict(forms or {})
+    try:
+        _ = {n: b.decode("utf-8") for n, b in {**bpmn, **dmn, **forms}.items()}
+        model = compile_model(bpmn=bpmn, dmn=dmn, forms=forms, services=host.services, process_id=process_id)
+    except UnicodeDecodeError:
+        raise InvalidInput("model files must be UTF-8 text", code="invalid_model") from None
+    except ModelError as exc:
+        raise InvalidInput(f"model refused: {exc}", code="invalid_model", details=[exc.as_detail()]) from None
+    digest = checksum(bpmn, dmn, forms)
+    latest = latest_version(session, actor.environment_id, key, required=False)
+    if latest is not None and latest.checksum == digest:
+        return latest
+    version = ProcessModelVersion(
+        environment_id=actor.environment_id, key=key, version=(latest.version + 1) if latest else 1,
+        process_id=model.process_id, name=model.process.name, bpmn_sources=_encode(bpmn),
+        dmn_sources=_encode(dmn), form_sources=_encode(forms), checksum=digest, deployed_by=actor.name)
+    session.add(version)
+    session.flush()
+    audit.record(session, actor=actor, action="model.deployed", target_type="model", target_id=key,
+                 after={"version": version.version, "checksum": digest, "files": sorted({**bpmn, **dmn, **forms})})
+    return version
+
+
+def latest_version(session: Session, environment_id: int, key: str, *, required: bool = True
+                   ) -> ProcessModelVersion | None:
+    """The newest deployed version of a model key in an environment."""
+    version = session.scalars(
+        select(ProcessModelVersion).where(ProcessModelVersion.environment_id == environment_id,
+                                          ProcessModelVersion.key == key)
+        .order_by(ProcessModelVersion.version.desc()).limit(1)).first()
+    if version is None and required:
+        raise NotFound(f"no model {key!r} is deployed", code="model_not_found")
+    return version
+
+
+def compiled(host: Host, version: ProcessModelVersion, services: ServiceRegistry | None = None) -> CompiledModel:
+    """The compiled model of a version, parsed once per process."""
+    def build() -> CompiledModel:
+        return compile_model(bpmn=_decode(version.bpmn_sources), dmn=_decode(version.dmn_sources),
+                             forms=_decode(version.form_sources), services=services or host.services,
+                             process_id=version.process_id)
+    return host.models.get(version.id, build)
+
+
+def get_instance(session: Session, environment_id: int, instance_id: int) -> ProcessInstance:
+    """An instance of the caller's environment, or NotFound (never another environment's)."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or instance.environment_id != environment_id:
+        raise NotFound(f"process instance {instance_id} not found", code="instance_not_found")
+    return instance
+
+
+def start(session: Session, host: Host, *, actor: Actor, key: str, data: Mapping[str, Any] | None = None,
+          business_key: str | None = None) -> ProcessInstance:
+    """Start the newest version of `key` with `data` and run it until it waits."""
+    version = latest_version(session, actor.environment_id, key)
+    assert version is not None
+    model = compiled(host, version)
+    instance = ProcessInstance(environment_id=actor.environment_id, model_version_id=version.id,
+                               model_key=key, business_key=business_key, status="running", state="{}",
+                               started_by=actor.name)
+    session.add(instance)
+    session.flush()
+    context = ServiceContext(session, host, actor.environment_id, instance.id, actor)
+    run = WorkflowRun.start(model, dict(data or {}), context=context)
+    audit.record(session, actor=actor, action="instance.started", target_type="instance",
+                 target_id=instance.id, instance_id=instance.id,
+                 after={"model": key, "version": version.version, "business_key": business_key})
+    advance_and_save(session, host, instance=instance, run=run, actor=actor)
+    return instance
+
+
+def load_run(session: Session, host: Host, instance: ProcessInstance, *, actor: Actor) -> WorkflowRun:
+    """The live workflow of an instance, on the model version it started with."""
+    version = session.get(ProcessModelVersion, instance.model_version_id)
+    assert version is not None
+    context = ServiceContext(session, host, instance.environment_id, instance.id, actor)
+    return WorkflowRun.load(compiled(host, version), instance.state, context=context)
+
+
+def advance_and_save(session: Session, host: Host, *, instance: ProcessInstance, run: WorkflowRun,
+                     actor: Actor) -> None:
+    """Advance unless suspended, then persist state, tasks, timers, incidents and audit together."""
+    failure = None if instance.status == "suspended" else run.advance()
+    persistence.save(session, host, instance=instance, run=run, actor=actor, failure=failure)
+
+
+def open_incidents(session: Session, instance_id: int) -> list[Incident]:
+    return list(session.scalars(select(Incident).where(Incident.instance_id == instance_id,
+                                                       Incident.status == "open")))
+
+
+def count_instances(session: Session, environment_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(ProcessInstance)
+                          .where(ProcessInstance.environment_id == environment_id)) or 0
