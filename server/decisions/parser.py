@@ -1,0 +1,337 @@
+"""Recursive-descent FEEL parser: expressions and unary tests into a small tuple AST (never eval)."""
+from __future__ import annotations
+
+from typing import Any
+
+from server.decisions.errors import FeelSyntaxError
+from server.decisions.lexer import KEYWORDS, Token, tokenize
+
+Node = tuple[Any, ...]
+_COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+_UNSUPPORTED = {"for": "for loops", "some": "quantified expressions (some)",
+                "every": "quantified expressions (every)", "function": "function definitions"}
+
+
+def parse_expression(text: str, known_names: frozenset[str] = frozenset()) -> Node:
+    """The AST of a FEEL expression (an input expression, output entry or literal expression)."""
+    parser = _Parser(text, known_names)
+    node = parser.expression()
+    parser.expect_end()
+    return node
+
+
+def parse_unary_tests(text: str, known_names: frozenset[str] = frozenset()) -> Node:
+    """The AST of a decision-table input entry: `-`, `not(...)` or a list of positive unary tests."""
+    parser = _Parser(text, known_names)
+    if parser.at_op("-") and parser.peek(1).kind == "eof":
+        return ("ut_any",)
+    if parser.at_name("not") and parser.peek(1).value == "(":
+        parser.advance(2)
+        tests = parser.positive_tests()
+        parser.expect_op(")")
+        parser.expect_end()
+        return ("ut_not", tests)
+    tests = parser.positive_tests()
+    parser.expect_end()
+    return ("ut_or", tests)
+
+
+class _Parser:
+    def __init__(self, text: str, known_names: frozenset[str]):
+        self.tokens: list[Token] = tokenize(text, known_names)
+        self.i = 0
+        self.range_end = False  # while parsing `b` of `]a..b[`, a `[` closes the range
+
+    # token helpers -----------------------------------------------------------------------------
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+
+    def advance(self, count: int = 1) -> Token:
+        token = self.tokens[self.i]
+        self.i = min(self.i + count, len(self.tokens) - 1)
+        return token
+
+    def at_op(self, *ops: str) -> bool:
+        token = self.peek()
+        return token.kind == "op" and token.value in ops
+
+    def at_name(self, word: str) -> bool:
+        token = self.peek()
+        return token.kind == "name" and token.value == word
+
+    def expect_op(self, op: str) -> None:
+        if not self.at_op(op):
+            self.fail(f"expected {op!r}")
+        self.advance()
+
+    def expect_word(self, word: str) -> None:
+        if not self.at_name(word):
+            self.fail(f"expected {word!r}")
+        self.advance()
+
+    def expect_end(self) -> None:
+        if self.peek().kind != "eof":
+            self.fail("unexpected text")
+
+    def fail(self, reason: str) -> None:
+        token = self.peek()
+        found = "end of text" if token.kind == "eof" else repr(str(token.value))
+        raise FeelSyntaxError(f"{reason}, found {found} at position {token.pos + 1}", position=token.pos)
+
+    # unary tests -------------------------------------------------------------------------------
+    def positive_tests(self) -> list[Node]:
+        tests = [self.positive_test()]
+        while self.at_op(","):
+            self.advance()
+            tests.append(self.positive_test())
+        return tests
+
+    def positive_test(self) -> Node:
+        if self.at_op(*_COMPARISONS):
+            op = str(self.advance().value)
+            return ("ut_cmp", op, self.additive())
+        return ("ut_expr", self.expression())
+
+    # expressions -------------------------------------------------------------------------------
+    def expression(self) -> Node:
+        token = self.peek()
+        if token.kind == "name" and token.value in _UNSUPPORTED and token.value != "function":
+            self.fail(f"{_UNSUPPORTED[str(token.value)]} are not supported")
+        if self.at_name("if"):
+            self.advance()
+            condition = self.expression()
+            self.expect_word("then")
+            then = self.expression()
+            self.expect_word("else")
+            return ("if", condition, then, self.expression())
+        return self.disjunction()
+
+    def disjunction(self) -> Node:
+        node = self.conjunction()
+        while self.at_name("or"):
+            self.advance()
+            node = ("or", node, self.conjunction())
+        return node
+
+    def conjunction(self) -> Node:
+        node = self.comparison()
+        while self.at_name("and"):
+            self.advance()
+            node = ("and", node, self.comparison())
+        return node
+
+    def comparison(self) -> Node:
+        node = self.additive()
+        if self.at_name("between"):
+            self.advance()
+            low = self.additive()
+            self.expect_word("and")
+            return ("between", node, low, self.additive())
+        if self.at_name("in"):
+            self.advance()
+            return ("in", node, self.in_tests())
+        if self.at_name("instance") and self.peek(1).value == "of":
+            self.advance(2)
+            return ("instance", node, self.type_name())
+        left, result = node, None
+        while self.at_op(*_COMPARISONS):
+            op = str(self.advance().value)
+            right = self.additive()
+            test = ("cmp", op, left, right)
+            # `100 <= ? <= 110` (what Camunda's editor accepts) reads as a chained comparison.
+            result = test if result is None else ("and", result, test)
+            left = right
+        return node if result is None else result
+
+    def in_tests(self) -> Node:
+        if self.at_op("(") and not self._is_range_ahead():
+            self.advance()
+            tests = self.positive_tests()
+            self.expect_op(")")
+            return ("ut_or", tests)
+        return ("ut_or", [self.positive_test()])
+
+    def _is_range_ahead(self) -> bool:
+        depth = 0
+        for token in self.tokens[self.i:]:
+            if token.kind == "op" and token.value in ("(", "[", "{"):
+                depth += 1
+            elif token.kind == "op" and token.value in (")", "]", "}"):
+                depth -= 1
+                if depth <= 0:
+                    return False
+            elif token.kind == "op" and token.value == ".." and depth == 1:
+                return True
+        return False
+
+    def type_name(self) -> str:
+        parts = []
+        while self.peek().kind == "name" and (not parts or self.peek().value not in KEYWORDS):
+            parts.append(str(self.advance().value))
+        if not parts:
+            self.fail("expected a type name")
+        return " ".join(parts)
+
+    def additive(self) -> Node:
+        node = self.multiplicative()
+        while self.at_op("+", "-"):
+            op = str(self.advance().value)
+            node = ("arith", op, node, self.multiplicative())
+        return node
+
+    def multiplicative(self) -> Node:
+        node = self.power()
+        while self.at_op("*", "/"):
+            op = str(self.advance().value)
+            node = ("arith", op, node, self.power())
+        return node
+
+    def power(self) -> Node:
+        node = self.unary()
+        while self.at_op("**"):
+            self.advance()
+            node = ("arith", "**", node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        if self.at_op("-"):
+            self.advance()
+            operand = self.unary()
+            if operand[0] == "const" and not isinstance(operand[1], bool) and operand[1] is not None:
+                return ("const", -operand[1])
+            return ("neg", operand)
+        return self.postfix(self.primary())
+
+    def postfix(self, node: Node) -> Node:
+        while True:
+            if self.at_op("."):
+                self.advance()
+                if self.peek().kind != "name":
+                    self.fail("expected a name after '.'")
+                node = ("path", node, str(self.advance().value))
+            elif self.at_op("[") and not self.range_end:
+                self.advance()
+                index = self.expression()
+                self.expect_op("]")
+                node = ("filter", node, index)
+            elif self.at_op("("):
+                self.advance()
+                node = ("call", node, *self.arguments())
+            else:
+                return node
+
+    def arguments(self) -> tuple[list[Node], list[tuple[str, Node]]]:
+        positional: list[Node] = []
+        named: list[tuple[str, Node]] = []
+        while not self.at_op(")"):
+            if positional or named:
+                self.expect_op(",")
+            if self.peek().kind == "name" and self.peek(1).value == ":":
+                name = str(self.advance().value)
+                self.advance()
+                named.append((name, self.expression()))
+            else:
+                positional.append(self.expression())
+        self.advance()
+        if positional and named:
+            self.fail("mixed positional and named arguments")
+        return positional, named
+
+    def primary(self) -> Node:
+        token = self.peek()
+        if token.kind == "num" or token.kind == "str":
+            self.advance()
+            return ("const", token.value)
+        if token.kind == "name":
+            return self.name_or_literal()
+        if token.kind == "op":
+            handler = {"(": self.parenthesized, "[": self.bracketed, "]": self.open_range,
+                       "{": self.context, "?": self.input_marker, "@": self.at_literal}.get(str(token.value))
+            if handler is not None:
+                return handler()
+        self.fail("expected a value")
+        raise AssertionError  # unreachable: fail() raises
+
+    def name_or_literal(self) -> Node:
+        word = str(self.peek().value)
+        literals = {"true": True, "false": False, "null": None}
+        if word in literals:
+            self.advance()
+            return ("const", literals[word])
+        if word in _UNSUPPORTED:
+            self.fail(f"{_UNSUPPORTED[word]} are not supported")
+        if word in KEYWORDS:
+            self.fail("expected a value")
+        parts = [word]
+        self.advance()
+        # FEEL names may contain spaces; two names in a row can only be one name.
+        while self.peek().kind == "name" and self.peek().value not in KEYWORDS:
+            parts.append(str(self.advance().value))
+        return ("name", " ".join(parts))
+
+    def input_marker(self) -> Node:
+        self.advance()
+        return ("input",)
+
+    def at_literal(self) -> Node:
+        self.advance()
+        if self.peek().kind != "str":
+            self.fail("expected a string after '@'")
+        return ("call", ("name", "@"), [("const", self.advance().value)], [])
+
+    def parenthesized(self) -> Node:
+        self.advance()
+        first = self.expression()
+        if self.at_op(".."):
+            return self.range_rest(False, first)
+        self.expect_op(")")
+        return first
+
+    def bracketed(self) -> Node:
+        self.advance()
+        if self.at_op("]"):
+            self.advance()
+            return ("list", [])
+        first = self.expression()
+        if self.at_op(".."):
+            return self.range_rest(True, first)
+        items = [first]
+        while self.at_op(","):
+            self.advance()
+            items.append(self.expression())
+        self.expect_op("]")
+        return ("list", items)
+
+    def open_range(self) -> Node:
+        self.advance()
+        return self.range_rest(False, self.expression())
+
+    def range_rest(self, low_closed: bool, low: Node) -> Node:
+        self.expect_op("..")
+        self.range_end = True
+        try:
+            high = self.expression()
+        finally:
+            self.range_end = False
+        if not self.at_op("]", "[", ")"):
+            self.fail("expected ']', '[' or ')' to close the range")
+        high_closed = self.advance().value == "]"
+        return ("range", low, high, low_closed, high_closed)
+
+    def context(self) -> Node:
+        self.advance()
+        entries: list[tuple[str, Node]] = []
+        while not self.at_op("}"):
+            if entries:
+                self.expect_op(",")
+            token = self.peek()
+            if token.kind == "str":
+                key = str(self.advance().value)
+            elif token.kind == "name":
+                key = self.name_or_literal()[1] if token.value not in KEYWORDS else str(self.advance().value)
+            else:
+                self.fail("expected a context key")
+            self.expect_op(":")
+            entries.append((str(key), self.expression()))
+        self.advance()
+        return ("context", entries)
