@@ -10,9 +10,7 @@ import pytest
 from server.host import Host, open_host
 from server.settings import Settings
 from tests.support import databases
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+from tests.support.paths import CORPUS
 BACKENDS = ("sqlite", "postgresql")
 
 

@@ -1,11 +1,11 @@
 """Every BPMN model of the engine's own test corpus deploys, or is refused naming why."""
-from pathlib import Path
-
 import pytest
 
 from server.engine import ModelError, ServiceRegistry, compile_model
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus" / "bpmn" / "spiff"
+from tests.support.paths import CORPUS as SHARED_CORPUS
+
+CORPUS = SHARED_CORPUS / "bpmn" / "spiff"
 
 # Models refused on purpose, with the reason the refusal must name.
 REFUSED = {
