@@ -14,6 +14,8 @@ from server.settings import SettingsError, load_settings
 # Modules that expose `register(group: click.Group) -> None`; add yours here.
 COMMAND_MODULES = (
     "server.commands",
+    "server.decisions.commands",
+    "server.invoices.commands",
 )
 
 
