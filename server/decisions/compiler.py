@@ -15,13 +15,15 @@ from server.decisions.values import Range, coerce_in, coerce_type, get_field
 Expr = Callable[["Scope"], Any]
 Test = Callable[[Any, "Scope"], bool]
 MISSING = object()
-_PLAIN = (Decimal, str, bool, type(None))
+_PLAIN = frozenset({Decimal, str, bool, type(None)})
+# Status codes and small counts arrive as ints on every evaluation; Decimals are immutable, so share them.
+_SMALL_INTS = {i: Decimal(i) for i in range(-16, 1025)}
 
 
 class Scope:
     """Variables visible to an expression: this level's mapping, then the parent's."""
 
-    __slots__ = ("vars", "parent")
+    __slots__ = ("parent", "vars")
 
     def __init__(self, variables: Mapping[str, Any], parent: Scope | None = None):
         self.vars = variables
@@ -139,10 +141,11 @@ class _Compiler:
                 value = scope.lookup(name)
                 if value is MISSING:
                     return None
-            if type(value) not in _PLAIN:
-                value = coerce_in(value)
-            return value if type_ref is None else coerce_type(value, type_ref)
-        return lookup
+            return value if type(value) in _PLAIN else _coerce(value)
+
+        if type_ref is None:
+            return lookup
+        return lambda scope: coerce_type(lookup(scope), type_ref)
 
     def _and(self, node: Node) -> Expr:
         left, right = self.expr(node[1]), self.expr(node[2])
@@ -255,6 +258,14 @@ class _Compiler:
         return lambda value, scope: fn(value, endpoint(scope)) is True
 
 
+def _coerce(value: Any) -> Any:
+    if type(value) is int:
+        small = _SMALL_INTS.get(value)
+        if small is not None:
+            return small
+    return coerce_in(value)
+
+
 def _const(value: Any) -> Expr:
     return lambda scope: value
 
@@ -321,5 +332,14 @@ def _uses_input(node: Node) -> bool:
     return node[0] == "input" or any(_uses_input(child) for child in _children(node))
 
 
-__all__ = ["CompileEnv", "EMPTY_SCOPE", "FeelFunction", "MISSING", "Scope", "compile_cell", "constant_values",
-           "compile_expression", "compile_unary_tests"]
+__all__ = [
+    "EMPTY_SCOPE",
+    "MISSING",
+    "CompileEnv",
+    "FeelFunction",
+    "Scope",
+    "compile_cell",
+    "compile_expression",
+    "compile_unary_tests",
+    "constant_values",
+]

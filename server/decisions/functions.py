@@ -10,7 +10,7 @@ from typing import Any
 
 from server.decisions.values import DECIMAL, compare, equal, is_integral, parse_date
 
-_REGEX_FLAGS = {"i": re.I, "s": re.S, "m": re.M, "x": re.X}
+_REGEX_FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE, "x": re.VERBOSE}
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from server.decisions.errors import FeelSyntaxError
 
 KEYWORDS = frozenset({"and", "or", "if", "then", "else", "between", "in", "instance", "of", "true",
                       "false", "null", "for", "some", "every", "satisfies", "return", "function"})
-_SPACE = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)+", re.S)
+_SPACE = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)+", re.DOTALL)
 _NUMBER = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
-_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"', re.S)
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
 _NAME = re.compile(r"[^\W\d][\w]*")
 _OPERATORS = ("..", "**", "<=", ">=", "!=", "=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", "{", "}",
               ",", ".", ":", "?", "@")

@@ -100,7 +100,7 @@ def _table_result(decision: Decision, scope: Scope, required: tuple[DecisionResu
     outputs = dict(outcome.by_output)
     if len(table.outputs) == 1:
         outputs[decision.variable] = value
-    matched = tuple(rule.info() for rule in outcome.matched)
+    matched = tuple([rule.info() for rule in outcome.matched])
 
     def trace() -> dict[str, Any]:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from server.decisions.compiler import EMPTY_SCOPE, Scope, Test
 from server.decisions.errors import DecisionError
@@ -52,8 +52,7 @@ class Rule:
         return {"index": self.index, "id": self.rule_id, "annotation": self.annotation}
 
 
-@dataclass(frozen=True)
-class TableOutcome:
+class TableOutcome(NamedTuple):
     """What one evaluation produced: the value, the matched rules and the input values seen."""
 
     value: Any

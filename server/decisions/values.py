@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation
@@ -49,7 +50,7 @@ def coerce_in(value: Any) -> Any:
     if kind is int:
         return Decimal(value)
     if kind is float:
-        return Decimal(repr(value)) if value == value and value not in (float("inf"), float("-inf")) else None
+        return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, (list, tuple)):
         return [coerce_in(item) for item in value]
     if isinstance(value, dt.datetime):
