@@ -6,6 +6,7 @@ import importlib
 from flask import Flask
 
 from server.api import errors as api_errors
+from server.api.auth import init_login
 from server.host import Host, open_host
 from server.settings import Settings, load_settings
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, *, host: Host | None = None) ->
     )
     app.extensions["stroom"] = host or open_host(settings)
     api_errors.register(app)
+    init_login(app)
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)
     return app

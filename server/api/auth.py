@@ -1,0 +1,77 @@
+"""Who is calling: a bearer token (systems) or the flask-login session (browsers)."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+from flask import Flask, current_app, g, request
+from flask_login import LoginManager, UserMixin, current_user
+
+from server.auth import service as auth
+from server.auth import tokens
+from server.auth.actor import Actor
+from server.auth.models import User
+from server.auth.permissions import require
+from server.errors import Unauthorized
+from server.host import Host
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class SessionUser(UserMixin):
+    """What flask-login keeps in the session: the user id and the actor built at load time."""
+
+    def __init__(self, user_id: int, actor: Actor):
+        self.id = str(user_id)
+        self.actor = actor
+
+
+def host() -> Host:
+    return current_app.extensions["stroom"]
+
+
+def init_login(app: Flask) -> None:
+    manager = LoginManager()
+    manager.login_view = "pages.login"
+
+    @manager.user_loader
+    def load_user(user_id: str) -> SessionUser | None:
+        with host().db.unit_of_work() as session:
+            user = session.get(User, int(user_id)) if user_id.isdigit() else None
+            if user is None or not user.active:
+                return None
+            return SessionUser(user.id, auth.actor_for(session, user))
+
+    manager.init_app(app)
+
+
+def current_actor() -> Actor:
+    """The caller as an Actor; Unauthorized when neither a valid token nor a session is present."""
+    if "actor" in g:
+        return g.actor
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, plain = header.partition(" ")
+        if scheme.lower() != "bearer" or not plain:
+            raise Unauthorized("use 'Authorization: Bearer <token>'", code="bad_authorization")
+        with host().db.unit_of_work() as session:
+            user = tokens.user_for_token(session, plain.strip())
+            if user is None:
+                raise Unauthorized("the token is unknown or revoked", code="invalid_token")
+            g.actor = auth.actor_for(session, user, kind="token")
+        return g.actor
+    if current_user.is_authenticated:
+        g.actor = current_user.actor
+        return g.actor
+    raise Unauthorized("log in or send a bearer token", code="unauthenticated")
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Decorator for views: authenticate, then check one permission from auth.permissions."""
+    def wrap(view: F) -> F:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            require(current_actor(), permission)
+            return view(*args, **kwargs)
+        return checked  # type: ignore[return-value]
+    return wrap
