@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-UBL_CORPUS = (REPO / ".." / "shared" / "corpus" / "ubl").resolve()
+from tests.support.paths import CORPUS, REPO
+
+UBL_CORPUS = CORPUS / "ubl"
 DATA = REPO / "tests" / "data" / "ubl"
 if not (UBL_CORPUS / "EXPECTED.csv").is_file():
     raise RuntimeError(f"the shared UBL corpus is missing at {UBL_CORPUS}; the invoice tests need it")
