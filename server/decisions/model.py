@@ -65,7 +65,7 @@ class DecisionModel:
         return decision
 
     def _run(self, decision: Decision, root: Scope, done: dict[str, DecisionResult]) -> DecisionResult:
-        scope, required = root, ()
+        scope, required = root, ()  # type: Scope, tuple[DecisionResult, ...]
         if decision.required:
             required = tuple(done.get(r) or self._run(self.decisions[r], root, done) for r in decision.required)
             for result in required:

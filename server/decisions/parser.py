@@ -133,7 +133,7 @@ class _Parser:
         if self.at_name("instance") and self.peek(1).value == "of":
             self.advance(2)
             return ("instance", node, self.type_name())
-        left, result = node, None
+        left, result = node, None  # type: Node, Node | None
         while self.at_op(*_COMPARISONS):
             op = str(self.advance().value)
             right = self.additive()
@@ -165,7 +165,7 @@ class _Parser:
         return False
 
     def type_name(self) -> str:
-        parts = []
+        parts: list[str] = []
         while self.peek().kind == "name" and (not parts or self.peek().value not in KEYWORDS):
             parts.append(str(self.advance().value))
         if not parts:

@@ -271,12 +271,12 @@ class _Reader:
             if test is not None:
                 tests.append((column, test))
         compiled = []
-        for entry, clause in zip(results, outputs):
+        for entry, output in zip(results, outputs):
             text = self.text(entry)
             try:
                 compiled.append(compile_cell(text, self.env))
             except FeelSyntaxError as exc:
-                raise self.fail(exc.reason, rule=number, column=clause.name, text=text) from None
+                raise self.fail(exc.reason, rule=number, column=output.name, text=text) from None
         exprs = tuple(c[0] for c in compiled)
         annotation = (el.findtext(self.tag("description")) or "").strip() or \
             " ".join(self.text(a) for a in self.children(el, "annotationEntry")).strip() or None

@@ -9,9 +9,10 @@ from typing import Any
 
 from lxml import etree
 
+from tests.support.paths import CORPUS
+
 TC = "http://www.omg.org/spec/DMN/20160719/testcase"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus"
 TCK = CORPUS / "dmn" / "tck"
 
 
