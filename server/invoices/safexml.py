@@ -6,7 +6,6 @@ UBL parser, the XSD or Saxon.
 """
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from lxml import etree
@@ -26,10 +25,6 @@ DEFAULT_MAX_DEPTH = 64
 DEFAULT_MAX_ELEMENTS = 500_000
 _SNIFF_CHUNK = 16 * 1024
 _SNIFF_MAX = 256 * 1024
-# A DOCTYPE can only stand in the prolog: optional BOM, XML declaration, comments and PIs before it.
-_DOCTYPE_IN_PROLOG = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml.*?\?>)?(?:\s*(?:<!--.*?-->|<\?.*?\?>))*\s*<!DOCTYPE", re.DOTALL
-)
 
 
 class DocumentError(InvalidInput):
@@ -95,8 +90,23 @@ def _check_shape(root: etree._Element, *, max_depth: int, max_elements: int) -> 
 
 
 def _refuse_doctype_in_prolog(xml: bytes) -> None:
-    """Refuse DOCTYPEs before libxml2 sees them (it reports entity bombs as mere syntax errors)."""
-    if _DOCTYPE_IN_PROLOG.match(xml[:_SNIFF_MAX]):
+    """Refuse DOCTYPEs before libxml2 sees them (it reports entity bombs as mere syntax errors).
+
+    A DOCTYPE can only stand in the prolog, after an optional BOM, XML declaration, comments and PIs.
+    """
+    head = xml[:_SNIFF_MAX].removeprefix(b"\xef\xbb\xbf")
+    pos = 0
+    while True:
+        while pos < len(head) and head[pos] in b" \t\r\n":
+            pos += 1
+        closing = b"?>" if head.startswith(b"<?", pos) else b"-->" if head.startswith(b"<!--", pos) else None
+        if closing is None:
+            break
+        end = head.find(closing, pos + 2)
+        if end < 0:
+            return
+        pos = end + len(closing)
+    if head.startswith(b"<!DOCTYPE", pos):
         raise DocumentError("doctype_forbidden", "documents with a DOCTYPE declaration are not accepted")
 
 

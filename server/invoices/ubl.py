@@ -46,16 +46,24 @@ _BRANCH = "cac:PayeeFinancialAccount/cac:FinancialInstitutionBranch"
 _Element: TypeAlias = etree._Element
 
 
+def _all(node: _Element, path: str) -> list[_Element]:
+    return node.findall(path, NS)
+
+
+def _first(node: _Element, path: str) -> _Element | None:
+    return node.find(path, NS)
+
+
 def _text(node: _Element, path: str) -> str | None:
     """Stripped text of the first match of a cac:/cbc: path, None when absent or blank."""
-    found = node.find(path, NS)
+    found = _first(node, path)
     if found is None or found.text is None:
         return None
     return found.text.strip() or None
 
 
 def _texts(node: _Element, path: str) -> tuple[str, ...]:
-    return tuple(t for t in ((e.text or "").strip() for e in node.findall(path, NS)) if t)
+    return tuple(t for t in ((e.text or "").strip() for e in _all(node, path)) if t)
 
 
 def _decimal(node: _Element, path: str) -> Decimal | None:
@@ -83,7 +91,7 @@ def _date(node: _Element, path: str) -> dt.date | None:
 
 
 def _identifier(node: _Element, path: str) -> Identifier | None:
-    found = node.find(path, NS)
+    found = _first(node, path)
     if found is None or not (found.text or "").strip():
         return None
     return Identifier((found.text or "").strip(), found.get("schemeID"))
@@ -104,7 +112,7 @@ def _address(node: _Element | None) -> Address:
 
 def _vat_id(party: _Element) -> str | None:
     """The VAT number: PartyTaxScheme with TaxScheme VAT, else the first PartyTaxScheme."""
-    schemes = party.findall("cac:PartyTaxScheme", NS)
+    schemes = _all(party, "cac:PartyTaxScheme")
     for scheme in schemes:
         if _text(scheme, "cac:TaxScheme/cbc:ID") == "VAT" and _text(scheme, "cbc:CompanyID"):
             return _text(scheme, "cbc:CompanyID")
@@ -112,11 +120,11 @@ def _vat_id(party: _Element) -> str | None:
 
 
 def _party(root: _Element, path: str) -> Party:
-    party = root.find(path, NS)
+    party = _first(root, path)
     if party is None:
         return Party()
     identifiers = tuple(
-        ident for el in party.findall("cac:PartyIdentification", NS)
+        ident for el in _all(party, "cac:PartyIdentification")
         if (ident := _identifier(el, "cbc:ID")) is not None
     )
     names = _texts(party, "cac:PartyName/cbc:Name")
@@ -128,7 +136,7 @@ def _party(root: _Element, path: str) -> Party:
         endpoint=_identifier(party, "cbc:EndpointID"),
         legal_id=_identifier(party, "cac:PartyLegalEntity/cbc:CompanyID"),
         vat_id=_vat_id(party),
-        address=_address(party.find("cac:PostalAddress", NS)),
+        address=_address(_first(party, "cac:PostalAddress")),
         contact=Contact(
             name=_text(party, "cac:Contact/cbc:Name"),
             email=_text(party, "cac:Contact/cbc:ElectronicMail"),
@@ -163,7 +171,7 @@ def _allowance_charge(node: _Element) -> AllowanceCharge:
 
 
 def _tax_total(node: _Element) -> TaxTotal:
-    amount = node.find("cbc:TaxAmount", NS)
+    amount = _first(node, "cbc:TaxAmount")
     subtotals = tuple(
         TaxSubtotal(
             taxable_amount=_decimal(sub, "cbc:TaxableAmount"),
@@ -172,7 +180,7 @@ def _tax_total(node: _Element) -> TaxTotal:
             percent=_decimal(sub, "cac:TaxCategory/cbc:Percent"),
             exemption_reason=_text(sub, "cac:TaxCategory/cbc:TaxExemptionReason"),
         )
-        for sub in node.findall("cac:TaxSubtotal", NS)
+        for sub in _all(node, "cac:TaxSubtotal")
     )
     return TaxTotal(
         amount=_decimal(node, "cbc:TaxAmount"),
@@ -182,7 +190,7 @@ def _tax_total(node: _Element) -> TaxTotal:
 
 
 def _totals(root: _Element) -> MonetaryTotals:
-    node = root.find("cac:LegalMonetaryTotal", NS)
+    node = _first(root, "cac:LegalMonetaryTotal")
     if node is None:
         return MonetaryTotals()
     return MonetaryTotals(
@@ -198,8 +206,8 @@ def _totals(root: _Element) -> MonetaryTotals:
 
 
 def _line(node: _Element, quantity_tag: str) -> Line:
-    quantity = node.find(quantity_tag, NS)
-    base = node.find("cac:Price/cbc:BaseQuantity", NS)
+    quantity = _first(node, quantity_tag)
+    base = _first(node, "cac:Price/cbc:BaseQuantity")
     return Line(
         id=_text(node, "cbc:ID") or "",
         quantity=_decimal(node, quantity_tag),
@@ -223,7 +231,7 @@ def _line(node: _Element, quantity_tag: str) -> Line:
 
 
 def _attachment(node: _Element) -> Attachment:
-    binary = node.find("cac:Attachment/cbc:EmbeddedDocumentBinaryObject", NS)
+    binary = _first(node, "cac:Attachment/cbc:EmbeddedDocumentBinaryObject")
     content = None
     if binary is not None:
         try:
@@ -273,13 +281,13 @@ def parse_tree(tree: etree._ElementTree) -> Invoice:
         profile_id=_text(root, "cbc:ProfileID"),
         supplier=_party(root, "cac:AccountingSupplierParty/cac:Party"),
         customer=_party(root, "cac:AccountingCustomerParty/cac:Party"),
-        payment_means=tuple(_payment_means(n) for n in root.findall("cac:PaymentMeans", NS)),
+        payment_means=tuple(_payment_means(n) for n in _all(root, "cac:PaymentMeans")),
         payment_terms=_text(root, "cac:PaymentTerms/cbc:Note"),
-        allowance_charges=tuple(_allowance_charge(n) for n in root.findall("cac:AllowanceCharge", NS)),
-        tax_totals=tuple(_tax_total(n) for n in root.findall("cac:TaxTotal", NS)),
+        allowance_charges=tuple(_allowance_charge(n) for n in _all(root, "cac:AllowanceCharge")),
+        tax_totals=tuple(_tax_total(n) for n in _all(root, "cac:TaxTotal")),
         totals=_totals(root),
-        lines=tuple(_line(n, quantity_tag) for n in root.findall(f"cac:{prefix}Line", NS)),
-        attachments=tuple(_attachment(n) for n in root.findall("cac:AdditionalDocumentReference", NS)),
+        lines=tuple(_line(n, quantity_tag) for n in _all(root, f"cac:{prefix}Line")),
+        attachments=tuple(_attachment(n) for n in _all(root, "cac:AdditionalDocumentReference")),
     )
 
 

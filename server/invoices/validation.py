@@ -94,8 +94,8 @@ def load_schemas() -> None:
             _schema(tag)
 
 
-def _xsd_findings(tree: etree._ElementTree) -> tuple[Finding, ...]:
-    """UBL 2.1 schema errors; lxml keeps the error log on the schema object, so calls are serialised."""
+def schema_findings(tree: etree._ElementTree) -> tuple[Finding, ...]:
+    """UBL 2.1 schema errors of an Invoice/CreditNote tree (serialised: lxml keeps the log on the schema)."""
     with _SCHEMA_LOCK:
         schema = _schema(tree.getroot().tag)
         if schema.validate(tree):
@@ -153,7 +153,7 @@ def validate(xml: bytes, *, mode: str = "enforce", max_bytes: int = DEFAULT_MAX_
         findings.append(Finding(exc.code, "fatal", "/", exc.message))
     if mode != "off":
         if root.tag in _SCHEMA_FILES:
-            findings.extend(_xsd_findings(tree))
+            findings.extend(schema_findings(tree))
         findings.extend(_rule_findings(tree, rulesets))
     errors = tuple(f for f in findings if f.flag == "fatal")
     warnings = tuple(f for f in findings if f.flag != "fatal")

@@ -130,3 +130,20 @@ def test_sniff_refuses_what_parsing_refuses(data, code):
     with pytest.raises(DocumentError) as info:
         sniff(data)
     assert info.value.code == code
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b"<!DOCTYPE Invoice>",
+        b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>\n<!-- sent by X -->\n<?pi data?>\n<!DOCTYPE Invoice>',
+    ],
+)
+def test_any_doctype_is_refused_even_without_entities(prolog):
+    body = corpus_bytes("valid/base-example.xml").split(b"?>", 1)[1]
+    assert code_of(prolog + body) == "doctype_forbidden"
+
+
+def test_the_word_doctype_inside_a_comment_is_harmless():
+    data = corpus_bytes("valid/base-example.xml").replace(b"?>", b"?><!-- <!DOCTYPE x> -->", 1)
+    assert parse_invoice(data).id == "Snippet1"
