@@ -121,3 +121,13 @@ def test_unknown_mode_is_a_programming_error():
 )
 def test_ruleset_is_chosen_by_customization_id(customization, expected):
     assert profile_for(customization) == expected
+
+
+def test_concurrent_threads_get_the_same_verdicts_as_one_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [r["file"] for r in expected_rows()][::6]
+    alone = {name: validate((UBL_CORPUS / name).read_bytes()) for name in names}
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        together = list(threads.map(lambda n: (n, validate((UBL_CORPUS / n).read_bytes())), names * 3))
+    assert all(report == alone[name] for name, report in together)
