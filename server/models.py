@@ -4,6 +4,7 @@ from server.auth import models as auth_models  # noqa: F401
 from server.instances import models as instance_models  # noqa: F401
 from server.invoices import models as invoice_models  # noqa: F401
 from server.jobs import models as job_models  # noqa: F401
+from server.masterdata import models as masterdata_models  # noqa: F401
 from server.tasks import models as task_models  # noqa: F401
 from server.db import Base
 

@@ -1,0 +1,144 @@
+"""CSV import of every kind of master data, on SQLite and PostgreSQL: good files, bad rows, encodings."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from server.errors import InvalidInput
+from server.masterdata import service
+from server.masterdata.models import GoodsReceipt, Supplier
+from tests.integration.masterdata.conftest import Env, read
+
+ALL_KINDS = ("suppliers", "bank_accounts", "administrations", "purchase_orders", "order_lines",
+             "goods_receipts", "matching_rules")  # fmt: skip
+
+
+def import_all(env: Env) -> dict[str, service.ImportResult]:
+    results = {}
+    for kind in ALL_KINDS:
+        results[kind] = service.import_csv(env.session, environment_id=env.id, kind=kind, data=read(f"{kind}.csv"))
+        assert results[kind].ok, results[kind].errors
+    env.session.commit()
+    return results
+
+
+def test_importing_every_kind_creates_the_rows_with_normalised_keys(env: Env) -> None:
+    results = import_all(env)
+    assert {k: (r.created, r.updated) for k, r in results.items()} == {
+        "suppliers": (3, 0), "bank_accounts": (3, 0), "administrations": (2, 0), "purchase_orders": (2, 0),
+        "order_lines": (3, 0), "goods_receipts": (3, 0), "matching_rules": (2, 0),
+    }  # fmt: skip
+    jansen = service.supplier_by_code(env.session, "S001", environment_id=env.id)
+    assert (jansen.normalised_name, jansen.postal_code, jansen.email) == (
+        "jansen kantoorartikelen", "3511AB", "info@jansen.example"
+    )
+    assert sorted((i.scheme, i.value) for i in jansen.identifiers) == [
+        ("0088", "8712345000016"), ("0106", "12345678"), ("VAT", "NL123456789B01")
+    ]
+    assert [(a.iban, a.preferred) for a in jansen.bank_accounts] == [
+        ("NL91ABNA0417164300", True), ("NL44RABO0123456789", False)
+    ]
+    bakker = service.supplier_by_code(env.session, "S003", environment_id=env.id)
+    assert (bakker.name, bakker.address_line1, bakker.normalised_name) == (
+        "Bakker & Zonen, V.O.F.", "Dorpsstraat 3; achterom", "bakker zonen"
+    )
+    line = service.order_line_by_number(env.session, "PO-1001", "2", environment_id=env.id)
+    assert (line.quantity, line.unit_price) == (Decimal(2), Decimal("1020.50"))
+    assert service.order_by_number(env.session, "PO-1002", environment_id=env.id).status == "blocked"
+    receipts = service.order_line_by_number(env.session, "PO-1001", "1", environment_id=env.id).receipts
+    assert [(r.reference, r.quantity, r.received_on) for r in receipts] == [
+        ("GR-1", Decimal(6), dt.date(2026, 2, 10)), ("GR-2", Decimal(4), dt.date(2026, 2, 12))
+    ]
+    rules = service.list_rules(env.session, environment_id=env.id)
+    assert [(r.supplier_id, r.is_regex, r.review_via_workflow) for r in rules] == [
+        (jansen.id, False, False), (None, True, True)
+    ]
+
+
+def test_importing_the_same_files_again_updates_instead_of_duplicating(env: Env) -> None:
+    import_all(env)
+    again = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=read("suppliers.csv"))
+    receipts = service.import_csv(env.session, environment_id=env.id, kind="goods_receipts",
+                                  data=read("goods_receipts.csv"))  # fmt: skip
+    assert (again.created, again.updated, receipts.created, receipts.updated) == (0, 3, 0, 3)
+    assert env.session.scalar(select(func.count()).select_from(Supplier)) == 3
+    assert env.session.scalar(select(func.count()).select_from(GoodsReceipt)) == 3
+
+
+def test_file_with_bad_rows_imports_nothing_and_names_each_line(env: Env) -> None:
+    result = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=read("suppliers_bad.csv"))
+    env.session.commit()
+    assert (result.created, result.updated) == (0, 0)
+    assert list(result.errors) == [
+        {"line": 3, "field": "name", "message": "is required"},
+        {"line": 4, "field": "country", "message": "must be a two-letter ISO 3166 code"},
+        {"line": 4, "field": "email", "message": "is not an e-mail address"},
+        {"line": 5, "field": "code", "message": "repeats the same code as line 2"},
+    ]
+    assert env.session.scalar(select(func.count()).select_from(Supplier)) == 0
+
+
+def test_row_pointing_at_unknown_supplier_is_reported_and_nothing_is_imported(env: Env) -> None:
+    service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=read("suppliers.csv"))
+    data = b"supplier_code,iban,preferred\nS001,NL91ABNA0417164300,1\nS999,NL44RABO0123456789,0\nS001,NL00BAD,0\n"
+    result = service.import_csv(env.session, environment_id=env.id, kind="bank_accounts", data=data)
+    assert list(result.errors) == [
+        {"line": 3, "field": "supplier_code", "message": "supplier S999 not found"},
+        {"line": 4, "field": "iban", "message": "NL00BAD is not a valid IBAN"},
+    ]
+    assert service.list_bank_accounts(env.session, environment_id=env.id) == []
+
+
+def test_two_preferred_accounts_for_one_supplier_in_one_file_are_refused(env: Env) -> None:
+    service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=read("suppliers.csv"))
+    data = b"supplier_code;iban;preferred\nS001;NL91ABNA0417164300;ja\nS001;NL44RABO0123456789;ja\n"
+    result = service.import_csv(env.session, environment_id=env.id, kind="bank_accounts", data=data)
+    assert [(e["line"], e["field"]) for e in result.errors] == [(3, "preferred")]
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"code;name\nS001;Caf\xe9 Noir\n", {"line": 2, "field": None, "message": "the file is not UTF-8 text"}),
+        (b"", {"line": 1, "field": None, "message": "the file is empty"}),
+        (b"code;naam\nS001;X\n", {"line": 1, "field": "naam", "message": "is an unknown column"}),
+        (b"code;city\nS001;X\n", {"line": 1, "field": "name", "message": "is a required column"}),
+        (b"code;name\nS001;X;extra\n", {"line": 2, "field": None, "message": "has 3 fields, the header 2"}),
+    ],
+    ids=["latin1", "empty", "unknown_column", "missing_column", "too_many_fields"],
+)
+def test_unreadable_files_are_reported_on_their_line(env: Env, data: bytes, error: dict[str, object]) -> None:
+    result = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=data)
+    assert error in result.errors and result.created == 0
+
+
+def test_comma_file_with_quoted_multiline_field_reports_the_line_the_record_starts_on(env: Env) -> None:
+    data = b'CODE,Name,Email\r\nS001,"Jansen\r\nB.V.",ok@example.nl\r\nS002,Pieters,bad\r\n'
+    result = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=data)
+    assert list(result.errors) == [{"line": 4, "field": "email", "message": "is not an e-mail address"}]
+
+
+def test_numbers_and_dates_in_dutch_notation_are_read(env: Env) -> None:
+    import_all(env)
+    data = b"order_number;line_number;reference;quantity;received_on\nPO-1001;2;GR-9;1,5;31-12-2026\n"
+    result = service.import_csv(env.session, environment_id=env.id, kind="goods_receipts", data=data)
+    assert result.ok and result.created == 1
+    bad = b"order_number;line_number;reference;quantity;received_on\nPO-1001;2;GR-8;veel;gisteren\n"
+    errors = service.import_csv(env.session, environment_id=env.id, kind="goods_receipts", data=bad).errors
+    assert [(e["line"], e["field"]) for e in errors] == [(2, "quantity"), (2, "received_on")]
+
+
+def test_unknown_kind_is_invalid_input(env: Env) -> None:
+    with pytest.raises(InvalidInput):
+        service.import_csv(env.session, environment_id=env.id, kind="customers", data=b"code\n")
+
+
+def test_import_into_one_environment_leaves_the_other_untouched(env: Env) -> None:
+    import_all(env)
+    assert service.list_suppliers(env.session, environment_id=env.other_id) == []
+    result = service.import_csv(env.session, environment_id=env.other_id, kind="purchase_orders",
+                                data=read("purchase_orders.csv"))  # fmt: skip
+    assert {e["field"] for e in result.errors} == {"supplier_code"}
