@@ -10,11 +10,12 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from server.engine import moves
 from server.engine.assignment import resolve_assignment, task_properties
 from server.engine.model import CompiledModel
 from server.engine.script_engine import ServiceFailed, StroomScriptEngine
 from server.engine.state import StateCodec
-from server.engine.types import (ElementState, Failure, PendingTimer, StepEvent, TaskNotReady,
+from server.engine.types import (ElementState, Failure, MoveOutcome, PendingTimer, StepEvent, TaskNotReady,
                                  UserTaskInfo)
 
 _CODEC: StateCodec | None = None
@@ -128,6 +129,45 @@ class WorkflowRun:
             raise TaskNotReady(f"element {element_id} has not been reached in this instance")
         target = max(done, key=lambda t: t.last_state_change)
         self._wf.reset_from_task_id(target.id, data=data)
+
+    # -- administration (moves are in server.engine.moves) --------------------------------------
+
+    def move_token(self, element_id: str, *, from_element: str | None = None) -> MoveOutcome:
+        """Move the open step (of `from_element`, or the only one) to `element_id`, keeping the data.
+
+        Backwards is the engine's reset; forwards cancels the open step (and its boundary events)
+        and makes the target READY without running the steps in between.
+        """
+        tasks = list(self._iter_tasks())
+        source = moves.source_task(tasks, from_element)
+        data = dict(source.data)
+        if moves.is_behind(source, element_id):
+            self.reset_to(element_id, data)
+            return MoveOutcome("back", source.task_spec.bpmn_id, element_id, (str(source.id),))
+        cancelled = moves.move_forward(self._wf, str(source.id), element_id)
+        return MoveOutcome("forward", source.task_spec.bpmn_id, element_id, tuple(cancelled))
+
+    def reopen_at(self, element_id: str, data: dict[str, Any] | None = None) -> None:
+        """Restart an ended (completed or cancelled) workflow at `element_id`, by default with its last data."""
+        self.reset_to(element_id, self.last_data() if data is None else data)
+        self._wf.completed = False
+        self._wf.success = True
+
+    def last_data(self) -> dict[str, Any]:
+        """`data`, except that a cancelled workflow gives the data its newest task held when it stopped."""
+        if not self._wf.completed or self._wf.data:
+            return self.data
+        tasks = [t for t in self._iter_tasks() if t.data and t.state & (TaskState.FINISHED_MASK | TaskState.READY)]
+        newest = max(tasks, key=lambda t: t.last_state_change, default=None)
+        return dict(newest.data) if newest else {}
+
+    def open_elements(self) -> list[str]:
+        """The BPMN elements holding a token now (ready, waiting or failed), for admin choices."""
+        return sorted({t.task_spec.bpmn_id for t in moves.open_tasks(list(self._iter_tasks()))})
+
+    def failed_task_ids(self) -> list[str]:
+        """Engine ids of the steps that failed and wait for a retry (incidents point at these)."""
+        return [str(t.id) for t in self._iter_tasks() if t.state == TaskState.ERROR]
 
     # -- timers --------------------------------------------------------------------------------
 

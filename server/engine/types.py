@@ -96,3 +96,13 @@ class ElementState:
     element_id: str
     state: str
     changed_at: dt.datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class MoveOutcome:
+    """What an administrative move did: direction, from and to element, the engine tasks cancelled."""
+
+    direction: str  # back or forward
+    from_element: str
+    to_element: str
+    cancelled_tasks: tuple[str, ...] = ()
