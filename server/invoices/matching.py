@@ -38,9 +38,9 @@ supplier, then by id); an unusable regex never matches and is named in the reaso
 `free_matching_status` is 2 when a chosen rule says "review via workflow", 1 when rules matched
 without it, else 0; `manual_booking_status` is 1 when some unlinked line matched no rule.
 
-`possible_duplicate`: an earlier invoice of the same supplier (same supplier id, or the same
-`supplier_key` when no supplier was found) with the same number (trimmed, case ignored), or with the
-same payable amount and issue date. `days_until_due` is None without a due date; negative when late.
+`possible_duplicate`: an earlier invoice of the same supplier (the same supplier id, or the same
+`supplier_key`: VAT id, else first identifier, else name, as the invoice states them) with the same
+number (trimmed, case ignored), or with the same payable amount and issue date. `days_until_due` is None without a due date; negative when late.
 Credit notes are matched as they read (their amounts are positive in UBL).
 """
 
@@ -210,6 +210,11 @@ def match(
     if duplicates:
         reasons.append("an earlier invoice of this supplier has the same number, or the same amount and date")
     preferred = supplier.preferred_iban if supplier else None
+    is_preferred = preferred is not None and preferred in _ibans(facts.supplier)
+    if supplier is not None and not found_supplier.flags["bank_account"]:
+        reasons.append(f"no IBAN of the invoice is on file for supplier {supplier.code}")
+    elif supplier is not None and not is_preferred:
+        reasons.append(f"the invoice's IBAN is not the preferred account of supplier {supplier.code}")
     return MatchResult(
         *confrontation,
         obligation_status=obligation,
@@ -219,7 +224,7 @@ def match(
         supplier_match_address=found_supplier.flags["address"],
         supplier_match_name=found_supplier.flags["name"],
         supplier_match_bank_account=found_supplier.flags["bank_account"],
-        bank_account_is_preferred=preferred is not None and preferred in _ibans(facts.supplier),
+        bank_account_is_preferred=is_preferred,
         administration_match_id=found_admin.flags["id"],
         administration_match_name=found_admin.flags["name"],
         administration_match_city=found_admin.flags["city"],
@@ -404,6 +409,10 @@ def _free_matching(
             matches.append(
                 LineMatch(line.id, "rule", rule_id=chosen_rule.id, ledger_account=chosen_rule.ledger_account)
             )
+            if chosen_rule.review_via_workflow:
+                reasons.append(
+                    f"line {line.id} matched rule {chosen_rule.id}, to be reviewed via the workflow"
+                )
     chosen = [r for r in usable if any(m.rule_id == r.id for m in matches)]
     free = 2 if any(r.review_via_workflow for r in chosen) else 1 if chosen else 0
     manual = 1 if any(m.via == "manual" for m in matches) else 0
@@ -419,7 +428,7 @@ def _duplicates(
     found: list[int | None] = []
     for other in earlier:
         same_supplier = (supplier is not None and other.supplier_id == supplier.id) or (
-            supplier is None and bool(key) and other.supplier_key == key
+            bool(key) and other.supplier_key == key
         )
         same_number = other.number.strip().casefold() == number
         same_amount_and_date = (

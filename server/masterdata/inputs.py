@@ -64,7 +64,7 @@ class SupplierInput:
         _max_length(found, limits, vars(self))
         if self.country and not re.fullmatch(r"[A-Za-z]{2}", self.country):
             found.append({"field": "country", "message": "must be a two-letter ISO 3166 code"})
-        if self.email and not _EMAIL.match(self.email):
+        if self.email and not _EMAIL.match(self.email.strip()):
             found.append({"field": "email", "message": "is not an e-mail address"})
         _identifier_problems(found, self.identifiers)
         return found

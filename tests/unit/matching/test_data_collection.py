@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from server.invoices.matching import COLLECTION_FIELDS, match
+from server.invoices.matching import COLLECTION_FIELDS, EarlierInvoice, match, supplier_key
 from server.masterdata.records import MasterData, RuleRecord
 from tests.unit.matching.builders import (
     INVOICE,
@@ -252,3 +252,32 @@ def test_preferred_iban_is_compared_after_normalising() -> None:
     assert match(
         dataclasses.replace(INVOICE, supplier=party), MASTERDATA, today=TODAY
     ).bank_account_is_preferred
+
+
+SAME_SUPPLIER, OTHER_SUPPLIER = {"supplier_id": 1}, {"supplier_id": 2, "supplier_key": "VAT:NL234567890B01"}
+DUPLICATES = [
+    ("invoice_with_number_seen_before_from_same_supplier_is_possible_duplicate",
+     {"number": " f2026-001 ", "issue_date": None, "payable_amount": None, **SAME_SUPPLIER}, True),
+    ("invoice_with_amount_and_date_seen_before_from_same_supplier_is_possible_duplicate",
+     {"number": "F2026-000", "issue_date": INVOICE.issue_date, "payable_amount": Decimal("108.90"), **SAME_SUPPLIER},
+     True),
+    ("invoice_with_number_seen_before_under_same_vat_id_is_possible_duplicate",
+     {"number": "F2026-001", "issue_date": None, "payable_amount": None, "supplier_key": "VAT:NL123456789B01"}, True),
+    ("invoice_with_same_number_from_other_supplier_is_no_duplicate",
+     {"number": "F2026-001", "issue_date": None, "payable_amount": None, **OTHER_SUPPLIER}, False),
+    ("invoice_with_same_amount_on_other_date_is_no_duplicate",
+     {"number": "F2026-000", "issue_date": TODAY, "payable_amount": Decimal("108.90"), **SAME_SUPPLIER}, False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("earlier", "expected"), [d[1:] for d in DUPLICATES], ids=[d[0] for d in DUPLICATES])
+def test_possible_duplicate(earlier: dict[str, Any], expected: bool) -> None:
+    result = match(INVOICE, MASTERDATA, today=TODAY, earlier_invoices=[EarlierInvoice(id=7, **earlier)])
+    assert result.possible_duplicate is expected
+    assert result.duplicate_of == ((7,) if expected else ())
+
+
+def test_supplier_key_prefers_the_vat_id() -> None:
+    assert supplier_key(INVOICE.supplier) == "VAT:NL123456789B01"
+    assert supplier_key(supplier_party(vat_id=None)) == "0106:12345678"
+    assert supplier_key(supplier_party(vat_id=None, identifiers=())) == "name:jansen kantoorartikelen"
