@@ -45,6 +45,10 @@ def run_command(bind: str, port: int) -> None:
             start_embedded = None
     if host.settings.embedded_worker and start_embedded is not None:
         start_embedded(host)
+    if host.settings.inbox_dir is not None:
+        from server.invoices.inbox import start_watcher
+
+        start_watcher(host, host.settings.inbox_dir)
     click.echo(f"Stroom listening on http://{bind}:{port}")
     app.run(host=bind, port=port, threaded=True, use_reloader=False)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -13,8 +12,8 @@ from server.auth.models import Environment, User
 from server.errors import InvalidInput
 from server.host import Host
 from server.instances import service as instances
+from server.instances.shipped import shipped_models
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO_PASSWORD = "stroom-demo"
 DEMO_USERS = (
     ("admin", ("admin", "designer", "user"), ()),
@@ -23,13 +22,6 @@ DEMO_USERS = (
     ("piet", ("user",), ("purchasing",)),
     ("audrey", ("auditor",), ()),
 )
-
-
-def shipped_models() -> list[tuple[str, dict[str, bytes], dict[str, bytes], dict[str, bytes]]]:
-    """(key, bpmn, dmn, forms) for each model in bpmn/; every table in dmn/ and form in bpmn/forms/."""
-    dmn = {p.name: p.read_bytes() for p in sorted((ROOT / "dmn").glob("*.dmn"))}
-    forms = {p.name: p.read_bytes() for p in sorted((ROOT / "bpmn" / "forms").glob("*.json"))}
-    return [(p.stem, {p.name: p.read_bytes()}, dmn, forms) for p in sorted((ROOT / "bpmn").glob("*.bpmn"))]
 
 
 def load(host: Host, *, only_if_new: bool = False, environment: str = auth.DEFAULT_ENVIRONMENT) -> dict[str, Any]:
@@ -46,12 +38,13 @@ def load(host: Host, *, only_if_new: bool = False, environment: str = auth.DEFAU
                 auth.create_user(session, env.id, login, actor=system, password=DEMO_PASSWORD, roles=roles,
                                  groups=groups, email=f"{login}@example.com")
                 summary["users"].append(login)
-        for key, bpmn, dmn, forms in shipped_models():
+        for model in shipped_models():
             try:
-                version = instances.deploy(session, host, actor=system, key=key, bpmn=bpmn, dmn=dmn, forms=forms)
-                summary["models"].append(f"{key} v{version.version}")
+                version = instances.deploy(session, host, actor=system, key=model.key, bpmn=model.bpmn,
+                                           dmn=model.dmn, forms=model.forms)
+                summary["models"].append(f"{model.key} v{version.version}")
             except InvalidInput as exc:
-                summary["refused"].append(f"{key}: {exc}")
+                summary["refused"].append(f"{model.key}: {exc}")
         try:
             demo_data = importlib.import_module("server.demo_data")
         except ImportError:

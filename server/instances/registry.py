@@ -7,7 +7,9 @@ from typing import Any
 from server.engine import ServiceCall, ServiceRegistry
 
 # Modules exposing `services() -> dict[str, callable]`; imported lazily so the engine stays lean.
-SERVICE_MODULES: tuple[str, ...] = ()
+SERVICE_MODULES: tuple[str, ...] = (
+    "server.invoices.steps",
+)
 
 
 def _log(call: ServiceCall) -> dict[str, Any]:

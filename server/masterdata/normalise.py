@@ -8,7 +8,7 @@ free text. Decisions:
 - IBAN: spaces, dashes and dots removed, upper case; valid when the country's length (for the
   countries listed below; 15-34 characters otherwise) and the ISO 13616 mod-97 checksum hold.
 - Postal codes: upper case without spaces or dashes ("1234 ab" -> "1234AB", "SW1A 1AA" -> "SW1A1AA");
-  a leading country prefix such as "NL-" is dropped.
+  a leading country prefix such as "NL-" or "D-" is dropped.
 - Identifiers: schemes upper case with a few names mapped to their ISO 6523 / EAS codes
   (KVK -> 0106, GLN -> 0088, OIN -> 0190, DUNS -> 0060); values upper case without spaces, dots or
   dashes. Two identifiers agree when their values agree and their schemes agree, or either scheme is
@@ -39,7 +39,7 @@ IBAN_LENGTHS = {
 
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _VAT_SHAPE = re.compile(r"^[A-Z]{2}[A-Z0-9]{6,14}$")
-_COUNTRY_PREFIX = re.compile(r"^[A-Z]{2}-(?=[0-9])")
+_COUNTRY_PREFIX = re.compile(r"^[A-Z]{1,3}-(?=[0-9])")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _MULTI_WORD_FORMS = re.compile(r"\b(a/s|s\.?a\.?r\.?l\.?|s\.?p\.?a\.?|s\.?r\.?o\.?)(?=\W|$)")
 

@@ -1,15 +1,25 @@
-"""Load just the master data one invoice can match against, as plain frozen records."""
+"""Load just the master data one invoice can match against, as plain frozen records.
+
+Candidates are found through the indexed keys (identifier values, IBANs, normalised names, postal
+codes, order numbers), each look-up its own arm of a UNION so every arm can use its index. Rows are
+read as plain tuples (no ORM identity map): this runs once per received invoice.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.sql.elements import ColumnElement
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from server.invoices.matching import InvoiceFacts, PartyFacts
 from server.masterdata.models import (
     Administration,
     AdministrationIdentifier,
+    GoodsReceipt,
     MatchingRule,
     OrderLine,
     PurchaseOrder,
@@ -45,80 +55,83 @@ def _names(party: PartyFacts) -> set[str]:
     return {normalise_name(name) for name in party.names} - {""}
 
 
+def _ids(session: Session, arms: list[Select[Any]]) -> set[int]:
+    if not arms:
+        return set()
+    return set(session.scalars(union(*arms) if len(arms) > 1 else arms[0]))
+
+
 def _supplier_ids(session: Session, party: PartyFacts, *, environment_id: int) -> set[int]:
     """Ids of suppliers sharing an identifier value, IBAN, normalised name or postal code with the party."""
-    conditions: list[ColumnElement[bool]] = []
+    env = environment_id
+    arms: list[Select[Any]] = []
     if values := _identifier_values(party):
-        by_id = select(SupplierIdentifier.supplier_id).filter_by(environment_id=environment_id)
-        conditions.append(Supplier.id.in_(by_id.where(SupplierIdentifier.value.in_(values))))
+        arms.append(select(SupplierIdentifier.supplier_id).filter_by(environment_id=env)
+                    .where(SupplierIdentifier.value.in_(values)))  # fmt: skip
     if ibans := {normalise_iban(iban) for iban in party.ibans} - {""}:
-        by_bank = select(SupplierBankAccount.supplier_id).filter_by(environment_id=environment_id)
-        conditions.append(Supplier.id.in_(by_bank.where(SupplierBankAccount.iban.in_(ibans))))
+        arms.append(select(SupplierBankAccount.supplier_id).filter_by(environment_id=env)
+                    .where(SupplierBankAccount.iban.in_(ibans)))  # fmt: skip
     if names := _names(party):
-        conditions.append(Supplier.normalised_name.in_(names))
+        arms.append(select(Supplier.id).filter_by(environment_id=env).where(Supplier.normalised_name.in_(names)))
     if postal := normalise_postal_code(party.postal_code):
-        conditions.append(Supplier.postal_code == postal)
-    if not conditions:
-        return set()
-    query = select(Supplier.id).filter_by(environment_id=environment_id).where(or_(*conditions))
-    return set(session.scalars(query))
+        arms.append(select(Supplier.id).filter_by(environment_id=env, postal_code=postal))
+    return _ids(session, arms)
+
+
+def _children(session: Session, query: Executable) -> dict[int, list[Any]]:
+    """Rows of a child table grouped by their first column (the parent id)."""
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(query):
+        grouped[row[0]].append(row[1:])
+    return grouped
 
 
 def _suppliers(session: Session, ids: set[int]) -> tuple[SupplierRecord, ...]:
     if not ids:
         return ()
-    query = (
-        select(Supplier)
-        .where(Supplier.id.in_(ids))
-        .options(selectinload(Supplier.identifiers), selectinload(Supplier.bank_accounts))
-        .order_by(Supplier.id)
-    )
+    idents = _children(session, select(SupplierIdentifier.supplier_id, SupplierIdentifier.scheme,
+                                       SupplierIdentifier.value)
+                       .where(SupplierIdentifier.supplier_id.in_(ids)).order_by(SupplierIdentifier.id))  # fmt: skip
+    accounts = _children(session, select(SupplierBankAccount.supplier_id, SupplierBankAccount.iban,
+                                         SupplierBankAccount.preferred, SupplierBankAccount.bic)
+                         .where(SupplierBankAccount.supplier_id.in_(ids)).order_by(SupplierBankAccount.id))  # fmt: skip
+    columns = (Supplier.id, Supplier.code, Supplier.name, Supplier.normalised_name, Supplier.postal_code,
+               Supplier.city, Supplier.country)  # fmt: skip
     return tuple(
         SupplierRecord(
-            id=row.id,
-            code=row.code,
-            name=row.name,
-            normalised_name=row.normalised_name,
-            postal_code=row.postal_code or "",
-            city=row.city or "",
-            country=row.country or "",
-            identifiers=tuple((i.scheme, i.value) for i in row.identifiers),
-            bank_accounts=tuple(BankAccountRecord(a.iban, a.preferred, a.bic) for a in row.bank_accounts),
+            id=sid, code=code, name=name, normalised_name=key, postal_code=postal or "", city=city or "",
+            country=country or "", identifiers=tuple((s, v) for s, v in idents[sid]),
+            bank_accounts=tuple(BankAccountRecord(iban, preferred, bic) for iban, preferred, bic in accounts[sid]),
         )
-        for row in session.scalars(query)
-    )
+        for sid, code, name, key, postal, city, country in session.execute(
+            select(*columns).where(Supplier.id.in_(ids)).order_by(Supplier.id)
+        )
+    )  # fmt: skip
 
 
-def _administrations(
-    session: Session, party: PartyFacts, *, environment_id: int
-) -> tuple[AdministrationRecord, ...]:
-    conditions: list[ColumnElement[bool]] = []
+def _administrations(session: Session, party: PartyFacts, *, environment_id: int) -> tuple[AdministrationRecord, ...]:
+    env = environment_id
+    arms: list[Select[Any]] = []
     if values := _identifier_values(party):
-        by_id = select(AdministrationIdentifier.administration_id).filter_by(environment_id=environment_id)
-        conditions.append(Administration.id.in_(by_id.where(AdministrationIdentifier.value.in_(values))))
+        arms.append(select(AdministrationIdentifier.administration_id).filter_by(environment_id=env)
+                    .where(AdministrationIdentifier.value.in_(values)))  # fmt: skip
     if names := _names(party):
-        conditions.append(Administration.normalised_name.in_(names))
+        arms.append(select(Administration.id).filter_by(environment_id=env)
+                    .where(Administration.normalised_name.in_(names)))  # fmt: skip
     if city := normalise_city(party.city):
-        conditions.append(Administration.normalised_city == city)
-    if not conditions:
+        arms.append(select(Administration.id).filter_by(environment_id=env, normalised_city=city))
+    ids = _ids(session, arms)
+    if not ids:
         return ()
-    query = (
-        select(Administration)
-        .filter_by(environment_id=environment_id)
-        .where(or_(*conditions))
-        .options(selectinload(Administration.identifiers))
-        .order_by(Administration.id)
-    )
+    idents = _children(session, select(AdministrationIdentifier.administration_id, AdministrationIdentifier.scheme,
+                                       AdministrationIdentifier.value)
+                       .where(AdministrationIdentifier.administration_id.in_(ids))
+                       .order_by(AdministrationIdentifier.id))  # fmt: skip
+    query = select(Administration.id, Administration.code, Administration.name, Administration.normalised_name,
+                   Administration.city).where(Administration.id.in_(ids)).order_by(Administration.id)  # fmt: skip
     return tuple(
-        AdministrationRecord(
-            id=row.id,
-            code=row.code,
-            name=row.name,
-            normalised_name=row.normalised_name,
-            city=row.city or "",
-            identifiers=tuple((i.scheme, i.value) for i in row.identifiers),
-        )
-        for row in session.scalars(query)
+        AdministrationRecord(aid, code, name, key, city or "", tuple((s, v) for s, v in idents[aid]))
+        for aid, code, name, key, city in session.execute(query)
     )
 
 
@@ -126,58 +139,46 @@ def _orders(session: Session, reference: str | None, *, environment_id: int) -> 
     number = (reference or "").strip()
     if not number:
         return ()
-    loaded = selectinload(PurchaseOrder.lines).selectinload(OrderLine.receipts)
-    query = select(PurchaseOrder).filter_by(environment_id=environment_id).options(loaded)
-    rows = list(session.scalars(query.where(PurchaseOrder.number == number)))
-    if not rows:
+    query = select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.supplier_id, PurchaseOrder.status,
+                   PurchaseOrder.administration_id).filter_by(environment_id=environment_id)  # fmt: skip
+    orders = list(session.execute(query.where(PurchaseOrder.number == number)))
+    if not orders:
         # Invoices may cite the number in another case; the exact look-up above uses the unique index.
-        rows = list(session.scalars(query.where(func.lower(PurchaseOrder.number) == number.lower())))
-    return tuple(_order_record(order) for order in rows)
+        orders = list(session.execute(query.where(func.lower(PurchaseOrder.number) == number.lower())))
+    if not orders:
+        return ()
+    lines = _children(session, select(OrderLine.order_id, OrderLine.id, OrderLine.line_number, OrderLine.quantity,
+                                      OrderLine.unit_price, OrderLine.item_id, OrderLine.description,
+                                      OrderLine.ledger_account, OrderLine.matching_handled)
+                      .where(OrderLine.order_id.in_([o[0] for o in orders])).order_by(OrderLine.id))  # fmt: skip
+    line_ids = [line[0] for group in lines.values() for line in group]
+    receipts = _children(session, select(GoodsReceipt.order_line_id, GoodsReceipt.id, GoodsReceipt.quantity,
+                                         GoodsReceipt.received_on, GoodsReceipt.reference)
+                         .where(GoodsReceipt.order_line_id.in_(line_ids)).order_by(GoodsReceipt.id))  # fmt: skip
+    return tuple(
+        OrderRecord(oid, onumber, supplier_id, status, admin_id, tuple(_line(line, receipts) for line in lines[oid]))
+        for oid, onumber, supplier_id, status, admin_id in orders
+    )
 
 
-def _order_record(order: PurchaseOrder) -> OrderRecord:
-    lines = tuple(
-        OrderLineRecord(
-            id=line.id,
-            line_number=line.line_number,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            item_id=line.item_id,
-            description=line.description,
-            ledger_account=line.ledger_account,
-            matching_handled=line.matching_handled,
-            receipts=tuple(ReceiptRecord(r.id, r.quantity, r.received_on, r.reference) for r in line.receipts),
-        )
-        for line in order.lines
-    )
-    return OrderRecord(
-        id=order.id,
-        number=order.number,
-        supplier_id=order.supplier_id,
-        status=order.status,
-        administration_id=order.administration_id,
-        lines=lines,
-    )
+def _line(row: Iterable[Any], receipts: dict[int, list[Any]]) -> OrderLineRecord:
+    line_id, number, quantity, price, item_id, description, ledger, handled = row
+    return OrderLineRecord(
+        id=line_id, line_number=number, quantity=quantity, unit_price=price, item_id=item_id,
+        description=description, ledger_account=ledger, matching_handled=handled,
+        receipts=tuple(ReceiptRecord(*receipt) for receipt in receipts[line_id]),
+    )  # fmt: skip
 
 
 def _rules(session: Session, supplier_ids: set[int], *, environment_id: int) -> tuple[RuleRecord, ...]:
     query = (
-        select(MatchingRule)
+        select(MatchingRule.id, MatchingRule.pattern, MatchingRule.ledger_account, MatchingRule.supplier_id,
+               MatchingRule.is_regex, MatchingRule.review_via_workflow)
         .filter_by(environment_id=environment_id)
         .where(or_(MatchingRule.supplier_id.is_(None), MatchingRule.supplier_id.in_(supplier_ids)))
         .order_by(MatchingRule.id)
-    )
-    return tuple(
-        RuleRecord(
-            id=r.id,
-            pattern=r.pattern,
-            ledger_account=r.ledger_account,
-            supplier_id=r.supplier_id,
-            is_regex=r.is_regex,
-            review_via_workflow=r.review_via_workflow,
-        )
-        for r in session.scalars(query)
-    )
+    )  # fmt: skip
+    return tuple(RuleRecord(*row) for row in session.execute(query))
 
 
 def snapshot_for(session: Session, *, environment_id: int, facts: InvoiceFacts) -> MasterData:
@@ -192,3 +193,4 @@ def snapshot_for(session: Session, *, environment_id: int, facts: InvoiceFacts) 
         orders=orders,
         rules=_rules(session, supplier_ids, environment_id=environment_id),
     )
+

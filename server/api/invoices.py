@@ -1,0 +1,140 @@
+"""POST /api/v1/invoices and the received documents (the inbox)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import func, select
+
+from server.api.auth import current_actor, host, requires
+from server.errors import InvalidInput, NotFound
+from server.instances import service as instances
+from server.instances.shipped import ensure_deployed
+from server.invoices import service as ingestion
+from server.invoices.models import ReceivedDocument
+from server.invoices.ubl import parse_invoice
+
+bp = Blueprint("api_invoices", __name__, url_prefix="/api/v1")
+REJECTION_CODES = {"empty", "too_large", "not_xml", "doctype_forbidden", "too_deep", "too_many_elements",
+                   "not_ubl", "not_an_invoice"}
+
+
+def _body() -> tuple[bytes, str | None, str]:
+    """The document from a raw body, or from the `file` field of a multipart upload."""
+    upload = request.files.get("file")
+    if upload is not None:
+        return upload.read(), upload.filename, upload.mimetype or "application/xml"
+    return request.get_data(cache=False), request.headers.get("X-Filename"), request.mimetype or "application/xml"
+
+
+@bp.post("/invoices")
+@requires("invoices.submit")
+def submit_invoice() -> tuple[Response, int]:
+    actor = current_actor()
+    content, filename, content_type = _body()
+    sender = request.headers.get("X-Sender") or request.args.get("sender")
+    result = ingestion.ingest(host(), actor=actor, content=content, filename=filename, sender=sender,
+                              content_type=content_type)
+    body = result.to_dict()
+    if result.status == "rejected":
+        first = result.reasons[0] if result.reasons else {"rule": "rejected", "message": "document refused"}
+        code = first["rule"] if first["rule"] in REJECTION_CODES else "document_rejected"
+        status = 413 if code == "too_large" else 422
+        message = ("the document is not an invoice this server accepts: " + first["message"]
+                   if code in REJECTION_CODES else f"the document breaks {len(result.reasons)} e-invoice rule(s)")
+        return jsonify({"error": {"code": code, "message": message, "details": list(result.reasons)}, **body}), status
+    return jsonify(body), 200 if result.duplicate else 201
+
+
+def document_json(document: ReceivedDocument) -> dict[str, Any]:
+    return {"id": document.id, "sha256": document.sha256, "size": document.size, "filename": document.filename,
+            "source": document.source, "sender": document.sender, "status": document.status,
+            "document_type": document.document_type, "profile": document.profile,
+            "received_at": document.received_at.isoformat(), "received_by": document.received_by,
+            "instance_id": document.instance_id, "reasons": document.reasons}
+
+
+@bp.get("/documents")
+@requires("invoices.read")
+def list_documents() -> Response:
+    actor = current_actor()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    per_page = min(200, max(1, request.args.get("per_page", 50, type=int) or 50))
+    status = request.args.get("status")
+    query = select(ReceivedDocument).where(ReceivedDocument.environment_id == actor.environment_id)
+    if status:
+        query = query.where(ReceivedDocument.status == status)
+    with host().db.unit_of_work() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(ReceivedDocument.id.desc()).offset((page - 1) * per_page)
+                               .limit(per_page)).all()
+        return jsonify({"items": [document_json(d) for d in rows], "total": total, "page": page,
+                        "per_page": per_page})
+
+
+@bp.get("/documents/<int:document_id>")
+@requires("invoices.read")
+def get_document(document_id: int) -> Response:
+    with host().db.unit_of_work() as session:
+        return jsonify(document_json(ingestion.get_document(session, current_actor(), document_id)))
+
+
+@bp.get("/documents/<int:document_id>/content")
+@requires("invoices.read")
+def document_content(document_id: int) -> Response:
+    with host().db.unit_of_work() as session:
+        document = ingestion.get_document(session, current_actor(), document_id)
+        name = f"document-{document.id}.xml"
+        return Response(document.content, mimetype="application/octet-stream",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"',
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+@bp.post("/documents/<int:document_id>/start")
+@requires("instances.start")
+def start_from_document(document_id: int) -> tuple[Response, int]:
+    """Start a workflow manually for a received document (default: the purchase invoice)."""
+    actor = current_actor()
+    payload = request.get_json(silent=True) or {}
+    key = payload.get("model", ingestion.PURCHASE_MODEL)
+    if not isinstance(key, str):
+        raise InvalidInput("model must be a model key", code="invalid_model_key")
+    with host().db.unit_of_work() as session:
+        document = ingestion.get_document(session, actor, document_id)
+        ensure_deployed(session, host(), actor=actor, key=key)
+        instance = instances.start(session, host(), actor=actor, key=key, business_key=f"document-{document.id}",
+                                   data={"document_id": document.id, "sender": document.sender or "",
+                                         "reasons": [r.get("message") for r in document.reasons]})
+        return jsonify({"instance_id": instance.id, "status": instance.status, "model": key}), 201
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@requires("invoices.read")
+def get_invoice(invoice_id: int) -> Response:
+    with host().db.unit_of_work() as session:
+        invoice = ingestion.get_invoice(session, current_actor(), invoice_id)
+        return jsonify({"id": invoice.id, "document_id": invoice.document_id, "instance_id": invoice.instance_id,
+                        "number": invoice.number, "supplier_name": invoice.supplier_name,
+                        "payable_amount": str(invoice.payable_amount) if invoice.payable_amount is not None else None,
+                        "currency": invoice.currency, "status": invoice.status, "data": invoice.data,
+                        "collection": invoice.collection})
+
+
+@bp.get("/invoices/<int:invoice_id>/attachments/<int:index>")
+@requires("invoices.read")
+def invoice_attachment(invoice_id: int, index: int) -> Response:
+    """An embedded attachment, always as a download with a safe type (never rendered inline as HTML)."""
+    with host().db.unit_of_work() as session:
+        invoice = ingestion.get_invoice(session, current_actor(), invoice_id)
+        document = ingestion.get_document(session, current_actor(), invoice.document_id)
+        content = document.content
+    attachments = parse_invoice(content, max_bytes=max(len(content), 1)).attachments
+    if index < 0 or index >= len(attachments) or attachments[index].content is None:
+        raise NotFound(f"invoice {invoice_id} has no embedded attachment {index}", code="attachment_not_found")
+    attachment = attachments[index]
+    mime = attachment.mime_type if attachment.mime_type in ("application/pdf", "image/png", "image/jpeg") else (
+        "application/octet-stream")
+    name = "".join(c for c in (attachment.filename or f"attachment-{index}") if c.isalnum() or c in "._-")[:100]
+    return Response(attachment.content, mimetype=mime,
+                    headers={"Content-Disposition": f'attachment; filename="{name or "attachment"}"',
+                             "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,54 @@
+"""`stroom ingest FILE...` and `stroom inbox scan`: receive documents from the command line."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from server.auth import service as auth
+from server.auth.actor import Actor
+from server.cli import echo_json
+from server.commands import ENV_OPTION, host_from_env
+from server.invoices import service as ingestion
+from server.invoices.inbox import scan_once
+
+
+@click.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sender", help="E-mail address of the sender (for the conversion task's reply).")
+@ENV_OPTION
+def ingest_command(files: tuple[Path, ...], sender: str | None, environment: str) -> None:
+    """Store and process documents like POST /api/v1/invoices; one JSON line each, exit 1 if any is refused."""
+    host = host_from_env()
+    with host.db.unit_of_work() as session:
+        actor = Actor.system(auth.ensure_environment(session, environment).id, "cli")
+    all_accepted = True
+    for path in files:
+        result = ingestion.ingest(host, actor=actor, content=path.read_bytes(), filename=path.name, source="cli",
+                                  sender=sender)
+        all_accepted &= result.status == "accepted"
+        echo_json({"file": str(path), **result.to_dict()})
+    sys.exit(0 if all_accepted else 1)
+
+
+@click.group("inbox")
+def inbox_group() -> None:
+    """The watched folder."""
+
+
+@inbox_group.command("scan")
+@ENV_OPTION
+def inbox_scan(environment: str) -> None:
+    """Process the files in STROOM_INBOX_DIR once."""
+    host = host_from_env()
+    if host.settings.inbox_dir is None:
+        raise click.ClickException("STROOM_INBOX_DIR is not set")
+    host.settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    for result in scan_once(host, host.settings.inbox_dir, environment=environment, settle_seconds=0):
+        echo_json(result.to_dict())
+
+
+def register(group: click.Group) -> None:
+    group.add_command(ingest_command)
+    group.add_command(inbox_group)

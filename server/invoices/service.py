@@ -1,0 +1,220 @@
+"""Ingestion: store the raw bytes first, validate off the request thread, then start a workflow.
+
+Three steps, two transactions: (1) the document is committed before anything else happens, so
+nothing received is ever lost; (2) validation runs outside any transaction, in the validator pool;
+(3) the invoice row and the workflow instance are created together, or the conversion task starts.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit import service as audit
+from server.auth.actor import Actor
+from server.errors import NotFound
+from server.host import Host
+from server.instances import service as instances
+from server.instances.shipped import ensure_deployed
+from server.invoices.models import Invoice, ReceivedDocument
+from server.invoices.safexml import DocumentError
+from server.invoices.ubl import parse_invoice
+from server.invoices.ubl_types import Invoice as ParsedInvoice
+from server.invoices.validation import ValidationReport
+
+PURCHASE_MODEL = "purchase_invoice"
+CONVERSION_MODEL = "conversion_task"
+APPROVAL_MARGIN_DAYS = 3
+Validator = Callable[[bytes, str, int], ValidationReport]
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestResult:
+    """What the sender is told: ids, whether it was accepted, and why not."""
+
+    document_id: int
+    status: str  # accepted, rejected, received (not yet processed)
+    invoice_id: int | None = None
+    instance_id: int | None = None
+    workflow: str | None = None
+    duplicate: bool = False
+    reasons: tuple[dict[str, str], ...] = ()
+    warnings: tuple[dict[str, str], ...] = ()
+    document_type: str | None = None
+    profile: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "reasons": list(self.reasons), "warnings": list(self.warnings)}
+
+
+def store(session: Session, *, actor: Actor, content: bytes, filename: str | None = None, source: str = "api",
+          content_type: str = "application/xml", sender: str | None = None) -> tuple[ReceivedDocument, bool]:
+    """Keep the raw bytes (with SHA-256); returns (document, is_new). The same bytes twice: the first one."""
+    digest = hashlib.sha256(content).hexdigest()
+    existing = _by_digest(session, actor.environment_id, digest)
+    if existing is not None:
+        return existing, False
+    document = ReceivedDocument(environment_id=actor.environment_id, sha256=digest, size=len(content),
+                                content=content, content_type=content_type[:100], filename=(filename or "")[:300] or None,
+                                source=source, sender=(sender or "")[:300] or None, received_by=actor.name)
+    try:
+        with session.begin_nested():
+            session.add(document)
+            session.flush()
+    except IntegrityError:  # the same bytes arrived concurrently: answer with the first
+        existing = _by_digest(session, actor.environment_id, digest)
+        assert existing is not None
+        return existing, False
+    audit.record(session, actor=actor, action="document.received", target_type="document",
+                 target_id=document.id, after={"sha256": digest, "size": len(content), "source": source,
+                                               "filename": filename})
+    return document, True
+
+
+def _by_digest(session: Session, environment_id: int, digest: str) -> ReceivedDocument | None:
+    return session.scalars(select(ReceivedDocument).where(ReceivedDocument.environment_id == environment_id,
+                                                          ReceivedDocument.sha256 == digest)).first()
+
+
+def result_of(session: Session, document: ReceivedDocument, *, duplicate: bool = False) -> IngestResult:
+    """The stored outcome of a document (what a repeated delivery is answered with)."""
+    invoice = session.scalars(select(Invoice).where(Invoice.document_id == document.id)).first()
+    reasons = tuple(r for r in document.reasons if isinstance(r, dict) and r.get("flag", "fatal") == "fatal")
+    warnings = tuple(r for r in document.reasons if isinstance(r, dict) and r.get("flag") == "warning")
+    workflow = None
+    if document.instance_id is not None:
+        workflow = instances.get_instance(session, document.environment_id, document.instance_id).model_key
+    return IngestResult(document_id=document.id, status=document.status, invoice_id=invoice.id if invoice else None,
+                        instance_id=document.instance_id, workflow=workflow, duplicate=duplicate,
+                        reasons=reasons, warnings=warnings, document_type=document.document_type,
+                        profile=document.profile)
+
+
+def process(session: Session, host: Host, *, actor: Actor, document_id: int,
+            report: ValidationReport) -> IngestResult:
+    """Act on a validation report: an accepted invoice starts the purchase workflow, else the conversion task."""
+    document = get_document(session, actor, document_id)
+    if document.status != "received":
+        return result_of(session, document, duplicate=True)
+    document.document_type, document.profile = report.document_type, report.profile
+    findings = [{**f.to_dict(), "flag": "fatal"} for f in report.errors]
+    findings += [{**f.to_dict(), "flag": "warning"} for f in report.warnings]
+    document.reasons = findings
+    parsed = _parse(document.content, host) if report.accepted else None
+    if parsed is None:
+        document.status = "rejected"
+        document.instance_id = _start_conversion(session, host, actor=actor, document=document)
+    else:
+        invoice = _store_invoice(session, actor=actor, document=document, parsed=parsed)
+        document.status = "accepted"
+        version = ensure_deployed(session, host, actor=actor, key=PURCHASE_MODEL)
+        if version is not None:
+            instance = instances.start(session, host, actor=actor, key=PURCHASE_MODEL,
+                                       business_key=invoice.number, data=purchase_data(document, invoice, parsed))
+            invoice.instance_id = document.instance_id = instance.id
+    audit.record(session, actor=actor, action=f"document.{document.status}", target_type="document",
+                 target_id=document.id, instance_id=document.instance_id,
+                 after={"document_type": document.document_type, "profile": document.profile,
+                        "errors": [f["rule"] for f in findings if f["flag"] == "fatal"]})
+    session.flush()
+    return result_of(session, document)
+
+
+def _parse(content: bytes, host: Host) -> ParsedInvoice | None:
+    try:
+        return parse_invoice(content, max_bytes=host.settings.max_document_bytes)
+    except DocumentError:
+        return None
+
+
+def _store_invoice(session: Session, *, actor: Actor, document: ReceivedDocument, parsed: ParsedInvoice) -> Invoice:
+    from server.invoices.matching import facts_from_invoice, supplier_key
+
+    invoice = Invoice(environment_id=actor.environment_id, document_id=document.id,
+                      document_type=parsed.document_type, number=parsed.id[:200],
+                      supplier_key=supplier_key(facts_from_invoice(parsed).supplier)[:300],
+                      supplier_name=parsed.supplier.display_name[:300], issue_date=parsed.issue_date,
+                      due_date=parsed.due_date, currency=(parsed.currency or "EUR")[:3],
+                      payable_amount=parsed.totals.payable,
+                      contact_email=(parsed.supplier.contact.email or None), data=parsed.to_dict())
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def invoice_summary(invoice: Invoice, parsed: ParsedInvoice) -> dict[str, Any]:
+    """The invoice fields process data carries (for tasks, lists, gateways and e-mails)."""
+    return {
+        "id": invoice.id, "number": invoice.number, "document_type": invoice.document_type,
+        "supplier_name": invoice.supplier_name, "customer_name": parsed.customer.display_name,
+        "payable_amount": str(invoice.payable_amount) if invoice.payable_amount is not None else None,
+        "currency": invoice.currency, "issue_date": _iso(invoice.issue_date), "due_date": _iso(invoice.due_date),
+        "order_reference": parsed.order_reference, "iban": parsed.iban, "contact_email": invoice.contact_email,
+        "lines": len(parsed.lines), "attachments": len(parsed.attachments),
+    }
+
+
+def purchase_data(document: ReceivedDocument, invoice: Invoice, parsed: ParsedInvoice) -> dict[str, Any]:
+    """Initial data of a purchase-invoice instance."""
+    due = parsed.due_date - dt.timedelta(days=APPROVAL_MARGIN_DAYS) if parsed.due_date else None
+    return {"document_id": document.id, "invoice_id": invoice.id, "invoice": invoice_summary(invoice, parsed),
+            "order_number": parsed.order_reference or "", "approval_due_date": _iso(due),
+            "validation_warnings": [r["rule"] for r in document.reasons if r.get("flag") == "warning"]}
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _start_conversion(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument) -> int | None:
+    version = ensure_deployed(session, host, actor=actor, key=CONVERSION_MODEL)
+    if version is None:
+        return None
+    reasons = [f"{r['rule']}: {r['message']}" for r in document.reasons if r.get("flag") == "fatal"]
+    instance = instances.start(session, host, actor=actor, key=CONVERSION_MODEL, business_key=f"document-{document.id}",
+                               data={"document_id": document.id, "sender": document.sender or "",
+                                     "filename": document.filename or "", "reasons": reasons})
+    return instance.id
+
+
+def get_document(session: Session, actor: Actor, document_id: int) -> ReceivedDocument:
+    """A received document of the caller's environment, or NotFound."""
+    document = session.get(ReceivedDocument, document_id)
+    if document is None or document.environment_id != actor.environment_id:
+        raise NotFound(f"document {document_id} not found", code="document_not_found")
+    return document
+
+
+def get_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
+    """An invoice of the caller's environment, or NotFound."""
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.environment_id != actor.environment_id:
+        raise NotFound(f"invoice {invoice_id} not found", code="invoice_not_found")
+    return invoice
+
+
+def ingest(host: Host, *, actor: Actor, content: bytes, filename: str | None = None, source: str = "api",
+           sender: str | None = None, content_type: str = "application/xml",
+           validator: Validator | None = None) -> IngestResult:
+    """Store, validate and process one document; each received document is committed before processing."""
+    with host.db.unit_of_work() as session:
+        document, is_new = store(session, actor=actor, content=content, filename=filename, source=source,
+                                 content_type=content_type, sender=sender)
+        if not is_new:
+            return result_of(session, document, duplicate=True)
+        document_id = document.id
+    report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
+    with host.db.unit_of_work() as session:
+        return process(session, host, actor=actor, document_id=document_id, report=report)
+
+
+def default_validator(content: bytes, mode: str, max_bytes: int) -> ValidationReport:
+    """Validation in the worker pool: Saxon holds the GIL, so it stays off request threads."""
+    from server.invoices.validation_pool import validate_in_worker
+
+    return validate_in_worker(content, mode=mode, max_bytes=max_bytes)

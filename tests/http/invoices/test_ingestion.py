@@ -1,0 +1,112 @@
+"""POST /api/v1/invoices: stored before processing, then a workflow, or a clear refusal."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from server.app import create_app
+from server.invoices.models import Invoice, ReceivedDocument
+from server.tasks.models import HumanTask
+from tests.support.factories import bearer, deploy_files, make_user
+from tests.support.paths import CORPUS, REPO
+
+MODELS = REPO / "tests" / "data" / "bpmn" / "ingestion"
+VALID = CORPUS / "ubl" / "valid" / "base-example.xml"
+
+
+def sync_validator(content, mode, max_bytes):
+    """The real validation, in-process (the pool is exercised by the bench and the server)."""
+    from server.invoices.validation import validate
+
+    return validate(content, mode=mode, max_bytes=max_bytes)
+
+
+@pytest.fixture
+def api(host, monkeypatch):
+    actor, token = make_user(host, "sender", roles=("user",), groups=("creditors",))
+    deploy_files(host, actor, "purchase_invoice", MODELS / "purchase_invoice.bpmn")
+    deploy_files(host, actor, "conversion_task", MODELS / "conversion_task.bpmn")
+    monkeypatch.setattr("server.invoices.service.default_validator", sync_validator)
+    client = create_app(host=host).test_client()
+    return client, bearer(token)
+
+
+def documents(host):
+    with host.db.unit_of_work() as session:
+        return session.scalars(select(ReceivedDocument).order_by(ReceivedDocument.id)).all()
+
+
+def test_a_valid_peppol_invoice_is_stored_and_starts_the_purchase_workflow(api, host):
+    client, auth = api
+    response = client.post("/api/v1/invoices", data=VALID.read_bytes(), headers=auth,
+                           content_type="application/xml")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "accepted" and body["workflow"] == "purchase_invoice"
+    assert body["profile"] == "peppol" and body["document_type"] == "Invoice"
+    with host.db.unit_of_work() as session:
+        invoice = session.get(Invoice, body["invoice_id"])
+        assert invoice.number == "Snippet1" and invoice.instance_id == body["instance_id"]
+        assert "supplier_match_bank_account" in invoice.collection  # the match service task ran
+        task = session.scalars(select(HumanTask).where(HumanTask.instance_id == body["instance_id"])).one()
+        assert task.supplier_name == invoice.supplier_name and task.amount == invoice.payable_amount
+
+
+def test_the_same_document_twice_is_answered_with_the_first_result(api, host):
+    client, auth = api
+    first = client.post("/api/v1/invoices", data=VALID.read_bytes(), headers=auth).get_json()
+    again = client.post("/api/v1/invoices", data=VALID.read_bytes(), headers=auth)
+    assert again.status_code == 200
+    assert again.get_json()["duplicate"] is True
+    assert again.get_json()["instance_id"] == first["instance_id"]
+    assert len(documents(host)) == 1
+
+
+@pytest.mark.parametrize(("name", "payload", "status", "code"), [
+    ("empty body", b"", 422, "empty"),
+    ("not xml", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n", 422, "not_xml"),
+    ("xxe", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>', 422,
+     "doctype_forbidden"),
+    ("billion laughs", b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+     b"<lolz>&lol2;</lolz>", 422, "doctype_forbidden"),
+    ("ubl order", (REPO / "tests" / "data" / "ubl" / "order.xml").read_bytes(), 422, "not_an_invoice"),
+    ("billion laughs file", (REPO / "tests" / "data" / "ubl" / "billion-laughs.xml").read_bytes(), 422,
+     "doctype_forbidden"),
+    ("pdf file", (REPO / "tests" / "data" / "ubl" / "not-xml.pdf").read_bytes(), 422, "not_xml"),
+])
+def test_bad_documents_are_stored_refused_with_a_reason_and_start_the_conversion_task(api, host, name, payload,
+                                                                                       status, code):
+    client, auth = api
+    response = client.post("/api/v1/invoices", data=payload, headers=auth, content_type="application/xml")
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert body["error"]["code"] == code
+    assert body["workflow"] == "conversion_task" and body["instance_id"]
+    [stored] = documents(host)
+    assert stored.status == "rejected" and stored.content == payload and stored.id == body["document_id"]
+
+
+def test_an_invoice_breaking_the_official_rules_is_refused_with_the_rule_ids(api, host):
+    client, auth = api
+    bad = VALID.read_bytes().replace(b"<cbc:IssueDate>", b"<cbc:IssueDate>x", 1)
+    response = client.post("/api/v1/invoices", data=bad, headers=auth)
+    assert response.status_code == 422
+    rules = {d["rule"] for d in response.get_json()["error"]["details"]}
+    assert rules  # the schema or a business rule names the broken date
+    assert documents(host)[0].status == "rejected"
+
+
+def test_an_oversized_document_is_kept_and_refused_with_413(api, host):
+    client, auth = api
+    host.settings = host.settings.replace(max_document_bytes=1024)
+    big = b"<Invoice>" + b" " * 2048 + b"</Invoice>"
+    response = client.post("/api/v1/invoices", data=big, headers=auth)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
+    assert documents(host)[0].size == len(big)
+
+
+def test_posting_without_credentials_is_refused_and_stores_nothing(api, host):
+    client, _ = api
+    assert client.post("/api/v1/invoices", data=VALID.read_bytes()).status_code == 401
+    assert documents(host) == []
