@@ -8,11 +8,23 @@ from flask import Flask
 from server.api import errors as api_errors
 from server.api.auth import init_login
 from server.host import Host, open_host
+from server.pages.web import init_web
 from server.settings import Settings, load_settings
 
 # Modules exposing `bp` (a Blueprint); add yours here.
 BLUEPRINT_MODULES = (
     "server.api.health",
+    "server.api.session",
+    "server.api.tasks",
+    "server.api.users",
+    "server.api.tokens",
+    "server.api.partnerships",
+    "server.api.invoices",
+    "server.api.models",
+    "server.api.decisions",
+    "server.api.instances",
+    "server.api.incidents",
+    "server.api.audit",
 )
 
 
@@ -22,13 +34,15 @@ def create_app(settings: Settings | None = None, *, host: Host | None = None) ->
     app = Flask(__name__, root_path=str(settings.instance_dir.parent), instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.secret_key, TESTING=settings.testing,
-        MAX_CONTENT_LENGTH=settings.max_document_bytes + 1024 * 1024,
+        # Oversized documents up to 4x the limit are still read, stored and refused with a reason.
+        MAX_CONTENT_LENGTH=settings.max_document_bytes * 4,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https"),
     )
     app.extensions["stroom"] = host or open_host(settings)
     api_errors.register(app)
     init_login(app)
+    init_web(app)
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)
     return app
