@@ -68,10 +68,15 @@ def move_forward(workflow: Any, source_id: str, element_id: str) -> list[str]:
     siblings = [c for c in attached.children if c is not source] if attached is not None else []
     cancelled = []
     for task in [source, *siblings]:
-        if task.has_state(TaskState.NOT_FINISHED_MASK | TaskState.ERROR):
+        if task.has_state(TaskState.NOT_FINISHED_MASK):
+            task.cancel()  # also takes a waiting event out of the engine's event manager
+        elif task.has_state(TaskState.ERROR):
             task._set_state(TaskState.CANCELLED)
             task._drop_children(force=True)
-            cancelled.append(str(task.id))
+            task.task_spec._on_cancel(task)
+        else:
+            continue
+        cancelled.append(str(task.id))
     target = source._add_child(spec, TaskState.FUTURE)
     target.data = data
     # As the engine's own reset does: predict the target's children, then let it become READY.

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
@@ -22,7 +21,7 @@ from server.tasks import service as tasks
 from server.tasks.models import HumanTask
 from tests.support.factories import deploy_files, make_user
 
-MODEL = Path(__file__).resolve().parents[2] / "data" / "bpmn" / "admin" / "purchase_admin.bpmn"
+MODEL = Path(__file__).resolve().parents[1] / "data" / "bpmn" / "admin" / "purchase_admin.bpmn"
 
 
 @dataclasses.dataclass
@@ -33,6 +32,7 @@ class Purchase:
     admin: Actor
     clerk: Actor
     calls: list[str] = dataclasses.field(default_factory=list)
+    tokens: dict[str, str] = dataclasses.field(default_factory=dict)
     book_fails: bool = False
 
     def service(self, name: str):
@@ -85,13 +85,15 @@ class Purchase:
                                         .order_by(Job.id)))
 
 
-@pytest.fixture
-def purchase(settings: Settings) -> Iterator[Purchase]:
+def open_purchase(settings: Settings) -> Iterator[Purchase]:
+    """The scenario with an admin (ada) and a clerk in `approvers` (carl); the model deployed."""
     scenario = Purchase(host=None, admin=None, clerk=None)  # type: ignore[arg-type]
     services = default_services().merged((n, scenario.service(n)) for n in ("register", "notify", "book"))
     scenario.host = open_host(settings, services=services)
-    scenario.admin, _ = make_user(scenario.host, "ada", roles=("admin",))
-    scenario.clerk, _ = make_user(scenario.host, "carl", roles=("user",), groups=("approvers",))
+    scenario.admin, scenario.tokens["ada"] = make_user(scenario.host, "ada", roles=("admin",))
+    scenario.clerk, scenario.tokens["carl"] = make_user(scenario.host, "carl", roles=("user",),
+                                                        groups=("approvers",))
+    _, scenario.tokens["audrey"] = make_user(scenario.host, "audrey", roles=("auditor",))
     deploy_files(scenario.host, scenario.admin, "purchase_admin", MODEL)
     yield scenario
     scenario.host.db.dispose()

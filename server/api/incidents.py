@@ -1,0 +1,46 @@
+"""/api/v1/incidents: failed service steps, and retrying one."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from server.api.auth import current_actor, host, requires
+from server.api.instances import body, parse_int, text_field
+from server.errors import InvalidInput
+from server.instances import admin
+from server.instances import view as views
+
+bp = Blueprint("api_incidents", __name__, url_prefix="/api/v1/incidents")
+STATUSES = ("open", "resolved", "retried", "closed", "all")
+
+
+@bp.get("")
+@requires("instances.read")
+def list_incidents() -> Response:
+    status = request.args.get("status", "open")
+    if status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", code="invalid_query")
+    limit = parse_int("limit", 100) or 100
+    if limit > 500:
+        raise InvalidInput("limit must be at most 500", code="invalid_query")
+    with host().db.unit_of_work() as session:
+        items = views.list_incidents(session, current_actor().environment_id,
+                                     status=None if status == "all" else status,
+                                     instance_id=parse_int("instance"), limit=limit)
+    return jsonify({"items": items})
+
+
+@bp.get("/<int:incident_id>")
+@requires("instances.read")
+def show(incident_id: int) -> Response:
+    with host().db.unit_of_work() as session:
+        return jsonify(views.incident_json(admin.get_incident(session, current_actor(), incident_id)))
+
+
+@bp.post("/<int:incident_id>/retry")
+@requires("instances.admin")
+def retry(incident_id: int) -> Response:
+    reason = text_field(body(), "reason")
+    with host().db.unit_of_work() as session:
+        admin.retry_incident(session, host(), actor=current_actor(), incident_id=incident_id, reason=reason or "")
+    with host().db.unit_of_work() as session:
+        return jsonify(views.incident_json(admin.get_incident(session, current_actor(), incident_id)))

@@ -1,0 +1,173 @@
+"""/api/v1/process-instances: list, view on the diagram, history, and the administrative interventions."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from server.api.auth import current_actor, host, requires
+from server.errors import InvalidInput
+from server.instances import admin
+from server.instances import view as views
+from server.instances.models import ProcessInstance
+
+bp = Blueprint("api_instances", __name__, url_prefix="/api/v1/process-instances")
+
+
+def parse_time(name: str) -> dt.datetime | None:
+    """An ISO 8601 query parameter as an aware datetime (UTC when no zone is given)."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an ISO 8601 date or time", code="invalid_query",
+                           details=[{"field": name}]) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def parse_int(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit():
+        raise InvalidInput(f"{name} must be a positive integer", code="invalid_query", details=[{"field": name}])
+    return int(raw)
+
+
+def body() -> dict[str, Any]:
+    """The JSON object of the request (an empty object when there is no body)."""
+    if not request.data:
+        return {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object", code="invalid_json")
+    return data
+
+
+def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{name} is required", code="invalid_input", details=[{"field": name}])
+    return value.strip()
+
+
+def _names(data: dict[str, Any], name: str) -> list[str]:
+    value = data.get(name) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InvalidInput(f"{name} must be a list of names", code="invalid_input", details=[{"field": name}])
+    return [v.strip() for v in value]
+
+
+@bp.get("")
+@requires("instances.read")
+def list_instances() -> Response:
+    filters = views.InstanceFilter(status=request.args.get("status") or None,
+                                   model_key=request.args.get("model") or None,
+                                   business_key=request.args.get("business_key") or None,
+                                   started_after=parse_time("started_after"),
+                                   started_before=parse_time("started_before"))
+    with host().db.unit_of_work() as session:
+        rows, cursor = views.list_instances(session, current_actor().environment_id, filters,
+                                            after_id=parse_int("after"), limit=parse_int("limit", 50) or 50)
+    return jsonify({"items": rows, "next": cursor})
+
+
+@bp.get("/<int:instance_id>")
+@requires("instances.read")
+def show(instance_id: int) -> Response:
+    with host().db.unit_of_work() as session:
+        return jsonify(views.instance_view(session, host(), actor=current_actor(), instance_id=instance_id))
+
+
+@bp.get("/<int:instance_id>/diagram")
+@requires("instances.read")
+def diagram(instance_id: int) -> Response:
+    with host().db.unit_of_work() as session:
+        xml = views.diagram(session, actor=current_actor(), instance_id=instance_id)
+    return Response(xml, content_type="application/xml; charset=utf-8")
+
+
+@bp.get("/<int:instance_id>/history")
+@requires("instances.read")
+def history(instance_id: int) -> Response:
+    with host().db.unit_of_work() as session:
+        return jsonify({"items": views.history(session, actor=current_actor(), instance_id=instance_id)})
+
+
+def _intervene(instance_id: int, operation: Callable[..., ProcessInstance], **kwargs: Any) -> Response:
+    with host().db.unit_of_work() as session:
+        operation(session, host(), actor=current_actor(), instance_id=instance_id, **kwargs)
+    with host().db.unit_of_work() as session:
+        return jsonify(views.instance_view(session, host(), actor=current_actor(), instance_id=instance_id))
+
+
+@bp.post("/<int:instance_id>/suspend")
+@requires("instances.admin")
+def suspend(instance_id: int) -> Response:
+    return _intervene(instance_id, admin.suspend, reason=text_field(body(), "reason"))
+
+
+@bp.post("/<int:instance_id>/resume")
+@requires("instances.admin")
+def resume(instance_id: int) -> Response:
+    return _intervene(instance_id, admin.resume, reason=text_field(body(), "reason"))
+
+
+@bp.post("/<int:instance_id>/terminate")
+@requires("instances.admin")
+def terminate(instance_id: int) -> Response:
+    return _intervene(instance_id, admin.terminate, reason=text_field(body(), "reason"))
+
+
+@bp.post("/<int:instance_id>/retry")
+@requires("instances.admin")
+def retry(instance_id: int) -> Response:
+    data = body()
+    incident = data.get("incident_id")
+    if incident is not None and not isinstance(incident, int):
+        raise InvalidInput("incident_id must be an integer", code="invalid_input", details=[{"field": "incident_id"}])
+    return _intervene(instance_id, admin.retry, reason=text_field(data, "reason"), incident_id=incident)
+
+
+@bp.post("/<int:instance_id>/move")
+@requires("instances.admin")
+def move(instance_id: int) -> Response:
+    data = body()
+    return _intervene(instance_id, admin.move, reason=text_field(data, "reason"), to_element=text_field(data, "to"),
+                      from_element=text_field(data, "from", required=False))
+
+
+@bp.post("/<int:instance_id>/restart-step")
+@requires("instances.admin")
+def restart_step(instance_id: int) -> Response:
+    data = body()
+    return _intervene(instance_id, admin.restart_step, reason=text_field(data, "reason"),
+                      element_id=text_field(data, "element_id"))
+
+
+@bp.post("/<int:instance_id>/restart")
+@requires("instances.admin")
+def restart(instance_id: int) -> Response:
+    data = body()
+    return _intervene(instance_id, admin.restart_instance, reason=text_field(data, "reason"),
+                      element_id=text_field(data, "element_id"))
+
+
+@bp.post("/<int:instance_id>/tasks/<int:task_id>/reassign")
+@requires("instances.admin")
+def reassign(instance_id: int, task_id: int) -> Response:
+    data = body()
+    with host().db.unit_of_work() as session:
+        admin.reassign(session, actor=current_actor(), task_id=task_id, instance_id=instance_id,
+                       reason=text_field(data, "reason") or "", assignee=text_field(data, "assignee", required=False),
+                       users=_names(data, "users"), groups=_names(data, "groups"), roles=_names(data, "roles"))
+    with host().db.unit_of_work() as session:
+        return jsonify(views.instance_view(session, host(), actor=current_actor(), instance_id=instance_id))

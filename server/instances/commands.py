@@ -1,0 +1,161 @@
+"""`stroom instances ...`: list and show instances, and the administrative interventions."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.auth import service as auth
+from server.auth.actor import Actor
+from server.auth.models import User
+from server.cli import echo_json
+from server.errors import NotFound
+from server.host import Host, open_host
+from server.instances import admin
+from server.instances import view as views
+from server.settings import load_settings
+
+ENV = click.option("--environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True)
+AS = click.option("--as", "login", help="Act as this admin user (default: the system actor 'cli').")
+REASON = click.option("--reason", required=True, help="Why (kept in the audit log).")
+
+
+def _actor(session: Session, environment: str, login: str | None) -> Actor:
+    env = auth.get_environment(session, environment)
+    if not login:
+        return Actor.system(env.id, "cli")
+    user = session.scalars(select(User).where(User.environment_id == env.id, User.login == login)).one_or_none()
+    if user is None:
+        raise NotFound(f"user {login!r} not found in {environment}", code="user_not_found")
+    return auth.actor_for(session, user)
+
+
+def _run(environment: str, login: str | None, work: Callable[[Session, Host, Actor], Any]) -> None:
+    host = open_host(load_settings())
+    try:
+        with host.db.unit_of_work() as session:
+            actor = _actor(session, environment, login)
+            result = work(session, host, actor)
+        if isinstance(result, int):
+            with host.db.unit_of_work() as session:
+                result = views.instance_view(session, host, actor=actor, instance_id=result)
+        echo_json(result)
+    finally:
+        host.db.dispose()
+
+
+@click.group("instances")
+def instances_group() -> None:
+    """Process instances and their administration."""
+
+
+@instances_group.command("list")
+@ENV
+@click.option("--status", type=click.Choice(views.STATUSES))
+@click.option("--model")
+@click.option("--limit", default=50, show_default=True, type=int)
+def list_command(environment: str, status: str | None, model: str | None, limit: int) -> None:
+    """The newest instances, one JSON document."""
+    filters = views.InstanceFilter(status=status, model_key=model)
+    _run(environment, None, lambda s, h, a: {"items": views.list_instances(s, a.environment_id, filters,
+                                                                            limit=limit)[0]})
+
+
+@instances_group.command("show")
+@click.argument("instance_id", type=int)
+@ENV
+def show_command(instance_id: int, environment: str) -> None:
+    """Status, data (secrets masked), element states, open tasks, incidents and interventions."""
+    _run(environment, None, lambda s, h, a: views.instance_view(s, h, actor=a, instance_id=instance_id))
+
+
+def _simple(name: str, operation: Callable[..., Any], doc: str) -> None:
+    @instances_group.command(name, help=doc)
+    @click.argument("instance_id", type=int)
+    @REASON
+    @ENV
+    @AS
+    def command(instance_id: int, reason: str, environment: str, login: str | None) -> None:
+        _run(environment, login, lambda s, h, a: operation(s, h, actor=a, instance_id=instance_id,
+                                                           reason=reason).id)
+
+
+_simple("suspend", admin.suspend, "Suspend an instance: no step runs, no timer fires.")
+_simple("resume", admin.resume, "Resume a suspended instance.")
+_simple("terminate", admin.terminate, "Terminate an instance with a reason.")
+
+
+@instances_group.command("retry")
+@click.argument("instance_id", type=int)
+@click.option("--incident", "incident_id", type=int, help="The incident to retry (default: the only open one).")
+@REASON
+@ENV
+@AS
+def retry_command(instance_id: int, incident_id: int | None, reason: str, environment: str,
+                  login: str | None) -> None:
+    """Retry a failed service step."""
+    _run(environment, login, lambda s, h, a: admin.retry(s, h, actor=a, instance_id=instance_id, reason=reason,
+                                                         incident_id=incident_id).id)
+
+
+@instances_group.command("move")
+@click.argument("instance_id", type=int)
+@click.option("--to", "to_element", required=True, help="Target element id.")
+@click.option("--from", "from_element", help="Element to move from (default: the only open one).")
+@REASON
+@ENV
+@AS
+def move_command(instance_id: int, to_element: str, from_element: str | None, reason: str, environment: str,
+                 login: str | None) -> None:
+    """Move the token to another step (forward skips the steps between; back re-opens)."""
+    _run(environment, login, lambda s, h, a: admin.move(s, h, actor=a, instance_id=instance_id, reason=reason,
+                                                        to_element=to_element, from_element=from_element).id)
+
+
+@instances_group.command("restart-step")
+@click.argument("instance_id", type=int)
+@click.option("--element", "element_id", required=True)
+@REASON
+@ENV
+@AS
+def restart_step_command(instance_id: int, element_id: str, reason: str, environment: str,
+                         login: str | None) -> None:
+    """Re-open a completed or failed step of a live instance."""
+    _run(environment, login, lambda s, h, a: admin.restart_step(s, h, actor=a, instance_id=instance_id,
+                                                                reason=reason, element_id=element_id).id)
+
+
+@instances_group.command("restart")
+@click.argument("instance_id", type=int)
+@click.option("--element", "element_id", required=True)
+@REASON
+@ENV
+@AS
+def restart_command(instance_id: int, element_id: str, reason: str, environment: str, login: str | None) -> None:
+    """Run a completed or terminated instance again from a step, with its last data."""
+    _run(environment, login, lambda s, h, a: admin.restart_instance(s, h, actor=a, instance_id=instance_id,
+                                                                    reason=reason, element_id=element_id).id)
+
+
+@instances_group.command("reassign")
+@click.argument("task_id", type=int)
+@click.option("--assignee")
+@click.option("--user", "users", multiple=True)
+@click.option("--group", "groups", multiple=True)
+@click.option("--role", "roles", multiple=True)
+@REASON
+@ENV
+@AS
+def reassign_command(task_id: int, assignee: str | None, users: tuple[str, ...], groups: tuple[str, ...],
+                     roles: tuple[str, ...], reason: str, environment: str, login: str | None) -> None:
+    """Give an open task to another user, or to candidate users, groups or roles."""
+    _run(environment, login, lambda s, h, a: admin.reassign(s, actor=a, task_id=task_id, reason=reason,
+                                                            assignee=assignee, users=users, groups=groups,
+                                                            roles=roles).instance_id)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(instances_group)
