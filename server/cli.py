@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "server.auth.commands",
     "server.decisions.commands",
     "server.invoices.commands",
+    "server.masterdata.commands",
     "server.invoices.ingest_commands",
     "server.jobs.commands",
     "server.audit.commands",

@@ -1,0 +1,30 @@
+"""`stroom masterdata import`: one JSON line per file, exit status 1 when a file had errors."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from server.cli import build
+from server.masterdata import service
+from tests.integration.masterdata.conftest import DATA, Env
+
+
+def run(env: Env, database_url: str, tmp_path: Path, *args: str) -> tuple[int, list[dict[str, object]]]:
+    variables = {"STROOM_DATABASE_URL": database_url, "STROOM_INSTANCE_DIR": str(tmp_path)}
+    result = CliRunner().invoke(build(), ["masterdata", "import", *args, "--environment", "main"], env=variables)
+    return result.exit_code, [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+
+
+def test_import_command_loads_the_files_and_reports_each(env: Env, database_url: str, tmp_path: Path) -> None:
+    code, lines = run(env, database_url, tmp_path, "suppliers", str(DATA / "suppliers.csv"))
+    assert code == 0 and lines == [{"file": str(DATA / "suppliers.csv"), "kind": "suppliers", "created": 3,
+                                    "updated": 0, "errors": []}]  # fmt: skip
+    env.session.expire_all()
+    assert [s.code for s in service.list_suppliers(env.session, environment_id=env.id)] == ["S001", "S002", "S003"]
+
+
+def test_import_command_fails_on_a_bad_file(env: Env, database_url: str, tmp_path: Path) -> None:
+    code, lines = run(env, database_url, tmp_path, "suppliers", str(DATA / "suppliers_bad.csv"))
+    assert code == 1 and lines[0]["created"] == 0 and len(lines[0]["errors"]) == 4  # type: ignore[arg-type]
