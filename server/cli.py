@@ -14,14 +14,9 @@ from server.settings import SettingsError, load_settings
 # Modules that expose `register(group: click.Group) -> None`; add yours here.
 COMMAND_MODULES = (
     "server.commands",
-    "server.auth.commands",
     "server.decisions.commands",
     "server.invoices.commands",
-    "server.masterdata.commands",
     "server.invoices.ingest_commands",
-    "server.jobs.commands",
-    "server.audit.commands",
-    "server.instances.commands",
 )
 
 
