@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "server.commands",
     "server.decisions.commands",
     "server.invoices.commands",
+    "server.masterdata.commands",
     "server.invoices.ingest_commands",
 )
 
