@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "server.invoices.commands",
     "server.masterdata.commands",
     "server.invoices.ingest_commands",
+    "server.auth.commands",
 )
 
 

@@ -6,16 +6,19 @@ from typing import Any, Callable, TypeVar
 
 from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from server.auth import service as auth
 from server.auth import tokens
 from server.auth.actor import Actor
 from server.auth.models import User
 from server.auth.permissions import require
-from server.errors import Unauthorized
+from server.errors import Forbidden, Unauthorized
 from server.host import Host
 
 F = TypeVar("F", bound=Callable[..., Any])
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class SessionUser(UserMixin):
@@ -61,9 +64,30 @@ def current_actor() -> Actor:
             g.actor = auth.actor_for(session, user, kind="token")
         return g.actor
     if current_user.is_authenticated:
+        check_csrf_header()
         g.actor = current_user.actor
         return g.actor
     raise Unauthorized("log in or send a bearer token", code="unauthenticated")
+
+
+def check_csrf_header() -> None:
+    """JSON calls on a session cookie must prove they come from our own pages.
+
+    Browsers never let another site add a custom header to a cross-site request without a CORS
+    preflight (which we do not grant), so a state-changing call authenticated by the cookie needs
+    `X-Requested-With` or a valid `X-CSRF-Token` (Flask-WTF's token). Bearer calls carry no cookie.
+    """
+    if request.method in SAFE_METHODS or request.headers.get("X-Requested-With"):
+        return
+    token = request.headers.get("X-CSRF-Token")
+    if token:
+        try:
+            validate_csrf(token)
+            return
+        except ValidationError:
+            raise Forbidden("the X-CSRF-Token header is not valid for this session", code="csrf_invalid") from None
+    raise Forbidden("state-changing calls with a session cookie need an X-Requested-With or X-CSRF-Token header",
+                    code="csrf_required")
 
 
 def requires(permission: str) -> Callable[[F], F]:

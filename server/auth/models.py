@@ -71,6 +71,9 @@ class Partnership(Base):
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")  # pending, active
+    requested_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(Base):

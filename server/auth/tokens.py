@@ -50,3 +50,21 @@ def revoke_token(session: Session, token_id: int, *, actor: Actor) -> None:
     audit.record(session, actor=actor, action="token.revoked", target_type="user", target_id=user.login,
                  after={"token_id": token_id})
     session.flush()
+
+
+def list_tokens(session: Session, environment_id: int, *, user_id: int | None = None) -> list[tuple[ApiToken, str]]:
+    """Tokens (never their text) with their owner's login; one user's or the whole environment's."""
+    query = (select(ApiToken, User.login).join(User, User.id == ApiToken.user_id)
+             .where(User.environment_id == environment_id).order_by(ApiToken.id))
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def owner_of(session: Session, token_id: int, environment_id: int) -> User:
+    """The user owning a token of this environment, or NotFound."""
+    token = session.get(ApiToken, token_id)
+    user = session.get(User, token.user_id) if token else None
+    if user is None or user.environment_id != environment_id:
+        raise NotFound(f"token {token_id} not found", code="token_not_found")
+    return user

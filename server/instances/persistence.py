@@ -16,6 +16,7 @@ from server.host import Host
 from server.instances.models import Incident, ProcessInstance
 from server.jobs import service as jobs
 from server.jobs.models import Job
+from server.tasks import foureyes
 from server.tasks.models import OPEN_STATUSES, HumanTask, TaskCandidate
 
 SERVICE_RETRIES = 3
@@ -75,7 +76,8 @@ def _sync_tasks(session: Session, *, instance: ProcessInstance, run: WorkflowRun
 def _create_task(session: Session, *, instance: ProcessInstance, info: UserTaskInfo, actor: Actor,
                  run: WorkflowRun) -> HumanTask:
     invoice = info.data.get("invoice") if isinstance(info.data.get("invoice"), dict) else {}
-    form = dict(run.model.forms.get(info.form_key or "", {})) if info.form_key else {}
+    key = (info.form_key or "").removeprefix("stroom:")
+    form = dict(run.model.forms.get(key, {})) if key else {}
     task = HumanTask(
         environment_id=instance.environment_id, instance_id=instance.id, engine_task_id=info.task_id,
         element_id=info.element_id, name=info.name, process_key=instance.model_key, status="open",
@@ -84,7 +86,8 @@ def _create_task(session: Session, *, instance: ProcessInstance, info: UserTaskI
         candidate_roles=list(info.assignment.candidate_roles),
         form={"key": info.form_key, "schema": form, "multi_instance": info.multi_instance_item is not None,
               "item": info.multi_instance_item, "properties": info.properties,
-              "four_eyes": list(info.assignment.four_eyes)},
+              "four_eyes": list(info.assignment.four_eyes),
+              "excluded": foureyes.excluded_from_data(info.assignment.four_eyes, info.data)},
         supplier_name=str(invoice.get("supplier_name") or "")[:300] or None,
         amount=_decimal(invoice.get("payable_amount")), due_at=_due(info.assignment.due_date, info.data))
     session.add(task)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import Base, UTCDateTime, utcnow
 
 OPEN_STATUSES = ("open", "claimed", "delegated")
+DONE_STATUSES = ("completed",)
+HIDDEN_STATUSES = ("not_needed",)
 
 
 class HumanTask(Base):
@@ -18,6 +20,11 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_env_status_due", "environment_id", "status", "due_at"),
         Index("ix_human_tasks_instance_engine_task", "instance_id", "engine_task_id"),
+        Index("ix_human_tasks_env_assignee_status", "environment_id", "assignee", "status"),
+        Index("ix_human_tasks_delegate", "delegate_environment_id", "delegated_to", "status"),
+        Index("ix_human_tasks_env_owner", "environment_id", "owner"),
+        Index("ix_human_tasks_env_completed_by", "environment_id", "completed_by"),
+        Index("ix_human_tasks_env_process_status", "environment_id", "process_key", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
@@ -40,6 +47,11 @@ class HumanTask(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # delegation follows owner / assignee: the owner gets the task back as "resolved"
+    delegated_to: Mapped[str | None] = mapped_column(String(100))
+    delegate_environment_id: Mapped[int | None] = mapped_column(ForeignKey("environments.id"))
+    delegation_state: Mapped[str | None] = mapped_column(String(20))  # pending, resolved
+    comments: Mapped[list[Any]] = mapped_column(default=list)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": lock_version}

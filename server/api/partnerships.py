@@ -1,0 +1,77 @@
+"""/api/v1/environment and /api/v1/partnerships: the caller's tenant and the tenants it works with."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from server.api.auth import current_actor, host, requires
+from server.auth import partnerships
+from server.auth.models import Environment, Partnership
+from server.errors import InvalidInput
+
+bp = Blueprint("api_partnerships", __name__, url_prefix="/api/v1")
+
+
+def _json(found: Partnership, partner: str, environment_id: int) -> dict[str, Any]:
+    return {"id": found.id, "partner": partner, "status": found.status,
+            "direction": "outgoing" if found.environment_id == environment_id else "incoming",
+            "requested_by": found.requested_by, "created_at": found.created_at.isoformat(),
+            "accepted_at": found.accepted_at.isoformat() if found.accepted_at else None}
+
+
+@bp.get("/environment")
+@requires("tasks.read")
+def environment() -> Response:
+    """The caller's environment and the names of its active partners."""
+    actor = current_actor()
+    with host().db.unit_of_work() as session:
+        env = session.get(Environment, actor.environment_id)
+        partners = [name for p, name in partnerships.list_for(session, actor.environment_id) if p.status == "active"]
+        payload = {"name": env.name if env else None, "display_name": env.display_name if env else None,
+                   "partners": partners}
+    return jsonify(payload)
+
+
+@bp.get("/partnerships")
+@requires("partnerships.read")
+def list_partnerships() -> Response:
+    actor = current_actor()
+    with host().db.unit_of_work() as session:
+        rows = [_json(p, name, actor.environment_id) for p, name in partnerships.list_for(session, actor.environment_id)]
+    return jsonify({"partnerships": rows})
+
+
+@bp.post("/partnerships")
+@requires("partnerships.manage")
+def request_partnership() -> tuple[Response, int]:
+    """Ask `{"partner": "environment"}` for a partnership; pending until their admin accepts."""
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("partner"), str):
+        raise InvalidInput("name the partner environment", code="invalid_partnership",
+                           details=[{"field": "partner", "message": "is required"}])
+    actor = current_actor()
+    with host().db.unit_of_work() as session:
+        found = partnerships.request(session, actor=actor, partner=body["partner"])
+        payload = _json(found, body["partner"], actor.environment_id)
+    return jsonify(payload), 201
+
+
+@bp.post("/partnerships/<int:partnership_id>/accept")
+@requires("partnerships.manage")
+def accept(partnership_id: int) -> Response:
+    actor = current_actor()
+    with host().db.unit_of_work() as session:
+        found = partnerships.accept(session, actor=actor, partnership_id=partnership_id)
+        other = session.get(Environment, found.environment_id)
+        payload = _json(found, other.name if other else "", actor.environment_id)
+    return jsonify(payload)
+
+
+@bp.delete("/partnerships/<int:partnership_id>")
+@requires("partnerships.manage")
+def end(partnership_id: int) -> tuple[str, int]:
+    actor = current_actor()
+    with host().db.unit_of_work() as session:
+        partnerships.end(session, actor=actor, partnership_id=partnership_id)
+    return "", 204

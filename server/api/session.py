@@ -1,0 +1,77 @@
+"""/api/v1/session: JSON login and logout for scripts and the single-page parts of the web UI."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, session
+from flask_login import login_user, logout_user
+
+from server.api.auth import SessionUser, current_actor, host
+from server.auth import login as logins
+from server.auth import service as auth
+from server.auth.directory import view
+from server.auth.models import User
+from server.errors import InvalidInput, Unauthorized
+
+bp = Blueprint("api_session", __name__, url_prefix="/api/v1/session")
+
+
+def _credentials() -> tuple[str, str, str]:
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("send a JSON object with login and password", code="invalid_json")
+    fields = {k: body.get(k) for k in ("login", "password")}
+    bad = [{"field": k, "message": "is required"} for k, v in fields.items() if not isinstance(v, str) or not v]
+    environment = body.get("environment", auth.DEFAULT_ENVIRONMENT)
+    if not isinstance(environment, str) or not environment:
+        bad.append({"field": "environment", "message": "must be an environment name"})
+    if bad:
+        raise InvalidInput("login and password are required", code="invalid_credentials_input", details=bad)
+    return environment, str(fields["login"])[:100], str(fields["password"])[:1000]
+
+
+@bp.post("")
+def log_in() -> Response:
+    """Check the password (5 failures lock the account for 15 minutes) and start a session."""
+    environment, login, password = _credentials()
+    with host().db.unit_of_work() as db:
+        result = logins.attempt(db, environment=environment, login=login, password=password)
+        user = result.user
+        payload = None
+        if user is not None:
+            actor = auth.actor_for(db, user)
+            payload = view(db, user)
+    if user is None:
+        if result.reason == "locked":
+            raise Unauthorized("too many failed logins; try again later", code="account_locked",
+                               details=[{"locked_until": result.locked_until.isoformat()
+                                         if result.locked_until else None}])
+        raise Unauthorized("unknown login or wrong password", code="invalid_credentials")
+    session.clear()
+    login_user(SessionUser(user.id, actor))
+    return jsonify({"user": _user_json(payload), "environment": environment})
+
+
+@bp.get("")
+def who_am_i() -> Response:
+    """The caller: login, roles, groups and environment."""
+    actor = current_actor()
+    with host().db.unit_of_work() as db:
+        user = db.get(User, actor.user_id) if actor.user_id else None
+        payload = view(db, user) if user else None
+    return jsonify({"user": _user_json(payload) if payload else {"login": actor.name},
+                    "kind": actor.kind, "roles": sorted(actor.roles), "groups": sorted(actor.groups)})
+
+
+@bp.delete("")
+def log_out() -> tuple[str, int]:
+    """End the session (idempotent)."""
+    logout_user()
+    session.clear()
+    return "", 204
+
+
+def _user_json(payload: Any) -> dict[str, Any]:
+    return {"id": payload.id, "login": payload.login, "display_name": payload.display_name,
+            "email": payload.email, "language": payload.language, "roles": payload.roles,
+            "groups": payload.groups}

@@ -1,0 +1,204 @@
+"""Server-side validation of a task submission against the task's form-js schema.
+
+The browser renders the same schema with form-js, but nothing it checks is trusted: types, required
+fields, options, min/max, lengths and patterns are enforced here. Only keys the form declares are
+kept, so a submission cannot overwrite other process data (routing fields, `_actors`, ...).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from server.errors import InvalidInput
+
+TEXT_TYPES = ("textfield", "textarea")
+CHOICE_TYPES = ("select", "radio")
+MULTI_TYPES = ("checklist", "taglist")
+VALUE_TYPES = TEXT_TYPES + CHOICE_TYPES + MULTI_TYPES + ("number", "checkbox", "datetime", "hidden")
+CONTAINER_TYPES = ("group", "dynamiclist")
+MAX_KEY = 100
+
+
+class FieldError(Exception):
+    """One field's problem, in words for people."""
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
+
+
+def validate_submission(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The cleaned submission; InvalidInput whose details name every bad field (`field`, `message`)."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput("form data must be a JSON object", code="invalid_form_data",
+                           details=[{"field": "", "message": "expected an object"}])
+    if not schema or not schema.get("components"):
+        return _free_data(data)
+    problems: list[dict[str, str]] = []
+    cleaned = _validate_components(schema.get("components") or [], data, prefix="", problems=problems)
+    if problems:
+        names = ", ".join(p["field"] for p in problems)
+        raise InvalidInput(f"the form data is not valid: {names}", code="invalid_form_data", details=problems)
+    return cleaned
+
+
+def _free_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A task without a form takes plain fields, but never the engine's reserved names."""
+    problems = [{"field": str(k), "message": "field names must be 1-100 characters, not starting with '_'"}
+                for k in data if not isinstance(k, str) or not k or k.startswith("_") or len(k) > MAX_KEY]
+    if problems:
+        raise InvalidInput("the form data is not valid", code="invalid_form_data", details=problems)
+    return dict(data)
+
+
+def _validate_components(components: list[Any], data: Mapping[str, Any], *, prefix: str,
+                         problems: list[dict[str, str]]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for component in _value_components(components):
+        ctype, key = component.get("type"), component.get("key")
+        if ctype in CONTAINER_TYPES:
+            _validate_container(component, data, prefix=prefix, cleaned=cleaned, problems=problems)
+            continue
+        if not key or component.get("disabled") or component.get("readonly") is True:
+            continue
+        field = f"{prefix}{key}"
+        try:
+            value = _check_value(component, data.get(key))
+        except FieldError as exc:
+            problems.append({"field": field, "message": str(exc)})
+            continue
+        if value is not None:
+            cleaned[key] = value
+    return cleaned
+
+
+def _value_components(components: list[Any]) -> Iterator[dict[str, Any]]:
+    """Components that carry values; a group without a path contributes its children at this level."""
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        ctype = component.get("type")
+        if ctype == "group" and not component.get("path"):
+            yield from _value_components(component.get("components") or [])
+        elif ctype in VALUE_TYPES or ctype in CONTAINER_TYPES:
+            yield component
+
+
+def _validate_container(component: dict[str, Any], data: Mapping[str, Any], *, prefix: str,
+                        cleaned: dict[str, Any], problems: list[dict[str, str]]) -> None:
+    path = str(component.get("path") or "")
+    children = component.get("components") or []
+    raw = data.get(path)
+    if component.get("type") == "group":
+        nested = raw if isinstance(raw, Mapping) else {}
+        cleaned[path] = _validate_components(children, nested, prefix=f"{prefix}{path}.", problems=problems)
+        return
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        problems.append({"field": f"{prefix}{path}", "message": "expected a list"})
+        return
+    items = []
+    for index, item in enumerate(raw):
+        item = item if isinstance(item, Mapping) else {}
+        items.append(_validate_components(children, item, prefix=f"{prefix}{path}[{index}].", problems=problems))
+    cleaned[path] = items
+
+
+def _check_value(component: dict[str, Any], value: Any) -> Any:
+    """The cleaned value of one field, or FieldError."""
+    ctype = component["type"]
+    rules = component.get("validate") or {}
+    required = bool(rules.get("required")) and not (component.get("conditional") or {}).get("hide")
+    if value is None or value == "" or value == []:
+        if required:
+            raise FieldError("is required")
+        return None
+    if ctype == "checkbox":
+        if not isinstance(value, bool):
+            raise FieldError("must be true or false")
+        if required and value is False:
+            raise FieldError("must be checked")
+        return value
+    if ctype == "number":
+        return _check_number(value, rules, component)
+    if ctype in TEXT_TYPES or ctype == "hidden":
+        return _check_text(value, rules)
+    if ctype == "datetime":
+        return _check_datetime(value, component.get("subtype") or "date")
+    if ctype in CHOICE_TYPES:
+        return _check_choice(value, component)
+    if not isinstance(value, list):
+        raise FieldError("must be a list")
+    for item in value:
+        _check_choice(item, component)
+    return value
+
+
+def _check_number(value: Any, rules: Mapping[str, Any], component: Mapping[str, Any]) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise FieldError("must be a number")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise FieldError("must be a number") from None
+    if not number.is_finite():
+        raise FieldError("must be a finite number")
+    if rules.get("min") is not None and number < Decimal(str(rules["min"])):
+        raise FieldError(f"must be at least {rules['min']}")
+    if rules.get("max") is not None and number > Decimal(str(rules["max"])):
+        raise FieldError(f"must be at most {rules['max']}")
+    digits = component.get("decimalDigits")
+    if isinstance(digits, int) and -number.as_tuple().exponent > digits:  # type: ignore[operator]
+        raise FieldError(f"must have at most {digits} decimals")
+    if isinstance(value, str):
+        return int(number) if number == number.to_integral_value() else float(number)
+    return value
+
+
+def _check_text(value: Any, rules: Mapping[str, Any]) -> str:
+    if not isinstance(value, str):
+        raise FieldError("must be text")
+    if rules.get("minLength") is not None and len(value) < int(rules["minLength"]):
+        raise FieldError(f"must be at least {rules['minLength']} characters")
+    if rules.get("maxLength") is not None and len(value) > int(rules["maxLength"]):
+        raise FieldError(f"must be at most {rules['maxLength']} characters")
+    pattern = rules.get("pattern")
+    if pattern:
+        try:
+            matched = re.search(str(pattern), value) is not None
+        except re.error:
+            matched = True  # a broken pattern in the model is the designer's bug, not the user's
+        if not matched:
+            raise FieldError(f"does not match the pattern {pattern}")
+    kind = rules.get("validationType")
+    if kind == "email" and not EMAIL.match(value):
+        raise FieldError("must be an e-mail address")
+    if kind == "phone" and not PHONE.match(value):
+        raise FieldError("must be a phone number")
+    return value
+
+
+def _check_datetime(value: Any, subtype: str) -> str:
+    if not isinstance(value, str):
+        raise FieldError("must be an ISO date/time text")
+    try:
+        if subtype == "date":
+            return dt.date.fromisoformat(value).isoformat()
+        if subtype == "time":
+            return dt.time.fromisoformat(value).isoformat(timespec="minutes")
+        return dt.datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        raise FieldError(f"must be an ISO {subtype.replace('datetime', 'date-time')}") from None
+
+
+def _check_choice(value: Any, component: Mapping[str, Any]) -> Any:
+    options = component.get("values")
+    if not isinstance(options, list):  # values from process data (valuesKey): the engine decides
+        return value
+    allowed = [o.get("value") for o in options if isinstance(o, dict)]
+    if value not in allowed:
+        raise FieldError("must be one of " + ", ".join(map(str, allowed)))
+    return value
