@@ -14,11 +14,13 @@ from server.settings import SettingsError, load_settings
 # Modules that expose `register(group: click.Group) -> None`; add yours here.
 COMMAND_MODULES = (
     "server.commands",
+    "server.auth.commands",
     "server.decisions.commands",
     "server.invoices.commands",
     "server.masterdata.commands",
     "server.invoices.ingest_commands",
-    "server.auth.commands",
+    "server.audit.commands",
+    "server.instances.commands",
 )
 
 
