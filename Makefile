@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-install
+WEB_STAMP := web/node_modules/.stamp-install
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench soak clean
+.PHONY: run test bench soak clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +14,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The bpmn.io editors, served from their prebuilt bundles; reinstalled only when the lock changes.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+# Debian's chromium for the end-to-end tests (Playwright never downloads a browser here).
+$(CHROMIUM):
+	@if ! command -v apt-get >/dev/null; then echo "install chromium at $(CHROMIUM) for the e2e tests"; exit 1; fi
+	DEBIAN_FRONTEND=noninteractive apt-get -qq update >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
+run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/stroom db upgrade
 	$(BIN)/stroom demo --if-new
 	$(BIN)/stroom run --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
@@ -25,3 +38,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info
+
+# Extract page texts and update the nl/en catalogs; commit the .po and the compiled .mo.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F web/babel.cfg --no-location --omit-header -k N_ -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d web/translations

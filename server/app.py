@@ -8,6 +8,7 @@ from flask import Flask
 from server.api import errors as api_errors
 from server.api.auth import init_login
 from server.host import Host, open_host
+from server.pages.web import init_web
 from server.settings import Settings, load_settings
 
 # Modules exposing `bp` (a Blueprint); add yours here.
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, host: Host | None = None) ->
     app.extensions["stroom"] = host or open_host(settings)
     api_errors.register(app)
     init_login(app)
+    init_web(app)
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)
     return app

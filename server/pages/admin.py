@@ -1,0 +1,170 @@
+"""Admin pages: users, groups, roles, environments, partnerships and the master-data import."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from server.auth import directory, partnerships
+from server.auth import service as auth
+from server.auth.models import Environment, Role, RoleMembership, User
+from server.errors import InvalidInput
+from server.masterdata import service as masterdata
+from server.pages.common import actor, blueprint, host, page
+
+bp = blueprint("admin_pages", __name__, url_prefix="/admin")
+
+
+def _names(field: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n.strip() for n in request.form.get(field, "").split(",") if n.strip()))
+
+
+@bp.get("/users")
+@page("users.manage")
+def users() -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        rows = directory.list_users(db, actor().environment_id)
+    return render_template("admin/users.html", users=rows, roles=auth.BUILTIN_ROLES)
+
+
+@bp.post("/users")
+@page("users.manage")
+def create_user() -> ResponseReturnValue:
+    who = actor()
+    login = request.form.get("login", "").strip()
+    password = request.form.get("password", "")
+    if len(password) < directory.MIN_PASSWORD:
+        raise InvalidInput(_("A password needs at least %(n)s characters.", n=directory.MIN_PASSWORD),
+                           code="weak_password")
+    with host().db.unit_of_work() as db:
+        auth.create_user(db, who.environment_id, login, actor=who, password=password,
+                         roles=_names("roles") or ("user",), groups=_names("groups"),
+                         email=request.form.get("email", "").strip(),
+                         display_name=request.form.get("display_name", "").strip(),
+                         language=request.form.get("language", "en"))
+    flash(_("User %(login)s created.", login=login), "success")
+    return redirect(url_for("admin_pages.users"))
+
+
+@bp.post("/users/<login>")
+@page("users.manage")
+def update_user(login: str) -> ResponseReturnValue:
+    """Roles, groups and the active flag from the row's form."""
+    who = actor()
+    changes: dict[str, Any] = {"roles": list(_names("roles")), "groups": list(_names("groups")),
+                               "active": request.form.get("active") == "on"}
+    if login == who.name and not changes["active"]:
+        raise InvalidInput(_("You cannot deactivate yourself."), code="self_deactivate")
+    with host().db.unit_of_work() as db:
+        directory.update_user(db, who.environment_id, login, actor=who, changes=changes)
+    flash(_("User %(login)s saved.", login=login), "success")
+    return redirect(url_for("admin_pages.users"))
+
+
+@bp.get("/groups")
+@page("users.manage")
+def groups() -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        rows = [(g.name, g.display_name, members) for g, members in directory.list_groups(db, actor().environment_id)]
+    return render_template("admin/groups.html", groups=rows)
+
+
+@bp.post("/groups")
+@page("users.manage")
+def create_group() -> ResponseReturnValue:
+    who = actor()
+    name = request.form.get("name", "").strip()
+    with host().db.unit_of_work() as db:
+        directory.create_group(db, who.environment_id, name, actor=who,
+                               display_name=request.form.get("display_name", "").strip())
+    flash(_("Group %(name)s created.", name=name), "success")
+    return redirect(url_for("admin_pages.groups"))
+
+
+@bp.get("/roles")
+@page("users.manage")
+def roles() -> ResponseReturnValue:
+    who = actor()
+    with host().db.unit_of_work() as db:
+        rows = db.execute(select(Role.name, func.count(RoleMembership.user_id))
+                          .outerjoin(RoleMembership, RoleMembership.role_id == Role.id)
+                          .where(Role.environment_id == who.environment_id).group_by(Role.name)
+                          .order_by(Role.name)).all()
+    from server.auth.permissions import PERMISSIONS
+
+    grants = {role: sorted(p for p, holders in PERMISSIONS.items() if role in holders) for role, _n in rows}
+    return render_template("admin/roles.html", roles=rows, grants=grants)
+
+
+@bp.get("/environments")
+@page("users.manage")
+def environments() -> ResponseReturnValue:
+    who = actor()
+    with host().db.unit_of_work() as db:
+        envs = db.execute(select(Environment.id, Environment.name, Environment.display_name,
+                                 func.count(User.id)).outerjoin(User, User.environment_id == Environment.id)
+                          .group_by(Environment.id).order_by(Environment.name)).all()
+        partners = [(p.id, name, getattr(p, "status", "active"), p.environment_id == who.environment_id)
+                    for p, name in partnerships.list_for(db, who.environment_id)]
+    return render_template("admin/environments.html", environments=envs, partners=partners,
+                           current=who.environment_id)
+
+
+@bp.post("/environments")
+@page("users.manage")
+def create_environment() -> ResponseReturnValue:
+    name = request.form.get("name", "").strip()
+    with host().db.unit_of_work() as db:
+        auth.ensure_environment(db, name)
+    flash(_("Environment %(name)s is there.", name=name), "success")
+    return redirect(url_for("admin_pages.environments"))
+
+
+@bp.post("/partnerships")
+@page("users.manage")
+def request_partnership() -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        partnerships.request(db, actor=actor(), partner=request.form.get("partner", "").strip())
+    flash(_("Partnership requested; the other environment's admin accepts it."), "success")
+    return redirect(url_for("admin_pages.environments"))
+
+
+@bp.post("/partnerships/<int:partnership_id>/<action>")
+@page("users.manage")
+def partnership_action(partnership_id: int, action: str) -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        if action == "accept":
+            partnerships.accept(db, actor=actor(), partnership_id=partnership_id)
+        elif action == "end":
+            partnerships.end(db, actor=actor(), partnership_id=partnership_id)
+        else:
+            raise InvalidInput(_("Unknown operation."), code="unknown_operation")
+    flash(_("Partnership updated."), "success")
+    return redirect(url_for("admin_pages.environments"))
+
+
+@bp.get("/masterdata")
+@page("masterdata.manage")
+def masterdata_page() -> ResponseReturnValue:
+    return render_template("admin/masterdata.html", kinds=list(masterdata.IMPORT_KINDS), errors=[])
+
+
+@bp.post("/masterdata")
+@page("masterdata.manage")
+def masterdata_import() -> ResponseReturnValue:
+    kind = request.form.get("kind", "")
+    file = request.files.get("file")
+    data = file.read() if file else b""
+    if not data:
+        raise InvalidInput(_("Choose a CSV file."), code="no_file")
+    with host().db.unit_of_work() as db:
+        result = masterdata.import_csv(db, environment_id=actor().environment_id, kind=kind, data=data)
+    if not result.ok:
+        return render_template("admin/masterdata.html", kinds=list(masterdata.IMPORT_KINDS),
+                               errors=list(result.errors), kind=kind), 422
+    flash(_("Imported: %(created)s new, %(updated)s updated.", created=result.created, updated=result.updated),
+          "success")
+    return redirect(url_for("admin_pages.masterdata_page"))

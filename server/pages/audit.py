@@ -1,0 +1,131 @@
+"""The audit log: filters, paging and the CSV / JSON exports.
+
+The query is local to the page until the audit service offers one with these filters; it only reads.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib
+import io
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Select, func, select
+
+from server.audit.models import AuditEvent
+from server.pages.common import Paging, actor, blueprint, host, page, page_number
+
+bp = blueprint("audit_pages", __name__, url_prefix="/audit")
+PER_PAGE = 50
+EXPORT_LIMIT = 100_000
+COLUMNS = ("seq", "at", "actor_type", "actor", "action", "target_type", "target_id", "instance_id", "before",
+           "after", "note", "prev_hash", "hash")
+
+
+def _date(raw: str | None, end: bool = False) -> dt.datetime | None:
+    try:
+        day = dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+    if day is None:
+        return None
+    return dt.datetime.combine(day, dt.time.max if end else dt.time.min, tzinfo=dt.UTC)
+
+
+def _query(environment_id: int, args: Mapping[str, str]) -> Select[Any]:
+    query = select(AuditEvent).where(AuditEvent.environment_id == environment_id)
+    if args.get("actor"):
+        query = query.where(AuditEvent.actor == args["actor"].strip())
+    if args.get("action"):
+        query = query.where(AuditEvent.action.startswith(args["action"].strip(), autoescape=True))
+    if args.get("target_type"):
+        query = query.where(AuditEvent.target_type == args["target_type"].strip())
+    if args.get("instance", "").strip().isdigit():
+        query = query.where(AuditEvent.instance_id == int(args["instance"]))
+    since, until = _date(args.get("since")), _date(args.get("until"), end=True)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at <= until)
+    return query
+
+
+@bp.get("")
+@page("audit.read")
+def audit_log() -> ResponseReturnValue:
+    who = actor()
+    number = page_number()
+    with host().db.unit_of_work() as db:
+        query = _query(who.environment_id, request.args)
+        total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = list(db.scalars(query.order_by(AuditEvent.seq.desc()).offset((number - 1) * PER_PAGE)
+                               .limit(PER_PAGE)))
+        actions = list(db.scalars(select(AuditEvent.action).where(AuditEvent.environment_id == who.environment_id)
+                                  .distinct().order_by(AuditEvent.action)))
+        verified = _verify(db, who.environment_id)
+        return render_template("audit/log.html", paging=Paging(rows, total, number, PER_PAGE),
+                               args=request.args, actions=actions, verified=verified)
+
+
+def _verify(db: Any, environment_id: int) -> bool | None:
+    """The chain check from the audit service when it offers one (None: not available)."""
+    for name in ("server.audit.verify", "server.audit.service"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        verify = getattr(module, "verify", None) or getattr(module, "verify_chain", None)
+        if verify is None:
+            continue
+        try:
+            result = verify(db, environment_id)
+        except TypeError:
+            return None
+        ok = getattr(result, "ok", result)
+        return bool(ok)
+    return None
+
+
+def _export_rows(environment_id: int) -> list[dict[str, Any]]:
+    with host().db.unit_of_work() as db:
+        query = _query(environment_id, request.args).order_by(AuditEvent.seq).limit(EXPORT_LIMIT)
+        return [{c: _value(getattr(e, c)) for c in COLUMNS} for e in db.scalars(query)]
+
+
+def _value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+@bp.get("/export.json")
+@page("audit.read")
+def export_json() -> Response:
+    rows = _export_rows(actor().environment_id)
+    response = Response(json.dumps(rows, ensure_ascii=False, indent=1, default=str), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="audit-log.json"'
+    return response
+
+
+def _cell(value: Any) -> Any:
+    """JSON for structures; text that a spreadsheet would run as a formula is quoted."""
+    text = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list)) else value
+    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+@bp.get("/export.csv")
+@page("audit.read")
+def export_csv() -> Response:
+    rows = _export_rows(actor().environment_id)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+    return response

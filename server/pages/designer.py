@@ -1,0 +1,176 @@
+"""Designer: models and versions, the bpmn.io editors, deploy, decision tests and version comparison."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from server.errors import DomainError, InvalidInput, NotFound
+from server.instances import service as instances
+from server.instances.models import ProcessModelVersion
+from server.pages import decision_test, diagrams
+from server.pages.common import actor, blueprint, host, page
+
+bp = blueprint("designer", __name__, url_prefix="/designer")
+KINDS = {"bpmn": "bpmn_sources", "dmn": "dmn_sources", "form": "form_sources"}
+BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_1" targetNamespace="http://stroom.example/bpmn">
+  <bpmn:process id="{key}" name="{key}" isExecutable="true">
+    <bpmn:startEvent id="start" name="Start"/>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="diagram"><bpmndi:BPMNPlane id="plane" bpmnElement="{key}">
+    <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36"/>
+    </bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+def _versions(db: Any, environment_id: int, key: str) -> list[ProcessModelVersion]:
+    found = list(db.scalars(select(ProcessModelVersion).where(ProcessModelVersion.environment_id == environment_id,
+                                                              ProcessModelVersion.key == key)
+                            .order_by(ProcessModelVersion.version.desc())))
+    if not found:
+        raise NotFound(f"no model {key!r} is deployed", code="model_not_found")
+    return found
+
+
+def _version(db: Any, environment_id: int, key: str, number: str | None) -> ProcessModelVersion:
+    versions = _versions(db, environment_id, key)
+    if number and number.isdigit():
+        match = next((v for v in versions if v.version == int(number)), None)
+        if match is None:
+            raise NotFound(f"model {key!r} has no version {number}", code="version_not_found")
+        return match
+    return versions[0]
+
+
+@bp.get("")
+@page("models.deploy")
+def models() -> ResponseReturnValue:
+    who = actor()
+    with host().db.unit_of_work() as db:
+        rows = db.execute(select(ProcessModelVersion.key, func.max(ProcessModelVersion.version),
+                                 func.max(ProcessModelVersion.deployed_at))
+                          .where(ProcessModelVersion.environment_id == who.environment_id)
+                          .group_by(ProcessModelVersion.key).order_by(ProcessModelVersion.key)).all()
+    return render_template("designer/models.html", models=rows)
+
+
+@bp.get("/<key>")
+@page("models.deploy")
+def model(key: str) -> ResponseReturnValue:
+    who = actor()
+    with host().db.unit_of_work() as db:
+        versions = _versions(db, who.environment_id, key)
+        latest = versions[0]
+        return render_template("designer/model.html", key=key, versions=versions, latest=latest,
+                               files={kind: sorted(getattr(latest, column)) for kind, column in KINDS.items()})
+
+
+@bp.get("/<key>/source/<kind>/<path:filename>")
+@page("models.deploy")
+def source(key: str, kind: str, filename: str) -> Response:
+    """One source file of a version (latest by default), as text for the editors."""
+    who = actor()
+    if kind not in KINDS:
+        abort(404)
+    with host().db.unit_of_work() as db:
+        version = _version(db, who.environment_id, key, request.args.get("version"))
+        text = getattr(version, KINDS[kind]).get(filename)
+    if text is None:
+        abort(404)
+    mimetype = "application/json" if kind == "form" else "application/xml"
+    return Response(text, mimetype=mimetype)
+
+
+@bp.get("/<key>/edit/<kind>/<path:filename>")
+@page("models.deploy")
+def edit(key: str, kind: str, filename: str) -> ResponseReturnValue:
+    who = actor()
+    if kind not in KINDS:
+        abort(404)
+    with host().db.unit_of_work() as db:
+        version = _version(db, who.environment_id, key, request.args.get("version"))
+        if filename not in getattr(version, KINDS[kind]):
+            abort(404)
+        number = version.version
+    return render_template(f"designer/edit_{kind}.html", key=key, kind=kind, filename=filename, version=number,
+                           source_url=url_for("designer.source", key=key, kind=kind, filename=filename,
+                                              version=number),
+                           deploy_url=url_for("designer.deploy", key=key))
+
+
+@bp.post("/<key>/deploy")
+@page("models.deploy")
+def deploy(key: str) -> ResponseReturnValue:
+    """Replace one file of the latest version and deploy; errors come back as JSON naming the element."""
+    who = actor()
+    body = request.get_json(silent=True) or {}
+    kind, filename, content = body.get("kind"), body.get("filename"), body.get("content")
+    if kind not in KINDS or not isinstance(filename, str) or not isinstance(content, str):
+        raise InvalidInput("send kind, filename and content", code="invalid_deploy")
+    try:
+        with host().db.unit_of_work() as db:
+            latest = _versions(db, who.environment_id, key)[0]
+            sources = {k: {n: t.encode("utf-8") for n, t in getattr(latest, c).items()} for k, c in KINDS.items()}
+            sources[kind][filename] = content.encode("utf-8")
+            version = instances.deploy(db, host(), actor=who, key=key, bpmn=sources["bpmn"], dmn=sources["dmn"],
+                                       forms=sources["form"], process_id=latest.process_id)
+            number, same = version.version, version.id == latest.id
+    except DomainError as exc:
+        return jsonify({"error": {"code": exc.code, "message": exc.message, "details": exc.details}}), 422
+    return jsonify({"version": number, "unchanged": same,
+                    "url": url_for("designer.model", key=key)})
+
+
+@bp.post("/new")
+@page("models.deploy")
+def new_model() -> ResponseReturnValue:
+    who = actor()
+    key = request.form.get("key", "").strip()
+    if not key.replace("_", "").replace("-", "").isalnum() or not key[:1].isalpha():
+        raise InvalidInput("a model key starts with a letter and holds letters, digits, - and _",
+                           code="invalid_model_key")
+    with host().db.unit_of_work() as db:
+        instances.deploy(db, host(), actor=who, key=key,
+                         bpmn={f"{key}.bpmn": BLANK_BPMN.replace("{key}", key).encode("utf-8")})
+    return render_template("designer/created.html", key=key)
+
+
+@bp.route("/<key>/test/<path:filename>", methods=["GET", "POST"])
+@page("models.deploy")
+def test_decision(key: str, filename: str) -> ResponseReturnValue:
+    """Evaluate a decision table of the latest version with sample inputs typed into the form."""
+    who = actor()
+    with host().db.unit_of_work() as db:
+        version = _version(db, who.environment_id, key, request.args.get("version"))
+        text = version.dmn_sources.get(filename)
+    if text is None:
+        abort(404)
+    form = decision_test.prepare(text.encode("utf-8"), request.values.get("decision"))
+    result = decision_test.run(form, request.form) if request.method == "POST" else None
+    return render_template("designer/test.html", key=key, filename=filename, form=form, result=result,
+                           values=request.form)
+
+
+@bp.get("/<key>/compare")
+@page("models.deploy")
+def compare(key: str) -> ResponseReturnValue:
+    who = actor()
+    with host().db.unit_of_work() as db:
+        versions = _versions(db, who.environment_id, key)
+        new = _version(db, who.environment_id, key, request.args.get("b"))
+        default_old = str(new.version - 1) if new.version > 1 else str(new.version)
+        old = _version(db, who.environment_id, key, request.args.get("a") or default_old)
+        files = []
+        for kind, column in KINDS.items():
+            a, b = getattr(old, column), getattr(new, column)
+            for name in sorted(set(a) | set(b)):
+                if a.get(name) != b.get(name):
+                    files.append((kind, name, diagrams.compare(a.get(name, "").encode(), b.get(name, "").encode())))
+        return render_template("designer/compare.html", key=key, versions=[v.version for v in versions],
+                               old=old.version, new=new.version, files=files)

@@ -1,0 +1,96 @@
+"""Inbox of received documents: their state, uploading a UBL file, starting a workflow by hand."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from server.errors import InvalidInput
+from server.instances import service as instances
+from server.instances.models import ProcessModelVersion
+from server.invoices import service as invoices
+from server.invoices.models import Invoice, ReceivedDocument
+from server.pages.common import Paging, actor, blueprint, host, page, page_number
+
+bp = blueprint("inbox_pages", __name__, url_prefix="/inbox")
+PER_PAGE = 25
+STATUSES = ("received", "accepted", "rejected")
+
+
+@bp.get("")
+@page("invoices.read")
+def inbox() -> ResponseReturnValue:
+    who = actor()
+    status = request.args.get("status", "")
+    number = page_number()
+    with host().db.unit_of_work() as db:
+        query = select(ReceivedDocument).where(ReceivedDocument.environment_id == who.environment_id)
+        if status in STATUSES:
+            query = query.where(ReceivedDocument.status == status)
+        total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+        docs = db.scalars(query.order_by(ReceivedDocument.id.desc())
+                          .offset((number - 1) * PER_PAGE).limit(PER_PAGE)).all()
+        invoices_by_doc = {i.document_id: i for i in db.scalars(
+            select(Invoice).where(Invoice.document_id.in_([d.id for d in docs])))}
+        rows = [_row(d, invoices_by_doc.get(d.id)) for d in docs]
+        models = model_keys(db, who.environment_id)
+    return render_template("inbox/list.html", paging=Paging(rows, total, number, PER_PAGE), status=status,
+                           statuses=STATUSES, models=models)
+
+
+def _row(doc: ReceivedDocument, invoice: Invoice | None) -> dict[str, Any]:
+    reasons = [r for r in doc.reasons or [] if isinstance(r, dict) and r.get("flag", "fatal") == "fatal"]
+    return {"id": doc.id, "filename": doc.filename, "source": doc.source, "received_at": doc.received_at,
+            "status": doc.status, "type": doc.document_type, "instance_id": doc.instance_id,
+            "invoice": invoice, "reasons": reasons[:5], "more": max(0, len(reasons) - 5)}
+
+
+def model_keys(db: Any, environment_id: int) -> list[str]:
+    """Deployed model keys of the environment."""
+    return list(db.scalars(select(ProcessModelVersion.key).where(
+        ProcessModelVersion.environment_id == environment_id).distinct().order_by(ProcessModelVersion.key)))
+
+
+@bp.post("/upload")
+@page("invoices.submit")
+def upload() -> ResponseReturnValue:
+    file = request.files.get("document")
+    content = file.read() if file else b""
+    if not content:
+        raise InvalidInput(_("Choose a UBL file to upload."), code="no_file")
+    result = invoices.ingest(host(), actor=actor(), content=content, filename=file.filename if file else None,
+                             source="web", content_type=(file.mimetype if file else None) or "application/xml")
+    if result.duplicate:
+        flash(_("This document was received before (document %(id)s).", id=result.document_id), "info")
+    elif result.status == "accepted":
+        flash(_("Invoice accepted (document %(id)s).", id=result.document_id), "success")
+    else:
+        flash(_("Document %(id)s was not accepted: %(reasons)s", id=result.document_id,
+                reasons="; ".join(f"{r.get('rule', '')} {r.get('message', '')}" for r in result.reasons[:3])),
+              "error")
+    return redirect(url_for("inbox_pages.inbox"))
+
+
+@bp.post("/start")
+@page("instances.start")
+def start() -> ResponseReturnValue:
+    """Start the newest version of a model, for a received document or on its own."""
+    who = actor()
+    key = request.form.get("model", "").strip()
+    business_key = request.form.get("business_key", "").strip() or None
+    document_id = request.form.get("document_id", "")
+    data: dict[str, Any] = {}
+    with host().db.unit_of_work() as db:
+        if document_id.isdigit():
+            document = invoices.get_document(db, who, int(document_id))
+            data["document_id"] = document.id
+            business_key = business_key or f"document-{document.id}"
+        instance = instances.start(db, host(), actor=who, key=key, data=data, business_key=business_key)
+        if document_id.isdigit() and document.instance_id is None:
+            document.instance_id = instance.id
+        instance_id = instance.id
+    flash(_("Workflow %(key)s started.", key=key), "success")
+    return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))

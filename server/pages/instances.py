@@ -1,0 +1,154 @@
+"""Process instances: the list, and one instance on its diagram with data, history and admin actions."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from server.audit.models import AuditEvent
+from server.errors import InvalidInput
+from server.instances import admin
+from server.instances import service as instances
+from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.pages.common import Paging, actor, blueprint, host, page, page_number
+from server.tasks.models import HumanTask
+
+bp = blueprint("instance_pages", __name__, url_prefix="/instances")
+PER_PAGE = 25
+STATUSES = ("running", "suspended", "failed", "completed", "terminated")
+ADMIN_ACTIONS = ("suspend", "resume", "terminate", "retry", "move", "restart", "restart_instance", "reassign")
+
+
+@bp.get("")
+@page("instances.read")
+def instance_list() -> ResponseReturnValue:
+    who = actor()
+    status, model = request.args.get("status", ""), request.args.get("model", "")
+    number = page_number()
+    with host().db.unit_of_work() as db:
+        query = select(ProcessInstance).where(ProcessInstance.environment_id == who.environment_id)
+        if status in STATUSES:
+            query = query.where(ProcessInstance.status == status)
+        if model:
+            query = query.where(ProcessInstance.model_key == model)
+        total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = [{"id": i.id, "model": i.model_key, "business_key": i.business_key, "status": i.status,
+                 "started_at": i.started_at, "started_by": i.started_by, "updated_at": i.updated_at}
+                for i in db.scalars(query.order_by(ProcessInstance.id.desc())
+                                    .offset((number - 1) * PER_PAGE).limit(PER_PAGE))]
+        models = list(db.scalars(select(ProcessInstance.model_key).where(
+            ProcessInstance.environment_id == who.environment_id).distinct().order_by(ProcessInstance.model_key)))
+    return render_template("instances/list.html", paging=Paging(rows, total, number, PER_PAGE), status=status,
+                           model=model, statuses=STATUSES, models=models)
+
+
+def _elements(version: ProcessModelVersion) -> list[tuple[str, str]]:
+    """(id, name) of the model's flow elements, for the 'move to' and 'restart at' choices."""
+    from server.pages.diagrams import flow_elements
+
+    found: list[tuple[str, str]] = []
+    for text in version.bpmn_sources.values():
+        found.extend(flow_elements(text.encode("utf-8"), process_id=version.process_id))
+    return found
+
+
+@bp.get("/<int:instance_id>")
+@page("instances.read")
+def instance_page(instance_id: int) -> ResponseReturnValue:
+    who = actor()
+    with host().db.unit_of_work() as db:
+        instance = instances.get_instance(db, who.environment_id, instance_id)
+        version = db.get(ProcessModelVersion, instance.model_version_id)
+        assert version is not None
+        run = instances.load_run(db, host(), instance, actor=who)
+        states = [{"id": s.element_id, "state": s.state} for s in run.element_states()]
+        data = json.dumps(run.data, indent=2, default=str, ensure_ascii=False, sort_keys=True)
+        history = db.scalars(select(AuditEvent).where(AuditEvent.environment_id == who.environment_id,
+                                                      AuditEvent.instance_id == instance.id)
+                             .order_by(AuditEvent.seq)).all()
+        open_tasks = db.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                .order_by(HumanTask.id)).all()
+        incidents = db.scalars(select(Incident).where(Incident.instance_id == instance.id)
+                               .order_by(Incident.id)).all()
+        return render_template("instances/instance.html", instance=instance, version=version, data=data,
+                               states=json.dumps(states), history=history, tasks=open_tasks,
+                               incidents=incidents, elements=_elements(version),
+                               failed=[s for s in states if s["state"] == "failed"])
+
+
+@bp.get("/<int:instance_id>/diagram.bpmn")
+@page("instances.read")
+def diagram(instance_id: int) -> Response:
+    """The BPMN XML of the version the instance runs on (for the viewer)."""
+    who = actor()
+    with host().db.unit_of_work() as db:
+        instance = instances.get_instance(db, who.environment_id, instance_id)
+        version = db.get(ProcessModelVersion, instance.model_version_id)
+        assert version is not None
+        text = next(iter(version.bpmn_sources.values()), "")
+    return Response(text, mimetype="application/xml")
+
+
+def _reason() -> str:
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        raise InvalidInput(_("Give a reason; every intervention is logged."), code="reason_required")
+    return reason
+
+
+def _names(field: str) -> list[str]:
+    return [n.strip() for n in request.form.get(field, "").split(",") if n.strip()]
+
+
+def _run_action(action: str, instance_id: int) -> None:
+    """Call the admin service for one operation, inside one unit of work."""
+    who, reason = actor(), _reason()
+    form = request.form
+    with host().db.unit_of_work() as db:
+        if action in ("suspend", "resume", "terminate"):
+            getattr(admin, action)(db, host(), actor=who, instance_id=instance_id, reason=reason)
+        elif action == "retry":
+            incident = form.get("incident_id", "")
+            admin.retry(db, host(), actor=who, instance_id=instance_id, reason=reason,
+                        incident_id=int(incident) if incident.isdigit() else None)
+        elif action == "move":
+            admin.move(db, host(), actor=who, instance_id=instance_id, to_element=form.get("element", ""),
+                       reason=reason)
+        elif action == "restart":
+            admin.restart_step(db, host(), actor=who, instance_id=instance_id, element_id=form.get("element", ""),
+                               reason=reason)
+        elif action == "restart_instance":
+            admin.restart_instance(db, host(), actor=who, instance_id=instance_id,
+                                   element_id=form.get("element", ""), reason=reason)
+        elif action == "reassign":
+            task = form.get("task_id", "")
+            if not task.isdigit():
+                raise InvalidInput(_("Choose a task to reassign."), code="task_required")
+            admin.reassign(db, actor=who, task_id=int(task), reason=reason, instance_id=instance_id,
+                           assignee=form.get("assignee", "").strip() or None, groups=_names("groups"),
+                           users=_names("users"), roles=_names("roles"))
+
+
+@bp.post("/<int:instance_id>/admin/<action>")
+@page("instances.admin")
+def admin_action(instance_id: int, action: str) -> ResponseReturnValue:
+    if action not in ADMIN_ACTIONS:
+        raise InvalidInput(_("Unknown operation."), code="unknown_operation")
+    _run_action(action, instance_id)
+    flash(_("Done: %(action)s.", action=_(action)), "success")
+    return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))
+
+
+@bp.get("/incidents")
+@page("instances.read")
+def incidents() -> ResponseReturnValue:
+    who = actor()
+    with host().db.unit_of_work() as db:
+        rows: list[Any] = list(db.scalars(select(Incident).where(Incident.environment_id == who.environment_id,
+                                                                 Incident.status == "open")
+                                          .order_by(Incident.id.desc()).limit(200)))
+        return render_template("instances/incidents.html", incidents=rows)
