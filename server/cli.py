@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "server.auth.commands",
     "server.decisions.commands",
     "server.invoices.commands",
+    "server.jobs.commands",
     "server.masterdata.commands",
     "server.invoices.ingest_commands",
     "server.audit.commands",

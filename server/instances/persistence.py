@@ -16,6 +16,7 @@ from server.host import Host
 from server.instances.models import Incident, ProcessInstance
 from server.jobs import service as jobs
 from server.jobs.models import Job
+from server.mail import notifications
 from server.tasks import foureyes
 from server.tasks.models import OPEN_STATUSES, HumanTask, TaskCandidate
 
@@ -43,7 +44,7 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
         audit.record(session, actor=actor, action="instance.status_changed", target_type="instance",
                      target_id=instance.id, instance_id=instance.id,
                      before={"status": before_status}, after={"status": instance.status})
-    _sync_tasks(session, instance=instance, run=run, actor=actor)
+    _sync_tasks(session, host, instance=instance, run=run, actor=actor)
     _schedule_timers(session, instance=instance, run=run)
     session.flush()
 
@@ -58,7 +59,8 @@ def _open_incident(session: Session, *, instance: ProcessInstance, failure: Fail
                  instance_id=instance.id, after={"element": failure.element_id, "error": failure.message})
 
 
-def _sync_tasks(session: Session, *, instance: ProcessInstance, run: WorkflowRun, actor: Actor) -> None:
+def _sync_tasks(session: Session, host: Host, *, instance: ProcessInstance, run: WorkflowRun,
+                actor: Actor) -> None:
     ready = {t.task_id: t for t in run.ready_user_tasks()} if instance.status != "terminated" else {}
     existing = {t.engine_task_id: t for t in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status.in_(OPEN_STATUSES)))}
@@ -70,11 +72,11 @@ def _sync_tasks(session: Session, *, instance: ProcessInstance, run: WorkflowRun
                          instance_id=instance.id, after={"status": task.status})
     for engine_id, info in ready.items():
         if engine_id not in existing:
-            _create_task(session, instance=instance, info=info, actor=actor, run=run)
+            _create_task(session, host, instance=instance, info=info, actor=actor, run=run)
 
 
-def _create_task(session: Session, *, instance: ProcessInstance, info: UserTaskInfo, actor: Actor,
-                 run: WorkflowRun) -> HumanTask:
+def _create_task(session: Session, host: Host, *, instance: ProcessInstance, info: UserTaskInfo,
+                 actor: Actor, run: WorkflowRun) -> HumanTask:
     invoice = info.data.get("invoice") if isinstance(info.data.get("invoice"), dict) else {}
     key = (info.form_key or "").removeprefix("stroom:")
     form = dict(run.model.forms.get(key, {})) if key else {}
@@ -101,6 +103,7 @@ def _create_task(session: Session, *, instance: ProcessInstance, info: UserTaskI
                  after={"element": info.element_id, "name": info.name, "assignee": task.assignee,
                         "groups": task.candidate_groups, "roles": task.candidate_roles,
                         "users": task.candidate_users})
+    notifications.task_created(session, host, task=task, properties=info.properties, data=info.data)
     return task
 
 

@@ -8,6 +8,7 @@ from server.engine import ServiceCall, ServiceRegistry
 
 # Modules exposing `services() -> dict[str, callable]`; imported lazily so the engine stays lean.
 SERVICE_MODULES: tuple[str, ...] = (
+    "server.mail.service",
     "server.invoices.steps",
 )
 

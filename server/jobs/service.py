@@ -1,13 +1,18 @@
-"""Enqueue jobs in the caller's transaction (the transactional outbox)."""
+"""Enqueue jobs in the caller's transaction (the transactional outbox) and list them for admins."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
+from server.errors import Conflict, NotFound
 from server.jobs.models import Job
+
+OPEN_STATUSES = ("pending", "running")
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, due_at: dt.datetime | None = None,
@@ -17,5 +22,57 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, due_at: dt.
     job = Job(kind=kind, payload=payload, due_at=due_at or utcnow(), environment_id=environment_id,
               instance_id=instance_id, max_attempts=max_attempts)
     session.add(job)
+    session.flush()
+    return job
+
+
+def schedule_service_retry(session: Session, *, incident_id: int, environment_id: int, instance_id: int,
+                           due_at: dt.datetime | None = None) -> Job:
+    """Queue a retry of the failed service step behind an incident (run by the worker)."""
+    return enqueue(session, "service_retry", {"incident_id": incident_id}, due_at=due_at,
+                   environment_id=environment_id, instance_id=instance_id, max_attempts=3)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSummary:
+    """One job as admins see it."""
+
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    max_attempts: int
+    due_at: dt.datetime
+    locked_by: str | None
+    lease_until: dt.datetime | None
+    environment_id: int | None
+    instance_id: int | None
+    last_error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "due_at": self.due_at.isoformat(),
+                "lease_until": self.lease_until.isoformat() if self.lease_until else None}
+
+
+def list_jobs(session: Session, *, statuses: tuple[str, ...] = ("pending", "running", "failed"),
+              environment_id: int | None = None, limit: int = 200) -> list[JobSummary]:
+    """Jobs in the given statuses, oldest due first (done jobs are left out by default)."""
+    query = select(Job).where(Job.status.in_(statuses)).order_by(Job.due_at, Job.id).limit(limit)
+    if environment_id is not None:
+        query = query.where(Job.environment_id == environment_id)
+    return [JobSummary(id=j.id, kind=j.kind, status=j.status, attempts=j.attempts, max_attempts=j.max_attempts,
+                       due_at=j.due_at, locked_by=j.locked_by, lease_until=j.lease_until,
+                       environment_id=j.environment_id, instance_id=j.instance_id, last_error=j.last_error)
+            for j in session.scalars(query)]
+
+
+def requeue(session: Session, job_id: int, *, now: dt.datetime | None = None) -> Job:
+    """Give a failed job a fresh set of attempts, due now."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"job {job_id} not found", code="job_not_found")
+    if job.status != "failed":
+        raise Conflict(f"job {job_id} is {job.status}, only failed jobs can be requeued", code="job_not_failed")
+    job.status, job.attempts, job.due_at, job.finished_at = "pending", 0, now or utcnow(), None
     session.flush()
     return job

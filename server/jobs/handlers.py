@@ -1,0 +1,73 @@
+"""The shipped job kinds: timer, service_retry, reminder and mail. Built per worker, never mutated globally."""
+from __future__ import annotations
+
+import datetime as dt
+
+from server.audit import service as audit
+from server.engine import TaskNotReady
+from server.instances import service as instances
+from server.instances.models import Incident, ProcessInstance
+from server.jobs.types import Handler, JobContext, Reschedule
+
+# A suspended instance's timers are looked at again this often; resuming makes them fire then.
+SUSPENDED_RECHECK = dt.timedelta(seconds=60)
+ENDED = ("completed", "terminated")
+
+
+def default_handlers() -> dict[str, Handler]:
+    """A fresh kind -> handler mapping; workers (and tests) may extend their own copy."""
+    from server.mail import delivery, notifications
+
+    return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
+            "reminder": notifications.send_reminder}
+
+
+def _live_instance(ctx: JobContext, instance_id: int | None) -> ProcessInstance | Reschedule | None:
+    """The instance to act on, a Reschedule while it is suspended, or None once it has ended."""
+    instance = ctx.session.get(ProcessInstance, instance_id) if instance_id is not None else None
+    if instance is None or instance.status in ENDED:
+        return None
+    if instance.status == "suspended":
+        return Reschedule(ctx.now + SUSPENDED_RECHECK, "instance is suspended")
+    return instance
+
+
+def run_timer(ctx: JobContext) -> Reschedule | None:
+    """Fire a BPMN timer and advance its instance; a timer that no longer waits is simply done."""
+    instance = _live_instance(ctx, ctx.job.instance_id)
+    if not isinstance(instance, ProcessInstance):
+        return instance
+    task_id = str(ctx.job.payload["task_id"])
+    run = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor)
+    if not run.fire_timer(task_id):
+        return None
+    audit.record(ctx.session, actor=ctx.actor, action="timer.fired", target_type="element",
+                 target_id=ctx.job.payload.get("element_id", ""), instance_id=instance.id,
+                 after={"job": ctx.job.id, "due_at": ctx.job.due_at.isoformat()})
+    instances.advance_and_save(ctx.session, ctx.host, instance=instance, run=run, actor=ctx.actor)
+    again = next((t for t in run.pending_timers() if t.task_id == task_id), None)
+    return Reschedule(again.due_at, "timer cycle") if again is not None else None
+
+
+def retry_service_step(ctx: JobContext) -> Reschedule | None:
+    """Run a failed service step again; the incident is resolved (a new one opens if it fails again)."""
+    incident = ctx.session.get(Incident, int(ctx.job.payload["incident_id"]))
+    if incident is None or incident.status != "open":
+        return None
+    instance = _live_instance(ctx, incident.instance_id)
+    if not isinstance(instance, ProcessInstance):
+        return instance
+    run = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor)
+    try:
+        run.retry(incident.task_id)
+    except TaskNotReady:
+        pass  # the step was moved or retried by someone else; only the incident is left to close
+    else:
+        if instance.status == "failed":
+            instance.status = "running"
+        instances.advance_and_save(ctx.session, ctx.host, instance=instance, run=run, actor=ctx.actor)
+    incident.status, incident.resolved_at = "resolved", ctx.now
+    audit.record(ctx.session, actor=ctx.actor, action="incident.retried", target_type="incident",
+                 target_id=incident.id, instance_id=instance.id,
+                 after={"element": incident.element_id, "instance_status": instance.status})
+    return None

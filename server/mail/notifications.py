@@ -1,0 +1,75 @@
+"""Task notifications configured per model: user task properties `notify` and `remind`.
+
+`notify="assigned"` mails the task's candidates when the task is created; `remind="P2D"` (an ISO 8601
+duration) queues a `reminder` job that mails them again if the task is still open by then.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from server.auth.actor import Actor
+from server.db import utcnow
+from server.jobs import service as jobs
+from server.jobs.types import JobContext
+from server.mail.context import task_context
+from server.mail.recipients import Recipient, resolve
+from server.mail.service import notify
+from server.tasks.models import OPEN_STATUSES, HumanTask
+
+if TYPE_CHECKING:
+    from server.host import Host
+
+_DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text: str) -> dt.timedelta | None:
+    """`P1D`, `PT1H30M`, `P2W` -> timedelta; None for anything else (years and months are ambiguous)."""
+    match = _DURATION.match(text.strip().upper())
+    if not match or text.strip().upper() in ("P", "PT"):
+        return None
+    weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return dt.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def candidates(session: Session, task: HumanTask) -> list[Recipient]:
+    """The people a task is for: its assignee, else its candidate users, groups and roles."""
+    if task.assignee:
+        specs = [f"user:{task.assignee}"]
+    else:
+        specs = ([f"user:{u}" for u in task.candidate_users] + [f"group:{g}" for g in task.candidate_groups]
+                 + [f"role:{r}" for r in task.candidate_roles])
+    return resolve(session, task.environment_id, specs, strict=False)
+
+
+def task_created(session: Session, host: Host, *, task: HumanTask, properties: Mapping[str, str],
+                 data: Mapping[str, Any] | None = None) -> None:
+    """Queue the notifications a new task's model asks for (none when it has no `notify`/`remind`)."""
+    events = {e.strip().lower() for e in str(properties.get("notify") or "").split(",") if e.strip()}
+    remind = parse_duration(str(properties.get("remind") or "")) if properties.get("remind") else None
+    if "assigned" in events:
+        context = task_context(task, host.settings.base_url)
+        invoice = (data or {}).get("invoice")
+        if isinstance(invoice, Mapping):
+            context["invoice"] = {**context.get("invoice", {}), **invoice}
+        notify(session, template="task_assigned", recipients=candidates(session, task), context=context,
+               environment_id=task.environment_id, instance_id=task.instance_id)
+    if remind is not None:
+        jobs.enqueue(session, "reminder", {"task_id": task.id, "template": "reminder"},
+                     due_at=utcnow() + remind, environment_id=task.environment_id, instance_id=task.instance_id)
+
+
+def send_reminder(ctx: JobContext) -> None:
+    """The `reminder` job: mail the task's candidates if it is still open; otherwise nothing."""
+    task = ctx.session.get(HumanTask, int(ctx.job.payload["task_id"]))
+    if task is None or task.status not in OPEN_STATUSES:
+        return
+    notify(ctx.session, template=str(ctx.job.payload.get("template") or "reminder"),
+           recipients=candidates(ctx.session, task), context=task_context(task, ctx.host.settings.base_url),
+           environment_id=task.environment_id, instance_id=task.instance_id,
+           actor=Actor.system(task.environment_id, "worker"))
+    return

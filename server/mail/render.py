@@ -1,0 +1,64 @@
+"""Mail templates: Jinja, a text and an HTML part per template and language (en, nl)."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+from server.errors import InvalidInput
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES = ("task_assigned", "reminder", "escalation", "disapproval", "conversion_failed", "outcome", "test")
+LANGUAGES = ("en", "nl")
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclasses.dataclass(frozen=True)
+class RenderedMail:
+    """A message's subject and its two bodies, in one language."""
+
+    template: str
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> SandboxedEnvironment:
+    # Sandboxed because template contexts carry process data that designers and senders control.
+    return SandboxedEnvironment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=ChainableUndefined,
+                                autoescape=select_autoescape(["html"], default_for_string=False),
+                                keep_trailing_newline=True, trim_blocks=False)
+
+
+def language_of(value: object) -> str:
+    """`nl`, `nl-NL` or `NL` -> `nl`; anything unknown -> the default language."""
+    code = str(value or "").strip().lower().replace("_", "-").split("-")[0]
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def render(template: str, *, language: str, context: Mapping[str, Any]) -> RenderedMail:
+    """Render a template in a language; InvalidInput for an unknown template."""
+    if template not in TEMPLATES:
+        raise InvalidInput(f"unknown mail template {template!r} (known: {', '.join(TEMPLATES)})",
+                           code="unknown_mail_template")
+    language = language_of(language)
+    env = _environment()
+    try:
+        text_template = env.get_template(f"{language}/{template}.txt")
+        html_template = env.get_template(f"{language}/{template}.html")
+    except TemplateNotFound as exc:
+        raise InvalidInput(f"mail template {template!r} has no {language} version",
+                           code="unknown_mail_template") from exc
+    values = {"language": language, **context}
+    first, _, body = text_template.render(values).partition("\n")
+    subject = " ".join(first.removeprefix("Subject:").split())
+    html = html_template.render({**values, "subject": subject})
+    return RenderedMail(template=template, language=language, subject=subject, text=body.lstrip("\n"),
+                        html=html)

@@ -1,0 +1,80 @@
+"""Queue e-mail as `mail` jobs in the caller's transaction; the worker delivers after the commit."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.audit import service as audit
+from server.auth.actor import Actor
+from server.db import utcnow
+from server.engine import ServiceCall
+from server.errors import InvalidInput
+from server.jobs import service as jobs
+from server.jobs.models import Job
+from server.mail import render as templates
+from server.mail.context import open_task_context
+from server.mail.recipients import Recipient, resolve, specs_of, valid_address
+
+MAIL_ATTEMPTS = 10
+RESERVED_PARAMS = ("template", "to", "language")
+
+
+def queue_mail(session: Session, *, template: str, to: Sequence[str], language: str,
+               context: Mapping[str, Any], environment_id: int, instance_id: int | None = None,
+               actor: Actor | None = None, due_at: dt.datetime | None = None) -> Job:
+    """Render now and write one `mail` job plus a `mail.queued` audit entry in this transaction."""
+    addresses = [value.strip() for value in to if value and value.strip()]
+    if not addresses:
+        raise InvalidInput("a message needs at least one recipient", code="no_recipients")
+    for value in addresses:
+        if not valid_address(parseaddr(value)[1]) or "\n" in value or "\r" in value:
+            raise InvalidInput(f"{value!r} is not a valid e-mail address", code="invalid_address")
+    rendered = templates.render(template, language=language, context=context)
+    job = jobs.enqueue(session, "mail", {
+        "template": template, "language": rendered.language, "to": addresses, "subject": rendered.subject,
+        "text": rendered.text, "html": rendered.html, "queued_at": utcnow().isoformat(),
+    }, due_at=due_at, environment_id=environment_id, instance_id=instance_id, max_attempts=MAIL_ATTEMPTS)
+    audit.record(session, actor=actor or Actor.system(environment_id), action="mail.queued",
+                 target_type="job", target_id=job.id, instance_id=instance_id, environment_id=environment_id,
+                 after={"template": template, "language": rendered.language, "to": addresses,
+                        "subject": rendered.subject})
+    return job
+
+
+def notify(session: Session, *, template: str, recipients: Sequence[Recipient], context: Mapping[str, Any],
+           environment_id: int, instance_id: int | None = None, actor: Actor | None = None) -> list[Job]:
+    """One message per recipient, each in the recipient's own language and addressed by name."""
+    return [queue_mail(session, template=template, to=[r.formatted()], language=r.language,
+                       context={**context, "recipient": {"name": r.name, "address": r.address}},
+                       environment_id=environment_id, instance_id=instance_id, actor=actor)
+            for r in recipients]
+
+
+def _send_mail(call: ServiceCall) -> dict[str, Any]:
+    """BPMN service task `send_mail`: params template, to (spec expression), language, anything else as context."""
+    ctx = call.context
+    params = dict(call.params)
+    template = str(params.get("template") or "")
+    specs = specs_of(params.get("to"))
+    if not template or not specs:
+        raise InvalidInput("send_mail needs the parameters 'template' and 'to'", code="send_mail_params")
+    recipients = resolve(ctx.session, ctx.environment_id, specs, data=call.data,
+                         language=params.get("language"), strict=True)
+    if not recipients:
+        raise InvalidInput(f"send_mail found no e-mail address for {specs}", code="no_recipients")
+    extra = {key: value for key, value in params.items() if key not in RESERVED_PARAMS}
+    base_url = ctx.host.settings.base_url
+    context = {**open_task_context(ctx.session, ctx.instance_id, base_url), **dict(call.data), **extra,
+               "instance_id": ctx.instance_id, "base_url": base_url}
+    notify(ctx.session, template=template, recipients=recipients, context=context,
+           environment_id=ctx.environment_id, instance_id=ctx.instance_id, actor=ctx.actor)
+    return {}
+
+
+def services() -> dict[str, Callable[[ServiceCall], Any]]:
+    """The mail service tasks, for the instance service registry."""
+    return {"send_mail": _send_mail}
