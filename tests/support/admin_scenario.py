@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
+from server.auth import service as auth
+from server.auth import tokens
 from server.auth.actor import Actor
 from server.engine import ServiceCall
 from server.host import Host, open_host
@@ -19,7 +21,7 @@ from server.jobs.models import Job
 from server.settings import Settings
 from server.tasks import service as tasks
 from server.tasks.models import HumanTask
-from tests.support.factories import deploy_files, make_user
+from tests.support.factories import deploy_files
 
 MODEL = Path(__file__).resolve().parents[1] / "data" / "bpmn" / "admin" / "purchase_admin.bpmn"
 
@@ -43,10 +45,10 @@ class Purchase:
             return {f"{name}_done": True}
         return run
 
-    def start(self, **data: Any) -> int:
+    def start(self, business_key: str | None = "INV-1", **data: Any) -> int:
         with self.host.db.unit_of_work() as session:
             return instances.start(session, self.host, actor=self.clerk, key="purchase_admin",
-                                   data={"invoice_number": "INV-1", **data}, business_key="INV-1").id
+                                   data={"invoice_number": "INV-1", **data}, business_key=business_key).id
 
     def instance(self, instance_id: int) -> ProcessInstance:
         with self.host.db.unit_of_work() as session:
@@ -85,15 +87,25 @@ class Purchase:
                                         .order_by(Job.id)))
 
 
+def token_user(host: Host, login: str, *, roles: tuple[str, ...], groups: tuple[str, ...] = (),
+               environment: str = "default") -> tuple[Actor, str]:
+    """A user with a bearer token and no password (password hashing is deliberately slow)."""
+    with host.db.unit_of_work() as session:
+        env = auth.ensure_environment(session, environment)
+        user = auth.create_user(session, env.id, login, actor=Actor.system(env.id), roles=roles, groups=groups)
+        _, plain = tokens.create_token(session, user, actor=Actor.system(env.id))
+        return auth.actor_for(session, user), plain
+
+
 def open_purchase(settings: Settings) -> Iterator[Purchase]:
     """The scenario with an admin (ada) and a clerk in `approvers` (carl); the model deployed."""
     scenario = Purchase(host=None, admin=None, clerk=None)  # type: ignore[arg-type]
     services = default_services().merged((n, scenario.service(n)) for n in ("register", "notify", "book"))
     scenario.host = open_host(settings, services=services)
-    scenario.admin, scenario.tokens["ada"] = make_user(scenario.host, "ada", roles=("admin",))
-    scenario.clerk, scenario.tokens["carl"] = make_user(scenario.host, "carl", roles=("user",),
-                                                        groups=("approvers",))
-    _, scenario.tokens["audrey"] = make_user(scenario.host, "audrey", roles=("auditor",))
+    scenario.admin, scenario.tokens["ada"] = token_user(scenario.host, "ada", roles=("admin",))
+    scenario.clerk, scenario.tokens["carl"] = token_user(scenario.host, "carl", roles=("user",),
+                                                         groups=("approvers",))
+    _, scenario.tokens["audrey"] = token_user(scenario.host, "audrey", roles=("auditor",))
     deploy_files(scenario.host, scenario.admin, "purchase_admin", MODEL)
     yield scenario
     scenario.host.db.dispose()

@@ -1,7 +1,7 @@
 """The instance view, its diagram and history, and the interventions over HTTP."""
 from __future__ import annotations
 
-from tests.support.admin_scenario import MODEL
+from tests.support.admin_scenario import MODEL, token_user
 from tests.support.factories import bearer, deploy_files
 
 BASE = "/api/v1/process-instances"
@@ -117,8 +117,7 @@ def test_the_list_filters_by_status_model_and_business_key_and_pages(purchase, c
 
 
 def test_instances_of_another_environment_are_not_found(purchase, client):
-    from tests.support.factories import make_user
-    _, other = make_user(purchase.host, "olga", roles=("admin",), environment="other")
+    _, other = token_user(purchase.host, "olga", roles=("admin",), environment="other")
     iid = purchase.start()
     assert client.get(f"{BASE}/{iid}", headers=bearer(other)).status_code == 404
     assert client.post(f"{BASE}/{iid}/terminate", json={"reason": "x"}, headers=bearer(other)).status_code == 404

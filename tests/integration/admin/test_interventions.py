@@ -5,7 +5,7 @@ import pytest
 
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.instances import admin
-from tests.support.factories import make_user
+from tests.support.admin_scenario import token_user
 
 
 def intervene(purchase, operation, **kwargs):
@@ -131,7 +131,7 @@ def test_restarting_a_completed_step_runs_it_again(purchase):
 
 
 def test_reassigning_a_task_gives_it_to_another_user(purchase):
-    bob, _ = make_user(purchase.host, "bob", roles=("user",))
+    bob, _ = token_user(purchase.host, "bob", roles=("user",))
     iid = purchase.start()
     task = purchase.open_task(iid, "approve")
     with purchase.host.db.unit_of_work() as session:
@@ -146,7 +146,7 @@ def test_reassigning_a_task_gives_it_to_another_user(purchase):
 
 
 def test_reassigning_to_a_group_lets_its_members_act(purchase):
-    dora, _ = make_user(purchase.host, "dora", roles=("user",), groups=("managers",))
+    dora, _ = token_user(purchase.host, "dora", roles=("user",), groups=("managers",))
     iid = purchase.start()
     task = purchase.open_task(iid, "approve")
     with purchase.host.db.unit_of_work() as session:
