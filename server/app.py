@@ -22,6 +22,7 @@ BLUEPRINT_MODULES = (
     "server.api.invoices",
     "server.api.models",
     "server.api.decisions",
+    "server.api.masterdata",
     "server.api.instances",
     "server.api.incidents",
     "server.api.audit",
