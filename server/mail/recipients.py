@@ -45,14 +45,18 @@ def specs_of(value: Any) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def invoice_contact(data: Mapping[str, Any]) -> tuple[str, str, str | None]:
     """(address, name, country) of the supplier contact in the process data; address '' if none."""
-    invoice = data.get("invoice") if isinstance(data.get("invoice"), Mapping) else {}
-    supplier = invoice.get("supplier") if isinstance(invoice.get("supplier"), Mapping) else {}
-    contact = supplier.get("contact") if isinstance(supplier.get("contact"), Mapping) else {}
+    invoice = _mapping(data.get("invoice"))
+    supplier = _mapping(invoice.get("supplier"))
+    contact = _mapping(supplier.get("contact"))
     address = invoice.get("contact_email") or contact.get("email") or data.get("contact_email") or ""
     name = invoice.get("contact_name") or contact.get("name") or ""
-    postal = supplier.get("address") if isinstance(supplier.get("address"), Mapping) else {}
+    postal = _mapping(supplier.get("address"))
     country = invoice.get("supplier_country") or postal.get("country")
     return str(address).strip(), str(name), (str(country).upper() if country else None)
 
