@@ -22,17 +22,17 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from server.audit import service as audit
+from server.audit.models import AuditChainHead, AuditEvent
+from server.audit.verify import verify
+from server.auth import service as auth
+from server.auth import tokens
+from server.auth.actor import Actor
+from server.db import Database, utcnow
+from server.migrate import upgrade
 
-from server.audit import service as audit  # noqa: E402
-from server.audit.models import AuditChainHead, AuditEvent  # noqa: E402
-from server.audit.verify import verify  # noqa: E402
-from server.auth import service as auth  # noqa: E402
-from server.auth import tokens  # noqa: E402
-from server.auth.actor import Actor  # noqa: E402
-from server.db import Database, utcnow  # noqa: E402
-from server.migrate import upgrade  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 SERVER = """
 from server.app import create_app

@@ -5,7 +5,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import CompoundSelect, Select, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
@@ -43,7 +43,7 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _invoice_instances(environment_id: int, number: str) -> Select[Any]:
+def _invoice_instances(environment_id: int, number: str) -> CompoundSelect[Any]:
     """Instances of an invoice number: the invoice row, the business key, or the number in its data."""
     quoted = f'%"{_like(number)}"%'
     by_invoice = select(Invoice.instance_id).where(Invoice.environment_id == environment_id,
@@ -54,7 +54,7 @@ def _invoice_instances(environment_id: int, number: str) -> Select[Any]:
     return by_invoice.union(by_instance)
 
 
-def _supplier_instances(environment_id: int, supplier: str) -> Select[Any]:
+def _supplier_instances(environment_id: int, supplier: str) -> CompoundSelect[Any]:
     pattern = f"%{_like(supplier.lower())}%"
     by_invoice = select(Invoice.instance_id).where(
         Invoice.environment_id == environment_id, Invoice.instance_id.is_not(None),

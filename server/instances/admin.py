@@ -3,14 +3,14 @@
 Every intervention needs a reason and is written to the audit log as `admin.<verb>` with the state
 before and after (status and the steps holding a token), so the instance lists who, when and why.
 The audit entry is recorded before the engine runs on, so the consequences follow it in the log.
+Timers of a suspended instance are held back by the job worker (server.jobs.handlers.run_timer).
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
@@ -28,18 +28,6 @@ from server.tasks.models import OPEN_STATUSES, HumanTask, TaskCandidate
 REASON_MAX = 2000
 ENDED = ("completed", "terminated")
 ACTIVE = ("running", "failed", "suspended")
-
-
-@dataclasses.dataclass(frozen=True)
-class TimerOutcome:
-    """What fire_timer did: `fired`, `deferred` (suspended: keep the job and try later) or `stale`."""
-
-    status: str
-    reason: str = ""
-
-    @property
-    def retry_later(self) -> bool:
-        return self.status == "deferred"
 
 
 def _reason(reason: str | None) -> str:
@@ -85,10 +73,13 @@ def _intervene(session: Session, host: Host, *, actor: Actor, instance: ProcessI
 def _settle(session: Session, *, instance: ProcessInstance, run: WorkflowRun, actor: Actor) -> None:
     """Cancel timer jobs whose timer no longer waits; resolve incidents whose step no longer fails."""
     waiting = {t.task_id for t in run.pending_timers()} if instance.status not in ENDED else set()
-    for job in session.scalars(select(Job).where(Job.instance_id == instance.id, Job.kind == "timer",
-                                                 Job.status == "pending")):
-        if (job.payload or {}).get("task_id") not in waiting:
-            job.status, job.finished_at, job.last_error = "cancelled", utcnow(), "timer no longer waits"
+    stale = [job_id for job_id, payload in session.execute(select(Job.id, Job.payload).where(
+        Job.instance_id == instance.id, Job.kind == "timer", Job.status == "pending"))
+        if (payload or {}).get("task_id") not in waiting]
+    if stale:
+        # Conditional, so a job a worker claimed meanwhile is left to that worker (it finds no timer).
+        session.execute(update(Job).where(Job.id.in_(stale), Job.status == "pending")
+                        .values(status="cancelled", finished_at=utcnow(), last_error="timer no longer waits"))
     failed = set(run.failed_task_ids()) if instance.status != "terminated" else set()
     for incident in instances.open_incidents(session, instance.id):
         if incident.task_id not in failed:
@@ -267,21 +258,3 @@ def _assignment(task: HumanTask) -> dict[str, Any]:
     return {"task": task.id, "element": task.element_id, "assignee": task.assignee,
             "users": list(task.candidate_users), "groups": list(task.candidate_groups),
             "roles": list(task.candidate_roles)}
-
-
-def fire_timer(session: Session, host: Host, instance_id: int, task_id: str) -> TimerOutcome:
-    """Fire a due timer for the job worker; a suspended instance defers it (keep the job pending)."""
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None or instance.status in ENDED:
-        return TimerOutcome("stale", "the instance has ended")
-    if instance.status == "suspended":
-        return TimerOutcome("deferred", "the instance is suspended")
-    actor = Actor.system(instance.environment_id, "timer")
-    run = instances.load_run(session, host, instance, actor=actor)
-    if not run.fire_timer(task_id):
-        return TimerOutcome("stale", "the timer no longer waits")
-    audit.record(session, actor=actor, action="timer.fired", target_type="instance", target_id=instance.id,
-                 instance_id=instance.id, after={"task_id": task_id})
-    instances.advance_and_save(session, host, instance=instance, run=run, actor=actor)
-    _settle(session, instance=instance, run=run, actor=actor)
-    return TimerOutcome("fired")

@@ -1,10 +1,14 @@
 """Each administrative intervention on a purchase instance, then the instance completes correctly."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from server.db import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.instances import admin
+from server.jobs.worker import Worker
 from tests.support.admin_scenario import token_user
 
 
@@ -13,10 +17,10 @@ def intervene(purchase, operation, **kwargs):
         return operation(session, purchase.host, actor=purchase.admin, **kwargs)
 
 
-def fire(purchase, instance_id):
-    (job,) = [j for j in purchase.timer_jobs(instance_id) if j.status == "pending"]
-    with purchase.host.db.unit_of_work() as session:
-        return admin.fire_timer(session, purchase.host, instance_id, job.payload["task_id"])
+def run_worker(purchase, days_later: int) -> int:
+    """One pass of the real job worker with its clock `days_later` days ahead (the timer waits 3 days)."""
+    later = utcnow() + dt.timedelta(days=days_later)
+    return Worker(purchase.host, name="test-worker", clock=lambda: later).run_once()
 
 
 def test_a_suspended_instance_runs_no_step_and_fires_no_timer_until_resumed(purchase):
@@ -25,12 +29,13 @@ def test_a_suspended_instance_runs_no_step_and_fires_no_timer_until_resumed(purc
     assert purchase.instance(iid).status == "suspended"
     with pytest.raises(Conflict):
         purchase.complete(iid, "approve", approved=True)
-    assert fire(purchase, iid).retry_later
-    assert purchase.open_task(iid, "approve").status == "open"
-    assert [j.status for j in purchase.timer_jobs(iid)] == ["pending"]  # the worker keeps it for later
+    assert run_worker(purchase, days_later=4) == 1
+    assert purchase.open_task(iid, "approve").status == "open"  # the timer was due, but held back
+    (job,) = purchase.timer_jobs(iid)
+    assert job.status == "pending" and job.due_at > utcnow() + dt.timedelta(days=4)  # rescheduled
 
     intervene(purchase, admin.resume, instance_id=iid, reason="dispute settled")
-    assert fire(purchase, iid).status == "fired"
+    assert run_worker(purchase, days_later=5) == 1
     assert [t.status for t in purchase.tasks(iid, "approve")] == ["cancelled"]
     purchase.complete(iid, "escalate", approved=True)
     assert purchase.instance(iid).status == "completed"
