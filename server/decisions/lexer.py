@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from server.decisions.errors import FeelSyntaxError
@@ -12,7 +12,10 @@ KEYWORDS = frozenset({"and", "or", "if", "then", "else", "between", "in", "insta
                       "false", "null", "for", "some", "every", "satisfies", "return", "function"})
 _SPACE = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)+", re.DOTALL)
 _NUMBER = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
-_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+# The evaluation context's exponent limit (decimal's default Emax), far beyond FEEL's Decimal128 range.
+_MAX_EXPONENT = 999_999
+# Possessive: a plain alternation keeps a backtracking frame per character (1.4 GB for a 10 MB string).
+_STRING = re.compile(r'"((?:[^"\\]++|\\.)*+)"', re.DOTALL)
 _NAME = re.compile(r"[^\W\d][\w]*")
 _OPERATORS = ("..", "**", "<=", ">=", "!=", "=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", "{", "}",
               ",", ".", ":", "?", "@")
@@ -87,8 +90,16 @@ def _next_token(text: str, pos: int, known: re.Pattern[str] | None) -> Token:
         return Token("str", _unescape(match[1], pos + 1), pos, match.end())
     if ch.isdigit() or (ch == "." and pos + 1 < len(text) and text[pos + 1].isdigit()):
         match = _NUMBER.match(text, pos)
-        assert match is not None
-        return Token("num", Decimal(match[0]), pos, match.end())
+        # isdigit() also admits digits \d does not match ("²"); exponents past Decimal's range fail.
+        try:
+            value = Decimal(match[0]) if match else None
+        except InvalidOperation:
+            value = None
+        if match is None or value is None:
+            raise FeelSyntaxError("not a number", position=pos)
+        if not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT:
+            raise FeelSyntaxError("number out of range", position=pos)
+        return Token("num", value, pos, match.end())
     if known is not None:
         match = known.match(text, pos)
         if match:

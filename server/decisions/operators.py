@@ -55,7 +55,10 @@ COMPARE: dict[str, Callable[[Any, Any], bool | None]] = {
 
 def _add(a: Any, b: Any) -> Any:
     if type(a) is Decimal and type(b) is Decimal:
-        return DECIMAL.add(a, b)
+        try:
+            return DECIMAL.add(a, b)
+        except ArithmeticError:  # overflow (1e999999999 + 1): null, like the other operators
+            return None
     if type(a) is str and type(b) is str:
         return a + b
     return None
@@ -89,7 +92,12 @@ ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
 
 def negate(value: Any) -> Decimal | None:
     """Unary minus on a number; null otherwise."""
-    return DECIMAL.minus(value) if type(value) is Decimal else None
+    if type(value) is not Decimal:
+        return None
+    try:
+        return DECIMAL.minus(value)
+    except ArithmeticError:  # a literal beyond the context's exponent range
+        return None
 
 
 def between(value: Any, low: Any, high: Any) -> bool | None:

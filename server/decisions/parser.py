@@ -1,6 +1,7 @@
 """Recursive-descent FEEL parser: expressions and unary tests into a small tuple AST (never eval)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from server.decisions.errors import FeelSyntaxError
@@ -8,6 +9,10 @@ from server.decisions.lexer import KEYWORDS, Token, tokenize
 
 Node = tuple[Any, ...]
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
+# Nesting limits keep parsing, compiling and evaluating far from Python's recursion limit (hostile
+# cells like 500 parentheses or `1+1+...` 100,000 times); real cells nest a few levels.
+MAX_NESTING = 40
+MAX_TREE_DEPTH = 120
 _UNSUPPORTED = {"for": "for loops", "some": "quantified expressions (some)",
                 "every": "quantified expressions (every)", "function": "function definitions"}
 
@@ -17,7 +22,7 @@ def parse_expression(text: str, known_names: frozenset[str] = frozenset()) -> No
     parser = _Parser(text, known_names)
     node = parser.expression()
     parser.expect_end()
-    return node
+    return _shallow(node)
 
 
 def parse_unary_tests(text: str, known_names: frozenset[str] = frozenset()) -> Node:
@@ -30,10 +35,21 @@ def parse_unary_tests(text: str, known_names: frozenset[str] = frozenset()) -> N
         tests = parser.positive_tests()
         parser.expect_op(")")
         parser.expect_end()
-        return ("ut_not", tests)
+        return _shallow(("ut_not", tests))
     tests = parser.positive_tests()
     parser.expect_end()
-    return ("ut_or", tests)
+    return _shallow(("ut_or", tests))
+
+
+def _shallow(node: Node) -> Node:
+    """The node, unless its tree is deeper than MAX_TREE_DEPTH (measured without recursion)."""
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            raise FeelSyntaxError("the expression nests too deeply")
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (tuple, list)))
+    return node
 
 
 class _Parser:
@@ -41,6 +57,7 @@ class _Parser:
         self.tokens: list[Token] = tokenize(text, known_names)
         self.i = 0
         self.range_end = False  # while parsing `b` of `]a..b[`, a `[` closes the range
+        self.depth = 0
 
     # token helpers -----------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -94,6 +111,15 @@ class _Parser:
 
     # expressions -------------------------------------------------------------------------------
     def expression(self) -> Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                self.fail("the expression nests too deeply")
+            return self._expression()
+        finally:
+            self.depth -= 1
+
+    def _expression(self) -> Node:
         token = self.peek()
         if token.kind == "name" and token.value in _UNSUPPORTED and token.value != "function":
             self.fail(f"{_UNSUPPORTED[str(token.value)]} are not supported")
@@ -194,13 +220,17 @@ class _Parser:
         return node
 
     def unary(self) -> Node:
-        if self.at_op("-"):
+        signs = 0
+        while self.at_op("-"):
             self.advance()
-            operand = self.unary()
-            if operand[0] == "const" and not isinstance(operand[1], bool) and operand[1] is not None:
-                return ("const", -operand[1])
-            return ("neg", operand)
-        return self.postfix(self.primary())
+            signs += 1
+        node = self.postfix(self.primary())
+        for _ in range(signs):
+            if node[0] == "const" and isinstance(node[1], Decimal):
+                node = ("const", node[1].copy_negate())  # exact: no context rounding or overflow
+            else:
+                node = ("neg", node)
+        return node
 
     def postfix(self, node: Node) -> Node:
         while True:

@@ -23,6 +23,9 @@ CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 MAX_MODEL_BYTES = 5 * 1024 * 1024
+# What SpiffWorkflow's parser raises on hostile input it does not validate (e.g. "580-0" as a
+# diagram coordinate); found by tests/fuzz. Deploying must refuse with a ModelError, never a 500.
+_MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
 def safe_xml(source: bytes, *, filename: str) -> etree._Element:
@@ -170,6 +173,8 @@ def parse_process(bpmn_sources: Mapping[str, bytes], *, process_id: str | None =
             raise _model_error(exc) from None
         except SpiffWorkflowException as exc:
             raise ModelError(str(exc), file=filename) from None
+        except _MALFORMED as exc:
+            raise ModelError(f"malformed model: {exc}", file=filename) from None
     executable = [pid for pid in parser.get_process_ids()
                   if parser.get_process_parser(pid).node.get("isExecutable") != "false"]
     if not executable:
@@ -182,6 +187,8 @@ def parse_process(bpmn_sources: Mapping[str, bytes], *, process_id: str | None =
         raise _model_error(exc) from None
     except SpiffWorkflowException as exc:
         raise ModelError(str(exc)) from None
+    except _MALFORMED as exc:
+        raise ModelError(f"malformed model: {exc}", file=", ".join(bpmn_sources)) from None
     return ParsedProcess(chosen, spec.description or chosen, spec, subprocess_specs)
 
 
