@@ -20,6 +20,9 @@ DEMO_USERS = (
     ("designer", ("designer", "user"), ()),
     ("carla", ("user",), ("creditors",)),
     ("piet", ("user",), ("purchasing",)),
+    ("maria", ("user",), ("managers",)),
+    ("frank", ("user",), ("finance",)),
+    ("erik", ("user",), ()),
     ("audrey", ("auditor",), ()),
 )
 

@@ -8,8 +8,6 @@ from sqlalchemy import func, select
 
 from server.api.auth import current_actor, host, requires
 from server.errors import InvalidInput, NotFound
-from server.instances import service as instances
-from server.instances.shipped import ensure_deployed
 from server.invoices import service as ingestion
 from server.invoices.models import ReceivedDocument
 from server.invoices.ubl import parse_invoice
@@ -100,11 +98,7 @@ def start_from_document(document_id: int) -> tuple[Response, int]:
     if not isinstance(key, str):
         raise InvalidInput("model must be a model key", code="invalid_model_key")
     with host().db.unit_of_work() as session:
-        document = ingestion.get_document(session, actor, document_id)
-        ensure_deployed(session, host(), actor=actor, key=key)
-        instance = instances.start(session, host(), actor=actor, key=key, business_key=f"document-{document.id}",
-                                   data={"document_id": document.id, "sender": document.sender or "",
-                                         "reasons": [r.get("message") for r in document.reasons]})
+        instance = ingestion.start_document(session, host(), actor=actor, document_id=document_id, key=key)
         return jsonify({"instance_id": instance.id, "status": instance.status, "model": key}), 201
 
 

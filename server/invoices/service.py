@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
-from server.errors import NotFound
+from server.errors import Conflict, NotFound
 from server.host import Host
 from server.instances import service as instances
+from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.safexml import DocumentError
@@ -38,7 +40,7 @@ class IngestResult:
     """What the sender is told: ids, whether it was accepted, and why not."""
 
     document_id: int
-    status: str  # accepted, rejected, received (not yet processed)
+    status: str  # accepted, rejected, waiting (for a manual start), received (not yet processed)
     invoice_id: int | None = None
     instance_id: int | None = None
     workflow: str | None = None
@@ -111,18 +113,81 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int,
         document.instance_id = _start_conversion(session, host, actor=actor, document=document)
     else:
         invoice = _store_invoice(session, actor=actor, document=document, parsed=parsed)
-        document.status = "accepted"
-        version = ensure_deployed(session, host, actor=actor, key=PURCHASE_MODEL)
-        if version is not None:
-            instance = instances.start(session, host, actor=actor, key=PURCHASE_MODEL,
-                                       business_key=invoice.number, data=purchase_data(document, invoice, parsed))
-            invoice.instance_id = document.instance_id = instance.id
+        if waits_for_manual_start(session, document):
+            document.status = "waiting"
+        else:
+            document.status = "accepted"
+            _start_purchase(session, host, actor=actor, document=document, invoice=invoice, parsed=parsed)
     audit.record(session, actor=actor, action=f"document.{document.status}", target_type="document",
                  target_id=document.id, instance_id=document.instance_id,
                  after={"document_type": document.document_type, "profile": document.profile,
                         "errors": [f["rule"] for f in findings if f["flag"] == "fatal"]})
     session.flush()
     return result_of(session, document)
+
+
+def waits_for_manual_start(session: Session, document: ReceivedDocument) -> bool:
+    """A document that names a sender address waits in the inbox unless that sender is trusted.
+
+    Documents without a sender came over an authenticated channel (API token, watched folder) and
+    start at once; an e-mailed one may be from anyone, so someone starts it from the inbox.
+    """
+    from server.masterdata.service import is_trusted_sender
+
+    address = sender_address(document.sender)
+    return bool(address) and not is_trusted_sender(session, address, environment_id=document.environment_id)
+
+
+def sender_address(sender: str | None) -> str:
+    """The plain, lower-case address of a `Name <a@b.nl>` or `a@b.nl` sender ('' if none)."""
+    from email.utils import parseaddr
+
+    return parseaddr(sender or "")[1].strip().lower()
+
+
+def _start_purchase(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument, invoice: Invoice,
+                    parsed: ParsedInvoice) -> ProcessInstance | None:
+    version = ensure_deployed(session, host, actor=actor, key=PURCHASE_MODEL)
+    if version is None:
+        return None
+    instance = instances.start(session, host, actor=actor, key=PURCHASE_MODEL, business_key=invoice.number,
+                               data=purchase_data(document, invoice, parsed))
+    invoice.instance_id = document.instance_id = instance.id
+    return instance
+
+
+def start_document(session: Session, host: Host, *, actor: Actor, document_id: int,
+                   key: str = PURCHASE_MODEL) -> ProcessInstance:
+    """Start a workflow for a received document by hand (the inbox); an invoice gets its full purchase data."""
+    document = get_document(session, actor, document_id)
+    invoice = session.scalars(select(Invoice).where(Invoice.document_id == document.id)).first()
+    if key == PURCHASE_MODEL and invoice is not None:
+        if invoice.instance_id is not None and document.status != "waiting":
+            raise Conflict(f"document {document.id} already has purchase workflow {invoice.instance_id}",
+                           code="already_started", details=[{"instance_id": invoice.instance_id}])
+        parsed = parse_invoice(document.content, max_bytes=max(len(document.content), 1))
+        document.status = "accepted"
+        instance = _start_purchase(session, host, actor=actor, document=document, invoice=invoice, parsed=parsed)
+        if instance is None:
+            raise NotFound(f"no model {key!r} is deployed", code="model_not_found")
+    else:
+        ensure_deployed(session, host, actor=actor, key=key)
+        instance = instances.start(session, host, actor=actor, key=key, business_key=f"document-{document.id}",
+                                   data={"document_id": document.id, "sender": document.sender or "",
+                                         "filename": document.filename or "",
+                                         "reasons": [r.get("message") for r in document.reasons]})
+    audit.record(session, actor=actor, action="document.started", target_type="document", target_id=document.id,
+                 instance_id=instance.id, after={"model": key})
+    return instance
+
+
+def start_waiting_documents(session: Session, host: Host, *, actor: Actor, sender: str) -> list[int]:
+    """Start the purchase workflow of every document of `sender` still waiting for a manual start."""
+    waiting = session.scalars(select(ReceivedDocument).where(
+        ReceivedDocument.environment_id == actor.environment_id, ReceivedDocument.status == "waiting")
+        .order_by(ReceivedDocument.id)).all()
+    return [start_document(session, host, actor=actor, document_id=d.id).id
+            for d in waiting if sender_address(d.sender) == sender_address(sender)]
 
 
 def _parse(content: bytes, host: Host) -> ParsedInvoice | None:

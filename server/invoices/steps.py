@@ -1,13 +1,18 @@
-"""Service tasks of the purchase-invoice workflow: match against master data, record the outcome."""
+"""Service tasks of the shipped templates: match and record purchase invoices, the instance's initiator,
+trusted senders, concept sales invoices sent."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from email.utils import parseaddr
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.db import utcnow
 from server.engine import ServiceCall
+from server.instances.models import ProcessInstance
 from server.invoices.matching import EarlierInvoice, facts_from_invoice, match
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.ubl import parse_invoice
@@ -23,6 +28,26 @@ def _invoice(call: ServiceCall) -> Invoice:
     return invoice
 
 
+def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice]:
+    """The supplier's earlier invoices that may be duplicates: same number or same issue date.
+
+    Narrowed in SQL (a superset of what `match` flags) and read as plain columns, so the cost does
+    not grow with every invoice the supplier ever sent. A non-ASCII number is compared in Python
+    only, as SQL lower() does not fold it the way str.casefold() does."""
+    number = invoice.number.strip()
+    candidates = [Invoice.issue_date == invoice.issue_date] if invoice.issue_date else []
+    if number.isascii():
+        candidates.append(func.lower(func.trim(Invoice.number)) == number.lower())
+    query = select(Invoice.number, Invoice.issue_date, Invoice.payable_amount, Invoice.supplier_id,
+                   Invoice.supplier_key, Invoice.id).where(
+        Invoice.environment_id == invoice.environment_id, Invoice.id < invoice.id,
+        Invoice.supplier_key == invoice.supplier_key)
+    if number.isascii():
+        query = query.where(or_(*candidates))
+    return [EarlierInvoice(number=n, issue_date=d, payable_amount=a, supplier_id=s, supplier_key=k, id=i)
+            for n, d, a, s, k, i in session.execute(query)]
+
+
 def match_invoice(call: ServiceCall) -> dict[str, Any]:
     """Compute the e-invoice data collection and merge it into the process data."""
     session = call.context.session
@@ -31,13 +56,8 @@ def match_invoice(call: ServiceCall) -> dict[str, Any]:
     assert document is not None
     parsed = parse_invoice(document.content, max_bytes=max(len(document.content), 1))
     facts = facts_from_invoice(parsed)
-    earlier = [EarlierInvoice(number=i.number, issue_date=i.issue_date, payable_amount=i.payable_amount,
-                              supplier_id=i.supplier_id, supplier_key=i.supplier_key, id=i.id)
-               for i in session.scalars(select(Invoice).where(
-                   Invoice.environment_id == invoice.environment_id, Invoice.id < invoice.id,
-                   Invoice.supplier_key == invoice.supplier_key))]
     result = match(facts, snapshot_for(session, environment_id=invoice.environment_id, facts=facts),
-                   today=utcnow().date(), earlier_invoices=earlier)
+                   today=utcnow().date(), earlier_invoices=_earlier_invoices(session, invoice))
     collection = result.collection()
     invoice.collection = {**collection, "reasons": list(result.reasons)}
     invoice.supplier_id, invoice.administration_id = result.supplier_id, result.administration_id
@@ -61,5 +81,52 @@ def record_outcome(call: ServiceCall) -> dict[str, Any]:
     return {"outcome": outcome}
 
 
+def set_initiator(call: ServiceCall) -> dict[str, Any]:
+    """`initiator`: who started the instance, from the instance row (start data cannot forge it)."""
+    ctx = call.context
+    instance = ctx.session.get(ProcessInstance, ctx.instance_id) if ctx.instance_id is not None else None
+    if instance is None:
+        raise LookupError("set_initiator runs only inside a process instance")
+    return {"initiator": instance.started_by}
+
+
+def store_trusted_sender(call: ServiceCall) -> dict[str, Any]:
+    """Add the approved address to the trusted senders and start the documents of it that wait."""
+    from server.invoices import service as ingestion
+    from server.masterdata import service as masterdata
+    from server.masterdata.inputs import TrustedSenderInput
+
+    ctx = call.context
+    email = parseaddr(str(call.params.get("email") or call.data.get("email") or ""))[1].strip().lower()
+    requested_by = str(call.data.get("initiator") or ctx.actor.name)
+    if not masterdata.is_trusted_sender(ctx.session, email, environment_id=ctx.environment_id):
+        masterdata.create_trusted_sender(ctx.session, TrustedSenderInput(email, requested_by),
+                                         environment_id=ctx.environment_id)
+        audit.record(ctx.session, actor=ctx.actor, action="trusted_sender.added", target_type="trusted_sender",
+                     target_id=email, instance_id=ctx.instance_id, after={"email": email, "requested_by": requested_by})
+    started = ingestion.start_waiting_documents(ctx.session, ctx.host, actor=ctx.actor, sender=email)
+    return {"trusted_sender": email, "released_documents": started}
+
+
+def mark_sales_invoice_sent(call: ServiceCall) -> dict[str, Any]:
+    """The approved concept counts as sent from now on (recorded in the audit trail)."""
+    ctx = call.context
+    data = call.data
+    sent_at = utcnow().isoformat()
+    audit.record(ctx.session, actor=ctx.actor, action="sales_invoice.sent", target_type="sales_invoice",
+                 target_id=str(data.get("invoice_number") or ctx.instance_id), instance_id=ctx.instance_id,
+                 after={"number": data.get("invoice_number"), "customer": data.get("customer_name"),
+                        "amount": data.get("payable_amount"), "currency": data.get("currency"),
+                        "approved_by": _last_actor(data)})
+    return {"sales_invoice_status": "sent", "sent_at": sent_at}
+
+
+def _last_actor(data: Any) -> str | None:
+    actors = data.get("_actors") if isinstance(data.get("_actors"), dict) else {}
+    reviewers = actors.get("review_concept") or []
+    return str(reviewers[-1]) if reviewers else None
+
+
 def services() -> dict[str, Callable[[ServiceCall], Any]]:
-    return {"match_invoice": match_invoice, "record_outcome": record_outcome}
+    return {"match_invoice": match_invoice, "record_outcome": record_outcome, "set_initiator": set_initiator,
+            "store_trusted_sender": store_trusted_sender, "mark_sales_invoice_sent": mark_sales_invoice_sent}

@@ -40,7 +40,7 @@ def test_table_is_dmn_13_as_dmn_js_saves_it_with_a_diagram() -> None:
 
 
 def test_clean_invoice_is_auto_approved_without_match_difference(approval) -> None:
-    assert route(approval) == (True, "none", None, "auto-approved: no match difference", 2)
+    assert route(approval) == (True, "none", None, "auto-approved: no match difference", 5)
 
 
 @pytest.mark.parametrize("einvoice", [0, 1])
@@ -51,7 +51,7 @@ def test_auto_approval_accepts_confrontation_einvoice_up_to_1(approval, einvoice
 def test_confrontation_difference_below_one_percent_is_auto_approved(approval) -> None:
     outcome = route(approval, confrontation_status_einvoice=2, confrontation_status=3,
                     confrontation_difference_pct=Decimal("0.99"))
-    assert outcome == (True, "none", None, "auto-approved: confrontation difference below 1%", 3)
+    assert outcome == (True, "none", None, "auto-approved: confrontation difference below 1%", 6)
 
 
 def test_confrontation_difference_of_one_percent_is_not_auto_approved(approval) -> None:
@@ -67,22 +67,28 @@ def test_each_auto_approval_condition_is_required(approval, change: dict) -> Non
 
 def test_matching_difference_goes_to_purchasing(approval) -> None:
     outcome = route(approval, confrontation_status_einvoice=2, obligation_status=3, free_matching_status=2)
-    assert outcome == (False, "group", "purchasing", "matching difference", 4)
+    assert outcome == (False, "group", "purchasing", "matching difference", 7)
 
 
 def test_preferred_bank_account_differs_goes_to_creditors(approval) -> None:
     outcome = route(approval, bank_account_is_preferred=False, supplier_match_bank_account=True)
-    assert outcome == (False, "group", "creditors", "preferred bank account differs", 5)
+    assert outcome == (False, "group", "creditors", "preferred bank account differs", 2)
 
 
 def test_no_match_on_supplier_bank_account_goes_to_creditors(approval) -> None:
     outcome = route(approval, **{**MANUAL, "supplier_match_bank_account": False})
-    assert outcome == (False, "group", "creditors", "no match on supplier bank account", 6)
+    assert outcome == (False, "group", "creditors", "no match on supplier bank account", 3)
 
 
 def test_no_match_on_administration_name_goes_to_creditors(approval) -> None:
     outcome = route(approval, **{**MANUAL, "administration_match_name": False})
-    assert outcome == (False, "group", "creditors", "no match on administration name", 7)
+    assert outcome == (False, "group", "creditors", "no match on administration name", 4)
+
+
+@pytest.mark.parametrize("change", [{"administration_match_name": False}, {"supplier_match_bank_account": False}])
+def test_an_otherwise_clean_invoice_with_a_creditors_exception_is_not_auto_approved(approval, change: dict) -> None:
+    # The exception rows come before the auto-approve rows: FIRST must not let them through.
+    assert route(approval, **change)[:3] == (False, "group", "creditors")
 
 
 def test_possible_duplicate_is_evaluated_first(approval) -> None:
@@ -106,7 +112,8 @@ def test_every_invoice_gets_a_route(approval) -> None:
 ])
 def test_validation_collects_reasons(validation, inputs: dict, reasons: list) -> None:
     result = validation.evaluate("invoice_validation", inputs)
-    assert result.value == reasons and result.outputs["reason"] == reasons
+    assert result.value == reasons and result.outputs["validation_reasons"] == reasons
+    assert set(result.outputs) == {"validation_reasons"}  # one key, merged into process data as is
 
 
 def test_a_table_saved_by_dmn_js_with_each_construct_evaluates_as_expected() -> None:
