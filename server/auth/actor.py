@@ -16,7 +16,7 @@ class Actor:
     groups: frozenset[str] = frozenset()
 
     @classmethod
-    def system(cls, environment_id: int, name: str = "system") -> "Actor":
+    def system(cls, environment_id: int, name: str = "system") -> Actor:
         return cls(kind="system", name=name, environment_id=environment_id,
                    roles=frozenset({"admin", "designer", "user"}))
 
