@@ -1,7 +1,6 @@
 """Saving one engine step: instance state, mirrored human tasks, timer jobs, incidents and audit."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,7 +16,7 @@ from server.instances.models import Incident, ProcessInstance
 from server.jobs import service as jobs
 from server.jobs.models import Job
 from server.mail import notifications
-from server.tasks import foureyes
+from server.tasks import due, foureyes
 from server.tasks.models import OPEN_STATUSES, HumanTask, TaskCandidate
 
 SERVICE_RETRIES = 3
@@ -91,7 +90,8 @@ def _create_task(session: Session, host: Host, *, instance: ProcessInstance, inf
               "four_eyes": list(info.assignment.four_eyes),
               "excluded": foureyes.excluded_from_data(info.assignment.four_eyes, info.data)},
         supplier_name=str(invoice.get("supplier_name") or "")[:300] or None,
-        amount=_decimal(invoice.get("payable_amount")), due_at=_due(info.assignment.due_date, info.data))
+        amount=_decimal(invoice.get("payable_amount")),
+        due_at=due.task_due(info.assignment.due_date, info.data, info.properties))
     session.add(task)
     session.flush()
     for kind, names in (("group", info.assignment.candidate_groups), ("role", info.assignment.candidate_roles),
@@ -112,17 +112,6 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value)) if value not in (None, "") else None
     except InvalidOperation:
         return None
-
-
-def _due(due: str | None, data: dict[str, Any]) -> dt.datetime | None:
-    raw = due or data.get("approval_due_date")
-    if not raw:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(raw))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _schedule_timers(session: Session, *, instance: ProcessInstance, run: WorkflowRun) -> None:

@@ -32,3 +32,10 @@ def test_a_boundary_timer_on_the_approval_task_is_scheduled_as_jobs(world):
     assert dt.timedelta(hours=47, minutes=59) < timers[0][1] < dt.timedelta(hours=48, minutes=1)
     assert dt.timedelta(days=4, hours=23) < timers[1][1] < dt.timedelta(days=5, minutes=1)
     assert [t.element_id for t in world.tasks(instance, status="open")] == ["approve"]
+
+
+def test_a_task_can_set_its_own_margin_before_the_invoices_payment_due_date(world):
+    instance = world.start("routed", {"route_group": "creditors", "approval_due_date": "2030-06-28",
+                                      "invoice": {"due_date": "2030-07-01"}})
+    (task,) = world.tasks(instance)
+    assert task.due_at == dt.datetime(2030, 6, 26, tzinfo=dt.timezone.utc)  # dueMarginDays=5
