@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -31,7 +31,6 @@ __all__ = [
     "Paging",
     "actor",
     "allowed",
-    "back",
     "blueprint",
     "host",
     "install_error_pages",
@@ -76,12 +75,6 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
-
-
-def back(default_endpoint: str, **values: Any) -> Response:
-    """Redirect to the page that posted (if it is ours), else to a default endpoint."""
-    target = safe_next(request.form.get("next"), "")
-    return redirect(target or url_for(default_endpoint, **values))
 
 
 def install_error_pages(bp: Blueprint) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from server.pages.words import N_
 
 INPUT_TYPES = ("textfield", "textarea", "number", "checkbox", "select", "radio", "datetime", "checklist")
-DEFAULT_FIELDS = (
+DEFAULT_FIELDS: tuple[dict[str, Any], ...] = (
     {"type": "radio", "key": "decision", "label": N_("Decision"), "validate": {"required": True},
      "values": [{"value": "approve", "label": N_("Approve")}, {"value": "disapprove", "label": N_("Disapprove")}]},
     {"type": "textarea", "key": "comment", "label": N_("Comment")},

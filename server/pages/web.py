@@ -14,7 +14,7 @@ from server.auth.permissions import allowed
 from server.pages.common import TEMPLATES, WEB, actor, host
 from server.pages.words import N_
 
-bp = Blueprint("web", __name__, static_folder=str(WEB / "static"), static_url_path="/static",
+bp = Blueprint("web", __name__, static_folder=str(WEB / "static"), static_url_path="/assets",
                template_folder=str(TEMPLATES))
 
 # Only the prebuilt bundles are reachable; the rest of node_modules is never served.

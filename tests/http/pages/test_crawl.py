@@ -12,7 +12,7 @@ from server.invoices import service as invoices
 from tests.e2e.site import ROLES, Site
 
 HREF = re.compile(r'href="([^"#]+)"')
-SKIP = ("/logout", "/static/", "/vendor/")
+SKIP = ("/logout", "/assets/", "/vendor/")
 MAX_PAGES = 400
 
 

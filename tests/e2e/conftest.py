@@ -1,0 +1,78 @@
+"""A live Stroom server in a thread (fresh SQLite, demo data) and Debian's headless chromium."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.e2e.site import PASSWORD, Site, build_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    built = build_site(Path(tmp_path_factory.mktemp("e2e")))
+    yield built
+    built.host.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def base_url(site: Site) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, site.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    assert CHROMIUM.exists(), "the e2e tests need Debian's chromium at /usr/bin/chromium (make test installs it)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Browse:
+    """A logged-in page plus helpers: screenshots and console errors (CSP violations show there)."""
+
+    def __init__(self, browser: Any, base_url: str, name: str):
+        self.base_url, self.name = base_url, name
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def login(self, login: str) -> Any:
+        page = self.page
+        page.goto(f"{self.base_url}/login")
+        page.get_by_label("User name").fill(login)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        return page
+
+    def shot(self, label: str = "") -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}{'-' + label if label else ''}.png"), full_page=True)
+
+
+@pytest.fixture
+def browse(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterator[Browse]:
+    session = Browse(browser, base_url, request.node.name)
+    yield session
+    session.shot("end")
+    session.context.close()
