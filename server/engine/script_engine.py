@@ -1,6 +1,7 @@
 """The engine's script engine: restricted scripts, service dispatch, DMN decisions, with a trace."""
 from __future__ import annotations
 
+import re
 import traceback
 from typing import Any
 
@@ -10,6 +11,19 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from server.engine import scripting
 from server.engine.services import ServiceCall
 from server.engine.types import EngineError, ScriptError, StepEvent
+
+
+# Timer definitions as bpmn.io writes them: bare ISO 8601 durations, dates or cycles (PT1H, R3/PT10M,
+# 2026-12-01T09:00:00Z). The engine evaluates them as expressions, where they would be undefined names.
+_ISO_TIMER = re.compile(
+    r"^(R\d*/)?(P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
+    r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)$")
+
+
+def iso_literal(expression: str) -> str | None:
+    """The expression itself when it is a bare ISO 8601 timer value, else None."""
+    text = expression.strip()
+    return text if _ISO_TIMER.match(text) else None
 
 
 class ServiceFailed(EngineError):
@@ -33,6 +47,9 @@ class StroomScriptEngine(PythonScriptEngine):
         scripting.compile_checked(expression.strip(), "eval")
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        literal = iso_literal(expression)
+        if literal is not None:
+            return literal
         try:
             return scripting.evaluate(expression, task.data, external_context)
         except Exception as exc:
