@@ -1,0 +1,181 @@
+"""Auto-approved purchase invoices per second: over HTTP to gunicorn (2 workers), and the bare path.
+
+    python bench/ingest.py [--seconds S] [--clients C] [--backends sqlite,postgresql] [--modes enforce,off]
+
+*server*: `POST /api/v1/invoices` with a bearer token to `gunicorn -w 2 'server.app:create_app()'`
+on a fresh database holding the demo master data, C client threads with kept-alive connections,
+every invoice unique (number and dates shifted) and auto-approved: stored, validated in
+STROOM_UBL_RULES mode, matched, decided, recorded, with the audit trail written. Afterwards the
+database is checked: every accepted invoice is `approved` and the audit chain verifies.
+*bare*: the same invoice validated in the same mode, parsed, matched against the demo master data
+as plain records, decided and run through the engine to its end (state dumped), in this one process
+with no database and no HTTP. The ratio server / bare shows what storage, HTTP and audit cost.
+Writes bench/results/ingest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import itertools
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from common import (
+    APPROVAL_TABLE,
+    BENCH_MODEL,
+    SHIPPED_MODEL,
+    Figure,
+    auto_approve_invoice,
+    fresh_database,
+    gunicorn,
+    postgres_ok,
+    prepare,
+    print_table,
+    request,
+    settings_for,
+    temp_folder,
+    write_results,
+)
+
+TARGETS = {("postgresql", "enforce"): 150.0, ("postgresql", "off"): 300.0}
+RATIO_TARGET = 0.5
+
+
+def bare_rate(mode: str, seconds: float) -> float:
+    """Invoices per second through validate + parse + match + decide + engine, one process, no I/O."""
+    from server.demo_data import demo_snapshot
+    from server.engine import ServiceRegistry, WorkflowRun, compile_model
+    from server.invoices.matching import facts_from_invoice, match
+    from server.invoices.ubl import parse_invoice
+    from server.invoices.validation import validate
+
+    snapshot, today = demo_snapshot(), dt.date.today()
+
+    def match_invoice(call: Any) -> dict[str, Any]:
+        facts = facts_from_invoice(parse_invoice(call.context))
+        return match(facts, snapshot, today=today, earlier_invoices=()).collection()
+
+    def record_outcome(call: Any) -> dict[str, Any]:
+        return {"outcome": call.params.get("outcome")}
+
+    bpmn = SHIPPED_MODEL if SHIPPED_MODEL.exists() else BENCH_MODEL
+    model = compile_model(bpmn={bpmn.name: bpmn.read_bytes()}, dmn={APPROVAL_TABLE.name: APPROVAL_TABLE.read_bytes()},
+                          services=ServiceRegistry({"match_invoice": match_invoice, "record_outcome": record_outcome}))
+
+    def one(n: int) -> None:
+        xml = auto_approve_invoice(n, run="bare")
+        report = validate(xml, mode=mode)
+        assert report.accepted, report
+        parsed = parse_invoice(xml)
+        run = WorkflowRun.start(model, {"invoice_id": n, "invoice": {"number": parsed.id}}, context=xml)
+        assert run.advance() is None and run.is_completed and run.data.get("outcome") == "approved", run.data
+        run.dumps()
+
+    counter = itertools.count()
+    for _ in range(20):  # warm up Saxon and the caches
+        one(next(counter))
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        one(next(counter))
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def post_for(port: int, token: str, seconds: float, clients: int, run: str) -> tuple[int, int, float]:
+    """(accepted, failed, elapsed) for C threads posting unique invoices for `seconds`."""
+    numbers = itertools.count()
+    lock = threading.Lock()
+    totals = {"ok": 0, "bad": 0}
+    stop = time.perf_counter() + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        ok = bad = 0
+        while time.perf_counter() < stop:
+            with lock:
+                n = next(numbers)
+            status, body = request(port, "POST", "/api/v1/invoices", auto_approve_invoice(n, run=run),
+                                   token=token, conn=conn)
+            if status == 201 and body and body.get("status") == "accepted":
+                ok += 1
+            else:
+                bad += 1
+                if bad <= 3:
+                    print(f"    unexpected answer {status}: {str(body)[:300]}")
+        conn.close()
+        with lock:
+            totals["ok"] += ok
+            totals["bad"] += bad
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return totals["ok"], totals["bad"], time.perf_counter() - start
+
+
+def check_outcomes(url: str, folder: Path) -> dict[str, Any]:
+    """Every invoice approved, every instance completed, the audit chain intact."""
+    from sqlalchemy import func, select
+
+    from server.audit.verify import verify
+    from server.host import open_host
+    from server.instances.models import ProcessInstance
+    from server.invoices.models import Invoice
+
+    host = open_host(settings_for(url, folder))
+    try:
+        with host.db.unit_of_work() as session:
+            statuses = dict(session.execute(select(Invoice.status, func.count()).group_by(Invoice.status)).all())
+            instances = dict(session.execute(select(ProcessInstance.status, func.count())
+                                             .group_by(ProcessInstance.status)).all())
+            chain = verify(session)
+        return {"invoices": statuses, "instances": instances, "audit_ok": chain.ok, "audit_rows": chain.checked}
+    finally:
+        host.db.dispose()
+
+
+def server_rate(backend: str, mode: str, seconds: float, clients: int) -> tuple[float, dict[str, Any]]:
+    with temp_folder(f"ingest-{backend}") as tmp, fresh_database(backend, Path(tmp)) as url:
+        folder = Path(tmp)
+        prepared = prepare(url, folder)
+        with gunicorn(url, folder, workers=2, STROOM_UBL_RULES=mode) as server:
+            post_for(server.port, prepared.token, 3.0, clients, run="warm")  # validator pools, caches
+            ok, bad, elapsed = post_for(server.port, prepared.token, seconds, clients, run="m")
+        details = check_outcomes(url, folder)
+        details.update(accepted=ok, failed=bad, seconds=elapsed, model=prepared.model)
+        return ok / elapsed, details
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--modes", default="enforce,off")
+    args = parser.parse_args()
+    backends = [b for b in args.backends.split(",") if b != "postgresql" or postgres_ok()]
+    figures: list[Figure] = []
+    details: dict[str, Any] = {}
+    for mode in args.modes.split(","):
+        bare = bare_rate(mode, args.seconds / 2)
+        figures.append(Figure(f"bare path, rules {mode}", bare, "inv/s"))
+        for backend in backends:
+            rate, info = server_rate(backend, mode, args.seconds, args.clients)
+            details[f"{backend}/{mode}"] = info
+            print(f"  {backend}/{mode}: {info}")
+            figures.append(Figure(f"server {backend}, rules {mode}", rate, "inv/s",
+                                  TARGETS.get((backend, mode))))
+            figures.append(Figure(f"  ratio server/bare ({backend}, {mode})", rate / bare, "x",
+                                  RATIO_TARGET if backend == "sqlite" else None))
+    print_table("Ingest: auto-approved purchase invoices per second (gunicorn -w 2, audit written)", figures)
+    write_results("ingest", figures, clients=args.clients, details=details)
+
+
+if __name__ == "__main__":
+    main()
