@@ -45,19 +45,24 @@ def may_act(actor: Actor, task: HumanTask) -> bool:
         return True
     if task.assignee:
         return task.assignee == actor.name
+    return is_candidate(actor, task) or not (task.candidate_users or task.candidate_groups or task.candidate_roles)
+
+
+def is_candidate(actor: Actor, task: HumanTask) -> bool:
+    """Named as a candidate user, or in a candidate group or role (whoever holds the task now)."""
     return (actor.name in task.candidate_users or bool(actor.groups.intersection(task.candidate_groups))
-            or bool(actor.roles.intersection(task.candidate_roles))
-            or not (task.candidate_users or task.candidate_groups or task.candidate_roles))
+            or bool(actor.roles.intersection(task.candidate_roles)))
 
 
 def may_read(actor: Actor, task: HumanTask) -> bool:
-    """Everyone who may act, admins and auditors, the owner, whoever completed it, and its delegates."""
+    """Everyone who may act, the candidates (also once a colleague claimed it, so they see who did),
+    admins and auditors, the owner, whoever completed it, and its delegates."""
     if is_delegate(actor, task):
         return True
     if actor.environment_id != task.environment_id:
         return False
     return (actor.kind == "system" or actor.has_role(*READ_ALL_ROLES) or may_act(actor, task)
-            or actor.name in (task.owner, task.completed_by, task.assignee))
+            or is_candidate(actor, task) or actor.name in (task.owner, task.completed_by, task.assignee))
 
 
 def get_task(session: Session, actor: Actor, task_id: int, *, lock: bool = False) -> HumanTask:

@@ -50,16 +50,16 @@ def _candidate_of(kind: str, names: Any) -> ColumnElement[bool]:
                           TaskCandidate.name.in_(list(names)))
 
 
-def _may_act_condition(actor: Actor) -> ColumnElement[bool]:
-    """Mirror of access.may_act in SQL, for tasks of the caller's own environment."""
-    unassigned = [_candidate_of("user", [actor.name])]
+def _may_see_condition(actor: Actor) -> ColumnElement[bool]:
+    """Mirror of access.may_read in SQL for tasks of the caller's own environment: assignee,
+    candidate (also once a colleague claimed it), or anyone when the task names nobody."""
+    candidate = [_candidate_of("user", [actor.name])]
     if actor.groups:
-        unassigned.append(_candidate_of("group", actor.groups))
+        candidate.append(_candidate_of("group", actor.groups))
     if actor.roles:
-        unassigned.append(_candidate_of("role", actor.roles))
-    unassigned.append(~exists().where(TaskCandidate.task_id == HumanTask.id))
-    return or_(and_(HumanTask.status != "delegated", HumanTask.assignee == actor.name),
-               and_(HumanTask.assignee.is_(None), HumanTask.status != "delegated", or_(*unassigned)))
+        candidate.append(_candidate_of("role", actor.roles))
+    nobody = and_(HumanTask.assignee.is_(None), ~exists().where(TaskCandidate.task_id == HumanTask.id))
+    return or_(HumanTask.assignee == actor.name, *candidate, nobody)
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
@@ -68,7 +68,7 @@ def _visible(actor: Actor) -> ColumnElement[bool]:
     if actor.kind == "system" or actor.has_role("admin", "auditor"):
         return or_(HumanTask.environment_id == actor.environment_id, delegated_to_me)
     own_env = and_(HumanTask.environment_id == actor.environment_id,
-                   or_(_may_act_condition(actor), HumanTask.owner == actor.name,
+                   or_(_may_see_condition(actor), HumanTask.owner == actor.name,
                        HumanTask.completed_by == actor.name))
     return or_(own_env, delegated_to_me)
 

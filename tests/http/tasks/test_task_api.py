@@ -41,8 +41,9 @@ def test_claiming_a_task_someone_else_holds_is_a_conflict_naming_them(api):
     task_id = routed(api)
     assert api.post("ann", f"/api/v1/tasks/{task_id}/claim").get_json()["assignee"] == "ann"
     taken = api.post("bob", f"/api/v1/tasks/{task_id}/claim")
-    assert taken.status_code == 404  # claimed by ann, the task has left bob's reach
-    assert api.post("root", f"/api/v1/tasks/{task_id}/claim").get_json()["error"]["details"][0]["assignee"] == "ann"
+    assert taken.status_code == 409 and taken.get_json()["error"]["details"][0]["assignee"] == "ann"
+    assert api.task_ids("bob") == [task_id]  # still in his group's list, shown as claimed by ann
+    assert api.post("bob", f"/api/v1/tasks/{task_id}/complete", {"data": APPROVAL}).status_code == 403
     assert api.post("ann", f"/api/v1/tasks/{task_id}/unclaim").get_json()["assignee"] is None
     assert api.post("bob", f"/api/v1/tasks/{task_id}/claim").status_code == 200
 

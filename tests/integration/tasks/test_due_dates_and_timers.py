@@ -38,4 +38,4 @@ def test_a_task_can_set_its_own_margin_before_the_invoices_payment_due_date(worl
     instance = world.start("routed", {"route_group": "creditors", "approval_due_date": "2030-06-28",
                                       "invoice": {"due_date": "2030-07-01"}})
     (task,) = world.tasks(instance)
-    assert task.due_at == dt.datetime(2030, 6, 26, tzinfo=dt.timezone.utc)  # dueMarginDays=5
+    assert task.due_at == dt.datetime(2030, 6, 26, tzinfo=dt.UTC)  # dueMarginDays=5

@@ -55,7 +55,7 @@ def test_a_delegated_task_comes_back_to_its_owner_as_resolved(world):
     act(world, "ann", tasks.delegate, task.id, to="cem")  # cem is not a creditor, but he was asked
     delegated = only_open(world, instance)
     assert (delegated.status, delegated.owner, delegated.assignee) == ("delegated", "ann", "cem")
-    with pytest.raises(NotFound):
+    with pytest.raises(Conflict):
         act(world, "bob", tasks.claim, task.id)  # out of the creditors' hands while delegated
     act(world, "cem", tasks.complete, task.id, data={"remark": "prices match the order"})
     back = only_open(world, instance)
@@ -128,3 +128,28 @@ def test_a_delegated_task_cannot_be_delegated_again_or_claimed_by_others(world):
     with pytest.raises(Conflict) as taken:
         act(world, "root", tasks.claim, task.id)
     assert taken.value.details[0]["delegated_to"] == "bob"
+
+
+def test_two_people_claiming_at_once_one_wins_and_the_other_is_told_who(world):
+    import threading
+
+    instance = world.start("delegation", {})
+    task = only_open(world, instance)
+    barrier, outcomes = threading.Barrier(2), {}
+
+    def claim(login):
+        barrier.wait()
+        try:
+            act(world, login, tasks.claim, task.id)
+            outcomes[login] = "won"
+        except Conflict as exc:
+            outcomes[login] = exc.details[0].get("assignee")
+
+    threads = [threading.Thread(target=claim, args=(login,)) for login in ("ann", "bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    winner = next(login for login, result in outcomes.items() if result == "won")
+    loser = ({"ann", "bob"} - {winner}).pop()
+    assert outcomes[loser] == winner

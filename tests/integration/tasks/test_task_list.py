@@ -45,14 +45,16 @@ def test_mine_groups_done_and_all(world):
     first, second = routed(world, "creditors"), routed(world, "creditors")
     world.run(lambda s: tasks.claim(s, actor=world.actors["ann"], task_id=first.id))
     assert ids(world, "ann", mine=True) == [first.id]
-    assert ids(world, "bob") == [second.id]  # claimed by ann: out of bob's list
-    assert ids(world, "bob", my_groups=True) == [second.id]
+    assert ids(world, "bob") == [first.id, second.id]  # his group's, even the one ann claimed
+    assert ids(world, "bob", mine=True) == []
+    assert ids(world, "bob", my_groups=True) == [first.id, second.id]
     world.run(lambda s: tasks.complete(s, world.host, actor=world.actors["ann"], task_id=first.id,
                                        data={"cost_center": "100"}))
     assert ids(world, "ann") == [second.id]
     assert ids(world, "ann", status="done") == [first.id]
     assert ids(world, "ann", status="all") == [first.id, second.id]
-    assert ids(world, "bob", status="done") == []
+    assert ids(world, "bob", status="done") == [first.id]  # a creditors' task
+    assert ids(world, "cem", status="all") == []
 
 
 def test_filters_on_process_supplier_amount_and_due_date(world):
