@@ -139,7 +139,6 @@ def retry(session: Session, host: Host, *, actor: Actor, instance_id: int, reaso
         return {"incident": incident.id, "element": incident.element_id}
     _intervene(session, host, actor=actor, instance=instance, action="admin.retried", reason=why,
                change=again, status="running")
-    _carry_retries(session, incident)
     return instance
 
 
@@ -154,18 +153,6 @@ def _incident_to_retry(session: Session, instance: ProcessInstance, incident_id:
         raise Conflict(f"instance {instance.id} has {len(open_ones)} open incidents; name the one to retry",
                        code="incident_ambiguous", details=[{"open_incidents": [i.id for i in open_ones]}])
     return open_ones[0]
-
-
-def _carry_retries(session: Session, retried: Incident) -> None:
-    """A retry that fails again opens a new incident; it inherits one retry fewer."""
-    if retried.status == "open":
-        retried.status, retried.resolved_at = "retried", utcnow()
-    again = session.scalars(select(Incident).where(
-        Incident.instance_id == retried.instance_id, Incident.task_id == retried.task_id,
-        Incident.status == "open", Incident.id != retried.id)).all()
-    for incident in again:
-        incident.retries_left = max(retried.retries_left - 1, 0)
-    session.flush()
 
 
 def retry_incident(session: Session, host: Host, *, actor: Actor, incident_id: int,

@@ -1,6 +1,7 @@
 """Saving one engine step: instance state, mirrored human tasks, timer jobs, incidents and audit."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +21,8 @@ from server.tasks import due, foureyes
 from server.tasks.models import OPEN_STATUSES, HumanTask, TaskCandidate
 
 SERVICE_RETRIES = 3
+# Automatic retries of a failed service step wait 30 s, 2 min, 8 min.
+RETRY_BASE_SECONDS = 30
 
 
 def save(session: Session, host: Host, *, instance: ProcessInstance, run: WorkflowRun, actor: Actor,
@@ -49,13 +52,34 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
 
 
 def _open_incident(session: Session, *, instance: ProcessInstance, failure: Failure, actor: Actor) -> None:
-    incident = Incident(environment_id=instance.environment_id, instance_id=instance.id,
-                        element_id=failure.element_id, task_id=failure.task_id, error=failure.message,
-                        stack=failure.stack, retries_left=SERVICE_RETRIES)
-    session.add(incident)
-    session.flush()
-    audit.record(session, actor=actor, action="incident.opened", target_type="incident", target_id=incident.id,
-                 instance_id=instance.id, after={"element": failure.element_id, "error": failure.message})
+    """Open an incident, or count down the open one of the same step; retry it later or give up."""
+    incident = session.scalars(select(Incident).where(
+        Incident.instance_id == instance.id, Incident.element_id == failure.element_id,
+        Incident.status == "open")).first()
+    if incident is None:
+        incident = Incident(environment_id=instance.environment_id, instance_id=instance.id,
+                            element_id=failure.element_id, task_id=failure.task_id, error=failure.message,
+                            stack=failure.stack, retries_left=SERVICE_RETRIES)
+        session.add(incident)
+        session.flush()
+        audit.record(session, actor=actor, action="incident.opened", target_type="incident",
+                     target_id=incident.id, instance_id=instance.id,
+                     after={"element": failure.element_id, "error": failure.message})
+    else:
+        incident.retries_left = max(0, incident.retries_left - 1)
+        incident.task_id, incident.error, incident.stack = failure.task_id, failure.message, failure.stack
+        audit.record(session, actor=actor, action="incident.failed_again", target_type="incident",
+                     target_id=incident.id, instance_id=instance.id,
+                     after={"error": failure.message, "retries_left": incident.retries_left})
+    if incident.retries_left > 0:
+        attempt = SERVICE_RETRIES - incident.retries_left
+        jobs.schedule_service_retry(session, incident_id=incident.id, environment_id=instance.environment_id,
+                                    instance_id=instance.id,
+                                    due_at=utcnow() + dt.timedelta(seconds=RETRY_BASE_SECONDS * 4 ** attempt))
+    else:
+        # Failed for good: the generic conversion task tells the document's sender (see jobs.handlers).
+        jobs.enqueue(session, "failed_for_good", {"incident_id": incident.id},
+                     environment_id=instance.environment_id, instance_id=instance.id)
 
 
 def _sync_tasks(session: Session, host: Host, *, instance: ProcessInstance, run: WorkflowRun,

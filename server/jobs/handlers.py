@@ -19,7 +19,7 @@ def default_handlers() -> dict[str, Handler]:
     from server.mail import delivery, notifications
 
     return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
-            "reminder": notifications.send_reminder}
+            "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task}
 
 
 def _live_instance(ctx: JobContext, instance_id: int | None) -> ProcessInstance | Reschedule | None:
@@ -66,8 +66,37 @@ def retry_service_step(ctx: JobContext) -> Reschedule | None:
         if instance.status == "failed":
             instance.status = "running"
         instances.advance_and_save(ctx.session, ctx.host, instance=instance, run=run, actor=ctx.actor)
+        if run.has_failed_step:
+            return None  # failed again: persistence counted the incident down and planned what comes next
     incident.status, incident.resolved_at = "resolved", ctx.now
     audit.record(ctx.session, actor=ctx.actor, action="incident.retried", target_type="incident",
                  target_id=incident.id, instance_id=instance.id,
                  after={"element": incident.element_id, "instance_status": instance.status})
+    return None
+
+
+def start_conversion_task(ctx: JobContext) -> None:
+    """A service step that failed for good: the conversion task tells the document's sender why."""
+    from server.instances.shipped import ensure_deployed
+    from server.invoices.models import ReceivedDocument
+
+    incident = ctx.session.get(Incident, int(ctx.job.payload["incident_id"]))
+    if incident is None or incident.status != "open":
+        return None
+    instance = ctx.session.get(ProcessInstance, incident.instance_id)
+    if instance is None or instance.model_key == "conversion_task":
+        return None  # never loop: the conversion task's own failures stay incidents for admins
+    data = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor).data
+    document = ctx.session.get(ReceivedDocument, data.get("document_id") or 0)
+    if ensure_deployed(ctx.session, ctx.host, actor=ctx.actor, key="conversion_task") is None:
+        return None
+    started = instances.start(ctx.session, ctx.host, actor=ctx.actor, key="conversion_task",
+                              business_key=f"incident-{incident.id}",
+                              data={"document_id": document.id if document else None,
+                                    "sender": (document.sender if document else None) or "",
+                                    "filename": (document.filename if document else None) or "",
+                                    "reasons": [f"{incident.element_id}: {incident.error}"],
+                                    "failed_instance_id": instance.id})
+    audit.record(ctx.session, actor=ctx.actor, action="incident.exhausted", target_type="incident",
+                 target_id=incident.id, instance_id=instance.id, after={"conversion_instance_id": started.id})
     return None
