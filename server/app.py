@@ -7,6 +7,7 @@ from flask import Flask
 
 from server.api import errors as api_errors
 from server.api.auth import init_login
+from server.api.metrics import record_requests
 from server.host import Host, open_host
 from server.pages.web import init_web
 from server.settings import Settings, load_settings
@@ -14,6 +15,7 @@ from server.settings import Settings, load_settings
 # Modules exposing `bp` (a Blueprint); add yours here.
 BLUEPRINT_MODULES = (
     "server.api.health",
+    "server.api.metrics",
     "server.api.session",
     "server.api.tasks",
     "server.api.users",
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, *, host: Host | None = None) ->
     app.extensions["stroom"] = host or open_host(settings)
     api_errors.register(app)
     init_login(app)
+    record_requests(app)
     init_web(app)
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)
