@@ -302,3 +302,21 @@ def request(port: int, method: str, path: str, body: bytes | None = None, *, tok
 
 def temp_folder(prefix: str) -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix=f"stroom-bench-{prefix}-")
+
+
+def summary(names: list[str] | None = None) -> None:
+    """One table of every figure with a target, from the JSON the bench scripts wrote."""
+    rows: list[Figure] = []
+    for path in sorted(RESULTS.glob("*.json")):
+        if names and path.stem not in names:
+            continue
+        payload = json.loads(path.read_text())
+        for item in payload.get("figures", []):
+            if isinstance(item, dict) and item.get("target") is not None:
+                rows.append(Figure(f"{path.stem}: {item['name'].strip()}"[:52], item["value"], item["unit"],
+                                   item["target"], bool(item.get("at_most"))))
+    print_table("Summary: every figure with a target (bench/results/*.json)", rows)
+
+
+if __name__ == "__main__":
+    summary(sys.argv[1:] or None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import json
 import random
 import time
 from decimal import Decimal
@@ -76,6 +77,46 @@ def _rows(count: int, *, done: bool, instance_ids: list[int], env_id: int, rng: 
     return rows
 
 
+COLUMNS = ("id", "environment_id", "instance_id", "engine_task_id", "element_id", "name", "process_key", "status",
+           "assignee", "owner", "candidate_users", "candidate_groups", "candidate_roles", "form", "supplier_name",
+           "amount", "due_at", "created_at", "completed_at", "completed_by", "outcome", "comments", "lock_version")
+JSON_COLUMNS = {"candidate_users", "candidate_groups", "candidate_roles", "form", "outcome", "comments"}
+
+
+def _plain(row: dict[str, Any], *, sqlite: bool) -> tuple[Any, ...]:
+    """A row as the driver takes it: JSON as text; on SQLite naive UTC text dates and float amounts."""
+    values = []
+    for column in COLUMNS:
+        value = row[column]
+        if column in JSON_COLUMNS:
+            value = json.dumps(value)
+        elif sqlite and isinstance(value, dt.datetime):
+            value = value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+        elif sqlite and isinstance(value, Decimal):
+            value = float(value)
+        values.append(value)
+    return tuple(values)
+
+
+def _write(raw: Any, rows: list[dict[str, Any]], *, sqlite: bool) -> None:
+    """Bulk-write tasks and their candidate rows on a raw driver connection (COPY on PostgreSQL)."""
+    tasks = [_plain(r, sqlite=sqlite) for r in rows]
+    candidates = [(r["id"], "group", r["candidate_groups"][0]) for r in rows]
+    cursor = raw.cursor()
+    if sqlite:
+        marks = ", ".join("?" for _ in COLUMNS)
+        cursor.executemany(f"INSERT INTO human_tasks ({', '.join(COLUMNS)}) VALUES ({marks})", tasks)
+        cursor.executemany("INSERT INTO task_candidates (task_id, kind, name) VALUES (?, ?, ?)", candidates)
+    else:
+        with cursor.copy(f"COPY human_tasks ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for task in tasks:
+                copy.write_row(task)
+        with cursor.copy("COPY task_candidates (task_id, kind, name) FROM STDIN") as copy:
+            for candidate in candidates:
+                copy.write_row(candidate)
+    cursor.close()
+
+
 def fill(url: str, folder: Path, *, open_count: int, done_count: int) -> float:
     """Bulk-insert the tasks with their candidate rows; returns the seconds it took."""
     from sqlalchemy import insert, select, text
@@ -83,10 +124,10 @@ def fill(url: str, folder: Path, *, open_count: int, done_count: int) -> float:
     from server.auth.models import Environment
     from server.host import open_host
     from server.instances.models import ProcessInstance, ProcessModelVersion
-    from server.tasks.models import HumanTask, TaskCandidate
 
     host = open_host(settings_for(url, folder))
     rng = random.Random(11)
+    sqlite = not host.db.is_postgres
     start = time.perf_counter()
     try:
         with host.db.unit_of_work() as session:
@@ -96,17 +137,21 @@ def fill(url: str, folder: Path, *, open_count: int, done_count: int) -> float:
                 {"environment_id": env_id, "model_version_id": version_id, "model_key": "purchase_invoice",
                  "status": "running", "state": "{}", "started_by": "bench"} for _ in range(1000)])
             instance_ids = list(session.scalars(select(ProcessInstance.id)))
-        next_id = 1
-        for done, total in ((False, open_count), (True, done_count)):
-            for offset in range(0, total, BATCH):
-                rows = _rows(min(BATCH, total - offset), done=done, instance_ids=instance_ids, env_id=env_id,
-                             rng=rng, first_id=next_id)
-                next_id += len(rows)
-                with host.db.unit_of_work() as session:
-                    session.execute(insert(HumanTask), rows)
-                    session.execute(insert(TaskCandidate), [
-                        {"task_id": r["id"], "kind": "group", "name": r["candidate_groups"][0]} for r in rows])
-        if host.db.is_postgres:
+        raw = host.db.engine.raw_connection()
+        try:
+            if sqlite:
+                raw.execute("BEGIN IMMEDIATE")
+            next_id = 1
+            for done, total in ((False, open_count), (True, done_count)):
+                for offset in range(0, total, BATCH):
+                    rows = _rows(min(BATCH, total - offset), done=done, instance_ids=instance_ids, env_id=env_id,
+                                 rng=rng, first_id=next_id)
+                    next_id += len(rows)
+                    _write(raw, rows, sqlite=sqlite)
+            raw.commit()
+        finally:
+            raw.close()
+        if not sqlite:
             with host.db.engine.connect() as conn:
                 conn.execute(text("SELECT setval('human_tasks_id_seq', (SELECT max(id) FROM human_tasks))"))
                 conn.commit()
