@@ -82,15 +82,12 @@ def start() -> ResponseReturnValue:
     key = request.form.get("model", "").strip()
     business_key = request.form.get("business_key", "").strip() or None
     document_id = request.form.get("document_id", "")
-    data: dict[str, Any] = {}
     with host().db.unit_of_work() as db:
         if document_id.isdigit():
-            document = invoices.get_document(db, who, int(document_id))
-            data["document_id"] = document.id
-            business_key = business_key or f"document-{document.id}"
-        instance = instances.start(db, host(), actor=who, key=key, data=data, business_key=business_key)
-        if document_id.isdigit() and document.instance_id is None:
-            document.instance_id = instance.id
+            # The same path as the API: an invoice gets its full purchase data, a second start is refused.
+            instance = invoices.start_document(db, host(), actor=who, document_id=int(document_id), key=key)
+        else:
+            instance = instances.start(db, host(), actor=who, key=key, data={}, business_key=business_key)
         instance_id = instance.id
     flash(_("Workflow %(key)s started.", key=key), "success")
     return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))
