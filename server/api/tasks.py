@@ -112,7 +112,8 @@ def list_tasks() -> Response:
     with host().db.unit_of_work() as session:
         page = listing.list_tasks(session, current_actor(), query)
         items = [task_json(t) for t in page.tasks]
-    return jsonify({"tasks": items, "total": page.total, "page": page.page, "per_page": page.per_page})
+    return jsonify({"tasks": items, "total": page.total, "total_exact": page.total_exact, "page": page.page,
+                    "per_page": page.per_page})
 
 
 @bp.get("/<int:task_id>")

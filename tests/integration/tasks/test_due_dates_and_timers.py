@@ -39,3 +39,16 @@ def test_a_task_can_set_its_own_margin_before_the_invoices_payment_due_date(worl
                                       "invoice": {"due_date": "2030-07-01"}})
     (task,) = world.tasks(instance)
     assert task.due_at == dt.datetime(2030, 6, 26, tzinfo=dt.UTC)  # dueMarginDays=5
+
+
+def test_the_reminder_fires_first_and_the_escalation_later_hands_the_task_to_the_group(world):
+    from server.jobs.worker import Worker
+
+    start = dt.datetime.now(dt.UTC)
+    instance = world.start("reminder", {"approver": "ann"})
+    Worker(world.host, name="t1", clock=lambda: start + dt.timedelta(hours=49)).run_once()
+    assert [(t.element_id, t.status) for t in world.tasks(instance)] == [("approve", "open")]
+    assert world.instance_status(instance) == "running"
+    Worker(world.host, name="t2", clock=lambda: start + dt.timedelta(days=5, hours=1)).run_once()
+    tasks_now = [(t.element_id, t.status, t.candidate_groups) for t in world.tasks(instance)]
+    assert tasks_now == [("approve", "cancelled", []), ("escalated", "open", ["creditors"])]

@@ -75,3 +75,12 @@ def test_paging_reports_the_total(world):
     assert page.total == 5 and [t.id for t in page.tasks] == made[2:4]
     last = world.run(listing.list_tasks, world.actors["ann"], listing.TaskQuery(page=3, per_page=2))
     assert [t.id for t in last.tasks] == made[4:]
+
+
+def test_past_the_cap_the_total_says_at_least(world, monkeypatch):
+    monkeypatch.setattr(listing, "TOTAL_CAP", 3)
+    made = [routed(world, "creditors").id for _ in range(5)]
+    page = world.run(listing.list_tasks, world.actors["ann"], listing.TaskQuery(per_page=2, page=3))
+    assert (page.total, page.total_exact, [t.id for t in page.tasks]) == (3, False, made[4:])
+    none = world.run(listing.list_tasks, world.actors["ann"], listing.TaskQuery(process="expense"))
+    assert (none.total, none.total_exact) == (0, True)
