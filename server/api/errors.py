@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from server import errors
 
@@ -13,6 +15,16 @@ STATUS = {
     errors.Unauthorized: 401, errors.PayloadTooLarge: 413, errors.UnsupportedMediaType: 415,
 }
 log = logging.getLogger(__name__)
+# Database integers are 64-bit; a larger id in a URL names no row (found by tests/contract).
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes: ids beyond 64 bits do not match, so they are a 404, not a database overflow."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def error_response(status: int, code: str, message: str, details: list | None = None) -> Response:
@@ -29,6 +41,16 @@ def status_of(exc: errors.DomainError) -> int:
 
 
 def register(app: Flask) -> None:
+    """Install the error handlers and the bounded `int` URL converter (before blueprints are registered)."""
+    app.url_map.converters["int"] = IdConverter
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(exc: Exception) -> Response:
+        # A number in the query or body that the database cannot hold (SQLite: OverflowError,
+        # PostgreSQL: numeric value out of range): the client's input, not a server fault.
+        return error_response(422, "number_out_of_range", "a number in the request is out of range")
+
     @app.errorhandler(errors.DomainError)
     def domain_error(exc: errors.DomainError) -> Response:
         return error_response(status_of(exc), exc.code, exc.message, exc.details)
@@ -36,7 +58,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name or "error")
+        response = error_response(exc.code or 500, code, exc.description or exc.name or "error")
+        # Keep the exception's own headers, e.g. `Allow` on a 405 (RFC 9110 requires it).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -94,6 +94,8 @@ def start_from_document(document_id: int) -> tuple[Response, int]:
     """Start a workflow manually for a received document (default: the purchase invoice)."""
     actor = current_actor()
     payload = request.get_json(silent=True) or {}
+    if not isinstance(payload, dict):
+        raise InvalidInput('send a JSON object: {"model": KEY}', code="invalid_json")
     key = payload.get("model", ingestion.PURCHASE_MODEL)
     if not isinstance(key, str):
         raise InvalidInput("model must be a model key", code="invalid_model_key")

@@ -76,7 +76,8 @@ def _rows_as_csv(rows: Any) -> bytes:
 def import_kind(kind: str) -> tuple[Response, int]:
     """A CSV body (or a `file` upload, or JSON rows); all or nothing, errors name line and field."""
     if request.is_json:
-        data = _rows_as_csv((request.get_json(silent=True) or {}).get("rows"))
+        body = request.get_json(silent=True)
+        data = _rows_as_csv(body.get("rows") if isinstance(body, dict) else None)
     elif "file" in request.files:
         data = request.files["file"].read()
     else:
