@@ -28,6 +28,7 @@ BLUEPRINT_MODULES = (
     "server.api.instances",
     "server.api.incidents",
     "server.api.audit",
+    "server.api.openapi",
 )
 
 
