@@ -6,7 +6,7 @@ STAMP := $(VENV)/.stamp-install
 WEB_STAMP := web/node_modules/.stamp-install
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench soak clean translations
+.PHONY: run test bench soak faults clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,18 @@ bench: $(STAMP)
 	@rm -f bench/results/*.json
 	@for script in bench/*.py; do \
 		[ "$$script" = bench/common.py ] && continue; \
+		[ "$$script" = bench/soak.py ] && continue; \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; \
 	done
 	@$(BIN)/python bench/common.py
+
+# Mixed load for SOAK_SECONDS (default 600) against gunicorn + workers on PostgreSQL; prints the summary.
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py
+
+# The fault tests including the one that stops and starts the shared PostgreSQL server.
+faults: $(STAMP)
+	STROOM_FAULT_TESTS=1 $(BIN)/pytest -q tests/faults
 
 clean:
 	rm -rf $(VENV) instance build *.egg-info

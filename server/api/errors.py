@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -43,6 +43,15 @@ def status_of(exc: errors.DomainError) -> int:
 def register(app: Flask) -> None:
     """Install the error handlers and the bounded `int` URL converter (before blueprints are registered)."""
     app.url_map.converters["int"] = IdConverter
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError) -> Response:
+        # The database restarting or unreachable (tests/faults): a clean, retryable answer; the pool's
+        # pre-ping reconnects on a later request without restarting the server.
+        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        response = error_response(503, "database_unavailable", "the database is not reachable; try again shortly")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)
