@@ -228,6 +228,19 @@ class Server:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(p) for p in children.read_text().split()] if children.exists() else []
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the workers and everything they started (validator processes)."""
+        total, todo = 0.0, list(self.pids())
+        while todo:
+            pid = todo.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                todo += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            except (OSError, IndexError, ValueError):
+                continue
+        return total
+
     def rss_mb(self) -> list[float]:
         """Resident set size of each worker process in MB."""
         return [rss_of(pid) for pid in self.pids()]

@@ -63,7 +63,7 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine with the per-backend settings Stroom relies on (WAL and foreign keys on SQLite)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -77,6 +77,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     # JIT compilation pays off for long analytic queries only: on the task list's count it cost more
     # than the query itself (hundreds of ms of LLVM work for a 100,000-row scan).
+    # Per process: a sync web worker uses one connection at a time, the embedded worker another; the
+    # overflow covers bursts (threads) without every process holding 20 idle PostgreSQL connections.
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                          connect_args={"options": "-c jit=off"})
 
@@ -84,7 +86,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 class Database:
     """An engine plus its session factory; one per process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10):
+    def __init__(self, url: str, *, pool_size: int = 5):
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -24,6 +24,6 @@ def open_host(settings: Settings, *, services: ServiceRegistry | None = None) ->
     """Wire the database (with the audit hook), the model cache and the service registry."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
     audit.install(db.sessions)
     return Host(settings=settings, db=db, models=ModelCache(), services=services or default_services())

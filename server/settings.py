@@ -30,6 +30,7 @@ class Settings:
     ubl_rules: str = "enforce"
     max_document_bytes: int = 20 * 1024 * 1024
     embedded_worker: bool = True
+    db_pool_size: int = 5
     base_url: str = "http://127.0.0.1:5000"
     testing: bool = False
 
@@ -83,6 +84,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_bytes = int(env.get("STROOM_MAX_DOCUMENT_BYTES", str(20 * 1024 * 1024)))
     except ValueError as exc:
         raise SettingsError("STROOM_MAX_DOCUMENT_BYTES must be an integer") from exc
+    try:
+        pool_size = int(env.get("STROOM_DB_POOL_SIZE", "5"))
+    except ValueError as exc:
+        raise SettingsError("STROOM_DB_POOL_SIZE must be an integer") from exc
+    if not 1 <= pool_size <= 100:
+        raise SettingsError("STROOM_DB_POOL_SIZE must be between 1 and 100")
     outbox = env.get("STROOM_OUTBOX_DIR")
     inbox = env.get("STROOM_INBOX_DIR")
     return Settings(
@@ -97,5 +104,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ubl_rules=ubl_rules,
         max_document_bytes=max_bytes,
         embedded_worker=_bool("STROOM_EMBEDDED_WORKER", env.get("STROOM_EMBEDDED_WORKER", "true")),
+        db_pool_size=pool_size,
         base_url=env.get("STROOM_BASE_URL", "http://127.0.0.1:5000"),
     )
