@@ -27,7 +27,8 @@ def task_list() -> ResponseReturnValue:
     filters = queries.TaskFilters.from_args(request.args)
     number = page_number()
     with host().db.unit_of_work() as db:
-        items, total = queries.list_tasks(db, who, filters, page=number, per_page=PER_PAGE)
+        found = queries.page_of(db, who, filters, page=number, per_page=PER_PAGE)
+        items, total = found.tasks, found.total
         counts = queries.counts(db, who)
         processes = queries.process_keys(db, who.environment_id)
         rows = [_row(t, who) for t in items]

@@ -32,6 +32,7 @@ class TaskQuery:
     my_groups: bool = False
     my_roles: bool = False
     process: str | None = None
+    group: str | None = None  # one candidate group (the web list's group filter)
     supplier: str | None = None
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
@@ -111,6 +112,8 @@ def _filters(actor: Actor, query: TaskQuery, partner_ids: list[int]) -> list[Col
         conditions.append(_candidate_of("group", actor.groups) if actor.groups else false())
     if query.my_roles:
         conditions.append(_candidate_of("role", actor.roles) if actor.roles else false())
+    if query.group:
+        conditions.append(_candidate_of("group", [query.group]))
     if query.process:
         conditions.append(HumanTask.process_key == query.process)
     if query.supplier:
