@@ -41,6 +41,12 @@ NAVIGATION = (  # (endpoint, label msgid, permission)
 )
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon: answer 204 so browsers stop asking (and logging a 404 on every page)."""
+    return Response(status=204)
+
+
 @bp.get("/vendor/<package>/<path:filename>")
 def vendor(package: str, filename: str) -> Response:
     """A file from a bpmn.io package's dist folder (js, css, fonts)."""

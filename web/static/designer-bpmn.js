@@ -3,7 +3,8 @@
   'use strict';
   var D = window.StroomDesigner;
   var CAMUNDA = 'http://camunda.org/schema/1.0/bpmn';
-  var modeler = new window.BpmnJS({ container: D.editor, keyboard: { bindTo: document } });
+  // bpmn-js 18 binds the keyboard to the focused canvas itself; keyboard.bindTo is refused as unsupported.
+  var modeler = new window.BpmnJS({ container: D.editor });
   var form = document.getElementById('props');
   var none = document.getElementById('props-none');
   var current = null;
@@ -63,7 +64,11 @@
       modeler.get('overlays').add(id, 'deploy-error', { position: { bottom: 10, left: 0 }, html: note });
     });
   }
-  D.load().then(function (xml) { return modeler.importXML(xml); }).then(function () {
+  D.load().then(function (xml) { return modeler.importXML(xml); }).then(function (result) {
+    // Import warnings mean bpmn-js could not show part of the model: report them to people and tests.
+    var warnings = (result && result.warnings) || [];
+    warnings.forEach(function (w) { console.warn('BPMN import warning: ' + w.message); });
+    D.editor.setAttribute('data-import-warnings', String(warnings.length));
     modeler.get('canvas').zoom('fit-viewport');
     modeler.on('selection.changed', function (e) { show(e.newSelection[0]); });
     modeler.on('element.changed', function (e) { if (current && e.element === current) { show(current); } });

@@ -2,7 +2,7 @@
 (function () {
   'use strict';
   var D = window.StroomDesigner;
-  var modeler = new window.DmnJS({ container: D.editor, common: { keyboard: { bindTo: document } } });
+  var modeler = new window.DmnJS({ container: D.editor });
   var select = document.getElementById('views');
 
   function fillViews() {
