@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.auth.actor import Actor
@@ -50,9 +50,18 @@ class TaskPage:
     total_exact: bool = True
 
 
+def _probe(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS over task_candidates, probed per listed task through its primary key.
+
+    The OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hashed subplan, which reads every
+    candidate row of the caller's groups (done tasks' too: 250,000 rows at 100,000 open tasks) before
+    the first task is listed; probed per row, a page costs a few ms instead of hundreds."""
+    probe = select(TaskCandidate.task_id).where(TaskCandidate.task_id == HumanTask.id, *conditions)
+    return probe.offset(0).exists()
+
+
 def _candidate_of(kind: str, names: Any) -> ColumnElement[bool]:
-    return exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.kind == kind,
-                          TaskCandidate.name.in_(list(names)))
+    return _probe(TaskCandidate.kind == kind, TaskCandidate.name.in_(list(names)))
 
 
 def _may_see_condition(actor: Actor) -> ColumnElement[bool]:
@@ -63,7 +72,7 @@ def _may_see_condition(actor: Actor) -> ColumnElement[bool]:
         candidate.append(_candidate_of("group", actor.groups))
     if actor.roles:
         candidate.append(_candidate_of("role", actor.roles))
-    nobody = and_(HumanTask.assignee.is_(None), ~exists().where(TaskCandidate.task_id == HumanTask.id))
+    nobody = and_(HumanTask.assignee.is_(None), ~_probe())
     return or_(HumanTask.assignee == actor.name, *candidate, nobody)
 
 
