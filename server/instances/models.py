@@ -21,9 +21,10 @@ class ProcessModelVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     process_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(300), default="")
-    bpmn_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    dmn_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    form_sources: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Sources are read only to compile a version once per process (and by designers): load them lazily.
+    bpmn_sources: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
+    dmn_sources: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
+    form_sources: Mapped[dict[str, Any]] = mapped_column(default=dict, deferred=True)
     checksum: Mapped[str] = mapped_column(String(64))
     deployed_by: Mapped[str] = mapped_column(String(200), default="system")
     deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -97,10 +97,10 @@ def get_instance(session: Session, environment_id: int, instance_id: int) -> Pro
 
 
 def start(session: Session, host: Host, *, actor: Actor, key: str, data: Mapping[str, Any] | None = None,
-          business_key: str | None = None) -> ProcessInstance:
-    """Start the newest version of `key` with `data` and run it until it waits."""
-    version = latest_version(session, actor.environment_id, key)
-    assert version is not None
+          business_key: str | None = None, version: ProcessModelVersion | None = None) -> ProcessInstance:
+    """Start `version` (default: the newest version of `key`) with `data` and run it until it waits."""
+    version = version or latest_version(session, actor.environment_id, key)
+    assert version is not None and version.key == key
     model = compiled(host, version)
     instance = ProcessInstance(environment_id=actor.environment_id, model_version_id=version.id,
                                model_key=key, business_key=business_key, status="running", state="{}",

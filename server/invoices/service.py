@@ -151,7 +151,7 @@ def _start_purchase(session: Session, host: Host, *, actor: Actor, document: Rec
     if version is None:
         return None
     instance = instances.start(session, host, actor=actor, key=PURCHASE_MODEL, business_key=invoice.number,
-                               data=purchase_data(document, invoice, parsed))
+                               data=purchase_data(document, invoice, parsed), version=version)
     invoice.instance_id = document.instance_id = instance.id
     return instance
 
