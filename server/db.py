@@ -63,8 +63,16 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """An engine with the per-backend settings Stroom relies on (WAL and foreign keys on SQLite)."""
+def _sqlite_begin_deferred(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Engine:
+    """An engine with the per-backend settings Stroom relies on (WAL and foreign keys on SQLite).
+
+    On SQLite a `read_only` engine begins its transactions deferred: under WAL, readers then neither
+    wait for nor block the single writer.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -73,7 +81,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate)
         return engine
     # JIT compilation pays off for long analytic queries only: on the task list's count it cost more
     # than the query itself (hundreds of ms of LLVM work for a 100,000-row scan).
@@ -90,6 +98,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite's writer lock is taken at BEGIN; lookups that only read get their own engine.
+        self._read_engine = (make_engine(url, read_only=True) if self.engine.dialect.name == "sqlite"
+                             else self.engine)
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -115,6 +127,16 @@ class Database:
         finally:
             session.close()
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads (always rolled back); it never waits for SQLite's writer."""
+        session = self._read_sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
     def ping(self) -> bool:
         """Whether the database answers a trivial query."""
         try:
@@ -126,6 +148,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._read_engine.dispose()
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:

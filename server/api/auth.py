@@ -40,7 +40,7 @@ def init_login(app: Flask) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> SessionUser | None:
-        with host().db.unit_of_work() as session:
+        with host().db.reading() as session:
             user = session.get(User, int(user_id)) if user_id.isdigit() else None
             if user is None or not user.active:
                 return None
@@ -58,7 +58,7 @@ def current_actor() -> Actor:
         scheme, _, plain = header.partition(" ")
         if scheme.lower() != "bearer" or not plain:
             raise Unauthorized("use 'Authorization: Bearer <token>'", code="bad_authorization")
-        with host().db.unit_of_work() as session:
+        with host().db.reading() as session:
             user = tokens.user_for_token(session, plain.strip())
             if user is None:
                 raise Unauthorized("the token is unknown or revoked", code="invalid_token")

@@ -131,3 +131,20 @@ def test_a_stale_instance_writer_gets_a_conflict_not_a_silent_overwrite(host, en
     stale.close()
     with host.db.unit_of_work() as session:
         assert session.get(ProcessInstance, instance_id).business_key == "fresh"
+
+
+def test_a_reader_neither_waits_for_nor_blocks_a_writer(host, env_actor):
+    """Token and session lookups read through db.reading(): on SQLite they don't take the write lock."""
+    from server.auth.models import User
+
+    writer = host.db.sessions()
+    writer.get(User, env_actor.user_id).display_name = "renamed"
+    writer.flush()  # the writer holds SQLite's write lock (or PostgreSQL's row lock) from here
+    try:
+        with host.db.reading() as session:
+            assert session.get(User, env_actor.user_id).display_name == "anna"  # the committed value
+        writer.commit()
+    finally:
+        writer.close()
+    with host.db.reading() as session:
+        assert session.get(User, env_actor.user_id).display_name == "renamed"
