@@ -60,6 +60,30 @@ def _camunda(node: etree._Element) -> dict[str, Any]:
     return found
 
 
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def _camunda_loops(root: etree._Element) -> None:
+    """Rewrite Camunda's multi-instance attributes into the standard elements the engine reads.
+
+    bpmn.io's Camunda modeler writes `camunda:collection="${approvers}" camunda:elementVariable="approver"`
+    on multiInstanceLoopCharacteristics; the standard spelling is loopDataInputRef + inputDataItem.
+    """
+    for loop in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
+        collection = _strip_expression(loop.get(f"{{{CAMUNDA_NS}}}collection"))
+        if not collection or loop.find(f"{{{BPMN_NS}}}loopDataInputRef") is not None:
+            continue
+        ref = etree.Element(f"{{{BPMN_NS}}}loopDataInputRef")
+        ref.text = collection
+        loop.insert(0, ref)
+        variable = loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
+        if variable and loop.find(f"{{{BPMN_NS}}}inputDataItem") is None:
+            loop.insert(1, etree.Element(f"{{{BPMN_NS}}}inputDataItem", id=variable, name=variable))
+        condition = loop.find(f"{{{BPMN_NS}}}completionCondition")
+        if condition is not None and condition.text:
+            condition.text = _strip_expression(condition.text.strip())
+
+
 class _ExtensionsMixin:
     """The one seam: keep the camunda/zeebe attributes beside the spiff extensions."""
 
@@ -167,6 +191,7 @@ def parse_process(bpmn_sources: Mapping[str, bytes], *, process_id: str | None =
     parser = StroomParser()
     for filename, source in bpmn_sources.items():
         root = safe_xml(source, filename=filename)
+        _camunda_loops(root)
         try:
             parser.add_bpmn_xml(root, filename=filename)
         except ValidationException as exc:
