@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from server.decisions.expressions import evaluate_feel
 from server.errors import InvalidInput
 
 TEXT_TYPES = ("textfield", "textarea")
@@ -63,6 +64,8 @@ def _validate_components(components: list[Any], data: Mapping[str, Any], *, pref
             continue
         if not key or component.get("disabled") or component.get("readonly") is True:
             continue
+        if _hidden(component, data):
+            continue  # as form-js does: a hidden field is neither required nor submitted
         field = f"{prefix}{key}"
         try:
             value = _check_value(component, data.get(key))
@@ -72,6 +75,19 @@ def _validate_components(components: list[Any], data: Mapping[str, Any], *, pref
         if value is not None:
             cleaned[key] = value
     return cleaned
+
+
+def _hidden(component: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    """Whether the component's `conditional.hide` FEEL expression is true for the submitted data."""
+    hide = (component.get("conditional") or {}).get("hide")
+    if not hide:
+        return False
+    if not isinstance(hide, str):
+        return bool(hide)
+    try:
+        return evaluate_feel(hide, data) is True
+    except Exception:  # noqa: BLE001 - a condition that cannot be evaluated hides nothing
+        return False
 
 
 def _value_components(components: list[Any]) -> Iterator[dict[str, Any]]:
@@ -111,7 +127,7 @@ def _check_value(component: dict[str, Any], value: Any) -> Any:
     """The cleaned value of one field, or FieldError."""
     ctype = component["type"]
     rules = component.get("validate") or {}
-    required = bool(rules.get("required")) and not (component.get("conditional") or {}).get("hide")
+    required = bool(rules.get("required"))
     if value is None or value == "" or value == []:
         if required:
             raise FieldError("is required")

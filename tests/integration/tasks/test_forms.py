@@ -63,3 +63,18 @@ def test_groups_lists_radios_and_lengths():
 def test_a_task_without_a_form_takes_plain_fields_but_never_reserved_ones():
     assert validate_submission(None, {"approved": True}) == {"approved": True}
     assert problems({"_actors": {}}, None) == {"_actors": "field names must be 1-100 characters, not starting with '_'"}
+
+
+SHIPPED_APPROVAL = json.loads((Path(__file__).resolve().parents[3] / "bpmn" / "forms" / "invoice_approval.json")
+                              .read_text())
+
+
+def test_a_disapproval_needs_its_reason_because_the_field_is_shown_then():
+    assert problems({"decision": "disapprove"}, SHIPPED_APPROVAL) == {"reason": "is required"}
+    cleaned = validate_submission(SHIPPED_APPROVAL, {"decision": "disapprove", "reason": "wrong VAT"})
+    assert cleaned["reason"] == "wrong VAT"
+
+
+def test_an_approval_hides_the_reason_so_it_is_neither_required_nor_kept():
+    cleaned = validate_submission(SHIPPED_APPROVAL, {"decision": "approve", "reason": "left over"})
+    assert cleaned["decision"] == "approve" and "reason" not in cleaned
