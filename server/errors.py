@@ -43,3 +43,7 @@ class PayloadTooLarge(DomainError):
 
 class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
+
+
+class TooManyRequests(DomainError):
+    code = "too_many_requests"

@@ -5,6 +5,7 @@ import dataclasses
 import logging
 
 from server.audit import service as audit
+from server.auth.ratelimit import LoginThrottle
 from server.db import Database
 from server.engine import ServiceRegistry
 from server.instances.cache import ModelCache
@@ -18,6 +19,7 @@ class Host:
     db: Database
     models: ModelCache
     services: ServiceRegistry
+    login_throttle: LoginThrottle = dataclasses.field(default_factory=LoginThrottle)
 
 
 def open_host(settings: Settings, *, services: ServiceRegistry | None = None) -> Host:

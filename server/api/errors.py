@@ -12,7 +12,8 @@ from server import errors
 
 STATUS = {
     errors.InvalidInput: 422, errors.NotFound: 404, errors.Conflict: 409, errors.Forbidden: 403,
-    errors.Unauthorized: 401, errors.PayloadTooLarge: 413, errors.UnsupportedMediaType: 415,
+    errors.Unauthorized: 401, errors.TooManyRequests: 429,
+    errors.PayloadTooLarge: 413, errors.UnsupportedMediaType: 415,
 }
 log = logging.getLogger(__name__)
 # Database integers are 64-bit; a larger id in a URL names no row (found by tests/contract).

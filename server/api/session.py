@@ -11,7 +11,7 @@ from server.auth import login as logins
 from server.auth import service as auth
 from server.auth.directory import view
 from server.auth.models import User
-from server.errors import InvalidInput, Unauthorized
+from server.errors import InvalidInput, TooManyRequests, Unauthorized
 
 bp = Blueprint("api_session", __name__, url_prefix="/api/v1/session")
 
@@ -34,6 +34,11 @@ def _credentials() -> tuple[str, str, str]:
 def log_in() -> Response:
     """Check the password (5 failures lock the account for 15 minutes) and start a session."""
     environment, login, password = _credentials()
+    throttle, address = host().login_throttle, request.remote_addr or "unknown"
+    wait = throttle.retry_after(address)
+    if wait is not None:
+        raise TooManyRequests(f"too many failed logins from this address; try again in {wait} s",
+                              code="too_many_logins", details=[{"retry_after": wait}])
     with host().db.unit_of_work() as db:
         result = logins.attempt(db, environment=environment, login=login, password=password)
         user = result.user
@@ -42,6 +47,7 @@ def log_in() -> Response:
             actor = auth.actor_for(db, user)
             payload = view(db, user)
     if user is None:
+        throttle.failed(address)
         if result.reason == "locked":
             raise Unauthorized("too many failed logins; try again later", code="account_locked",
                                details=[{"locked_until": result.locked_until.isoformat()

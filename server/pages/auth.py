@@ -28,6 +28,10 @@ def login() -> ResponseReturnValue:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(target)
     error = None
+    if request.method == "POST" and host().login_throttle.retry_after(request.remote_addr or "unknown"):
+        error = _("Too many failed logins from this address; try again in a few minutes.")
+        return render_template("login.html", error=error, next=target,
+                               environment=request.form.get("environment", auth.DEFAULT_ENVIRONMENT)), 429
     if request.method == "POST":
         environment = request.form.get("environment", "").strip() or auth.DEFAULT_ENVIRONMENT
         with host().db.unit_of_work() as db:
@@ -41,6 +45,7 @@ def login() -> ResponseReturnValue:
                 session["lang"] = user.language if user.language in LANGUAGES else "en"
                 session["env_name"] = environment
                 return redirect(target)
+        host().login_throttle.failed(request.remote_addr or "unknown")
         error = (_("This account is locked for a while after too many failed attempts.")
                  if result.reason == "locked" else _("Unknown user or wrong password."))
     return render_template("login.html", error=error, next=target,
