@@ -46,7 +46,8 @@ def deploy(session: Session, host: Host, *, actor: Actor, key: str, bpmn: Mappin
         raise InvalidInput("a deployment needs at least one BPMN file", code="no_bpmn")
     dmn, forms = dict(dmn or {}), dict(forms or {})
     try:
-        _ = {n: b.decode("utf-8") for n, b in {**bpmn, **dmn, **forms}.items()}
+        for source in (*bpmn.values(), *dmn.values(), *forms.values()):
+            source.decode("utf-8")  # sources are stored as text
         model = compile_model(bpmn=bpmn, dmn=dmn, forms=forms, services=host.services, process_id=process_id)
     except UnicodeDecodeError:
         raise InvalidInput("model files must be UTF-8 text", code="invalid_model") from None

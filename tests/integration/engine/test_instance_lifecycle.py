@@ -148,3 +148,10 @@ def test_a_reader_neither_waits_for_nor_blocks_a_writer(host, env_actor):
         writer.close()
     with host.db.reading() as session:
         assert session.get(User, env_actor.user_id).display_name == "renamed"
+
+
+def test_a_model_file_that_is_not_utf8_is_refused(host, env_actor):
+    latin1 = (DATA / "two_approvals.bpmn").read_text().replace("Two approvals", "Twee goedkeuringen é").encode("latin-1")
+    with host.db.unit_of_work() as session, pytest.raises(InvalidInput) as refused:
+        instances.deploy(session, host, actor=env_actor, key="latin", bpmn={"latin.bpmn": latin1})
+    assert refused.value.code == "invalid_model" and "UTF-8" in str(refused.value)
