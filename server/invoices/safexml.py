@@ -52,7 +52,9 @@ def _parser_options() -> dict[str, bool]:
         "no_network": True,
         "load_dtd": False,
         "dtd_validation": False,
-        "huge_tree": False,
+        # libxml2's own cap refuses text nodes over 10 MB, i.e. an embedded PDF over ~7.5 MB; the
+        # document size, depth and element-count limits here bound what huge_tree would let through.
+        "huge_tree": True,
         "collect_ids": False,
     }
 

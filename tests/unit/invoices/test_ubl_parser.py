@@ -148,3 +148,19 @@ def test_every_corpus_invoice_parses(row):
     assert (invoice.customization_id or "") == row["CustomizationID"]
     assert invoice.id and invoice.lines
     json.dumps(invoice.to_dict())
+
+
+def test_a_large_embedded_pdf_within_the_document_limit_is_read():
+    """A 12 MB PDF is 16 MB of base64 in one text node, past libxml2's default 10 MB cap."""
+    import base64
+
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * (12 * 4096)
+    reference = (b"<cac:AdditionalDocumentReference><cbc:ID>scan</cbc:ID><cac:Attachment>"
+                 b'<cbc:EmbeddedDocumentBinaryObject mimeCode="application/pdf" filename="scan.pdf">'
+                 + base64.b64encode(pdf) + b"</cbc:EmbeddedDocumentBinaryObject></cac:Attachment>"
+                 b"</cac:AdditionalDocumentReference>")
+    xml = corpus_bytes("valid/base-example.xml").replace(b"<cac:AccountingSupplierParty>",
+                                                         reference + b"<cac:AccountingSupplierParty>", 1)
+    assert 16_000_000 < len(xml) < 20 * 1024 * 1024
+    [attachment] = [a for a in parse_invoice(xml).attachments if a.filename == "scan.pdf"]
+    assert attachment.content == pdf and attachment.mime_type == "application/pdf"
