@@ -49,7 +49,8 @@ def bare_rate(mode: str, seconds: float) -> tuple[float, int]:
     """Invoices per second through validate + parse + match + decide + engine, one process, no I/O."""
     from server.demo_data import demo_snapshot
     from server.engine import WorkflowRun
-    from server.invoices.matching import facts_from_invoice, match
+    from server.invoices.facts import facts_from_invoice
+    from server.invoices.matching import match
     from server.invoices.ubl import parse_invoice
     from server.invoices.validation import validate
 

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from server.auth.models import Environment
 from server.db import Database
 from server.demo_data import demo_invoice_paths, demo_snapshot, load_demo
-from server.invoices.matching import facts_from_invoice, match
+from server.invoices.facts import facts_from_invoice
+from server.invoices.matching import match
 from server.invoices.ubl import parse_invoice
 from server.masterdata import service
 from server.masterdata.records import BankAccountRecord, MasterData, SupplierRecord

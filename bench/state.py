@@ -25,7 +25,8 @@ def build() -> tuple[Any, dict[str, Any]]:
     """The compiled bench model with pure services, and the initial data of one routed invoice."""
     from server.demo_data import demo_snapshot
     from server.engine import ServiceRegistry, compile_model
-    from server.invoices.matching import facts_from_invoice, match
+    from server.invoices.facts import facts_from_invoice
+    from server.invoices.matching import match
     from server.invoices.ubl import parse_invoice
 
     xml = SAMPLE.read_bytes()

@@ -40,7 +40,8 @@ without it, else 0; `manual_booking_status` is 1 when some unlinked line matched
 
 `possible_duplicate`: an earlier invoice of the same supplier (the same supplier id, or the same
 `supplier_key`: VAT id, else first identifier, else name, as the invoice states them) with the same
-number (trimmed, case ignored), or with the same payable amount and issue date. `days_until_due` is None without a due date; negative when late.
+number (trimmed, case ignored), or with the same payable amount and issue date. `days_until_due` is
+None without a due date; negative when late.
 Credit notes are matched as they read (their amounts are positive in UBL).
 """
 
@@ -52,7 +53,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from server.invoices.ubl_types import Invoice, Party
+from server.invoices.facts import EarlierInvoice, InvoiceFacts, PartyFacts
 from server.masterdata.lookup import Found, find_administration, find_supplier, rule_applies, rules_for
 from server.masterdata.normalise import (
     normalise_city,
@@ -72,56 +73,6 @@ from server.masterdata.records import (
 )
 
 CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class PartyFacts:
-    """What an invoice says about a party; identifiers are (scheme, value) pairs as written."""
-
-    names: tuple[str, ...] = ()
-    identifiers: tuple[Identifier, ...] = ()
-    vat_id: str | None = None
-    ibans: tuple[str, ...] = ()
-    postal_code: str | None = None
-    city: str | None = None
-
-
-@dataclass(frozen=True)
-class LineFacts:
-    id: str
-    quantity: Decimal
-    net_amount: Decimal
-    unit_price: Decimal | None = None
-    item_name: str = ""
-    seller_item_id: str | None = None
-    order_line_reference: str | None = None
-
-
-@dataclass(frozen=True)
-class InvoiceFacts:
-    """The invoice fields matching reads, independent of the UBL parser."""
-
-    number: str
-    payable_amount: Decimal
-    issue_date: dt.date | None = None
-    due_date: dt.date | None = None
-    currency: str = "EUR"
-    supplier: PartyFacts = PartyFacts()
-    customer: PartyFacts = PartyFacts()
-    order_reference: str | None = None
-    lines: tuple[LineFacts, ...] = ()
-
-
-@dataclass(frozen=True)
-class EarlierInvoice:
-    """An invoice received before, as duplicate detection needs it."""
-
-    number: str
-    issue_date: dt.date | None
-    payable_amount: Decimal | None
-    supplier_id: int | None = None
-    supplier_key: str = ""
-    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -342,7 +293,8 @@ def _obligation_status(facts: InvoiceFacts, linking: _Linking) -> int:
     for order_line, quantity, amount in _invoiced(facts, linking).values():
         if quantity > order_line.quantity:
             linking.differences.append(
-                f"order line {order_line.line_number}: invoiced quantity {quantity} exceeds ordered {order_line.quantity}"
+                f"order line {order_line.line_number}: invoiced quantity {quantity} exceeds ordered "
+                f"{order_line.quantity}"
             )
         expected = _at_order_price(order_line, quantity)
         if amount.quantize(CENT) != expected:
@@ -440,48 +392,3 @@ def _duplicates(
         if same_supplier and (same_number or same_amount_and_date):
             found.append(other.id)
     return found
-
-
-def _party_facts(party: Party, *, ibans: tuple[str, ...] = ()) -> PartyFacts:
-    names = tuple(dict.fromkeys(n for n in (*party.trading_names, party.registration_name) if n))
-    identifiers = [
-        (ident.scheme or "", ident.value)
-        for ident in (party.legal_id, party.endpoint, *party.identifiers)
-        if ident is not None and ident.value
-    ]
-    return PartyFacts(
-        names=names,
-        identifiers=tuple(identifiers),
-        vat_id=party.vat_id,
-        ibans=ibans,
-        postal_code=party.address.postal_code,
-        city=party.address.city,
-    )
-
-
-def facts_from_invoice(invoice: Invoice) -> InvoiceFacts:
-    """The matching facts of a parsed UBL invoice or credit note."""
-    ibans = tuple(pm.iban for pm in invoice.payment_means if pm.iban)
-    lines = []
-    for line in invoice.lines:
-        price = line.price.amount
-        if price is not None and line.price.base_quantity:
-            price = price / line.price.base_quantity
-        quantity = line.quantity if line.quantity is not None else Decimal(0)
-        net = line.net_amount if line.net_amount is not None else quantity * (price or Decimal(0))
-        lines.append(LineFacts(
-            id=line.id, quantity=quantity, net_amount=net, unit_price=price, item_name=line.item_name or "",
-            seller_item_id=line.seller_item_id, order_line_reference=line.order_line_reference,
-        ))  # fmt: skip
-    payable = invoice.totals.payable if invoice.totals.payable is not None else Decimal(0)
-    return InvoiceFacts(
-        number=invoice.id,
-        payable_amount=payable,
-        issue_date=invoice.issue_date,
-        due_date=invoice.due_date,
-        currency=invoice.currency or "EUR",
-        supplier=_party_facts(invoice.supplier, ibans=ibans),
-        customer=_party_facts(invoice.customer),
-        order_reference=invoice.order_reference,
-        lines=tuple(lines),
-    )

@@ -198,7 +198,8 @@ def _parse(content: bytes, host: Host) -> ParsedInvoice | None:
 
 
 def _store_invoice(session: Session, *, actor: Actor, document: ReceivedDocument, parsed: ParsedInvoice) -> Invoice:
-    from server.invoices.matching import facts_from_invoice, supplier_key
+    from server.invoices.facts import facts_from_invoice
+    from server.invoices.matching import supplier_key
 
     invoice = Invoice(environment_id=actor.environment_id, document_id=document.id,
                       document_type=parsed.document_type, number=parsed.id[:200],

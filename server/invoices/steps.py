@@ -13,7 +13,8 @@ from server.audit import service as audit
 from server.db import utcnow
 from server.engine import ServiceCall
 from server.instances.models import ProcessInstance
-from server.invoices.matching import EarlierInvoice, facts_from_invoice, match
+from server.invoices.facts import EarlierInvoice, facts_from_invoice
+from server.invoices.matching import match
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.ubl import parse_invoice
 from server.masterdata.snapshot import snapshot_for

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, or_, select, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from server.invoices.matching import InvoiceFacts, PartyFacts
+from server.invoices.facts import InvoiceFacts, PartyFacts
 from server.masterdata.models import (
     Administration,
     AdministrationIdentifier,

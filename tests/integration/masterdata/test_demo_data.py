@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from server.demo_data import demo_invoice_paths, demo_snapshot, load_demo
-from server.invoices.matching import EarlierInvoice, facts_from_invoice, match, supplier_key
+from server.invoices.facts import EarlierInvoice, facts_from_invoice
+from server.invoices.matching import match, supplier_key
 from server.invoices.ubl import parse_invoice
 from server.masterdata import models, service
 from tests.integration.masterdata.conftest import Env

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from server.invoices.matching import InvoiceFacts, LineFacts, PartyFacts
+from server.invoices.facts import InvoiceFacts, LineFacts, PartyFacts
 from server.masterdata.records import (
     AdministrationRecord,
     BankAccountRecord,

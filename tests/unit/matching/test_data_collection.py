@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from server.invoices.matching import COLLECTION_FIELDS, EarlierInvoice, match, supplier_key
+from server.invoices.facts import EarlierInvoice
+from server.invoices.matching import COLLECTION_FIELDS, match, supplier_key
 from server.masterdata.records import MasterData, RuleRecord
 from tests.unit.matching.builders import (
     INVOICE,

@@ -9,7 +9,8 @@ import pytest
 
 from server.decisions import parse_dmn
 from server.demo_data import INVOICES, demo_invoice_paths, demo_snapshot
-from server.invoices.matching import EarlierInvoice, MatchResult, facts_from_invoice, match, supplier_key
+from server.invoices.facts import EarlierInvoice, facts_from_invoice
+from server.invoices.matching import MatchResult, match, supplier_key
 from server.invoices.ubl import parse_invoice
 from server.invoices.validation import validate
 

@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from server.invoices.matching import LineFacts, facts_from_invoice
+from server.invoices.facts import LineFacts, facts_from_invoice
 from server.invoices.ubl import parse_invoice
 
 
