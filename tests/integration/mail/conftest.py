@@ -90,3 +90,33 @@ def smtp_host(tmp_path, database_url, smtp_server):
                                    smtp_from="Stroom <workflow@stroom.example>"))
     yield host
     host.db.dispose()
+
+
+def smtp_url(scheme: str, server: SmtpServer, *, login: bool = True) -> str:
+    """STROOM_SMTP_URL for a test server, with the test login (its `!` percent-encoded)."""
+    user = f"{SMTP_USER}:{SMTP_PASSWORD.replace('!', '%21')}@" if login else ""
+    return f"{scheme}://{user}127.0.0.1:{server.port}"
+
+
+def send_test_mail(tmp_path, database_url: str, url: str, *, language: str = "en") -> tuple[str, int]:
+    """Queue one test message on a fresh host delivering to `url`, run the worker once.
+
+    Returns the job's status and last error afterwards.
+    """
+    from server.jobs.models import Job
+    from server.jobs.worker import Worker
+    from server.mail.service import queue_mail
+    from tests.integration.jobs.support import seed_people
+
+    host = open_host(make_settings(tmp_path, database_url, smtp_url=url))
+    try:
+        system = seed_people(host)
+        with host.db.unit_of_work() as session:
+            job_id = queue_mail(session, template="test", to=["ops@example.com"], language=language, context={},
+                                environment_id=system.environment_id).id
+        Worker(host).run_once()
+        with host.db.unit_of_work() as session:
+            job = session.get(Job, job_id)
+            return job.status, job.last_error or ""
+    finally:
+        host.db.dispose()

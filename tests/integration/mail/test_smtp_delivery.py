@@ -12,7 +12,7 @@ from server.jobs.worker import Worker
 from server.mail.service import queue_mail
 from tests.conftest import make_settings
 from tests.integration.jobs.support import FakeClock, deploy, drain, jobs_of, seed_people
-from tests.integration.mail.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
+from tests.integration.mail.conftest import SMTP_USER, SmtpServer, send_test_mail, smtp_url
 
 
 def body(received, subtype="plain") -> str:
@@ -78,21 +78,13 @@ def test_mail_queued_while_smtp_is_down_is_retried_and_delivered_once_when_it_is
 def test_smtp_login_is_used(tmp_path, sqlite_url):
     server = SmtpServer(require_login=True)
     server.start()
-    url = f"smtp://{SMTP_USER}:{SMTP_PASSWORD.replace('!', '%21')}@127.0.0.1:{server.port}"
-    host = open_host(make_settings(tmp_path, sqlite_url, smtp_url=url))
     try:
-        system = seed_people(host)
-        with host.db.unit_of_work() as session:
-            job_id = queue_mail(session, template="test", to=["ops@example.com"], language="nl", context={},
-                                environment_id=system.environment_id).id
-        Worker(host).run_once()
+        status, _ = send_test_mail(tmp_path, sqlite_url, smtp_url("smtp", server), language="nl")
         assert [r.message["Subject"] for r in server.inbox.messages] == ["Stroom testbericht"]
         assert server.inbox.logins == [SMTP_USER]
-        with host.db.unit_of_work() as session:
-            assert session.get(Job, job_id).status == "done"
+        assert status == "done"
     finally:
         server.stop()
-        host.db.dispose()
 
 
 def test_a_refused_mailbox_fails_the_job_at_once_without_retrying(smtp_host, smtp_server):

@@ -8,13 +8,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from server.host import open_host
-from server.jobs.models import Job
-from server.jobs.worker import Worker
-from server.mail.service import queue_mail
-from tests.conftest import make_settings
-from tests.integration.jobs.support import seed_people
-from tests.integration.mail.conftest import SMTP_PASSWORD, SMTP_USER, SmtpServer
+from tests.integration.mail.conftest import SMTP_USER, SmtpServer, send_test_mail, smtp_url
 
 
 @pytest.fixture(scope="module")
@@ -53,39 +47,22 @@ def test_mail_is_delivered_over_tls_with_login_and_a_verified_certificate(tmp_pa
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate like a company CA
     server = TlsSmtpServer(cert, key, implicit=scheme == "smtps")
     server.start()
-    url = f"{scheme}://{SMTP_USER}:{SMTP_PASSWORD.replace('!', '%21')}@127.0.0.1:{server.port}"
-    host = open_host(make_settings(tmp_path, sqlite_url, smtp_url=url))
     try:
-        system = seed_people(host)
-        with host.db.unit_of_work() as session:
-            job_id = queue_mail(session, template="test", to=["ops@example.com"], language="en", context={},
-                                environment_id=system.environment_id).id
-        Worker(host).run_once()
+        status, _ = send_test_mail(tmp_path, sqlite_url, smtp_url(scheme, server))
         assert [r.recipients for r in server.inbox.messages] == [["ops@example.com"]]
         assert server.inbox.logins == [SMTP_USER]
-        with host.db.unit_of_work() as session:
-            assert session.get(Job, job_id).status == "done"
+        assert status == "done"
     finally:
         server.stop()
-        host.db.dispose()
 
 
 def test_an_untrusted_certificate_is_not_accepted(tmp_path, sqlite_url, certificate):
     cert, key = certificate
     server = TlsSmtpServer(cert, key, implicit=False)
     server.start()
-    host = open_host(make_settings(tmp_path, sqlite_url, smtp_url=f"smtp+starttls://127.0.0.1:{server.port}"))
     try:
-        system = seed_people(host)
-        with host.db.unit_of_work() as session:
-            job_id = queue_mail(session, template="test", to=["ops@example.com"], language="en", context={},
-                                environment_id=system.environment_id).id
-        Worker(host).run_once()
+        status, error = send_test_mail(tmp_path, sqlite_url, smtp_url("smtp+starttls", server, login=False))
         assert server.inbox.messages == []
-        with host.db.unit_of_work() as session:
-            job = session.get(Job, job_id)
-            assert job.status == "pending" and "CERTIFICATE_VERIFY_FAILED" in (job.last_error or "")
+        assert status == "pending" and "CERTIFICATE_VERIFY_FAILED" in error
     finally:
         server.stop()
-        host.db.dispose()
-
