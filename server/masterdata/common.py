@@ -69,6 +69,14 @@ def not_found(message: str, *, field: str) -> NotFound:
     return NotFound(message, details=[{"field": field, "message": message}])
 
 
+def ensure_free(session: Session, model: type[Row], *, environment_id: int, what: str, field: str, value: str,
+                keep: Any = None) -> None:
+    """Conflict when another row of the environment (not `keep`) already has this natural key."""
+    other = find_row(session, model, environment_id=environment_id, **{field: value.strip()})
+    if other is not None and other is not keep:
+        raise conflict(f"{what} {value} already exists", field=field)
+
+
 def conflict(message: str, *, field: str) -> Conflict:
     """A Conflict whose details name the input field whose value is taken."""
     return Conflict(message, details=[{"field": field, "message": message}])

@@ -6,7 +6,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.errors import InvalidInput
-from server.masterdata.common import blank_to_none, check, conflict, find_row, get_row, list_rows, not_found
+from server.masterdata.common import (
+    blank_to_none,
+    check,
+    conflict,
+    ensure_free,
+    find_row,
+    get_row,
+    list_rows,
+    not_found,
+)
 from server.masterdata.inputs import OrderInput, OrderLineInput, ReceiptInput, RuleInput
 from server.masterdata.models import GoodsReceipt, MatchingRule, OrderLine, PurchaseOrder
 from server.masterdata.parties import administration_by_code, supplier_by_code
@@ -35,8 +44,8 @@ def order_by_number(session: Session, number: str, *, environment_id: int) -> Pu
 def create_order(session: Session, data: OrderInput, *, environment_id: int) -> PurchaseOrder:
     """A new purchase order (obligation); Conflict when its number is taken."""
     check(data, what="purchase order")
-    if find_row(session, PurchaseOrder, environment_id=environment_id, number=data.number.strip()):
-        raise conflict(f"purchase order {data.number} already exists", field="number")
+    ensure_free(session, PurchaseOrder, environment_id=environment_id, what="purchase order", field="number",
+                value=data.number)
     row = PurchaseOrder(environment_id=environment_id)
     _apply_order(session, row, data, environment_id=environment_id)
     session.add(row)
@@ -48,9 +57,8 @@ def update_order(session: Session, order_id: int, data: OrderInput, *, environme
     """Replace an order's number, supplier, administration and status (released or blocked)."""
     check(data, what="purchase order")
     row = get_order(session, order_id, environment_id=environment_id)
-    other = find_row(session, PurchaseOrder, environment_id=environment_id, number=data.number.strip())
-    if other is not None and other.id != row.id:
-        raise conflict(f"purchase order {data.number} already exists", field="number")
+    ensure_free(session, PurchaseOrder, environment_id=environment_id, what="purchase order", field="number",
+                value=data.number, keep=row)
     _apply_order(session, row, data, environment_id=environment_id)
     session.flush()
     return row

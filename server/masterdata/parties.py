@@ -10,7 +10,16 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import InvalidInput
-from server.masterdata.common import blank_to_none, check, conflict, find_row, get_row, list_rows, not_found
+from server.masterdata.common import (
+    blank_to_none,
+    check,
+    conflict,
+    ensure_free,
+    find_row,
+    get_row,
+    list_rows,
+    not_found,
+)
 from server.masterdata.inputs import AdministrationInput, BankAccountInput, SupplierInput, TrustedSenderInput
 from server.masterdata.models import (
     Administration,
@@ -79,8 +88,7 @@ def supplier_by_code(
 def create_supplier(session: Session, data: SupplierInput, *, environment_id: int) -> Supplier:
     """A new supplier; Conflict when its code is taken."""
     check(data, what="supplier")
-    if find_row(session, Supplier, environment_id=environment_id, code=data.code.strip()):
-        raise conflict(f"supplier {data.code} already exists", field="code")
+    ensure_free(session, Supplier, environment_id=environment_id, what="supplier", field="code", value=data.code)
     row = Supplier(environment_id=environment_id, identifiers=[], bank_accounts=[])
     _apply_supplier(row, data)
     session.add(row)
@@ -94,9 +102,8 @@ def update_supplier(
     """Replace a supplier's fields and identifiers (bank accounts are kept)."""
     check(data, what="supplier")
     row = get_supplier(session, supplier_id, environment_id=environment_id)
-    other = find_row(session, Supplier, environment_id=environment_id, code=data.code.strip())
-    if other is not None and other.id != row.id:
-        raise conflict(f"supplier {data.code} already exists", field="code")
+    ensure_free(session, Supplier, environment_id=environment_id, what="supplier", field="code", value=data.code,
+                keep=row)
     _apply_supplier(row, data)
     session.flush()
     return row
@@ -253,8 +260,8 @@ def create_administration(
 ) -> Administration:
     """A new administration (own company); Conflict when its code is taken."""
     check(data, what="administration")
-    if find_row(session, Administration, environment_id=environment_id, code=data.code.strip()):
-        raise conflict(f"administration {data.code} already exists", field="code")
+    ensure_free(session, Administration, environment_id=environment_id, what="administration", field="code",
+                value=data.code)
     row = Administration(environment_id=environment_id, identifiers=[])
     _apply_administration(row, data)
     session.add(row)
@@ -268,9 +275,8 @@ def update_administration(
     """Replace an administration's fields and identifiers."""
     check(data, what="administration")
     row = get_administration(session, administration_id, environment_id=environment_id)
-    other = find_row(session, Administration, environment_id=environment_id, code=data.code.strip())
-    if other is not None and other.id != row.id:
-        raise conflict(f"administration {data.code} already exists", field="code")
+    ensure_free(session, Administration, environment_id=environment_id, what="administration", field="code",
+                value=data.code, keep=row)
     _apply_administration(row, data)
     session.flush()
     return row
