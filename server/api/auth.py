@@ -59,10 +59,10 @@ def current_actor() -> Actor:
         if scheme.lower() != "bearer" or not plain:
             raise Unauthorized("use 'Authorization: Bearer <token>'", code="bad_authorization")
         with host().db.reading() as session:
-            user = tokens.user_for_token(session, plain.strip())
-            if user is None:
-                raise Unauthorized("the token is unknown or revoked", code="invalid_token")
-            g.actor = auth.actor_for(session, user, kind="token")
+            actor = tokens.actor_for_token(session, plain.strip())
+        if actor is None:
+            raise Unauthorized("the token is unknown or revoked", code="invalid_token")
+        g.actor = actor
         return g.actor
     if current_user.is_authenticated:
         check_csrf_header()

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from server.api.auth import current_actor, host, requires
 from server.errors import InvalidInput, NotFound
@@ -64,8 +65,8 @@ def list_documents() -> Response:
         query = query.where(ReceivedDocument.status == status)
     with host().db.unit_of_work() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(query.order_by(ReceivedDocument.id.desc()).offset((page - 1) * per_page)
-                               .limit(per_page)).all()
+        rows = session.scalars(query.order_by(ReceivedDocument.id.desc()).options(defer(ReceivedDocument.content))
+                               .offset((page - 1) * per_page).limit(per_page)).all()
         return jsonify({"items": [document_json(d) for d in rows], "total": total, "page": page,
                         "per_page": per_page})
 

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.audit.models import AuditChainHead, AuditEvent
@@ -57,6 +57,13 @@ def ensure_chain(session: Session, environment_id: int) -> None:
     session.add(AuditChainHead(environment_id=environment_id, seq=0, hash=GENESIS))
 
 
+_HEAD = (select(AuditChainHead.seq, AuditChainHead.hash)
+         .where(AuditChainHead.environment_id == bindparam("env")).with_for_update())
+_MOVE_HEAD = (update(AuditChainHead).where(AuditChainHead.environment_id == bindparam("env"))
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+_INSERT = insert(AuditEvent)
+
+
 def write_pending(session: Session) -> None:
     """Chain and insert the buffered entries; takes each environment's head row lock."""
     pending = session.info.pop(_PENDING, None)
@@ -66,19 +73,17 @@ def write_pending(session: Session) -> None:
     by_env: dict[int, list[dict[str, Any]]] = {}
     for row in pending:
         by_env.setdefault(row["environment_id"], []).append(row)
+    connection = session.connection()
     for env_id in sorted(by_env):
-        head = session.scalars(select(AuditChainHead).where(AuditChainHead.environment_id == env_id)
-                               .with_for_update()).one()
-        seq, prev = head.seq, head.hash
+        seq, prev = connection.execute(_HEAD, {"env": env_id}).one()
         rows = []
         for row in by_env[env_id]:
             seq += 1
             row = {**row, "seq": seq, "prev_hash": prev}
             row["hash"] = prev = entry_hash(prev, row)
             rows.append(row)
-        session.execute(insert(AuditEvent), rows)
-        head.seq, head.hash = seq, prev
-    session.flush()
+        connection.execute(_INSERT, rows)
+        connection.execute(_MOVE_HEAD, {"env": env_id, "new_seq": seq, "new_hash": prev})
 
 
 def install(sessions: sessionmaker[Session]) -> None:

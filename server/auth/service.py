@@ -1,7 +1,7 @@
 """Environments, users, groups and roles: verb functions that only flush."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
@@ -88,11 +88,24 @@ def create_user(session: Session, environment_id: int, login: str, *, actor: Act
     return user
 
 
+# Every authenticated request reads these: one statement, built once (see db.execute).
+_MEMBERSHIPS = union_all(
+    select(literal("role"), Role.name).join(RoleMembership, RoleMembership.role_id == Role.id)
+    .where(RoleMembership.user_id == bindparam("user_id")),
+    select(literal("group"), Group.name).join(GroupMembership, GroupMembership.group_id == Group.id)
+    .where(GroupMembership.user_id == bindparam("user_id")),
+)
+
+
 def actor_for(session: Session, user: User, *, kind: str = "user") -> Actor:
     """The Actor for a user: their login, roles and groups."""
-    roles = session.scalars(select(Role.name).join(RoleMembership, RoleMembership.role_id == Role.id)
-                            .where(RoleMembership.user_id == user.id)).all()
-    groups = session.scalars(select(Group.name).join(GroupMembership, GroupMembership.group_id == Group.id)
-                             .where(GroupMembership.user_id == user.id)).all()
-    return Actor(kind=kind, name=user.login, environment_id=user.environment_id, user_id=user.id,
-                 roles=frozenset(roles), groups=frozenset(groups))
+    return make_actor(session, user_id=user.id, login=user.login, environment_id=user.environment_id, kind=kind)
+
+
+def make_actor(session: Session, *, user_id: int, login: str, environment_id: int, kind: str = "user") -> Actor:
+    """The Actor for a user known by id and login (memberships read in one statement, after a flush)."""
+    names: dict[str, set[str]] = {"role": set(), "group": set()}
+    for membership, name in session.execute(_MEMBERSHIPS, {"user_id": user_id}):
+        names[membership].add(name)
+    return Actor(kind=kind, name=login, environment_id=environment_id, user_id=user_id,
+                 roles=frozenset(names["role"]), groups=frozenset(names["group"]))

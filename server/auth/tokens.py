@@ -4,13 +4,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.auth.models import ApiToken, User
-from server.db import utcnow
+from server.auth.service import make_actor
+from server.db import execute, utcnow
 from server.errors import NotFound
 
 PREFIX = "stroom_"
@@ -31,14 +32,19 @@ def create_token(session: Session, user: User, *, actor: Actor, name: str = "") 
     return token, plain
 
 
-def user_for_token(session: Session, plain: str) -> User | None:
-    """The active user owning an unrevoked token, or None."""
+_TOKEN_OWNER = (select(User.id, User.login, User.environment_id).join(ApiToken, ApiToken.user_id == User.id)
+                .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                       User.active.is_(True)))
+
+
+def actor_for_token(session: Session, plain: str) -> Actor | None:
+    """The Actor of an active user owning an unrevoked token, or None (read on every API request)."""
     if not plain.startswith(PREFIX):
         return None
-    row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                          .where(ApiToken.token_hash == token_hash(plain), ApiToken.revoked_at.is_(None),
-                                 User.active.is_(True))).first()
-    return row[1] if row else None
+    row = execute(session, _TOKEN_OWNER, {"digest": token_hash(plain)}).first()
+    if row is None:
+        return None
+    return make_actor(session, user_id=row.id, login=row.login, environment_id=row.environment_id, kind="token")
 
 
 def revoke_token(session: Session, token_id: int, *, actor: Actor) -> None:

@@ -26,8 +26,11 @@ RETRY_BASE_SECONDS = 30
 
 
 def save(session: Session, host: Host, *, instance: ProcessInstance, run: WorkflowRun, actor: Actor,
-         failure: Failure | None) -> None:
-    """Persist after a step; the version counter makes a concurrent writer fail with a conflict."""
+         failure: Failure | None, new: bool = False) -> None:
+    """Persist after a step; the version counter makes a concurrent writer fail with a conflict.
+
+    `new`: the instance was created in this transaction, so it has no tasks or timers to look up yet.
+    """
     before_status = instance.status
     for event in run.take_events():
         audit.record(session, actor=actor, action=f"engine.{event.kind}", target_type="element",
@@ -46,8 +49,8 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
         audit.record(session, actor=actor, action="instance.status_changed", target_type="instance",
                      target_id=instance.id, instance_id=instance.id,
                      before={"status": before_status}, after={"status": instance.status})
-    _sync_tasks(session, host, instance=instance, run=run, actor=actor)
-    _schedule_timers(session, instance=instance, run=run)
+    _sync_tasks(session, host, instance=instance, run=run, actor=actor, new=new)
+    _schedule_timers(session, instance=instance, run=run, new=new)
     session.flush()
 
 
@@ -83,9 +86,9 @@ def _open_incident(session: Session, *, instance: ProcessInstance, failure: Fail
 
 
 def _sync_tasks(session: Session, host: Host, *, instance: ProcessInstance, run: WorkflowRun,
-                actor: Actor) -> None:
+                actor: Actor, new: bool) -> None:
     ready = {t.task_id: t for t in run.ready_user_tasks()} if instance.status != "terminated" else {}
-    existing = {t.engine_task_id: t for t in session.scalars(
+    existing = {} if new else {t.engine_task_id: t for t in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status.in_(OPEN_STATUSES)))}
     for engine_id, task in existing.items():
         if engine_id not in ready:
@@ -138,10 +141,10 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _schedule_timers(session: Session, *, instance: ProcessInstance, run: WorkflowRun) -> None:
+def _schedule_timers(session: Session, *, instance: ProcessInstance, run: WorkflowRun, new: bool) -> None:
     if instance.status in ("completed", "terminated"):
         return
-    scheduled = list(session.scalars(select(Job.payload).where(
+    scheduled = [] if new else list(session.scalars(select(Job.payload).where(
         Job.instance_id == instance.id, Job.kind == "timer", Job.status.in_(("pending", "running")))))
     known = {p.get("task_id") for p in scheduled if isinstance(p, dict)}
     for timer in run.pending_timers():

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
@@ -68,13 +68,17 @@ def deploy(session: Session, host: Host, *, actor: Actor, key: str, bpmn: Mappin
     return version
 
 
+# Built once: every received invoice looks its model up (see db.execute on why that matters).
+_LATEST_VERSION = (select(ProcessModelVersion)
+                   .where(ProcessModelVersion.environment_id == bindparam("env"),
+                          ProcessModelVersion.key == bindparam("key"))
+                   .order_by(ProcessModelVersion.version.desc()).limit(1))
+
+
 def latest_version(session: Session, environment_id: int, key: str, *, required: bool = True
                    ) -> ProcessModelVersion | None:
     """The newest deployed version of a model key in an environment."""
-    version = session.scalars(
-        select(ProcessModelVersion).where(ProcessModelVersion.environment_id == environment_id,
-                                          ProcessModelVersion.key == key)
-        .order_by(ProcessModelVersion.version.desc()).limit(1)).first()
+    version = session.scalars(_LATEST_VERSION, {"env": environment_id, "key": key}).first()
     if version is None and required:
         raise NotFound(f"no model {key!r} is deployed", code="model_not_found")
     return version
@@ -98,8 +102,13 @@ def get_instance(session: Session, environment_id: int, instance_id: int) -> Pro
 
 
 def start(session: Session, host: Host, *, actor: Actor, key: str, data: Mapping[str, Any] | None = None,
-          business_key: str | None = None, version: ProcessModelVersion | None = None) -> ProcessInstance:
-    """Start `version` (default: the newest version of `key`) with `data` and run it until it waits."""
+          business_key: str | None = None, version: ProcessModelVersion | None = None,
+          link: Callable[[ProcessInstance], None] | None = None) -> ProcessInstance:
+    """Start `version` (default: the newest version of `key`) with `data` and run it until it waits.
+
+    `link` is called with the new instance (id assigned) before it runs: rows that point at the
+    instance are then written in the same flush as its first step.
+    """
     version = version or latest_version(session, actor.environment_id, key)
     assert version is not None and version.key == key
     model = compiled(host, version)
@@ -108,12 +117,14 @@ def start(session: Session, host: Host, *, actor: Actor, key: str, data: Mapping
                                started_by=actor.name)
     session.add(instance)
     session.flush()
+    if link is not None:
+        link(instance)
     context = ServiceContext(session, host, actor.environment_id, instance.id, actor)
     run = WorkflowRun.start(model, dict(data or {}), context=context)
     audit.record(session, actor=actor, action="instance.started", target_type="instance",
                  target_id=instance.id, instance_id=instance.id,
                  after={"model": key, "version": version.version, "business_key": business_key})
-    advance_and_save(session, host, instance=instance, run=run, actor=actor)
+    advance_and_save(session, host, instance=instance, run=run, actor=actor, new=True)
     return instance
 
 
@@ -126,10 +137,10 @@ def load_run(session: Session, host: Host, instance: ProcessInstance, *, actor: 
 
 
 def advance_and_save(session: Session, host: Host, *, instance: ProcessInstance, run: WorkflowRun,
-                     actor: Actor) -> None:
+                     actor: Actor, new: bool = False) -> None:
     """Advance unless suspended, then persist state, tasks, timers, incidents and audit together."""
     failure = None if instance.status == "suspended" else run.advance()
-    persistence.save(session, host, instance=instance, run=run, actor=actor, failure=failure)
+    persistence.save(session, host, instance=instance, run=run, actor=actor, failure=failure, new=new)
 
 
 def open_incidents(session: Session, instance_id: int) -> list[Incident]:

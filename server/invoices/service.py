@@ -12,12 +12,13 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
+from server.db import execute
 from server.errors import Conflict, NotFound
 from server.host import Host
 from server.instances import service as instances
@@ -25,6 +26,7 @@ from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.safexml import DocumentError
+from server.invoices.steps import remember_parsed
 from server.invoices.ubl import parse_invoice
 from server.invoices.ubl_types import Invoice as ParsedInvoice
 from server.invoices.validation import ValidationReport
@@ -55,43 +57,48 @@ class IngestResult:
 
 
 def store(session: Session, *, actor: Actor, content: bytes, filename: str | None = None, source: str = "api",
-          content_type: str = "application/xml", sender: str | None = None) -> tuple[ReceivedDocument, bool]:
-    """Keep the raw bytes (with SHA-256); returns (document, is_new). The same bytes twice: the first one."""
+          content_type: str = "application/xml", sender: str | None = None) -> tuple[int, bool]:
+    """Keep the raw bytes (with SHA-256); returns (document id, is_new). The same bytes twice: the first one.
+
+    One INSERT .. ON CONFLICT DO NOTHING decides: it waits for a concurrent delivery of the same bytes
+    to commit, and then (or when they were stored earlier) the stored document is the answer.
+    """
     digest = hashlib.sha256(content).hexdigest()
-    existing = _by_digest(session, actor.environment_id, digest)
-    if existing is not None:
-        return existing, False
-    document = ReceivedDocument(environment_id=actor.environment_id, sha256=digest, size=len(content),
-                                content=content, content_type=content_type[:100], filename=(filename or "")[:300] or None,
-                                source=source, sender=(sender or "")[:300] or None, received_by=actor.name)
-    try:
-        with session.begin_nested():
-            session.add(document)
-            session.flush()
-    except IntegrityError:  # the same bytes arrived concurrently: answer with the first
-        existing = _by_digest(session, actor.environment_id, digest)
-        assert existing is not None
-        return existing, False
+    row = {"environment_id": actor.environment_id, "sha256": digest, "size": len(content), "content": content,
+           "content_type": content_type[:100], "filename": (filename or "")[:300] or None, "source": source,
+           "sender": (sender or "")[:300] or None, "received_by": actor.name}
+    document_id = execute(session, _INSERT_IF_NEW[session.get_bind().dialect.name], row).scalar()
+    if document_id is None:
+        return session.scalars(_FIRST_WITH_DIGEST, {"env": actor.environment_id, "digest": digest}).one(), False
     audit.record(session, actor=actor, action="document.received", target_type="document",
-                 target_id=document.id, after={"sha256": digest, "size": len(content), "source": source,
+                 target_id=document_id, after={"sha256": digest, "size": len(content), "source": source,
                                                "filename": filename})
-    return document, True
+    return document_id, True
 
 
-def _by_digest(session: Session, environment_id: int, digest: str) -> ReceivedDocument | None:
-    return session.scalars(select(ReceivedDocument).where(ReceivedDocument.environment_id == environment_id,
-                                                          ReceivedDocument.sha256 == digest)).first()
+_INSERT_IF_NEW = {
+    dialect: module.insert(ReceivedDocument).on_conflict_do_nothing(index_elements=["environment_id", "sha256"])
+    .returning(ReceivedDocument.id)
+    for dialect, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_FIRST_WITH_DIGEST = select(ReceivedDocument.id).where(ReceivedDocument.environment_id == bindparam("env"),
+                                                       ReceivedDocument.sha256 == bindparam("digest"))
 
 
 def result_of(session: Session, document: ReceivedDocument, *, duplicate: bool = False) -> IngestResult:
     """The stored outcome of a document (what a repeated delivery is answered with)."""
-    invoice = session.scalars(select(Invoice).where(Invoice.document_id == document.id)).first()
-    reasons = tuple(r for r in document.reasons if isinstance(r, dict) and r.get("flag", "fatal") == "fatal")
-    warnings = tuple(r for r in document.reasons if isinstance(r, dict) and r.get("flag") == "warning")
+    invoice_id = session.scalars(select(Invoice.id).where(Invoice.document_id == document.id)).first()
     workflow = None
     if document.instance_id is not None:
         workflow = instances.get_instance(session, document.environment_id, document.instance_id).model_key
-    return IngestResult(document_id=document.id, status=document.status, invoice_id=invoice.id if invoice else None,
+    return _result(document, invoice_id=invoice_id, workflow=workflow, duplicate=duplicate)
+
+
+def _result(document: ReceivedDocument, *, invoice_id: int | None, workflow: str | None,
+            duplicate: bool = False) -> IngestResult:
+    reasons = tuple(r for r in document.reasons if isinstance(r, dict) and r.get("flag", "fatal") == "fatal")
+    warnings = tuple(r for r in document.reasons if isinstance(r, dict) and r.get("flag") == "warning")
+    return IngestResult(document_id=document.id, status=document.status, invoice_id=invoice_id,
                         instance_id=document.instance_id, workflow=workflow, duplicate=duplicate,
                         reasons=reasons, warnings=warnings, document_type=document.document_type,
                         profile=document.profile)
@@ -108,22 +115,26 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int,
     findings += [{**f.to_dict(), "flag": "warning"} for f in report.warnings]
     document.reasons = findings
     parsed = _parse(document.content, host) if report.accepted else None
+    invoice_id, workflow = None, None
     if parsed is None:
         document.status = "rejected"
         document.instance_id = _start_conversion(session, host, actor=actor, document=document)
+        workflow = CONVERSION_MODEL
     else:
+        waiting = waits_for_manual_start(session, document)
+        document.status = "waiting" if waiting else "accepted"
         invoice = _store_invoice(session, actor=actor, document=document, parsed=parsed)
-        if waits_for_manual_start(session, document):
-            document.status = "waiting"
-        else:
-            document.status = "accepted"
+        invoice_id = invoice.id
+        if not waiting:
             _start_purchase(session, host, actor=actor, document=document, invoice=invoice, parsed=parsed)
+            workflow = PURCHASE_MODEL
     audit.record(session, actor=actor, action=f"document.{document.status}", target_type="document",
                  target_id=document.id, instance_id=document.instance_id,
                  after={"document_type": document.document_type, "profile": document.profile,
                         "errors": [f["rule"] for f in findings if f["flag"] == "fatal"]})
     session.flush()
-    return result_of(session, document)
+    return _result(document, invoice_id=invoice_id,
+                   workflow=workflow if document.instance_id is not None else None)
 
 
 def waits_for_manual_start(session: Session, document: ReceivedDocument) -> bool:
@@ -150,10 +161,12 @@ def _start_purchase(session: Session, host: Host, *, actor: Actor, document: Rec
     version = ensure_deployed(session, host, actor=actor, key=PURCHASE_MODEL)
     if version is None:
         return None
-    instance = instances.start(session, host, actor=actor, key=PURCHASE_MODEL, business_key=invoice.number,
-                               data=purchase_data(document, invoice, parsed), version=version)
-    invoice.instance_id = document.instance_id = instance.id
-    return instance
+    def link(instance: ProcessInstance) -> None:
+        invoice.instance_id = document.instance_id = instance.id
+
+    remember_parsed(session, invoice.id, parsed)
+    return instances.start(session, host, actor=actor, key=PURCHASE_MODEL, business_key=invoice.number,
+                           data=purchase_data(document, invoice, parsed), version=version, link=link)
 
 
 def start_document(session: Session, host: Host, *, actor: Actor, document_id: int,
@@ -269,11 +282,10 @@ def ingest(host: Host, *, actor: Actor, content: bytes, filename: str | None = N
            validator: Validator | None = None) -> IngestResult:
     """Store, validate and process one document; each received document is committed before processing."""
     with host.db.unit_of_work() as session:
-        document, is_new = store(session, actor=actor, content=content, filename=filename, source=source,
-                                 content_type=content_type, sender=sender)
+        document_id, is_new = store(session, actor=actor, content=content, filename=filename, source=source,
+                                    content_type=content_type, sender=sender)
         if not is_new:
-            return result_of(session, document, duplicate=True)
-        document_id = document.id
+            return result_of(session, get_document(session, actor, document_id), duplicate=True)
     report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
     with host.db.unit_of_work() as session:
         return process(session, host, actor=actor, document_id=document_id, report=report)

@@ -6,17 +6,18 @@ from collections.abc import Callable
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
-from server.db import utcnow
+from server.db import execute, utcnow
 from server.engine import ServiceCall
 from server.instances.models import ProcessInstance
 from server.invoices.facts import EarlierInvoice, facts_from_invoice
 from server.invoices.matching import match
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.ubl import parse_invoice
+from server.invoices.ubl_types import Invoice as ParsedInvoice
 from server.masterdata.snapshot import snapshot_for
 
 
@@ -29,6 +30,17 @@ def _invoice(call: ServiceCall) -> Invoice:
     return invoice
 
 
+_EARLIER = select(Invoice.number, Invoice.issue_date, Invoice.payable_amount, Invoice.supplier_id,
+                  Invoice.supplier_key, Invoice.id).where(
+    Invoice.environment_id == bindparam("env"), Invoice.supplier_key == bindparam("supplier_key"),
+    Invoice.id < bindparam("id"))
+# Two arms so each uses its own index (migration 0008): same issue date, same folded number.
+_EARLIER_SAME_NUMBER_OR_DATE = union(
+    _EARLIER.where(Invoice.issue_date == bindparam("issue_date")),
+    _EARLIER.where(func.lower(func.trim(Invoice.number)) == bindparam("number")))
+_PARSED = "parsed_invoices"
+
+
 def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice]:
     """The supplier's earlier invoices that may be duplicates: same number or same issue date.
 
@@ -36,33 +48,37 @@ def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice
     not grow with every invoice the supplier ever sent. A non-ASCII number is compared in Python
     only, as SQL lower() does not fold it the way str.casefold() does."""
     number = invoice.number.strip()
-    candidates = [Invoice.issue_date == invoice.issue_date] if invoice.issue_date else []
-    if number.isascii():
-        candidates.append(func.lower(func.trim(Invoice.number)) == number.lower())
-    query = select(Invoice.number, Invoice.issue_date, Invoice.payable_amount, Invoice.supplier_id,
-                   Invoice.supplier_key, Invoice.id).where(
-        Invoice.environment_id == invoice.environment_id, Invoice.id < invoice.id,
-        Invoice.supplier_key == invoice.supplier_key)
-    if number.isascii():
-        query = query.where(or_(*candidates))
+    params = {"env": invoice.environment_id, "id": invoice.id, "supplier_key": invoice.supplier_key,
+              "issue_date": invoice.issue_date, "number": number.lower()}
+    query = _EARLIER_SAME_NUMBER_OR_DATE if number.isascii() else _EARLIER
     return [EarlierInvoice(number=n, issue_date=d, payable_amount=a, supplier_id=s, supplier_key=k, id=i)
-            for n, d, a, s, k, i in session.execute(query)]
+            for n, d, a, s, k, i in execute(session, query, params)]
+
+
+def remember_parsed(session: Session, invoice_id: int, parsed: ParsedInvoice) -> None:
+    """Keep the invoice just parsed on ingest for `match_invoice` in the same transaction (no second parse)."""
+    session.info.setdefault(_PARSED, {})[invoice_id] = parsed
+
+
+def _parsed(session: Session, invoice: Invoice) -> ParsedInvoice:
+    parsed = session.info.get(_PARSED, {}).get(invoice.id)
+    if parsed is None:  # a retry or a later run: parse the stored document again
+        document = session.get(ReceivedDocument, invoice.document_id)
+        assert document is not None
+        parsed = parse_invoice(document.content, max_bytes=max(len(document.content), 1))
+    return parsed
 
 
 def match_invoice(call: ServiceCall) -> dict[str, Any]:
     """Compute the e-invoice data collection and merge it into the process data."""
     session = call.context.session
     invoice = _invoice(call)
-    document = session.get(ReceivedDocument, invoice.document_id)
-    assert document is not None
-    parsed = parse_invoice(document.content, max_bytes=max(len(document.content), 1))
-    facts = facts_from_invoice(parsed)
+    facts = facts_from_invoice(_parsed(session, invoice))
     result = match(facts, snapshot_for(session, environment_id=invoice.environment_id, facts=facts),
                    today=utcnow().date(), earlier_invoices=_earlier_invoices(session, invoice))
     collection = result.collection()
     invoice.collection = {**collection, "reasons": list(result.reasons)}
     invoice.supplier_id, invoice.administration_id = result.supplier_id, result.administration_id
-    session.flush()
     return {**collection, "match_reasons": list(result.reasons), "supplier_id": result.supplier_id,
             "administration_id": result.administration_id}
 

@@ -1,8 +1,10 @@
 """Load just the master data one invoice can match against, as plain frozen records.
 
 Candidates are found through the indexed keys (identifier values, IBANs, normalised names, postal
-codes, order numbers), each look-up its own arm of a UNION so every arm can use its index. Rows are
-read as plain tuples (no ORM identity map): this runs once per received invoice.
+codes, order numbers), each look-up its own arm of a UNION so every arm can use its index. This runs
+once per received invoice, so the statements are built once, with bind parameters, and rows are read
+as plain tuples on the session's connection (no ORM identity map, see `db.execute`). An absent key is
+an empty list (or NULL), which matches nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy import bindparam, func, or_, select, union
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
 
+from server.db import execute
 from server.invoices.facts import InvoiceFacts, PartyFacts
 from server.masterdata.models import (
     Administration,
@@ -46,42 +48,83 @@ from server.masterdata.records import (
 )
 
 
-def _identifier_values(party: PartyFacts) -> set[str]:
+def _in(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+_ENV = bindparam("env")
+_SUPPLIER_IDS = union(
+    select(SupplierIdentifier.supplier_id).where(SupplierIdentifier.environment_id == _ENV,
+                                                 SupplierIdentifier.value.in_(_in("values"))),
+    select(SupplierBankAccount.supplier_id).where(SupplierBankAccount.environment_id == _ENV,
+                                                  SupplierBankAccount.iban.in_(_in("ibans"))),
+    select(Supplier.id).where(Supplier.environment_id == _ENV, Supplier.normalised_name.in_(_in("names"))),
+    select(Supplier.id).where(Supplier.environment_id == _ENV, Supplier.postal_code == bindparam("postal")),
+)
+_SUPPLIER_IDENTIFIERS = (select(SupplierIdentifier.supplier_id, SupplierIdentifier.scheme, SupplierIdentifier.value)
+                         .where(SupplierIdentifier.supplier_id.in_(_in("ids"))).order_by(SupplierIdentifier.id))
+_SUPPLIER_ACCOUNTS = (select(SupplierBankAccount.supplier_id, SupplierBankAccount.iban, SupplierBankAccount.preferred,
+                             SupplierBankAccount.bic)
+                      .where(SupplierBankAccount.supplier_id.in_(_in("ids"))).order_by(SupplierBankAccount.id))
+_SUPPLIERS = (select(Supplier.id, Supplier.code, Supplier.name, Supplier.normalised_name, Supplier.postal_code,
+                     Supplier.city, Supplier.country)
+              .where(Supplier.id.in_(_in("ids"))).order_by(Supplier.id))
+_ADMINISTRATION_IDS = union(
+    select(AdministrationIdentifier.administration_id).where(AdministrationIdentifier.environment_id == _ENV,
+                                                             AdministrationIdentifier.value.in_(_in("values"))),
+    select(Administration.id).where(Administration.environment_id == _ENV,
+                                    Administration.normalised_name.in_(_in("names"))),
+    select(Administration.id).where(Administration.environment_id == _ENV,
+                                    Administration.normalised_city == bindparam("city")),
+)
+_ADMINISTRATION_IDENTIFIERS = (
+    select(AdministrationIdentifier.administration_id, AdministrationIdentifier.scheme, AdministrationIdentifier.value)
+    .where(AdministrationIdentifier.administration_id.in_(_in("ids"))).order_by(AdministrationIdentifier.id))
+_ADMINISTRATIONS = (select(Administration.id, Administration.code, Administration.name, Administration.normalised_name,
+                           Administration.city)
+                    .where(Administration.id.in_(_in("ids"))).order_by(Administration.id))
+_ORDER_COLUMNS = select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.supplier_id, PurchaseOrder.status,
+                        PurchaseOrder.administration_id).where(PurchaseOrder.environment_id == _ENV)
+_ORDERS = _ORDER_COLUMNS.where(PurchaseOrder.number == bindparam("number"))
+# Invoices may cite the number in another case; the exact look-up above uses the unique index.
+_ORDERS_ANY_CASE = _ORDER_COLUMNS.where(func.lower(PurchaseOrder.number) == bindparam("number"))
+_ORDER_LINES = (select(OrderLine.order_id, OrderLine.id, OrderLine.line_number, OrderLine.quantity,
+                       OrderLine.unit_price, OrderLine.item_id, OrderLine.description, OrderLine.ledger_account,
+                       OrderLine.matching_handled)
+                .where(OrderLine.order_id.in_(_in("ids"))).order_by(OrderLine.id))
+_RECEIPTS = (select(GoodsReceipt.order_line_id, GoodsReceipt.id, GoodsReceipt.quantity, GoodsReceipt.received_on,
+                    GoodsReceipt.reference)
+             .where(GoodsReceipt.order_line_id.in_(_in("ids"))).order_by(GoodsReceipt.id))
+_RULES = (select(MatchingRule.id, MatchingRule.pattern, MatchingRule.ledger_account, MatchingRule.supplier_id,
+                 MatchingRule.is_regex, MatchingRule.review_via_workflow)
+          .where(MatchingRule.environment_id == _ENV,
+                 or_(MatchingRule.supplier_id.is_(None), MatchingRule.supplier_id.in_(_in("ids"))))
+          .order_by(MatchingRule.id))
+
+
+def _identifier_values(party: PartyFacts) -> list[str]:
     pairs = [*party.identifiers, *([("VAT", party.vat_id)] if party.vat_id else [])]
-    return {value for _, value in (normalise_identifier(s, v) for s, v in pairs) if value}
+    return sorted({value for _, value in (normalise_identifier(s, v) for s, v in pairs) if value})
 
 
-def _names(party: PartyFacts) -> set[str]:
-    return {normalise_name(name) for name in party.names} - {""}
-
-
-def _ids(session: Session, arms: list[Select[Any]]) -> set[int]:
-    if not arms:
-        return set()
-    return set(session.scalars(union(*arms) if len(arms) > 1 else arms[0]))
+def _names(party: PartyFacts) -> list[str]:
+    return sorted({normalise_name(name) for name in party.names} - {""})
 
 
 def _supplier_ids(session: Session, party: PartyFacts, *, environment_id: int) -> set[int]:
     """Ids of suppliers sharing an identifier value, IBAN, normalised name or postal code with the party."""
-    env = environment_id
-    arms: list[Select[Any]] = []
-    if values := _identifier_values(party):
-        arms.append(select(SupplierIdentifier.supplier_id).filter_by(environment_id=env)
-                    .where(SupplierIdentifier.value.in_(values)))  # fmt: skip
-    if ibans := {normalise_iban(iban) for iban in party.ibans} - {""}:
-        arms.append(select(SupplierBankAccount.supplier_id).filter_by(environment_id=env)
-                    .where(SupplierBankAccount.iban.in_(ibans)))  # fmt: skip
-    if names := _names(party):
-        arms.append(select(Supplier.id).filter_by(environment_id=env).where(Supplier.normalised_name.in_(names)))
-    if postal := normalise_postal_code(party.postal_code):
-        arms.append(select(Supplier.id).filter_by(environment_id=env, postal_code=postal))
-    return _ids(session, arms)
+    params = {"env": environment_id, "values": _identifier_values(party), "names": _names(party),
+              "ibans": sorted({normalise_iban(iban) for iban in party.ibans} - {""}),
+              "postal": normalise_postal_code(party.postal_code) or None}
+    if not (params["values"] or params["names"] or params["ibans"] or params["postal"]):
+        return set()
+    return set(execute(session, _SUPPLIER_IDS, params).scalars())
 
 
-def _children(session: Session, query: Executable) -> dict[int, list[Any]]:
-    """Rows of a child table grouped by their first column (the parent id)."""
+def _children(session: Session, query: Any, ids: Iterable[int]) -> dict[int, list[Any]]:
+    """Rows of a child table of the parents `ids`, grouped by their first column (the parent id)."""
     grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(query):
+    for row in execute(session, query, {"ids": sorted(ids)}):
         grouped[row[0]].append(row[1:])
     return grouped
 
@@ -89,49 +132,30 @@ def _children(session: Session, query: Executable) -> dict[int, list[Any]]:
 def _suppliers(session: Session, ids: set[int]) -> tuple[SupplierRecord, ...]:
     if not ids:
         return ()
-    idents = _children(session, select(SupplierIdentifier.supplier_id, SupplierIdentifier.scheme,
-                                       SupplierIdentifier.value)
-                       .where(SupplierIdentifier.supplier_id.in_(ids)).order_by(SupplierIdentifier.id))  # fmt: skip
-    accounts = _children(session, select(SupplierBankAccount.supplier_id, SupplierBankAccount.iban,
-                                         SupplierBankAccount.preferred, SupplierBankAccount.bic)
-                         .where(SupplierBankAccount.supplier_id.in_(ids)).order_by(SupplierBankAccount.id))  # fmt: skip
-    columns = (Supplier.id, Supplier.code, Supplier.name, Supplier.normalised_name, Supplier.postal_code,
-               Supplier.city, Supplier.country)  # fmt: skip
+    idents = _children(session, _SUPPLIER_IDENTIFIERS, ids)
+    accounts = _children(session, _SUPPLIER_ACCOUNTS, ids)
     return tuple(
         SupplierRecord(
             id=sid, code=code, name=name, normalised_name=key, postal_code=postal or "", city=city or "",
             country=country or "", identifiers=tuple((s, v) for s, v in idents[sid]),
             bank_accounts=tuple(BankAccountRecord(iban, preferred, bic) for iban, preferred, bic in accounts[sid]),
         )
-        for sid, code, name, key, postal, city, country in session.execute(
-            select(*columns).where(Supplier.id.in_(ids)).order_by(Supplier.id)
-        )
+        for sid, code, name, key, postal, city, country in execute(session, _SUPPLIERS, {"ids": sorted(ids)})
     )  # fmt: skip
 
 
 def _administrations(session: Session, party: PartyFacts, *, environment_id: int) -> tuple[AdministrationRecord, ...]:
-    env = environment_id
-    arms: list[Select[Any]] = []
-    if values := _identifier_values(party):
-        arms.append(select(AdministrationIdentifier.administration_id).filter_by(environment_id=env)
-                    .where(AdministrationIdentifier.value.in_(values)))  # fmt: skip
-    if names := _names(party):
-        arms.append(select(Administration.id).filter_by(environment_id=env)
-                    .where(Administration.normalised_name.in_(names)))  # fmt: skip
-    if city := normalise_city(party.city):
-        arms.append(select(Administration.id).filter_by(environment_id=env, normalised_city=city))
-    ids = _ids(session, arms)
+    params = {"env": environment_id, "values": _identifier_values(party), "names": _names(party),
+              "city": normalise_city(party.city) or None}
+    if not (params["values"] or params["names"] or params["city"]):
+        return ()
+    ids = set(execute(session, _ADMINISTRATION_IDS, params).scalars())
     if not ids:
         return ()
-    idents = _children(session, select(AdministrationIdentifier.administration_id, AdministrationIdentifier.scheme,
-                                       AdministrationIdentifier.value)
-                       .where(AdministrationIdentifier.administration_id.in_(ids))
-                       .order_by(AdministrationIdentifier.id))  # fmt: skip
-    query = select(Administration.id, Administration.code, Administration.name, Administration.normalised_name,
-                   Administration.city).where(Administration.id.in_(ids)).order_by(Administration.id)  # fmt: skip
+    idents = _children(session, _ADMINISTRATION_IDENTIFIERS, ids)
     return tuple(
         AdministrationRecord(aid, code, name, key, city or "", tuple((s, v) for s, v in idents[aid]))
-        for aid, code, name, key, city in session.execute(query)
+        for aid, code, name, key, city in execute(session, _ADMINISTRATIONS, {"ids": sorted(ids)})
     )
 
 
@@ -139,22 +163,13 @@ def _orders(session: Session, reference: str | None, *, environment_id: int) -> 
     number = (reference or "").strip()
     if not number:
         return ()
-    query = select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.supplier_id, PurchaseOrder.status,
-                   PurchaseOrder.administration_id).filter_by(environment_id=environment_id)  # fmt: skip
-    orders = list(session.execute(query.where(PurchaseOrder.number == number)))
+    orders = list(execute(session, _ORDERS, {"env": environment_id, "number": number}))
     if not orders:
-        # Invoices may cite the number in another case; the exact look-up above uses the unique index.
-        orders = list(session.execute(query.where(func.lower(PurchaseOrder.number) == number.lower())))
+        orders = list(execute(session, _ORDERS_ANY_CASE, {"env": environment_id, "number": number.lower()}))
     if not orders:
         return ()
-    lines = _children(session, select(OrderLine.order_id, OrderLine.id, OrderLine.line_number, OrderLine.quantity,
-                                      OrderLine.unit_price, OrderLine.item_id, OrderLine.description,
-                                      OrderLine.ledger_account, OrderLine.matching_handled)
-                      .where(OrderLine.order_id.in_([o[0] for o in orders])).order_by(OrderLine.id))  # fmt: skip
-    line_ids = [line[0] for group in lines.values() for line in group]
-    receipts = _children(session, select(GoodsReceipt.order_line_id, GoodsReceipt.id, GoodsReceipt.quantity,
-                                         GoodsReceipt.received_on, GoodsReceipt.reference)
-                         .where(GoodsReceipt.order_line_id.in_(line_ids)).order_by(GoodsReceipt.id))  # fmt: skip
+    lines = _children(session, _ORDER_LINES, [o[0] for o in orders])
+    receipts = _children(session, _RECEIPTS, [line[0] for group in lines.values() for line in group])
     return tuple(
         OrderRecord(oid, onumber, supplier_id, status, admin_id, tuple(_line(line, receipts) for line in lines[oid]))
         for oid, onumber, supplier_id, status, admin_id in orders
@@ -171,14 +186,8 @@ def _line(row: Iterable[Any], receipts: dict[int, list[Any]]) -> OrderLineRecord
 
 
 def _rules(session: Session, supplier_ids: set[int], *, environment_id: int) -> tuple[RuleRecord, ...]:
-    query = (
-        select(MatchingRule.id, MatchingRule.pattern, MatchingRule.ledger_account, MatchingRule.supplier_id,
-               MatchingRule.is_regex, MatchingRule.review_via_workflow)
-        .filter_by(environment_id=environment_id)
-        .where(or_(MatchingRule.supplier_id.is_(None), MatchingRule.supplier_id.in_(supplier_ids)))
-        .order_by(MatchingRule.id)
-    )  # fmt: skip
-    return tuple(RuleRecord(*row) for row in session.execute(query))
+    return tuple(RuleRecord(*row) for row in execute(session, _RULES, {"env": environment_id,
+                                                                        "ids": sorted(supplier_ids)}))
 
 
 def snapshot_for(session: Session, *, environment_id: int, facts: InvoiceFacts) -> MasterData:

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from server.errors import InvalidInput
 from server.instances import service as instances
@@ -31,7 +32,7 @@ def inbox() -> ResponseReturnValue:
         if status in STATUSES:
             query = query.where(ReceivedDocument.status == status)
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-        docs = db.scalars(query.order_by(ReceivedDocument.id.desc())
+        docs = db.scalars(query.order_by(ReceivedDocument.id.desc()).options(defer(ReceivedDocument.content))
                           .offset((number - 1) * PER_PAGE).limit(PER_PAGE)).all()
         invoices_by_doc = {i.document_id: i for i in db.scalars(
             select(Invoice).where(Invoice.document_id.in_([d.id for d in docs])))}
