@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Engine
@@ -99,9 +99,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite's writer lock is taken at BEGIN; lookups that only read get their own engine.
+        # SQLite's writer lock is taken at BEGIN; lookups that only read get their own engine. On
+        # PostgreSQL they run in autocommit: no BEGIN and ROLLBACK round trips around two SELECTs.
         self._read_engine = (make_engine(url, read_only=True) if self.engine.dialect.name == "sqlite"
-                             else self.engine)
+                             else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
@@ -149,7 +150,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        self._read_engine.dispose()
+        if self._read_engine.pool is not self.engine.pool:
+            self._read_engine.dispose()
 
 
 def execute(session: Session, statement: Executable, params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
@@ -160,6 +162,17 @@ def execute(session: Session, statement: Executable, params: Mapping[str, Any] |
     It does not autoflush: callers whose query must see pending ORM changes flush first.
     """
     return session.connection().execute(statement, dict(params or {}))
+
+
+def refresh_statistics(session: Session, tables: Iterable[str]) -> None:
+    """Update the planner's statistics of `tables` now, in the session's transaction.
+
+    After a bulk load the planner still believes the tables are (nearly) empty until autovacuum gets
+    to them, and picks any index that filters on the environment: on PostgreSQL the supplier look-up of
+    every invoice then read all 5,000 suppliers (0.7 ms) instead of one index entry (0.01 ms).
+    """
+    for table in tables:
+        session.execute(text(f"ANALYZE {table}"))  # our own table names, never user input
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.db import refresh_statistics
 from server.errors import DomainError, InvalidInput
 from server.masterdata import orders, parties
 from server.masterdata.inputs import (
@@ -32,6 +33,17 @@ from server.masterdata.inputs import (
     ReceiptInput,
     RuleInput,
     SupplierInput,
+)
+from server.masterdata.models import (
+    Administration,
+    AdministrationIdentifier,
+    GoodsReceipt,
+    MatchingRule,
+    OrderLine,
+    PurchaseOrder,
+    Supplier,
+    SupplierBankAccount,
+    SupplierIdentifier,
 )
 
 TRUE = {"1", "true", "yes", "y", "ja", "j", "x"}
@@ -179,6 +191,11 @@ def _rule(row: _Row) -> RuleInput:
 
 
 IDENTIFIERS = ("kvk", "vat", "gln", "identifiers")
+# An import this big changes the row counts the query planner relies on (see db.refresh_statistics).
+BULK_ROWS = 500
+MASTER_DATA_TABLES = tuple(model.__tablename__ for model in (
+    Supplier, SupplierIdentifier, SupplierBankAccount, Administration, AdministrationIdentifier, PurchaseOrder,
+    OrderLine, GoodsReceipt, MatchingRule))
 KINDS: dict[str, _Kind] = {
     "suppliers": _Kind(
         ("code", "name"),
@@ -262,6 +279,8 @@ def import_csv(session: Session, *, environment_id: int, kind: str, data: bytes)
         outer.rollback()
         return ImportResult(errors=tuple(errors))
     outer.commit()
+    if created + updated >= BULK_ROWS:
+        refresh_statistics(session, MASTER_DATA_TABLES)
     return ImportResult(created=created, updated=updated)
 
 

@@ -2,9 +2,10 @@
 
 Candidates are found through the indexed keys (identifier values, IBANs, normalised names, postal
 codes, order numbers), each look-up its own arm of a UNION so every arm can use its index. This runs
-once per received invoice, so the statements are built once, with bind parameters, and rows are read
-as plain tuples on the session's connection (no ORM identity map, see `db.execute`). An absent key is
-an empty list (or NULL), which matches nothing.
+once per received invoice, so it costs five statements (suppliers with their identifiers, their bank
+accounts, administrations with theirs, the order with its lines and receipts, the rules), each built
+once with bind parameters and read as plain tuples on the session's connection (no ORM identity map,
+see `db.execute`). An absent key is an empty list (or NULL), which matches nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def _in(name: str) -> Any:
 
 
 _ENV = bindparam("env")
+# The candidate suppliers: sharing a key with the invoice's supplier, or named by the cited order.
 _SUPPLIER_IDS = union(
     select(SupplierIdentifier.supplier_id).where(SupplierIdentifier.environment_id == _ENV,
                                                  SupplierIdentifier.value.in_(_in("values"))),
@@ -60,15 +62,15 @@ _SUPPLIER_IDS = union(
                                                   SupplierBankAccount.iban.in_(_in("ibans"))),
     select(Supplier.id).where(Supplier.environment_id == _ENV, Supplier.normalised_name.in_(_in("names"))),
     select(Supplier.id).where(Supplier.environment_id == _ENV, Supplier.postal_code == bindparam("postal")),
+    select(Supplier.id).where(Supplier.environment_id == _ENV, Supplier.id.in_(_in("order_suppliers"))),
 )
-_SUPPLIER_IDENTIFIERS = (select(SupplierIdentifier.supplier_id, SupplierIdentifier.scheme, SupplierIdentifier.value)
-                         .where(SupplierIdentifier.supplier_id.in_(_in("ids"))).order_by(SupplierIdentifier.id))
+_SUPPLIERS = (select(Supplier.id, Supplier.code, Supplier.name, Supplier.normalised_name, Supplier.postal_code,
+                     Supplier.city, Supplier.country, SupplierIdentifier.scheme, SupplierIdentifier.value)
+              .outerjoin(SupplierIdentifier, SupplierIdentifier.supplier_id == Supplier.id)
+              .where(Supplier.id.in_(_SUPPLIER_IDS)).order_by(Supplier.id, SupplierIdentifier.id))
 _SUPPLIER_ACCOUNTS = (select(SupplierBankAccount.supplier_id, SupplierBankAccount.iban, SupplierBankAccount.preferred,
                              SupplierBankAccount.bic)
                       .where(SupplierBankAccount.supplier_id.in_(_in("ids"))).order_by(SupplierBankAccount.id))
-_SUPPLIERS = (select(Supplier.id, Supplier.code, Supplier.name, Supplier.normalised_name, Supplier.postal_code,
-                     Supplier.city, Supplier.country)
-              .where(Supplier.id.in_(_in("ids"))).order_by(Supplier.id))
 _ADMINISTRATION_IDS = union(
     select(AdministrationIdentifier.administration_id).where(AdministrationIdentifier.environment_id == _ENV,
                                                              AdministrationIdentifier.value.in_(_in("values"))),
@@ -77,24 +79,23 @@ _ADMINISTRATION_IDS = union(
     select(Administration.id).where(Administration.environment_id == _ENV,
                                     Administration.normalised_city == bindparam("city")),
 )
-_ADMINISTRATION_IDENTIFIERS = (
-    select(AdministrationIdentifier.administration_id, AdministrationIdentifier.scheme, AdministrationIdentifier.value)
-    .where(AdministrationIdentifier.administration_id.in_(_in("ids"))).order_by(AdministrationIdentifier.id))
 _ADMINISTRATIONS = (select(Administration.id, Administration.code, Administration.name, Administration.normalised_name,
-                           Administration.city)
-                    .where(Administration.id.in_(_in("ids"))).order_by(Administration.id))
-_ORDER_COLUMNS = select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.supplier_id, PurchaseOrder.status,
-                        PurchaseOrder.administration_id).where(PurchaseOrder.environment_id == _ENV)
-_ORDERS = _ORDER_COLUMNS.where(PurchaseOrder.number == bindparam("number"))
+                           Administration.city, AdministrationIdentifier.scheme, AdministrationIdentifier.value)
+                    .outerjoin(AdministrationIdentifier, AdministrationIdentifier.administration_id == Administration.id)
+                    .where(Administration.id.in_(_ADMINISTRATION_IDS))
+                    .order_by(Administration.id, AdministrationIdentifier.id))
+_ORDER_ROWS = (select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.supplier_id, PurchaseOrder.status,
+                      PurchaseOrder.administration_id,
+                      OrderLine.id, OrderLine.line_number, OrderLine.quantity, OrderLine.unit_price, OrderLine.item_id,
+                      OrderLine.description, OrderLine.ledger_account, OrderLine.matching_handled,
+                      GoodsReceipt.id, GoodsReceipt.quantity, GoodsReceipt.received_on, GoodsReceipt.reference)
+               .outerjoin(OrderLine, OrderLine.order_id == PurchaseOrder.id)
+               .outerjoin(GoodsReceipt, GoodsReceipt.order_line_id == OrderLine.id)
+               .where(PurchaseOrder.environment_id == _ENV)
+               .order_by(PurchaseOrder.id, OrderLine.id, GoodsReceipt.id))
+_ORDERS = _ORDER_ROWS.where(PurchaseOrder.number == bindparam("number"))
 # Invoices may cite the number in another case; the exact look-up above uses the unique index.
-_ORDERS_ANY_CASE = _ORDER_COLUMNS.where(func.lower(PurchaseOrder.number) == bindparam("number"))
-_ORDER_LINES = (select(OrderLine.order_id, OrderLine.id, OrderLine.line_number, OrderLine.quantity,
-                       OrderLine.unit_price, OrderLine.item_id, OrderLine.description, OrderLine.ledger_account,
-                       OrderLine.matching_handled)
-                .where(OrderLine.order_id.in_(_in("ids"))).order_by(OrderLine.id))
-_RECEIPTS = (select(GoodsReceipt.order_line_id, GoodsReceipt.id, GoodsReceipt.quantity, GoodsReceipt.received_on,
-                    GoodsReceipt.reference)
-             .where(GoodsReceipt.order_line_id.in_(_in("ids"))).order_by(GoodsReceipt.id))
+_ORDERS_ANY_CASE = _ORDER_ROWS.where(func.lower(PurchaseOrder.number) == bindparam("number"))
 _RULES = (select(MatchingRule.id, MatchingRule.pattern, MatchingRule.ledger_account, MatchingRule.supplier_id,
                  MatchingRule.is_regex, MatchingRule.review_via_workflow)
           .where(MatchingRule.environment_id == _ENV,
@@ -111,36 +112,40 @@ def _names(party: PartyFacts) -> list[str]:
     return sorted({normalise_name(name) for name in party.names} - {""})
 
 
-def _supplier_ids(session: Session, party: PartyFacts, *, environment_id: int) -> set[int]:
-    """Ids of suppliers sharing an identifier value, IBAN, normalised name or postal code with the party."""
-    params = {"env": environment_id, "values": _identifier_values(party), "names": _names(party),
-              "ibans": sorted({normalise_iban(iban) for iban in party.ibans} - {""}),
-              "postal": normalise_postal_code(party.postal_code) or None}
-    if not (params["values"] or params["names"] or params["ibans"] or params["postal"]):
-        return set()
-    return set(execute(session, _SUPPLIER_IDS, params).scalars())
-
-
-def _children(session: Session, query: Any, ids: Iterable[int]) -> dict[int, list[Any]]:
-    """Rows of a child table of the parents `ids`, grouped by their first column (the parent id)."""
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in execute(session, query, {"ids": sorted(ids)}):
-        grouped[row[0]].append(row[1:])
+def _grouped(rows: Iterable[Any], width: int) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """Joined rows split into parent (the first `width` columns) and child parts, in order of arrival."""
+    grouped: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        grouped.setdefault(tuple(row[:width]), []).append(tuple(row[width:]))
     return grouped
 
 
-def _suppliers(session: Session, ids: set[int]) -> tuple[SupplierRecord, ...]:
-    if not ids:
+def _suppliers(session: Session, party: PartyFacts, orders: tuple[OrderRecord, ...], *,
+               environment_id: int) -> tuple[SupplierRecord, ...]:
+    """Suppliers sharing an identifier value, IBAN, normalised name or postal code with the party.
+
+    The cited order's own supplier is a candidate too, so "order of another supplier" can be told apart.
+    """
+    params = {"env": environment_id, "values": _identifier_values(party), "names": _names(party),
+              "ibans": sorted({normalise_iban(iban) for iban in party.ibans} - {""}),
+              "postal": normalise_postal_code(party.postal_code) or None,
+              "order_suppliers": sorted({order.supplier_id for order in orders if order.supplier_id is not None})}
+    if not any(params[key] for key in ("values", "names", "ibans", "postal", "order_suppliers")):
         return ()
-    idents = _children(session, _SUPPLIER_IDENTIFIERS, ids)
-    accounts = _children(session, _SUPPLIER_ACCOUNTS, ids)
+    suppliers = _grouped(execute(session, _SUPPLIERS, params), 7)
+    if not suppliers:
+        return ()
+    accounts: dict[int, list[BankAccountRecord]] = defaultdict(list)
+    for supplier_id, iban, preferred, bic in execute(session, _SUPPLIER_ACCOUNTS,
+                                                     {"ids": [key[0] for key in suppliers]}):
+        accounts[supplier_id].append(BankAccountRecord(iban, preferred, bic))
     return tuple(
         SupplierRecord(
             id=sid, code=code, name=name, normalised_name=key, postal_code=postal or "", city=city or "",
-            country=country or "", identifiers=tuple((s, v) for s, v in idents[sid]),
-            bank_accounts=tuple(BankAccountRecord(iban, preferred, bic) for iban, preferred, bic in accounts[sid]),
+            country=country or "", identifiers=tuple((s, v) for s, v in identifiers if s is not None),
+            bank_accounts=tuple(accounts[sid]),
         )
-        for sid, code, name, key, postal, city, country in execute(session, _SUPPLIERS, {"ids": sorted(ids)})
+        for (sid, code, name, key, postal, city, country), identifiers in suppliers.items()
     )  # fmt: skip
 
 
@@ -149,13 +154,9 @@ def _administrations(session: Session, party: PartyFacts, *, environment_id: int
               "city": normalise_city(party.city) or None}
     if not (params["values"] or params["names"] or params["city"]):
         return ()
-    ids = set(execute(session, _ADMINISTRATION_IDS, params).scalars())
-    if not ids:
-        return ()
-    idents = _children(session, _ADMINISTRATION_IDENTIFIERS, ids)
     return tuple(
-        AdministrationRecord(aid, code, name, key, city or "", tuple((s, v) for s, v in idents[aid]))
-        for aid, code, name, key, city in execute(session, _ADMINISTRATIONS, {"ids": sorted(ids)})
+        AdministrationRecord(aid, code, name, key, city or "", tuple((s, v) for s, v in identifiers if s is not None))
+        for (aid, code, name, key, city), identifiers in _grouped(execute(session, _ADMINISTRATIONS, params), 5).items()
     )
 
 
@@ -163,25 +164,22 @@ def _orders(session: Session, reference: str | None, *, environment_id: int) -> 
     number = (reference or "").strip()
     if not number:
         return ()
-    orders = list(execute(session, _ORDERS, {"env": environment_id, "number": number}))
-    if not orders:
-        orders = list(execute(session, _ORDERS_ANY_CASE, {"env": environment_id, "number": number.lower()}))
-    if not orders:
-        return ()
-    lines = _children(session, _ORDER_LINES, [o[0] for o in orders])
-    receipts = _children(session, _RECEIPTS, [line[0] for group in lines.values() for line in group])
+    rows = list(execute(session, _ORDERS, {"env": environment_id, "number": number}))
+    if not rows:
+        rows = list(execute(session, _ORDERS_ANY_CASE, {"env": environment_id, "number": number.lower()}))
+    return tuple(OrderRecord(*order, _lines(parts)) for order, parts in _grouped(rows, 5).items())
+
+
+def _lines(parts: list[tuple[Any, ...]]) -> tuple[OrderLineRecord, ...]:
+    """An order's lines, each with its receipts, from the line + receipt parts of its joined rows."""
+    lines = _grouped((part for part in parts if part[0] is not None), 8)
     return tuple(
-        OrderRecord(oid, onumber, supplier_id, status, admin_id, tuple(_line(line, receipts) for line in lines[oid]))
-        for oid, onumber, supplier_id, status, admin_id in orders
-    )
-
-
-def _line(row: Iterable[Any], receipts: dict[int, list[Any]]) -> OrderLineRecord:
-    line_id, number, quantity, price, item_id, description, ledger, handled = row
-    return OrderLineRecord(
-        id=line_id, line_number=number, quantity=quantity, unit_price=price, item_id=item_id,
-        description=description, ledger_account=ledger, matching_handled=handled,
-        receipts=tuple(ReceiptRecord(*receipt) for receipt in receipts[line_id]),
+        OrderLineRecord(
+            id=line_id, line_number=number, quantity=quantity, unit_price=price, item_id=item_id,
+            description=description, ledger_account=ledger, matching_handled=handled,
+            receipts=tuple(ReceiptRecord(*receipt) for receipt in receipts if receipt[0] is not None),
+        )
+        for (line_id, number, quantity, price, item_id, description, ledger, handled), receipts in lines.items()
     )  # fmt: skip
 
 
@@ -193,13 +191,10 @@ def _rules(session: Session, supplier_ids: set[int], *, environment_id: int) -> 
 def snapshot_for(session: Session, *, environment_id: int, facts: InvoiceFacts) -> MasterData:
     """The candidate suppliers, administrations, orders (with lines and receipts) and rules for one invoice."""
     orders = _orders(session, facts.order_reference, environment_id=environment_id)
-    supplier_ids = _supplier_ids(session, facts.supplier, environment_id=environment_id)
-    # The order's own supplier is a candidate too, so "order of another supplier" can be told apart.
-    supplier_ids |= {order.supplier_id for order in orders}
+    suppliers = _suppliers(session, facts.supplier, orders, environment_id=environment_id)
     return MasterData(
-        suppliers=_suppliers(session, supplier_ids),
+        suppliers=suppliers,
         administrations=_administrations(session, facts.customer, environment_id=environment_id),
         orders=orders,
-        rules=_rules(session, supplier_ids, environment_id=environment_id),
+        rules=_rules(session, {supplier.id for supplier in suppliers}, environment_id=environment_id),
     )
-

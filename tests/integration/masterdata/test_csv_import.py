@@ -5,10 +5,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from server.errors import InvalidInput
-from server.masterdata import service
+from server.masterdata import csv_import, service
 from server.masterdata.models import GoodsReceipt, Supplier
 from tests.integration.masterdata.conftest import Env, read
 
@@ -142,3 +142,24 @@ def test_import_into_one_environment_leaves_the_other_untouched(env: Env) -> Non
     result = service.import_csv(env.session, environment_id=env.other_id, kind="purchase_orders",
                                 data=read("purchase_orders.csv"))  # fmt: skip
     assert {e["field"] for e in result.errors} == {"supplier_code"}
+
+
+def planner_row_estimate(env: Env, table: str) -> float:
+    """What the database's query planner believes the table holds (its statistics, not a count)."""
+    if env.session.get_bind().dialect.name == "postgresql":
+        return env.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}) or 0
+    has_stats = env.session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"))
+    stat = env.session.scalar(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"), {"t": table}) \
+        if has_stats else None
+    return float(stat.split()[0]) if stat else 0
+
+
+def test_a_bulk_import_refreshes_the_query_planner_statistics(env: Env) -> None:
+    rows = [f"S{n:05d},Supplier {n} BV,{1000 + n % 8000}AB" for n in range(csv_import.BULK_ROWS)]
+    data = ("code,name,postal_code\n" + "\n".join(rows) + "\n").encode()
+    small = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=data.splitlines()[0]
+                               + b"\n" + data.splitlines()[1] + b"\n")
+    assert small.created == 1 and planner_row_estimate(env, "suppliers") < 2  # a small import leaves them be
+    result = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=data)
+    assert result.ok and result.created + result.updated == csv_import.BULK_ROWS
+    assert planner_row_estimate(env, "suppliers") >= csv_import.BULK_ROWS
