@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import Executable
@@ -68,6 +70,10 @@ def _sqlite_begin_deferred(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+# A pooled connection idle for longer than this is pinged before use (see _ping_after_idle).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Engine:
     """An engine with the per-backend settings Stroom relies on (WAL and foreign keys on SQLite).
 
@@ -88,8 +94,32 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
     # than the query itself (hundreds of ms of LLVM work for a 100,000-row scan).
     # Per process: a sync web worker uses one connection at a time, the embedded worker another; the
     # overflow covers bursts (threads) without every process holding 20 idle PostgreSQL connections.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         connect_args={"options": "-c jit=off"})
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                           connect_args={"options": "-c jit=off"})
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, only for connections that sat idle in the pool for a while.
+
+    A connection that came back to the pool a moment ago is alive: pinging it anyway cost a round trip
+    for every transaction (three per received invoice). One that idled, perhaps across a database
+    restart, is pinged; a dead one invalidates the whole pool, so every stale connection is replaced.
+    """
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failed ping means the connection is gone
+            raise InvalidatePoolError(f"connection lost while idle: {exc}") from exc
 
 
 class Database:

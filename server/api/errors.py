@@ -48,7 +48,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(exc: OperationalError) -> Response:
         # The database restarting or unreachable (tests/faults): a clean, retryable answer; the pool's
-        # pre-ping reconnects on a later request without restarting the server.
+        # ping of idle connections (db._ping_after_idle) reconnects on a later request, no restart needed.
         log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
         response = error_response(503, "database_unavailable", "the database is not reachable; try again shortly")
         response.headers["Retry-After"] = "5"

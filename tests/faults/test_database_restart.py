@@ -80,7 +80,7 @@ def test_requests_fail_cleanly_while_postgres_is_down_and_succeed_after_without_
         finally:
             cluster("start")
             wait_until_up()
-        # The same app and pool: pre-ping replaces the dead connections.
+        # The same app and pool: the ping of idle connections replaces the dead ones.
         assert client.get("/healthz").status_code == 200
         assert client.get("/api/v1/tasks", headers=API).status_code == 200
         posted = client.post("/api/v1/invoices", data=invoices[2], content_type="application/xml", headers=API)
