@@ -34,8 +34,14 @@ def record(session: Session, *, actor: Actor, action: str, target_type: str, tar
     })
 
 
+# Built once: json.dumps() with options builds a new encoder per call, and a received invoice
+# writes about fifteen entries.
+_PLAIN = json.JSONEncoder(default=str)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _jsonable(value: Any) -> Any:
-    return None if value is None else json.loads(json.dumps(value, default=str))
+    return None if value is None else json.loads(_PLAIN.encode(value))
 
 
 def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -48,7 +54,7 @@ def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
         "target_type": row["target_type"], "target_id": row["target_id"], "instance_id": row["instance_id"],
         "before": row["before"], "after": row["after"], "note": row["note"],
     }
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = _CANONICAL.encode(fields)
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 

@@ -104,9 +104,12 @@ def _result(document: ReceivedDocument, *, invoice_id: int | None, workflow: str
                         profile=document.profile)
 
 
-def process(session: Session, host: Host, *, actor: Actor, document_id: int,
-            report: ValidationReport) -> IngestResult:
-    """Act on a validation report: an accepted invoice starts the purchase workflow, else the conversion task."""
+def process(session: Session, host: Host, *, actor: Actor, document_id: int, report: ValidationReport,
+            parsed: ParsedInvoice | None = None) -> IngestResult:
+    """Act on a validation report: an accepted invoice starts the purchase workflow, else the conversion task.
+
+    `parsed`: the accepted document, already parsed by the caller (outside this transaction).
+    """
     document = get_document(session, actor, document_id)
     if document.status != "received":
         return result_of(session, document, duplicate=True)
@@ -114,7 +117,10 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int,
     findings = [{**f.to_dict(), "flag": "fatal"} for f in report.errors]
     findings += [{**f.to_dict(), "flag": "warning"} for f in report.warnings]
     document.reasons = findings
-    parsed = _parse(document.content, host) if report.accepted else None
+    if parsed is None and report.accepted:
+        parsed = _parse(document.content, host)
+    elif not report.accepted:
+        parsed = None
     invoice_id, workflow = None, None
     if parsed is None:
         document.status = "rejected"
@@ -287,8 +293,10 @@ def ingest(host: Host, *, actor: Actor, content: bytes, filename: str | None = N
         if not is_new:
             return result_of(session, get_document(session, actor, document_id), duplicate=True)
     report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
+    # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
+    parsed = _parse(content, host) if report.accepted else None
     with host.db.unit_of_work() as session:
-        return process(session, host, actor=actor, document_id=document_id, report=report)
+        return process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed)
 
 
 def default_validator(content: bytes, mode: str, max_bytes: int) -> ValidationReport:
