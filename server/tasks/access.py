@@ -45,7 +45,12 @@ def may_act(actor: Actor, task: HumanTask) -> bool:
         return True
     if task.assignee:
         return task.assignee == actor.name
-    return is_candidate(actor, task) or not (task.candidate_users or task.candidate_groups or task.candidate_roles)
+    return is_candidate(actor, task) or not names_candidates(task)
+
+
+def names_candidates(task: HumanTask) -> bool:
+    """Whether the task names candidate users, groups or roles (without any, it is everyone's)."""
+    return bool(task.candidate_users or task.candidate_groups or task.candidate_roles)
 
 
 def is_candidate(actor: Actor, task: HumanTask) -> bool:
@@ -55,14 +60,16 @@ def is_candidate(actor: Actor, task: HumanTask) -> bool:
 
 
 def may_read(actor: Actor, task: HumanTask) -> bool:
-    """Everyone who may act, the candidates (also once a colleague claimed it, so they see who did),
-    admins and auditors, the owner, whoever completed it, and its delegates."""
+    """Everyone who may act, the candidates (also once a colleague claimed it, so they see who did;
+    for a task without candidates that is everyone in its environment), admins and auditors, the
+    owner, whoever completed it, and its delegates."""
     if is_delegate(actor, task):
         return True
     if actor.environment_id != task.environment_id:
         return False
     return (actor.kind == "system" or actor.has_role(*READ_ALL_ROLES) or may_act(actor, task)
-            or is_candidate(actor, task) or actor.name in (task.owner, task.completed_by, task.assignee))
+            or is_candidate(actor, task) or not names_candidates(task)
+            or actor.name in (task.owner, task.completed_by, task.assignee))
 
 
 def get_task(session: Session, actor: Actor, task_id: int, *, lock: bool = False) -> HumanTask:

@@ -48,6 +48,16 @@ def test_claiming_a_task_someone_else_holds_is_a_conflict_naming_them(api):
     assert api.post("bob", f"/api/v1/tasks/{task_id}/claim").status_code == 200
 
 
+def test_a_task_for_anyone_claimed_by_one_is_a_conflict_for_the_next_not_a_missing_task(api):
+    task_id = routed(api, group="")  # no candidates: everyone in the environment may take it
+    assert api.post("cem", f"/api/v1/tasks/{task_id}/claim").get_json()["assignee"] == "cem"
+    taken = api.post("dirk", f"/api/v1/tasks/{task_id}/claim")
+    assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "task_claimed"
+    assert taken.get_json()["error"]["details"][0]["assignee"] == "cem"
+    assert api.get("dirk", f"/api/v1/tasks/{task_id}").get_json()["assignee"] == "cem"
+    assert api.post("dirk", f"/api/v1/tasks/{task_id}/complete", {"data": APPROVAL}).status_code == 403
+
+
 def test_approve_disapprove_and_comment(api):
     first, second = routed(api), routed(api)
     commented = api.post("bob", f"/api/v1/tasks/{first}/comment", {"text": "asked the supplier"})

@@ -1,0 +1,63 @@
+"""SQLite writers queue on a file lock: each gets its turn as soon as the previous one is done."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from server.db import Database
+
+
+@pytest.fixture
+def db(sqlite_url: str):
+    db = Database(sqlite_url)
+    with db.unit_of_work() as session:
+        session.execute(text("CREATE TABLE counter (n INTEGER)"))
+        session.execute(text("INSERT INTO counter VALUES (0)"))
+    yield db
+    db.dispose()
+
+
+def add_one(db: Database, *, hold: float = 0.0) -> None:
+    with db.unit_of_work() as session:
+        n = session.scalar(text("SELECT n FROM counter"))
+        time.sleep(hold)  # a read-modify-write that would lose updates without the write lock
+        session.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+
+
+def test_concurrent_writers_take_turns_and_lose_no_update(db: Database, sqlite_url: str):
+    # Two engines stand for two web worker processes; two threads each for their request threads.
+    other = Database(sqlite_url)
+    try:
+        threads = [threading.Thread(target=lambda d=d: [add_one(d, hold=0.002) for _ in range(25)])
+                   for d in (db, db, other, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(t.is_alive() for t in threads)
+        with db.reading() as session:
+            assert session.scalar(text("SELECT n FROM counter")) == 100
+    finally:
+        other.dispose()
+
+
+def test_a_failed_transaction_lets_the_next_writer_in_at_once(db: Database):
+    with pytest.raises(RuntimeError):
+        with db.unit_of_work() as session:
+            session.execute(text("UPDATE counter SET n = 99"))
+            raise RuntimeError("the request failed halfway")
+    done = threading.Event()
+    threading.Thread(target=lambda: (add_one(db), done.set()), daemon=True).start()
+    assert done.wait(timeout=5), "the rolled-back writer still holds the turn"
+    with db.reading() as session:
+        assert session.scalar(text("SELECT n FROM counter")) == 1
+
+
+def test_the_lock_file_lies_beside_the_database(db: Database, sqlite_url: str):
+    add_one(db)
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    assert (database.parent / (database.name + "-writers.lock")).exists()
