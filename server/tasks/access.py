@@ -53,6 +53,11 @@ def names_candidates(task: HumanTask) -> bool:
     return bool(task.candidate_users or task.candidate_groups or task.candidate_roles)
 
 
+def is_everyones(task: HumanTask) -> bool:
+    """A task the model gave to nobody: everyone in its environment sees it, also once claimed."""
+    return not names_candidates(task) and (task.assignee is None or task.status == "claimed")
+
+
 def is_candidate(actor: Actor, task: HumanTask) -> bool:
     """Named as a candidate user, or in a candidate group or role (whoever holds the task now)."""
     return (actor.name in task.candidate_users or bool(actor.groups.intersection(task.candidate_groups))
@@ -68,7 +73,7 @@ def may_read(actor: Actor, task: HumanTask) -> bool:
     if actor.environment_id != task.environment_id:
         return False
     return (actor.kind == "system" or actor.has_role(*READ_ALL_ROLES) or may_act(actor, task)
-            or is_candidate(actor, task) or not names_candidates(task)
+            or is_candidate(actor, task) or is_everyones(task)
             or actor.name in (task.owner, task.completed_by, task.assignee))
 
 

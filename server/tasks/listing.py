@@ -66,13 +66,14 @@ def _candidate_of(kind: str, names: Any) -> ColumnElement[bool]:
 
 def _may_see_condition(actor: Actor) -> ColumnElement[bool]:
     """Mirror of access.may_read in SQL for tasks of the caller's own environment: assignee,
-    candidate (also once a colleague claimed it), or anyone when the task names nobody."""
+    candidate (also once a colleague claimed it), or anyone when the model named nobody (also once
+    someone claimed it)."""
     candidate = [_candidate_of("user", [actor.name])]
     if actor.groups:
         candidate.append(_candidate_of("group", actor.groups))
     if actor.roles:
         candidate.append(_candidate_of("role", actor.roles))
-    nobody = and_(HumanTask.assignee.is_(None), ~_probe())
+    nobody = and_(or_(HumanTask.assignee.is_(None), HumanTask.status == "claimed"), ~_probe())
     return or_(HumanTask.assignee == actor.name, *candidate, nobody)
 
 

@@ -55,6 +55,7 @@ def test_a_task_for_anyone_claimed_by_one_is_a_conflict_for_the_next_not_a_missi
     assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "task_claimed"
     assert taken.get_json()["error"]["details"][0]["assignee"] == "cem"
     assert api.get("dirk", f"/api/v1/tasks/{task_id}").get_json()["assignee"] == "cem"
+    assert task_id in api.task_ids("dirk")  # still listed for him, shown as claimed by cem
     assert api.post("dirk", f"/api/v1/tasks/{task_id}/complete", {"data": APPROVAL}).status_code == 403
 
 
