@@ -93,6 +93,13 @@ def write_pending(session: Session) -> None:
 
 
 def install(sessions: sessionmaker[Session]) -> None:
-    """Hook write_pending into every commit of this session factory."""
-    if not event.contains(sessions, "before_commit", write_pending):
-        event.listen(sessions, "before_commit", write_pending)
+    """Hook write_pending into every commit of this session factory (once).
+
+    The mark lives on the factory itself: `event.contains()` answered True for a new factory that
+    happened to get the memory address of a garbage-collected one, which then wrote no audit rows at
+    all (one in five hosts opened in a loop, tests/integration/audit/test_install.py).
+    """
+    if getattr(sessions, "_stroom_audit_installed", False):
+        return
+    event.listen(sessions, "before_commit", write_pending)
+    sessions._stroom_audit_installed = True  # type: ignore[attr-defined]
