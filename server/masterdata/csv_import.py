@@ -34,17 +34,7 @@ from server.masterdata.inputs import (
     RuleInput,
     SupplierInput,
 )
-from server.masterdata.models import (
-    Administration,
-    AdministrationIdentifier,
-    GoodsReceipt,
-    MatchingRule,
-    OrderLine,
-    PurchaseOrder,
-    Supplier,
-    SupplierBankAccount,
-    SupplierIdentifier,
-)
+from server.masterdata.models import MATCHING_TABLES
 
 TRUE = {"1", "true", "yes", "y", "ja", "j", "x"}
 FALSE = {"", "0", "false", "no", "n", "nee"}
@@ -193,9 +183,6 @@ def _rule(row: _Row) -> RuleInput:
 IDENTIFIERS = ("kvk", "vat", "gln", "identifiers")
 # An import this big changes the row counts the query planner relies on (see db.refresh_statistics).
 BULK_ROWS = 500
-MASTER_DATA_TABLES = tuple(model.__tablename__ for model in (
-    Supplier, SupplierIdentifier, SupplierBankAccount, Administration, AdministrationIdentifier, PurchaseOrder,
-    OrderLine, GoodsReceipt, MatchingRule))
 KINDS: dict[str, _Kind] = {
     "suppliers": _Kind(
         ("code", "name"),
@@ -280,7 +267,7 @@ def import_csv(session: Session, *, environment_id: int, kind: str, data: bytes)
         return ImportResult(errors=tuple(errors))
     outer.commit()
     if created + updated >= BULK_ROWS:
-        refresh_statistics(session, MASTER_DATA_TABLES)
+        refresh_statistics(session, MATCHING_TABLES)
     return ImportResult(created=created, updated=updated)
 
 

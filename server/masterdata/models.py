@@ -214,3 +214,9 @@ class TrustedSender(Base):
     email: Mapped[str] = mapped_column(String(300))
     added_by: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The tables invoices are matched against (what a bulk import refreshes the statistics of).
+MATCHING_TABLES = tuple(model.__tablename__ for model in (
+    Supplier, SupplierIdentifier, SupplierBankAccount, Administration, AdministrationIdentifier, PurchaseOrder,
+    OrderLine, GoodsReceipt, MatchingRule))
