@@ -5,6 +5,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import os
+import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -68,6 +69,16 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_THREAD = threading.local()
+
+
+def _turns_held() -> set[str]:
+    """The writer lock files this thread holds a turn on."""
+    if not hasattr(_THREAD, "turns"):
+        _THREAD.turns = set()
+    return _THREAD.turns  # type: ignore[no-any-return]
+
+
 def _queue_sqlite_writers(engine: Engine, database_path: str) -> None:
     """Writers of one SQLite file wait their turn on an OS file lock before BEGIN IMMEDIATE.
 
@@ -86,12 +97,18 @@ def _queue_sqlite_writers(engine: Engine, database_path: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _wait_for_turn(conn: Any) -> None:
+        held = _turns_held()
+        if lock_path in held:
+            return  # a second transaction inside this thread's own: SQLite's busy timeout decides, as before
         fcntl.flock(conn.connection.info["writers_lock"], fcntl.LOCK_EX)
+        held.add(lock_path)
+        conn.connection.info["writers_turn"] = True
 
     @event.listens_for(engine, "checkin")
     def _let_go(_dbapi_connection: Any, record: Any) -> None:
-        if "writers_lock" in record.info:
+        if record.info.pop("writers_turn", False):
             fcntl.flock(record.info["writers_lock"], fcntl.LOCK_UN)
+            _turns_held().discard(lock_path)
 
     @event.listens_for(engine, "close")
     def _close_lock(_dbapi_connection: Any, record: Any) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from server.db import Database
 
@@ -61,3 +62,19 @@ def test_the_lock_file_lies_beside_the_database(db: Database, sqlite_url: str):
     add_one(db)
     database = Path(sqlite_url.removeprefix("sqlite:///"))
     assert (database.parent / (database.name + "-writers.lock")).exists()
+
+
+def test_a_transaction_opened_inside_another_in_the_same_thread_does_not_wait_for_itself(db: Database):
+    # As before the queue: the inner writer meets SQLite's busy timeout (here 1 s) instead of hanging.
+    with db.unit_of_work() as outer:
+        outer.execute(text("UPDATE counter SET n = 5"))
+        inner = db.engine.connect()
+        inner.connection.driver_connection.execute("PRAGMA busy_timeout=1000")  # not a transaction
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"):
+            inner.begin()
+        inner.close()
+        assert time.monotonic() - started < 10
+    add_one(db)  # the outer one's turn ended with it
+    with db.reading() as session:
+        assert session.scalar(text("SELECT n FROM counter")) == 6
