@@ -46,6 +46,7 @@ class InvoiceFacts:
     customer: PartyFacts = PartyFacts()
     order_reference: str | None = None
     lines: tuple[LineFacts, ...] = ()
+    document_type: str = "Invoice"  # or CreditNote
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class EarlierInvoice:
     supplier_id: int | None = None
     supplier_key: str = ""
     id: int | None = None
+    document_type: str = "Invoice"
 
 
 def _party_facts(party: Party, *, ibans: tuple[str, ...] = ()) -> PartyFacts:
@@ -102,4 +104,5 @@ def facts_from_invoice(invoice: Invoice) -> InvoiceFacts:
         customer=_party_facts(invoice.customer),
         order_reference=invoice.order_reference,
         lines=tuple(lines),
+        document_type=invoice.document_type,
     )

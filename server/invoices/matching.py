@@ -40,8 +40,9 @@ without it, else 0; `manual_booking_status` is 1 when some unlinked line matched
 
 `possible_duplicate`: an earlier invoice of the same supplier (the same supplier id, or the same
 `supplier_key`: VAT id, else first identifier, else name, as the invoice states them) with the same
-number (trimmed, case ignored), or with the same payable amount and issue date. `days_until_due` is
-None without a due date; negative when late.
+number (trimmed, case ignored), or with the same payable amount and issue date; an invoice is compared
+with earlier invoices only and a credit note with earlier credit notes (a full credit repeats the
+invoice's amount, often its date too). `days_until_due` is None without a due date; negative when late.
 Credit notes are matched as they read (their amounts are positive in UBL).
 """
 
@@ -379,6 +380,8 @@ def _duplicates(
     number = facts.number.strip().casefold()
     found: list[int | None] = []
     for other in earlier:
+        if other.document_type != facts.document_type:
+            continue
         same_supplier = (supplier is not None and other.supplier_id == supplier.id) or (
             bool(key) and other.supplier_key == key
         )

@@ -31,7 +31,7 @@ def _invoice(call: ServiceCall) -> Invoice:
 
 
 _EARLIER = select(Invoice.number, Invoice.issue_date, Invoice.payable_amount, Invoice.supplier_id,
-                  Invoice.supplier_key, Invoice.id).where(
+                  Invoice.supplier_key, Invoice.id, Invoice.document_type).where(
     Invoice.environment_id == bindparam("env"), Invoice.supplier_key == bindparam("supplier_key"),
     Invoice.id < bindparam("id"))
 # Two arms so each uses its own index (migration 0008): same issue date, same folded number.
@@ -51,8 +51,9 @@ def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice
     params = {"env": invoice.environment_id, "id": invoice.id, "supplier_key": invoice.supplier_key,
               "issue_date": invoice.issue_date, "number": number.lower()}
     query = _EARLIER_SAME_NUMBER_OR_DATE if number.isascii() else _EARLIER
-    return [EarlierInvoice(number=n, issue_date=d, payable_amount=a, supplier_id=s, supplier_key=k, id=i)
-            for n, d, a, s, k, i in execute(session, query, params)]
+    return [EarlierInvoice(number=n, issue_date=d, payable_amount=a, supplier_id=s, supplier_key=k, id=i,
+                           document_type=t)
+            for n, d, a, s, k, i, t in execute(session, query, params)]
 
 
 def remember_parsed(session: Session, invoice_id: int, parsed: ParsedInvoice) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e_flows.site import Site
+from tests.e2e_flows.site import INVOICES, Site
 
 CONTACTS = {"jansen": "facturen@jansen.example", "pieters": "administratie@pieters.example",
             "devries": "debiteuren@devries.example"}
@@ -117,6 +117,32 @@ def test_a_possible_duplicate_goes_to_creditors_even_though_it_matches(site: Sit
     history = site.history(body["instance_id"])
     disapproved = next(e for e in history if e["action"] == "invoice.disapproved")
     assert disapproved["actor"] == "carla" and disapproved["after"]["note"] == "already paid under the same number"
+
+
+def credit_note_of(sample: str, number: str) -> bytes:
+    """The sample turned into a UBL CreditNote for the full amount, on the same date, under `number`."""
+    xml = (INVOICES / sample).read_text()
+    for invoice, credit in (("Invoice-2", "CreditNote-2"), ("<Invoice ", "<CreditNote "), ("</Invoice>", "</CreditNote>"),
+                            ("InvoiceTypeCode>380<", "CreditNoteTypeCode>381<"), ("InvoiceTypeCode>", "CreditNoteTypeCode>"),
+                            ("cac:InvoiceLine>", "cac:CreditNoteLine>"), ("cbc:InvoicedQuantity", "cbc:CreditedQuantity")):
+        xml = xml.replace(invoice, credit)
+    xml = xml.replace("<cbc:ID>JK-2026-0090</cbc:ID>", f"<cbc:ID>{number}</cbc:ID>", 1)
+    xml = xml.replace("<cbc:DueDate>2026-03-18</cbc:DueDate>", "")  # a credit note has none at the top
+    # NL-R-001: a Dutch credit note names the invoice it credits.
+    return xml.replace("</cbc:BuyerReference>", "</cbc:BuyerReference><cac:BillingReference><cac:InvoiceDocumentReference>"
+                       "<cbc:ID>JK-2026-0090</cbc:ID></cac:InvoiceDocumentReference></cac:BillingReference>", 1).encode()
+
+
+def test_a_full_credit_note_on_the_invoice_date_is_not_taken_for_a_duplicate_of_the_invoice(site: Site) -> None:
+    original = site.post_invoice("possible_duplicate_original.xml")
+    response = site.client.post("/api/v1/invoices", data=credit_note_of("possible_duplicate_original.xml", "CN-2026-7"),
+                                headers=site.auth("scanner"), content_type="application/xml")
+    assert response.status_code == 201, response.get_json()
+    credit = response.get_json()
+    assert credit["document_type"] == "CreditNote" and credit["invoice_id"] != original["invoice_id"]
+    stored = site.client.get(f"/api/v1/invoices/{credit['invoice_id']}", headers=site.auth("audrey")).get_json()
+    assert stored["collection"]["possible_duplicate"] is False
+    assert approval_decision(site, credit["instance_id"])["matched_rules"][0]["id"] != "Rule_possible_duplicate"
 
 
 def test_the_approval_form_is_checked_on_the_server(site: Site) -> None:

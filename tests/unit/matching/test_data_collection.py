@@ -268,7 +268,22 @@ DUPLICATES = [
      {"number": "F2026-001", "issue_date": None, "payable_amount": None, **OTHER_SUPPLIER}, False),
     ("invoice_with_same_amount_on_other_date_is_no_duplicate",
      {"number": "F2026-000", "issue_date": TODAY, "payable_amount": Decimal("108.90"), **SAME_SUPPLIER}, False),
+    ("invoice_with_number_amount_and_date_of_an_earlier_credit_note_is_no_duplicate",
+     {"number": "F2026-001", "issue_date": INVOICE.issue_date, "payable_amount": Decimal("108.90"),
+      "document_type": "CreditNote", **SAME_SUPPLIER}, False),
 ]  # fmt: skip
+
+
+def test_a_full_credit_note_is_no_duplicate_of_its_invoice_but_of_an_earlier_credit_note() -> None:
+    credit = dataclasses.replace(INVOICE, number="C2026-001", document_type="CreditNote")
+    invoice = {"number": "F2026-001", "issue_date": INVOICE.issue_date, "payable_amount": Decimal("108.90"),
+               **SAME_SUPPLIER}
+    assert not match(credit, MASTERDATA, today=TODAY, earlier_invoices=[EarlierInvoice(id=7, **invoice)]
+                     ).possible_duplicate
+    again = match(credit, MASTERDATA, today=TODAY,
+                  earlier_invoices=[EarlierInvoice(id=8, **{**invoice, "number": "C2026-001"},
+                                                   document_type="CreditNote")])
+    assert again.possible_duplicate and again.duplicate_of == (8,)
 
 
 @pytest.mark.parametrize(("earlier", "expected"), [d[1:] for d in DUPLICATES], ids=[d[0] for d in DUPLICATES])
