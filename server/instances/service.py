@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
-from server.engine import (CompiledModel, ModelError, ServiceRegistry, WorkflowRun, checksum,
-                           compile_model)
+from server.engine import CompiledModel, ModelError, ServiceRegistry, WorkflowRun, checksum, compile_model
 from server.errors import InvalidInput, NotFound
 from server.host import Host
-from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.instances import persistence
+from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 
 
 @dataclasses.dataclass(frozen=True)

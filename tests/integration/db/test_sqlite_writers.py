@@ -47,10 +47,9 @@ def test_concurrent_writers_take_turns_and_lose_no_update(db: Database, sqlite_u
 
 
 def test_a_failed_transaction_lets_the_next_writer_in_at_once(db: Database):
-    with pytest.raises(RuntimeError):
-        with db.unit_of_work() as session:
-            session.execute(text("UPDATE counter SET n = 99"))
-            raise RuntimeError("the request failed halfway")
+    with pytest.raises(RuntimeError), db.unit_of_work() as session:
+        session.execute(text("UPDATE counter SET n = 99"))
+        raise RuntimeError("the request failed halfway")
     done = threading.Event()
     threading.Thread(target=lambda: (add_one(db), done.set()), daemon=True).start()
     assert done.wait(timeout=5), "the rolled-back writer still holds the turn"
