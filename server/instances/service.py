@@ -128,10 +128,16 @@ def start(session: Session, host: Host, *, actor: Actor, key: str, data: Mapping
     return instance
 
 
+def version_of(session: Session, instance: ProcessInstance) -> ProcessModelVersion:
+    """The model version an instance started with (and runs on)."""
+    version = session.get(ProcessModelVersion, instance.model_version_id)
+    assert version is not None  # the foreign key guarantees it
+    return version
+
+
 def load_run(session: Session, host: Host, instance: ProcessInstance, *, actor: Actor) -> WorkflowRun:
     """The live workflow of an instance, on the model version it started with."""
-    version = session.get(ProcessModelVersion, instance.model_version_id)
-    assert version is not None
+    version = version_of(session, instance)
     context = ServiceContext(session, host, instance.environment_id, instance.id, actor)
     return WorkflowRun.load(compiled(host, version), instance.state, context=context)
 

@@ -86,8 +86,7 @@ def list_instances(session: Session, environment_id: int, filters: InstanceFilte
 def instance_view(session: Session, host: Host, *, actor: Actor, instance_id: int) -> dict[str, Any]:
     """Status, model version, masked data, per-element states, open tasks, incidents, interventions."""
     instance = instances.get_instance(session, actor.environment_id, instance_id)
-    version = session.get(ProcessModelVersion, instance.model_version_id)
-    assert version is not None
+    version = instances.version_of(session, instance)
     run = instances.load_run(session, host, instance, actor=actor)
     names = _element_names(version)
     view = summary(instance, version.version)
@@ -129,8 +128,7 @@ def history(session: Session, *, actor: Actor, instance_id: int) -> list[dict[st
 def diagram(session: Session, *, actor: Actor, instance_id: int) -> str:
     """The BPMN XML of the exact model version the instance runs on (the file holding its process)."""
     instance = instances.get_instance(session, actor.environment_id, instance_id)
-    version = session.get(ProcessModelVersion, instance.model_version_id)
-    assert version is not None
+    version = instances.version_of(session, instance)
     sources = version.bpmn_sources
     marker = f'id="{version.process_id}"'
     for name in sorted(sources):

@@ -117,10 +117,10 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int, rep
     findings = [{**f.to_dict(), "flag": "fatal"} for f in report.errors]
     findings += [{**f.to_dict(), "flag": "warning"} for f in report.warnings]
     document.reasons = findings
-    if parsed is None and report.accepted:
-        parsed = _parse(document.content, host)
-    elif not report.accepted:
+    if not report.accepted:
         parsed = None
+    elif parsed is None:
+        parsed = _parse(document.content, host)
     invoice_id, workflow = None, None
     if parsed is None:
         document.status = "rejected"

@@ -48,6 +48,18 @@ def _version(db: Any, environment_id: int, key: str, number: str | None) -> Proc
     return versions[0]
 
 
+def _source_file(key: str, kind: str, filename: str) -> tuple[int, str]:
+    """(version number, text) of one source file of the requested version (latest by default), or 404."""
+    if kind not in KINDS:
+        abort(404)
+    with host().db.unit_of_work() as db:
+        version = _version(db, actor().environment_id, key, request.args.get("version"))
+        text = getattr(version, KINDS[kind]).get(filename)
+        if text is None:
+            abort(404)
+        return version.version, text
+
+
 @bp.get("")
 @page("models.deploy")
 def models() -> ResponseReturnValue:
@@ -75,14 +87,7 @@ def model(key: str) -> ResponseReturnValue:
 @page("models.deploy")
 def source(key: str, kind: str, filename: str) -> Response:
     """One source file of a version (latest by default), as text for the editors."""
-    who = actor()
-    if kind not in KINDS:
-        abort(404)
-    with host().db.unit_of_work() as db:
-        version = _version(db, who.environment_id, key, request.args.get("version"))
-        text = getattr(version, KINDS[kind]).get(filename)
-    if text is None:
-        abort(404)
+    _number, text = _source_file(key, kind, filename)
     mimetype = "application/json" if kind == "form" else "application/xml"
     return Response(text, mimetype=mimetype)
 
@@ -90,14 +95,7 @@ def source(key: str, kind: str, filename: str) -> Response:
 @bp.get("/<key>/edit/<kind>/<path:filename>")
 @page("models.deploy")
 def edit(key: str, kind: str, filename: str) -> ResponseReturnValue:
-    who = actor()
-    if kind not in KINDS:
-        abort(404)
-    with host().db.unit_of_work() as db:
-        version = _version(db, who.environment_id, key, request.args.get("version"))
-        if filename not in getattr(version, KINDS[kind]):
-            abort(404)
-        number = version.version
+    number, _text = _source_file(key, kind, filename)
     return render_template(f"designer/edit_{kind}.html", key=key, kind=kind, filename=filename, version=number,
                            source_url=url_for("designer.source", key=key, kind=kind, filename=filename,
                                               version=number),

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
 from server.errors import InvalidInput
-from server.instances import admin
+from server.instances import admin, view
 from server.instances import service as instances
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
@@ -62,8 +62,7 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
     who = actor()
     with host().db.unit_of_work() as db:
         instance = instances.get_instance(db, who.environment_id, instance_id)
-        version = db.get(ProcessModelVersion, instance.model_version_id)
-        assert version is not None
+        version = instances.version_of(db, instance)
         run = instances.load_run(db, host(), instance, actor=who)
         states = [{"id": s.element_id, "state": s.state} for s in run.element_states()]
         data = json.dumps(run.data, indent=2, default=str, ensure_ascii=False, sort_keys=True)
@@ -84,12 +83,8 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
 @page("instances.read")
 def diagram(instance_id: int) -> Response:
     """The BPMN XML of the version the instance runs on (for the viewer)."""
-    who = actor()
     with host().db.unit_of_work() as db:
-        instance = instances.get_instance(db, who.environment_id, instance_id)
-        version = db.get(ProcessModelVersion, instance.model_version_id)
-        assert version is not None
-        text = next(iter(version.bpmn_sources.values()), "")
+        text = view.diagram(db, actor=actor(), instance_id=instance_id)
     return Response(text, mimetype="application/xml")
 
 

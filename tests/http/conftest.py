@@ -1,4 +1,5 @@
-"""The purchase scenario behind the HTTP client, with tokens for ada (admin), carl (clerk), audrey (auditor)."""
+"""HTTP tests: the purchase scenario behind a test client, with tokens for ada (admin), carl (clerk), audrey
+(auditor), for the audit and instance APIs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
