@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from server.audit import service as audit
 from server.auth.actor import Actor
@@ -110,30 +110,34 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int, rep
 
     `parsed`: the accepted document, already parsed by the caller (outside this transaction).
     """
-    document = get_document(session, actor, document_id)
+    # Processing never reads the stored bytes when the caller parsed them: leave them in the database.
+    document = get_document(session, actor, document_id, with_content=parsed is None)
     if document.status != "received":
         return result_of(session, document, duplicate=True)
-    document.document_type, document.profile = report.document_type, report.profile
     findings = [{**f.to_dict(), "flag": "fatal"} for f in report.errors]
     findings += [{**f.to_dict(), "flag": "warning"} for f in report.warnings]
-    document.reasons = findings
     if not report.accepted:
         parsed = None
     elif parsed is None:
         parsed = _parse(document.content, host)
     invoice_id, workflow = None, None
     if parsed is None:
-        document.status = "rejected"
+        _mark(document, report, findings, "rejected")
         document.instance_id = _start_conversion(session, host, actor=actor, document=document)
         workflow = CONVERSION_MODEL
     else:
         waiting = waits_for_manual_start(session, document)
-        document.status = "waiting" if waiting else "accepted"
         invoice = _store_invoice(session, actor=actor, document=document, parsed=parsed)
         invoice_id = invoice.id
+        instance = None
         if not waiting:
-            _start_purchase(session, host, actor=actor, document=document, invoice=invoice, parsed=parsed)
+            warnings = [f["rule"] for f in findings if f["flag"] == "warning"]
+            instance = _start_purchase(session, host, actor=actor, document=document, invoice=invoice,
+                                       parsed=parsed, warnings=warnings)
             workflow = PURCHASE_MODEL
+        # Marked after the workflow started, so the document's row is written once (one UPDATE, not three).
+        _mark(document, report, findings, "waiting" if waiting else "accepted")
+        document.instance_id = instance.id if instance is not None else None
     audit.record(session, actor=actor, action=f"document.{document.status}", target_type="document",
                  target_id=document.id, instance_id=document.instance_id,
                  after={"document_type": document.document_type, "profile": document.profile,
@@ -141,6 +145,11 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int, rep
     session.flush()
     return _result(document, invoice_id=invoice_id,
                    workflow=workflow if document.instance_id is not None else None)
+
+
+def _mark(document: ReceivedDocument, report: ValidationReport, findings: list[dict[str, Any]], status: str) -> None:
+    document.document_type, document.profile = report.document_type, report.profile
+    document.reasons, document.status = findings, status
 
 
 def waits_for_manual_start(session: Session, document: ReceivedDocument) -> bool:
@@ -163,16 +172,20 @@ def sender_address(sender: str | None) -> str:
 
 
 def _start_purchase(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument, invoice: Invoice,
-                    parsed: ParsedInvoice) -> ProcessInstance | None:
+                    parsed: ParsedInvoice, warnings: list[str]) -> ProcessInstance | None:
+    """Start the purchase workflow of a stored invoice (None when no such model is deployed).
+
+    The caller links the document to the returned instance; the invoice is linked here, before the
+    engine runs, so the steps find it."""
     version = ensure_deployed(session, host, actor=actor, key=PURCHASE_MODEL)
     if version is None:
         return None
     def link(instance: ProcessInstance) -> None:
-        invoice.instance_id = document.instance_id = instance.id
+        invoice.instance_id = instance.id
 
     remember_parsed(session, invoice.id, parsed)
     return instances.start(session, host, actor=actor, key=PURCHASE_MODEL, business_key=invoice.number,
-                           data=purchase_data(document, invoice, parsed), version=version, link=link)
+                           data=purchase_data(document.id, invoice, parsed, warnings), version=version, link=link)
 
 
 def start_document(session: Session, host: Host, *, actor: Actor, document_id: int,
@@ -185,10 +198,12 @@ def start_document(session: Session, host: Host, *, actor: Actor, document_id: i
             raise Conflict(f"document {document.id} already has purchase workflow {invoice.instance_id}",
                            code="already_started", details=[{"instance_id": invoice.instance_id}])
         parsed = parse_invoice(document.content, max_bytes=max(len(document.content), 1))
-        document.status = "accepted"
-        instance = _start_purchase(session, host, actor=actor, document=document, invoice=invoice, parsed=parsed)
+        warnings = [r["rule"] for r in document.reasons if r.get("flag") == "warning"]
+        instance = _start_purchase(session, host, actor=actor, document=document, invoice=invoice, parsed=parsed,
+                                   warnings=warnings)
         if instance is None:
             raise NotFound(f"no model {key!r} is deployed", code="model_not_found")
+        document.status, document.instance_id = "accepted", instance.id
     else:
         ensure_deployed(session, host, actor=actor, key=key)
         instance = instances.start(session, host, actor=actor, key=key, business_key=f"document-{document.id}",
@@ -244,12 +259,12 @@ def invoice_summary(invoice: Invoice, parsed: ParsedInvoice) -> dict[str, Any]:
     }
 
 
-def purchase_data(document: ReceivedDocument, invoice: Invoice, parsed: ParsedInvoice) -> dict[str, Any]:
-    """Initial data of a purchase-invoice instance."""
+def purchase_data(document_id: int, invoice: Invoice, parsed: ParsedInvoice, warnings: list[str]) -> dict[str, Any]:
+    """Initial data of a purchase-invoice instance; `warnings`: the rules the document was warned about."""
     due = parsed.due_date - dt.timedelta(days=APPROVAL_MARGIN_DAYS) if parsed.due_date else None
-    return {"document_id": document.id, "invoice_id": invoice.id, "invoice": invoice_summary(invoice, parsed),
+    return {"document_id": document_id, "invoice_id": invoice.id, "invoice": invoice_summary(invoice, parsed),
             "order_number": parsed.order_reference or "", "approval_due_date": _iso(due),
-            "validation_warnings": [r["rule"] for r in document.reasons if r.get("flag") == "warning"]}
+            "validation_warnings": warnings}
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -267,9 +282,11 @@ def _start_conversion(session: Session, host: Host, *, actor: Actor, document: R
     return instance.id
 
 
-def get_document(session: Session, actor: Actor, document_id: int) -> ReceivedDocument:
-    """A received document of the caller's environment, or NotFound."""
-    document = session.get(ReceivedDocument, document_id)
+def get_document(session: Session, actor: Actor, document_id: int, *, with_content: bool = True) -> ReceivedDocument:
+    """A received document of the caller's environment, or NotFound (its bytes loaded on first use
+    unless `with_content`)."""
+    document = session.get(ReceivedDocument, document_id,
+                           options=() if with_content else (defer(ReceivedDocument.content),))
     if document is None or document.environment_id != actor.environment_id:
         raise NotFound(f"document {document_id} not found", code="document_not_found")
     return document
