@@ -50,7 +50,9 @@ def register(app: Flask) -> None:
         # The database restarting or unreachable (tests/faults): a clean, retryable answer; the pool's
         # ping of idle connections (db._ping_after_idle) reconnects on a later request, no restart needed.
         log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-        response = error_response(503, "database_unavailable", "the database is not reachable; try again shortly")
+        busy = "database is locked" in str(exc.orig)  # SQLite: another writer held it past the wait
+        response = error_response(503, "database_unavailable", "the database is busy; try again shortly" if busy
+                                  else "the database is not reachable; try again shortly")
         response.headers["Retry-After"] = "5"
         return response
 

@@ -1,8 +1,10 @@
 """POST /api/v1/invoices: stored before processing, then a workflow, or a clear refusal."""
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from server.app import create_app
 from server.invoices.models import Invoice, ReceivedDocument
@@ -110,3 +112,31 @@ def test_posting_without_credentials_is_refused_and_stores_nothing(api, host):
     client, _ = api
     assert client.post("/api/v1/invoices", data=VALID.read_bytes()).status_code == 401
     assert documents(host) == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's writer queue
+def test_a_writer_hung_in_its_transaction_gets_a_busy_answer_and_the_retry_is_stored(api, host, monkeypatch):
+    client, auth = api
+    monkeypatch.setattr("server.db.SQLITE_WAIT_SECONDS", 0.3)
+    inside, release = threading.Event(), threading.Event()
+
+    def hung_writer():
+        with host.db.unit_of_work() as session:
+            session.execute(text("UPDATE received_documents SET filename = filename"))
+            inside.set()
+            release.wait(timeout=30)
+
+    hung = threading.Thread(target=hung_writer)
+    hung.start()
+    try:
+        assert inside.wait(timeout=10)
+        busy = client.post("/api/v1/invoices", data=VALID.read_bytes(), headers=auth)
+    finally:
+        release.set()
+        hung.join(timeout=10)
+    assert busy.status_code == 503 and busy.headers["Retry-After"]
+    assert busy.get_json()["error"]["code"] == "database_unavailable"
+    assert "busy" in busy.get_json()["error"]["message"]
+    assert documents(host) == []  # nothing half-stored: the sender was told to retry
+    retry = client.post("/api/v1/invoices", data=VALID.read_bytes(), headers=auth)
+    assert retry.status_code == 201 and retry.get_json()["status"] == "accepted"
