@@ -65,6 +65,9 @@ def _query() -> listing.TaskQuery:
         amount_max=parse("amount_max", _decimal, "must be a number"),
         due_before=parse("due_before", _datetime, "must be an ISO date or date-time"),
         page=page, per_page=per_page)
+    for name in ("supplier", "process"):
+        if "\x00" in args.get(name, ""):
+            bad.append({"field": name, "message": "must not contain a NUL character"})
     if bad:
         raise InvalidInput("invalid task list filters", code="invalid_filter", details=bad)
     return query

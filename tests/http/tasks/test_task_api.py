@@ -117,3 +117,12 @@ def test_list_filters_are_checked(api):
     assert bad.status_code == 422
     assert {d["field"] for d in bad.get_json()["error"]["details"]} == {"status", "per_page", "amount_min",
                                                                        "due_before"}
+
+
+def test_a_supplier_filter_with_quotes_or_a_nul_byte_is_answered_not_a_server_error(api):
+    task_id = routed(api, invoice={"supplier_name": "D'Arcy & Zn", "payable_amount": "1"})
+    found = api.get("ann", "/api/v1/tasks?supplier=d%27arcy")
+    assert found.status_code == 200 and [t["id"] for t in found.get_json()["tasks"]] == [task_id]
+    nul = api.get("ann", "/api/v1/tasks?supplier=d%00&process=x%00")
+    assert nul.status_code == 422
+    assert {d["field"] for d in nul.get_json()["error"]["details"]} == {"supplier", "process"}

@@ -69,6 +69,21 @@ def test_filters_on_process_supplier_amount_and_due_date(world):
     assert ids(world, "ann", process="expense") == []
 
 
+def test_the_supplier_filter_takes_quotes_wildcards_and_any_letter_literally(world):
+    # The prefix is written into the SQL (see listing._filters): it must stay a quoted string.
+    quoted = routed(world, "creditors", supplier="O'Brien & Zn. 100% _fresh_")
+    other = routed(world, "creditors", supplier="Obrien BV")
+    accented = routed(world, "creditors", supplier="Élan Café")
+    assert ids(world, "ann", supplier="o'brien") == [quoted.id]
+    assert ids(world, "ann", supplier="O'Brien & Zn. 100%") == [quoted.id]
+    assert ids(world, "ann", supplier="o%") == [] and ids(world, "ann", supplier="o_rien") == []
+    assert ids(world, "ann", supplier="obrien") == [other.id]
+    assert ids(world, "ann", supplier="Élan c") == [accented.id]  # SQLite folds A-Z only, so the É must match
+    assert ids(world, "ann", supplier="x'); DELETE FROM human_tasks; --") == []
+    assert ids(world, "ann", supplier="o'\x00") == []  # the web list passes it on unchecked
+    assert len(ids(world, "ann")) == 3
+
+
 def test_paging_reports_the_total(world):
     made = [routed(world, "creditors").id for _ in range(5)]
     page = world.run(listing.list_tasks, world.actors["ann"], listing.TaskQuery(page=2, per_page=2))
