@@ -236,7 +236,9 @@ class Server:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-                todo += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+                # every thread's children: a threaded worker starts its validators from a request thread
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(p) for p in (task / "children").read_text().split()]
             except (OSError, IndexError, ValueError):
                 continue
         return total
