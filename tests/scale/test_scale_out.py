@@ -121,7 +121,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         log = (folder / "processes.log").open("wb")
         for port in ports:
             processes.append(subprocess.Popen(
-                [str(BIN / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{port}", "server.app:create_app()"],
+                # threaded, as README "Running at scale" advises for PostgreSQL
+                [str(BIN / "gunicorn"), "-w", "1", "--threads", "2", "-b", f"127.0.0.1:{port}",
+                 "server.app:create_app()"],
                 cwd=REPO, env=env_vars, stdout=log, stderr=subprocess.STDOUT))
         for _ in range(2):
             processes.append(subprocess.Popen([str(BIN / "stroom"), "worker"], cwd=REPO, env=env_vars,
