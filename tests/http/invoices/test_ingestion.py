@@ -1,16 +1,15 @@
 """POST /api/v1/invoices: stored before processing, then a workflow, or a clear refusal."""
 from __future__ import annotations
 
-import threading
-
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from server.app import create_app
 from server.invoices.models import Invoice, ReceivedDocument
 from server.tasks.models import HumanTask
 from tests.support.factories import bearer, deploy_files, make_user
 from tests.support.paths import CORPUS, REPO
+from tests.support.writers import writer_hung_inside
 
 MODELS = REPO / "tests" / "data" / "bpmn" / "ingestion"
 VALID = CORPUS / "ubl" / "valid" / "base-example.xml"
@@ -118,22 +117,8 @@ def test_posting_without_credentials_is_refused_and_stores_nothing(api, host):
 def test_a_writer_hung_in_its_transaction_gets_a_busy_answer_and_the_retry_is_stored(api, host, monkeypatch):
     client, auth = api
     monkeypatch.setattr("server.db.SQLITE_WAIT_SECONDS", 0.3)
-    inside, release = threading.Event(), threading.Event()
-
-    def hung_writer():
-        with host.db.unit_of_work() as session:
-            session.execute(text("UPDATE received_documents SET filename = filename"))
-            inside.set()
-            release.wait(timeout=30)
-
-    hung = threading.Thread(target=hung_writer)
-    hung.start()
-    try:
-        assert inside.wait(timeout=10)
+    with writer_hung_inside(host.db, "UPDATE received_documents SET filename = filename"):
         busy = client.post("/api/v1/invoices", data=VALID.read_bytes(), headers=auth)
-    finally:
-        release.set()
-        hung.join(timeout=10)
     assert busy.status_code == 503 and busy.headers["Retry-After"]
     assert busy.get_json()["error"]["code"] == "database_unavailable"
     assert "busy" in busy.get_json()["error"]["message"]

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from server.db import Database
+from tests.support.writers import writer_hung_inside
 
 
 @pytest.fixture
@@ -83,25 +84,11 @@ def test_a_writer_that_gets_no_turn_in_time_fails_with_database_locked(db: Datab
     # One writer hangs inside its transaction; the next one gives up after the wait, and the turn
     # passes on as soon as the hung one ends.
     monkeypatch.setattr("server.db.SQLITE_WAIT_SECONDS", 0.3)
-    inside, release = threading.Event(), threading.Event()
-
-    def hung_writer() -> None:
-        with db.unit_of_work() as session:
-            session.execute(text("UPDATE counter SET n = 10"))
-            inside.set()
-            release.wait(timeout=30)
-
-    hung = threading.Thread(target=hung_writer)
-    hung.start()
-    try:
-        assert inside.wait(timeout=10)
+    with writer_hung_inside(db, "UPDATE counter SET n = 10"):
         started = time.monotonic()
         with pytest.raises(OperationalError, match="database is locked"):
             add_one(db)
         assert 0.3 <= time.monotonic() - started < 5
-    finally:
-        release.set()
-        hung.join(timeout=10)
     add_one(db)
     with db.reading() as session:
         assert session.scalar(text("SELECT n FROM counter")) == 11
