@@ -1,6 +1,7 @@
 """Soak: mixed load from several client processes against gunicorn + a worker on PostgreSQL.
 
-    python bench/soak.py [--seconds S] [--clients N] [--web-workers W]     (make soak; SOAK_SECONDS=120)
+    python bench/soak.py [--seconds S] [--clients N] [--web-workers W] [--threads T]
+    (make soak; SOAK_SECONDS=120)
 
 Each client process loops until the time is up, choosing by weight: ingest an invoice (half of them
 auto-approve, half wait for the creditors group), list tasks, approve one of the open tasks, or (as
@@ -167,7 +168,7 @@ def consistency(url: str, folder: Path, acknowledged: set[int]) -> dict[str, Any
             "statuses": dict(Counter(s for s, _ in documents.values()))}
 
 
-def run(seconds: float, clients: int, web_workers: int) -> int:
+def run(seconds: float, clients: int, web_workers: int, threads: int = 2) -> int:
     with temp_folder("soak") as tmp, fresh_database("postgresql", Path(tmp)) as url:
         folder = Path(tmp)
         prepared = prepare(url, folder)
@@ -176,10 +177,11 @@ def run(seconds: float, clients: int, web_workers: int) -> int:
         worker = subprocess.Popen([str(BIN / "stroom"), "worker"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            with gunicorn(url, folder, workers=web_workers, STROOM_UBL_RULES="off") as server:
+            with gunicorn(url, folder, workers=web_workers, threads=threads,
+                          STROOM_UBL_RULES="off") as server:
                 rss_start = {"web": server.rss_mb(), "worker": rss_of(worker.pid)}
-                print(f"soak: {seconds:.0f} s, {clients} clients, gunicorn -w {web_workers}, 1 worker, "
-                      f"PostgreSQL; memory at start {rss_start}")
+                print(f"soak: {seconds:.0f} s, {clients} clients, gunicorn -w {web_workers} --threads {threads}, "
+                      f"1 worker, PostgreSQL; memory at start {rss_start}")
                 queue: Any = multiprocessing.Queue()
                 deadline = time.monotonic() + seconds
                 procs = [multiprocessing.Process(target=client, args=(i, server.port, prepared.token, admin,
@@ -235,10 +237,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", "600")))
     parser.add_argument("--clients", type=int, default=int(os.environ.get("SOAK_CLIENTS", "4")))
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="gunicorn --threads (README: 2 on PostgreSQL)")
     args = parser.parse_args()
     if not postgres_ok():
         raise SystemExit("the soak needs PostgreSQL (STROOM_TEST_PG_URL)")
-    raise SystemExit(run(args.seconds, args.clients, args.web_workers))
+    raise SystemExit(run(args.seconds, args.clients, args.web_workers, args.threads))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -156,6 +157,29 @@ def _strip_expression(text: str | None) -> str | None:
     if text and text.startswith("${") and text.endswith("}"):
         return text[2:-1].strip()
     return text
+
+
+def _resolve_data_object_ref(self: NodeParser, ref: etree._Element | None) -> Any:
+    """The data object a dataObjectReference names: declared in the element's own (sub)process or
+    any process around it, else None (the caller then reports the association it cannot resolve).
+
+    Replaces SpiffWorkflow 3.2's lookup, which went from the process to its parent and then looked
+    at that same parent forever: a reference to a data object two levels up, or to none at all from
+    inside a subprocess, made a deploy spin at 100% CPU (tests/unit/engine/test_data_object_references).
+    Every task and event parser inherits it from NodeParser, so it is set there, once, at import."""
+    if ref is None:
+        return None
+    name = ref.get("dataObjectRef")
+    current = self.process_parser
+    while current is not None:
+        found = current.spec.data_objects.get(name)
+        if found is not None:
+            return found
+        current = current.parent
+    return None
+
+
+NodeParser._resolve_data_object_ref = _resolve_data_object_ref  # type: ignore[method-assign]
 
 
 class StroomParser(SpiffBpmnParser):
