@@ -4,7 +4,8 @@
 
 For each target, S seconds (FUZZ_SECONDS, default 20) of mutated corpus documents, odd encodings and
 random bytes (tests/fuzz/hostile.py); anything but the target's documented typed errors is a crash,
-saved under bench/results/fuzz-crashes/ to replay. Then every bomb of hostile.bombs() in a capped,
+saved under bench/results/fuzz-crashes/ to replay; so is a document still not answered after
+DOCUMENT_SECONDS (10 s: a parser that spins). Then every bomb of hostile.bombs() in a capped,
 forked child (tests/fuzz/bounded.py) with its time and peak memory. Writes bench/results/fuzz.json.
 `make test` runs the same contract with a few hundred examples per target (tests/fuzz/).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import tempfile
 import time
 import traceback
@@ -25,6 +27,18 @@ from tests.fuzz.hostile import bombs, corpus_bytes, corpus_files, declare, mutat
 
 ENCODINGS = ("utf-16", "utf-16-le", "utf-32", "latin-1", "cp1252")
 DECLARED = ("latin-1", "UTF-16", "EBCDIC-US", "x-unknown", "UTF-7")
+# A document still being read after this long is a finding, not a wait: a parser that spins would
+# otherwise stall the whole run (SpiffWorkflow's data-object lookup did, see server/engine/parser.py).
+DOCUMENT_SECONDS = 10.0
+
+
+class Hung(BaseException):
+    """Raised from SIGALRM into the target that did not return in time (a BaseException, so that no
+    `except Exception` on the way turns it into an allowed error)."""
+
+
+def _hung(_signum: int, _frame: object) -> None:
+    raise Hung(f"no answer within {DOCUMENT_SECONDS:g} s")
 
 
 def sample(kind: str, rng: random.Random) -> bytes:
@@ -47,21 +61,27 @@ def fuzz(name: str, seconds: float, seed: int, crashes_dir: Path) -> dict[str, o
     rng = random.Random(seed)
     runs, crashes, slowest = 0, {}, (0.0, "")
     deadline = time.monotonic() + seconds
+    signal.signal(signal.SIGALRM, _hung)
     while time.monotonic() < deadline:
         data = sample(target.kind, rng)
         started = time.perf_counter()
+        signal.setitimer(signal.ITIMER_REAL, DOCUMENT_SECONDS)
         try:
             target.call(data)
         except target.allowed:
             pass
-        except Exception as exc:  # noqa: BLE001 - every other escape is a finding
-            where = traceback.extract_tb(exc.__traceback__)[-1]
+        except (Exception, Hung) as exc:  # noqa: BLE001 - every other escape is a finding
+            # where it happened: the innermost frame of the target (a Hung's own is the handler's)
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = ([f for f in frames if f.filename != __file__] or frames)[-1]
             key = f"{type(exc).__name__} at {Path(where.filename).name}:{where.lineno}"
             if key not in crashes:
                 crashes_dir.mkdir(parents=True, exist_ok=True)
                 (crashes_dir / f"{name}-{len(crashes)}.bin").write_bytes(data)
                 print(f"  CRASH {name}: {key}: {str(exc)[:160]}")
             crashes[key] = crashes.get(key, 0) + 1
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         elapsed = time.perf_counter() - started
         if elapsed > slowest[0]:
             slowest = (elapsed, f"{len(data)} bytes")
