@@ -161,7 +161,8 @@ def _strip_expression(text: str | None) -> str | None:
 
 def _resolve_data_object_ref(self: NodeParser, ref: etree._Element | None) -> Any:
     """The data object a dataObjectReference names: declared in the element's own (sub)process or
-    any process around it, else None (the caller then reports the association it cannot resolve).
+    any process around it. None when there is no such reference (the caller then looks for a data
+    store); a reference to an undeclared data object is a ValidationException naming both.
 
     Replaces SpiffWorkflow 3.2's lookup, which went from the process to its parent and then looked
     at that same parent forever: a reference to a data object two levels up, or to none at all from
@@ -176,7 +177,9 @@ def _resolve_data_object_ref(self: NodeParser, ref: etree._Element | None) -> An
         if found is not None:
             return found
         current = current.parent
-    return None
+    raise ValidationException(f"data object reference {ref.get('id')!r} names data object {name!r}, which is "
+                              "not declared in this process or one around it", node=self.node,
+                              file_name=self.filename)
 
 
 NodeParser._resolve_data_object_ref = _resolve_data_object_ref  # type: ignore[method-assign]

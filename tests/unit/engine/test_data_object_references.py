@@ -73,6 +73,7 @@ def test_a_data_object_two_levels_up_is_found_and_written():
     assert run.data["data_objects"] == {"top_total": 42}  # written to the outer process's object
 
 
-def test_a_reference_to_no_data_object_is_a_model_error_naming_the_association():
-    with pytest.raises(ModelError, match="dataOutputAssociation"):
+def test_a_reference_to_no_data_object_is_a_model_error_naming_reference_and_object():
+    with pytest.raises(ModelError, match="'total_ref' names data object 'nowhere'") as error:
         compile_within(10, "nowhere")
+    assert error.value.element_id == "compute"
