@@ -143,8 +143,9 @@ def _filters(actor: Actor, query: TaskQuery, partner_ids: list[int], dialect: st
         prefix = _lower_as(dialect, query.supplier)
         if "\x00" in prefix:  # no stored name holds one (XML cannot), and no SQL string literal can
             conditions.append(false())
-        conditions.append(func.lower(HumanTask.supplier_name) >= _inline(prefix))
-        conditions.append(func.lower(HumanTask.supplier_name) < _inline(prefix + "\U0010ffff"))
+        else:
+            conditions.append(func.lower(HumanTask.supplier_name) >= _inline(prefix))
+            conditions.append(func.lower(HumanTask.supplier_name) < _inline(prefix + "\U0010ffff"))
     if query.amount_min is not None:
         conditions.append(HumanTask.amount >= query.amount_min)
     if query.amount_max is not None:

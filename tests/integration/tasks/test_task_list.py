@@ -72,6 +72,7 @@ def test_filters_on_process_supplier_amount_and_due_date(world):
 def test_the_supplier_filter_takes_quotes_wildcards_and_any_letter_literally(world):
     # The prefix is written into the SQL (see listing._filters): it must stay a quoted string.
     quoted = routed(world, "creditors", supplier="O'Brien & Zn. 100% _fresh_")
+    slashed = routed(world, "creditors", supplier="A\\B Trading")
     other = routed(world, "creditors", supplier="Obrien BV")
     accented = routed(world, "creditors", supplier="Élan Café")
     assert ids(world, "ann", supplier="o'brien") == [quoted.id]
@@ -81,7 +82,8 @@ def test_the_supplier_filter_takes_quotes_wildcards_and_any_letter_literally(wor
     assert ids(world, "ann", supplier="Élan c") == [accented.id]  # SQLite folds A-Z only, so the É must match
     assert ids(world, "ann", supplier="x'); DELETE FROM human_tasks; --") == []
     assert ids(world, "ann", supplier="o'\x00") == []  # the web list passes it on unchecked
-    assert len(ids(world, "ann")) == 3
+    assert ids(world, "ann", supplier="a\\b") == [slashed.id] and ids(world, "ann", supplier="a\\\\") == []
+    assert len(ids(world, "ann")) == 4
 
 
 def test_paging_reports_the_total(world):
