@@ -121,12 +121,13 @@ def _queue_sqlite_writers(engine: Engine, database_path: str) -> None:
         turn = record.info.pop("writers_turn", None)
         if turn is not None:
             fcntl.flock(turn, fcntl.LOCK_UN)
-            if turn != record.info["writers_lock"]:
+            if turn != record.info.get("writers_lock"):
                 os.close(turn)
             _turns_held().discard(lock_path)
 
     @event.listens_for(engine, "close")
-    def _close_lock(_dbapi_connection: Any, record: Any) -> None:
+    def _close_lock(dbapi_connection: Any, record: Any) -> None:
+        _let_go(dbapi_connection, record)  # an invalidated connection may still hold the turn
         fd = record.info.pop("writers_lock", None)
         if fd is not None:
             os.close(fd)

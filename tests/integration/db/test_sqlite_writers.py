@@ -1,6 +1,7 @@
 """SQLite writers queue on a file lock: each gets its turn as soon as the previous one is done."""
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from server.db import Database
+from server.db import Database, _turns_held
 from tests.support.writers import writer_hung_inside
 
 
@@ -92,3 +93,26 @@ def test_a_writer_that_gets_no_turn_in_time_fails_with_database_locked(db: Datab
     add_one(db)
     with db.reading() as session:
         assert session.scalar(text("SELECT n FROM counter")) == 11
+
+
+def test_a_connection_invalidated_inside_its_transaction_gives_back_the_turn(db: Database):
+    # The turn came through a wait (another writer held it), so it sits on the waiter's own file.
+    still_held = []
+
+    def invalidated_writer() -> None:
+        with contextlib.suppress(Exception), db.unit_of_work() as session:
+            session.execute(text("UPDATE counter SET n = 50"))
+            session.connection().invalidate()  # as after a lost connection: closed while holding the turn
+        still_held.extend(_turns_held())  # held turns make this thread's next transactions skip the queue
+
+    with writer_hung_inside(db, "UPDATE counter SET n = 0"):
+        waiting = threading.Thread(target=invalidated_writer)
+        waiting.start()
+        time.sleep(0.2)  # it queues behind the hung writer
+    waiting.join(timeout=10)
+    assert still_held == []
+    done = threading.Event()
+    threading.Thread(target=lambda: (add_one(db), done.set()), daemon=True).start()
+    assert done.wait(timeout=5), "the invalidated connection still holds the writers' turn"
+    with db.reading() as session:
+        assert session.scalar(text("SELECT n FROM counter")) == 1
