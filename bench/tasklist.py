@@ -61,13 +61,15 @@ def _rows(count: int, *, done: bool, instance_ids: list[int], env_id: int, rng: 
         group = GROUPS[rng.randrange(len(GROUPS))]
         assignee = USERS[rng.randrange(len(USERS))] if rng.random() < 0.1 else None
         created = now - dt.timedelta(minutes=rng.randrange(500_000))
+        supplier = rng.randrange(200)
         rows.append({
             "id": first_id + n, "environment_id": env_id, "instance_id": instance_ids[n % len(instance_ids)],
             "engine_task_id": f"t{first_id + n}", "element_id": "approve", "name": "Approve invoice",
             "process_key": PROCESSES[rng.randrange(len(PROCESSES))],
             "status": "completed" if done else ("claimed" if assignee else "open"), "assignee": assignee,
             "owner": None, "candidate_users": [], "candidate_groups": [group], "candidate_roles": [],
-            "form": {}, "supplier_name": f"Supplier {rng.randrange(200):03d} B.V.",
+            "form": {}, "supplier_name": f"Supplier {supplier:03d} B.V.",
+            "supplier_search": f"supplier {supplier:03d} bv",  # as normalise.search_key folds it
             "amount": Decimal(rng.randrange(1, 1_000_000)) / 100,
             "due_at": now + dt.timedelta(hours=rng.randrange(-2000, 4000)), "created_at": created,
             "completed_at": created + dt.timedelta(hours=5) if done else None,
@@ -79,7 +81,7 @@ def _rows(count: int, *, done: bool, instance_ids: list[int], env_id: int, rng: 
 
 COLUMNS = ("id", "environment_id", "instance_id", "engine_task_id", "element_id", "name", "process_key", "status",
            "assignee", "owner", "candidate_users", "candidate_groups", "candidate_roles", "form", "supplier_name",
-           "amount", "due_at", "created_at", "completed_at", "completed_by", "outcome", "comments", "lock_version")
+           "supplier_search", "amount", "due_at", "created_at", "completed_at", "completed_by", "outcome", "comments", "lock_version")
 JSON_COLUMNS = {"candidate_users", "candidate_groups", "candidate_roles", "form", "outcome", "comments"}
 
 

@@ -17,6 +17,7 @@ from server.instances.models import Incident, ProcessInstance
 from server.jobs import service as jobs
 from server.jobs.models import Job
 from server.mail import notifications
+from server.masterdata.normalise import search_key
 from server.tasks import due, foureyes
 from server.tasks.models import OPEN_STATUSES, HumanTask, TaskCandidate
 
@@ -117,6 +118,7 @@ def _create_task(session: Session, host: Host, *, instance: ProcessInstance, inf
               "four_eyes": list(info.assignment.four_eyes),
               "excluded": foureyes.excluded_from_data(info.assignment.four_eyes, info.data)},
         supplier_name=str(invoice.get("supplier_name") or "")[:300] or None,
+        supplier_search=search_key(str(invoice.get("supplier_name") or ""))[:300] or None,
         amount=_decimal(invoice.get("payable_amount")),
         due_at=due.task_due(info.assignment.due_date, info.data, info.properties))
     session.add(task)

@@ -54,6 +54,20 @@ def fold(text: str | None) -> str:
     return " ".join(_NON_WORD.sub(" ", plain.replace(".", "").replace("'", "")).split())
 
 
+_SEARCH_DROPPED = str.maketrans("", "", ".'\u2019")
+
+
+def search_key(text: str | None) -> str:
+    """Text as a prefix search compares it: accents stripped and case folded as fold() does, dots and
+    apostrophes dropped, other punctuation a single space, but letters of every script kept (fold()
+    keeps a-z only: "Ørsted" -> "rsted", Greek -> ""), so "cafe" finds "Café" and "ørsted" "Ørsted"."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().translate(_SEARCH_DROPPED)
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
+
+
 def normalise_name(name: str | None) -> str:
     """A company name's matching key: folded, legal-form suffixes removed ("Jansen B.V." -> "jansen")."""
     if not name:

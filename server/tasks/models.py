@@ -41,6 +41,8 @@ class HumanTask(Base):
     candidate_roles: Mapped[list[Any]] = mapped_column(default=list)
     form: Mapped[dict[str, Any]] = mapped_column(default=dict)
     supplier_name: Mapped[str | None] = mapped_column(String(300), index=True)
+    # the name folded for the task list's supplier filter (masterdata.normalise.search_key; migration 0009)
+    supplier_search: Mapped[str | None] = mapped_column(String(300))
     amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), index=True)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
