@@ -128,11 +128,12 @@ def _filters(actor: Actor, query: TaskQuery, partner_ids: list[int]) -> list[Col
     if query.process:
         conditions.append(HumanTask.process_key == query.process)
     if query.supplier:
-        # A prefix of the folded name (normalise.search_key: accents, case and punctuation ignored, "cafe"
-        # finds "Café", "obrien" "O'Brien"), a range on the supplier_search indexes. The bounds are written into the SQL (quoted
-        # by SQLAlchemy): as parameters of a statement psycopg had prepared, PostgreSQL switched to a
-        # generic plan after a few requests that walked the due-date index instead (page of 50: 4 -> 31 ms
-        # at 100,000 open tasks). Folding also drops a NUL, which no SQL string literal can hold.
+        # A prefix of the folded name (normalise.search_key: accents, case and punctuation ignored,
+        # "cafe" finds "Café", "obrien" "O'Brien"), a range on the supplier_search indexes. The bounds
+        # are written into the SQL (quoted by SQLAlchemy): as parameters of a statement psycopg had
+        # prepared, PostgreSQL switched to a generic plan after a few requests that walked the due-date
+        # index instead (page of 50: 4 -> 31 ms at 100,000 open tasks). Folding also drops a NUL, which
+        # no SQL string literal can hold.
         prefix = search_key(query.supplier)
         conditions.append(HumanTask.supplier_search >= _inline(prefix))
         conditions.append(HumanTask.supplier_search < _inline(prefix + "\U0010ffff"))

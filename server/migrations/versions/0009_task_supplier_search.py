@@ -9,8 +9,8 @@ rows are filled here, one UPDATE per distinct name. The three supplier indexes m
 Revision ID: 0009_task_supplier_search
 Revises: 0008_invoice_duplicate_indexes
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from server.masterdata.normalise import search_key
 

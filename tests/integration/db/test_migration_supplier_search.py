@@ -60,8 +60,7 @@ def test_existing_tasks_get_their_folded_supplier_name_and_the_search_finds_them
                                       element_id="approve", name="Approve", process_key="k", supplier_name=name))
         migrate(db, "downgrade", BEFORE)  # as a database of the previous release, with its tasks
         with db.engine.connect() as connection:
-            assert "supplier_search" not in {c for c in connection.execute(
-                text("SELECT * FROM human_tasks")).keys()}
+            assert "supplier_search" not in connection.execute(text("SELECT * FROM human_tasks")).keys()
         upgrade(db.engine)
         with db.unit_of_work() as session:
             folded = dict(session.execute(select(HumanTask.supplier_name, HumanTask.supplier_search)).all())
