@@ -105,6 +105,7 @@ def _sync_tasks(session: Session, host: Host, *, instance: ProcessInstance, run:
 def _create_task(session: Session, host: Host, *, instance: ProcessInstance, info: UserTaskInfo,
                  actor: Actor, run: WorkflowRun) -> HumanTask:
     invoice = info.data.get("invoice") if isinstance(info.data.get("invoice"), dict) else {}
+    supplier = str(invoice.get("supplier_name") or "")
     key = (info.form_key or "").removeprefix("stroom:")
     form = dict(run.model.forms.get(key, {})) if key else {}
     task = HumanTask(
@@ -117,8 +118,7 @@ def _create_task(session: Session, host: Host, *, instance: ProcessInstance, inf
               "item": info.multi_instance_item, "properties": info.properties,
               "four_eyes": list(info.assignment.four_eyes),
               "excluded": foureyes.excluded_from_data(info.assignment.four_eyes, info.data)},
-        supplier_name=str(invoice.get("supplier_name") or "")[:300] or None,
-        supplier_search=search_key(str(invoice.get("supplier_name") or ""))[:300] or None,
+        supplier_name=supplier[:300] or None, supplier_search=search_key(supplier)[:300] or None,
         amount=_decimal(invoice.get("payable_amount")),
         due_at=due.task_due(info.assignment.due_date, info.data, info.properties))
     session.add(task)

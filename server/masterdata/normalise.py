@@ -44,13 +44,16 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 _MULTI_WORD_FORMS = re.compile(r"\b(a/s|s\.?a\.?r\.?l\.?|s\.?p\.?a\.?|s\.?r\.?o\.?)(?=\W|$)")
 
 
+def _unaccented_casefold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
 def fold(text: str | None) -> str:
     """Case-folded text without accents, punctuation turned into single spaces."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    plain = plain.replace("&", " ")
+    plain = _unaccented_casefold(text).replace("&", " ")
     return " ".join(_NON_WORD.sub(" ", plain.replace(".", "").replace("'", "")).split())
 
 
@@ -63,8 +66,7 @@ def search_key(text: str | None) -> str:
     keeps a-z only: "Ørsted" -> "rsted", Greek -> ""), so "cafe" finds "Café" and "ørsted" "Ørsted"."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold().translate(_SEARCH_DROPPED)
+    plain = _unaccented_casefold(text).translate(_SEARCH_DROPPED)
     return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
 
 
