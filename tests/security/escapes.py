@@ -5,7 +5,8 @@ expression form (one expression, for a condition, an assignee, a DMN cell or a f
 it does not, those vectors get the script text, as an attacker would try it. FEEL payloads carry FEEL
 text. `CANARY` and `SECRET` stand for the canary file the test watches and the instance's secret key
 file; `render()` puts the real paths in. An escape copies the secret key into the canary file, or
-(the information leaks: format strings, frame locals) into the instance data as `leaked`.
+(the information leaks: format strings, frame locals) into the instance data: `leaked`, or the
+list `box` the instance starts with.
 
 The escapes are not toothless: test_escape_corpus.py runs each one under a naive sandbox (trimmed
 `__builtins__`, as server/engine/scripting.py had; full builtins for `teeth="full"`) and checks that
@@ -53,6 +54,11 @@ class Payload:
 def py(name: str, family: str, script: str, expression: str | None, *, walk: bool = False,
        **flags: object) -> Payload:
     body = textwrap.dedent(script).strip() + "\n" + (WALK if walk else "")
+    if flags.get("leak"):
+        # frames and generators are no process data: drop them so the leak is stored; an expression
+        # cannot store, so it appends to a list the instance data holds (`box`, shared by reference)
+        body += "g = f = fr = settings = value = None\n"
+        expression = f"[{expression}, box.append(leaked)]" if expression else None
     return Payload(name, family, body, " ".join(expression.split()) if expression else None, **flags)  # type: ignore[arg-type]
 
 
@@ -221,15 +227,15 @@ PAYLOADS: tuple[Payload, ...] = (
         """ + GOAL, f"[(b := {WRAP_CLOSE.format(classes='().__ｃｌａｓｓ__.__ｂａｓｅ__.__ｓｕｂｃｌａｓｓｅｓ__()')}), {GOAL}]"),
     # --- str.format and format_map attribute walks ---------------------------------------------
     py("format_frame_walk_secret", "format", """
-        g = (g.gi_frame for _ in [1])
-        fr = list(g)[0]
-        leaked = None
-        for depth in range(1, 60):
-            try:
-                leaked = ('{0' + '.f_back' * depth + '.f_locals[host].settings.secret_key}').format(fr)
-                break
-            except Exception:
-                pass
+        def attempts():
+            for depth in range(1, 60):
+                try:
+                    yield ('{0' + '.f_back' * depth + '.f_locals[host].settings.secret_key}').format(me.gi_frame)
+                except Exception:
+                    pass
+        me = attempts()
+        leaked = list(me)[0]
+        me = attempts = None
         """, "[(g := (g.gi_frame.f_back for _ in [1])), (f := list(g)[0]), [(f := f.f_back) for _ in range(60)"
         " if f is not None and 'host' not in f.f_locals], (leaked := '{0.f_locals[host].settings.secret_key}'"
         ".format(f))]", leak=True, teeth="none"),

@@ -1,0 +1,99 @@
+"""Issue 17 point 3: every escape in the corpus, through every vector, against a real server process.
+
+Each (payload, vector) must end as a deploy-time 422 or an incident on the instance; no canary file
+may appear, the secret key must appear in no answer, instance or database row, and after every
+resource attack /healthz must answer and the server must go idle again. With Python scripts off,
+a Python script task is refused at deploy naming the element and the setting.
+
+All cases run once against one server (the fixture); each test then judges one case, so a failure
+names the payload and the vector. Cases that cannot hog the server run four at a time.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.security.escape_harness import VECTORS, Outcome, Server, run_case
+from tests.security.escapes import PAYLOADS, Payload
+
+CASES = [(payload, vector) for payload in PAYLOADS for vector in VECTORS]
+IDLE_CPU = 0.15  # CPU seconds in a 0.4 s window: more means something still runs in the server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = Server(tmp_path_factory.mktemp("escapes"))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def outcomes(server: Server, request: pytest.FixtureRequest) -> dict[tuple[str, str], Outcome]:
+    selected = {(item.callspec.params["payload"].name, item.callspec.params["vector"])
+                for item in request.session.items if item.originalname == "test_the_escape_ends_as_a_refusal_or_an_incident"}
+    numbered = [(n, case) for n, case in enumerate(CASES) if (case[0].name, case[1]) in selected]
+    quiet = [(n, p, v) for n, (p, v) in numbered if not p.resource]
+    loud = [(n, p, v) for n, (p, v) in numbered if p.resource]
+    results: dict[tuple[str, str], Outcome] = {}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for outcome in pool.map(lambda case: run_case(server, case[1], case[2], case[0]), quiet):
+            results[(outcome.payload, outcome.vector)] = outcome
+    for n, payload, vector in loud:  # one at a time, so the health check after each one means something
+        outcome = run_case(server, payload, vector, n)
+        outcome.health = server.health()
+        if not outcome.health and outcome.kind != "refused":
+            busy = server.busy_seconds()
+            if busy > IDLE_CPU:
+                outcome.health = f"the server kept burning CPU after the request ({busy:.2f} s in 0.4 s)"
+        results[(payload.name, vector)] = outcome
+    return results
+
+
+@pytest.mark.parametrize("payload, vector", CASES, ids=[f"{p.name}-{v}" for p, v in CASES])
+def test_the_escape_ends_as_a_refusal_or_an_incident(outcomes: dict[tuple[str, str], Outcome], server: Server,
+                                                     payload: Payload, vector: str) -> None:
+    outcome = outcomes[(payload.name, vector)]
+    assert not outcome.escaped, outcome.describe()
+    assert not outcome.health, outcome.describe()
+    assert outcome.kind in ("refused", "incident"), outcome.describe()
+    if vector == "script_off" and payload.language == "python":
+        refusal = json.loads(outcome.detail)["error"]
+        assert "attack" in json.dumps(refusal) and "python_scripts" in refusal["message"], outcome.describe()
+
+
+def test_no_canary_and_no_secret_anywhere_after_the_whole_corpus(outcomes: dict[tuple[str, str], Outcome],
+                                                                 server: Server) -> None:
+    assert sorted(p.name for p in server.canaries.iterdir()) == []
+    for path in server.folder.glob("stroom.db*"):  # the database and its write-ahead log, byte for byte
+        assert server.secret.encode() not in path.read_bytes(), path.name
+    assert server.health() == ""
+
+
+def test_python_scripts_are_turned_on_in_the_scripted_environment(server: Server) -> None:
+    assert server.settings_note == "", server.settings_note
+
+
+@pytest.mark.parametrize("payload", [p for p in PAYLOADS if p.teeth != "none"], ids=lambda p: p.name)
+def test_the_escape_gets_out_of_a_naive_sandbox(payload: Payload, tmp_path: Path) -> None:
+    """The corpus has teeth: under trimmed builtins alone (or full ones, for imports) each escape works."""
+    secret = tmp_path / "secret_key"
+    secret.write_text("naive-secret")
+    cases, canaries = [], []
+    for mode, text in (("exec", payload.script), ("eval", payload.expression)):
+        if text is not None:
+            canary = tmp_path / f"canary-{mode}"
+            canaries.append(canary)
+            cases.append({"text": payload.render(text, canary=str(canary), secret=str(secret)), "mode": mode,
+                          "full": payload.teeth == "full"})
+    child = subprocess.run([sys.executable, str(Path(__file__).with_name("naive_sandbox.py")), json.dumps(cases)],
+                           capture_output=True, text=True, timeout=30)
+    results = json.loads(child.stdout)
+    for canary, result in zip(canaries, results):
+        assert canary.exists() and canary.read_text() == "naive-secret", (canary.name, result)
