@@ -388,7 +388,7 @@ PAYLOADS: tuple[Payload, ...] = (
         x = []
         for _ in range(200000):
             x = [x]
-        """, "[(x := []), [(x := [x]) for _ in range(200000)], x][2] != 1", resource=True, teeth="none"),
+        """, "[(x := []), [(x := [x]) for _ in range(200000)], x][2]", resource=True, teeth="none"),
     py("huge_list", "resource", "x = [0] * 10 ** 10", "len([0] * 10 ** 10) > 0", resource=True, teeth="none"),
     # --- FEEL: what a designer can write once everything is FEEL ---------------------------------
     feel("feel_dunder_path", 'string(date("2026-01-01").__class__) != null'),
