@@ -52,6 +52,8 @@ def outcomes(server: Server, request: pytest.FixtureRequest) -> dict[tuple[str, 
             busy = server.busy_seconds()
             if busy > IDLE_CPU:
                 outcome.health = f"the server kept burning CPU after the request ({busy:.2f} s in 0.4 s)"
+        if outcome.health:
+            server.restart()
         results[(payload.name, vector)] = outcome
     return results
 
@@ -63,7 +65,7 @@ def test_the_escape_ends_as_a_refusal_or_an_incident(outcomes: dict[tuple[str, s
     assert not outcome.escaped, outcome.describe()
     assert not outcome.health, outcome.describe()
     assert outcome.kind in ("refused", "incident"), outcome.describe()
-    if vector == "script_off" and payload.language == "python":
+    if vector == "script-off" and payload.language == "python":
         refusal = json.loads(outcome.detail)["error"]
         assert "attack" in json.dumps(refusal) and "python_scripts" in refusal["message"], outcome.describe()
 
