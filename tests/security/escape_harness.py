@@ -35,8 +35,11 @@ from tests.support.paths import REPO
 BIN = Path(sys.executable).parent
 SERVER_MEMORY = 4 * 1024 ** 3  # an escaped memory bomb fails here instead of taking the machine down
 REQUEST_TIMEOUT = 30
+RESOURCE_TIMEOUT = 10  # the sandbox's wall limit is 2 s here: an answer later than this is a runaway
 KINDS = ("script", "condition", "assignee", "dmn_cell", "form_condition")
 # each kind in the environment with Python scripts off (`default`) and the one with them on (`scripted`)
+# what only a walk through Python's object graph puts into data or answers
+PYTHON_INTERNALS = ("<class '", "<built-in function", "<module '", "<frame at", "<function ", "<generator object")
 VECTORS = tuple(f"{kind}-{setting}" for kind in KINDS for setting in ("off", "on"))
 ENVIRONMENTS = {"off": "default", "on": "scripted"}
 
@@ -157,8 +160,9 @@ class Server:
         return _cpu(self.process.pid) - before
 
     # --- HTTP ---------------------------------------------------------------------------------
-    def call(self, method: str, path: str, who: tuple[str, str], body: Any = None) -> tuple[int, Any]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+    def call(self, method: str, path: str, who: tuple[str, str], body: Any = None, *,
+             timeout: float = REQUEST_TIMEOUT) -> tuple[int, Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request(method, path, body=None if body is None else json.dumps(body),
                          headers={"Authorization": f"Bearer {self.tokens[who]}", "Content-Type": "application/json"})
@@ -285,20 +289,25 @@ def run_case(server: Server, payload: Payload, vector: str, number: int) -> Outc
         outcome.escaped.append(f"the canary {canary.name} exists, holding {canary.read_text()[:60]!r}")
     if server.secret in outcome.detail:
         outcome.escaped.append("the secret key is in the answers or the instance")
+    internals = [m for m in PYTHON_INTERNALS if m in outcome.detail] if outcome.kind != "refused" else []
+    if internals:
+        outcome.escaped.append(f"Python internals reached the answers or the instance: {internals}")
     return outcome
 
 
 def _drive(server: Server, payload: Payload, vector: str, key: str, canary: Path, designer: tuple[str, str],
            user: tuple[str, str], admin: tuple[str, str], outcome: Outcome) -> None:
     body = model(payload, vector, key, canary=str(canary), secret=str(server.secret_path))
-    status, answer = server.call("POST", f"/api/v1/models/{key}/deploy", designer, body)
+    limit = RESOURCE_TIMEOUT if payload.resource else REQUEST_TIMEOUT
+    status, answer = server.call("POST", f"/api/v1/models/{key}/deploy", designer, body, timeout=limit)
     if status == 422:
         outcome.kind, outcome.detail = "refused", json.dumps(answer)
         return
     if status != 201:
         outcome.kind, outcome.detail = "error", f"deploy answered {status}: {answer}"
         return
-    status, started = server.call("POST", "/api/v1/process-instances", designer, {"model": key, "data": {"x": 1, "box": []}})
+    status, started = server.call("POST", "/api/v1/process-instances", designer,
+                                  {"model": key, "data": {"x": 1, "box": []}}, timeout=limit)
     if status != 201:
         outcome.kind, outcome.detail = "error", f"start answered {status}: {started}"
         return
@@ -309,7 +318,7 @@ def _drive(server: Server, payload: Payload, vector: str, key: str, canary: Path
         task = next((t for t in (listing or {}).get("tasks", []) if t.get("instance_id") == instance_id), None)
         if task is not None:
             status, done = server.call("POST", f"/api/v1/tasks/{task['id']}/complete", user,
-                                       {"data": {"note": "hello"}})
+                                       {"data": {"note": "hello"}}, timeout=limit)
             texts.append(f"complete answered {status}: {json.dumps(done)}")
     status, view = server.call("GET", f"/api/v1/process-instances/{instance_id}", admin)
     texts.append(json.dumps(view))

@@ -392,10 +392,11 @@ PAYLOADS: tuple[Payload, ...] = (
     py("huge_list", "resource", "x = [0] * 10 ** 10", "len([0] * 10 ** 10) > 0", resource=True, teeth="none"),
     # --- FEEL: what a designer can write once everything is FEEL ---------------------------------
     feel("feel_dunder_path", 'string(date("2026-01-01").__class__) != null'),
-    feel("feel_regex_backtracking", 'matches("' + "a" * 40 + '!", "^(a+)+$")', resource=True),
+    feel("feel_matches_backtracking", 'matches("' + "a" * 40 + '!", "^(a+)+$")', resource=True),
+    feel("feel_split_backtracking", 'count(split("' + "a" * 40 + '!", "(a+)+b")) > 0', resource=True),
     feel("feel_huge_exponent", "10 ** 999999999 > 1", resource=True),
     feel("feel_deep_nesting", "(" * 5000 + "1" + ")" * 5000 + " > 0", resource=True),
-    feel("feel_long_string_concat", "string length(" + " + ".join(['"' + "a" * 1000 + '"'] * 2000) + ") > 0",
+    feel("feel_long_string_concat", "string length(" + " + ".join(['"' + "a" * 1000 + '"'] * 200) + ") > 0",
          resource=True),
 )
 

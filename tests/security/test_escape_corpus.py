@@ -1,6 +1,7 @@
 """Issue 17 point 3: every escape in the corpus, through every vector, against a real server process.
 
-Each (payload, vector) must end as a deploy-time 422 or an incident on the instance; no canary file
+Each (payload, vector) must end as a deploy-time 422 or an incident on the instance (a resource attack
+that is valid FEEL may also finish, quickly: its value harms nothing); no canary file
 may appear, the secret key must appear in no answer, instance or database row, and after every
 resource attack /healthz must answer and the server must go idle again. With Python scripts off,
 a Python script task is refused at deploy naming the element and the setting.
@@ -58,13 +59,21 @@ def outcomes(server: Server, request: pytest.FixtureRequest) -> dict[tuple[str, 
     return results
 
 
+def allowed_ends(payload: Payload, vector: str) -> tuple[str, ...]:
+    """A refusal or an incident; valid FEEL may also just finish (its value harms nothing)."""
+    python_runs = vector == "script-on" and payload.language == "python"
+    if payload.language == "feel" or (payload.resource and not python_runs and vector != "script-off"):
+        return ("refused", "incident", "completed")
+    return ("refused", "incident")
+
+
 @pytest.mark.parametrize("payload, vector", CASES, ids=[f"{p.name}-{v}" for p, v in CASES])
 def test_the_escape_ends_as_a_refusal_or_an_incident(outcomes: dict[tuple[str, str], Outcome], server: Server,
                                                      payload: Payload, vector: str) -> None:
     outcome = outcomes[(payload.name, vector)]
     assert not outcome.escaped, outcome.describe()
     assert not outcome.health, outcome.describe()
-    assert outcome.kind in ("refused", "incident"), outcome.describe()
+    assert outcome.kind in allowed_ends(payload, vector), outcome.describe()
     if vector == "script-off" and payload.language == "python":
         refusal = json.loads(outcome.detail)["error"]
         assert "attack" in json.dumps(refusal) and "python_scripts" in refusal["message"], outcome.describe()
