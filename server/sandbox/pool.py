@@ -177,7 +177,7 @@ class Pool:
             raise LimitExceeded("output") from None
         except _Died:
             raise worker.death() from None
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ScriptFailed("SystemError: the script's worker did not answer in JSON") from None
         finally:
             self._release(worker, keep=keep)
