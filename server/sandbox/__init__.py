@@ -13,8 +13,8 @@ from server.sandbox import pool, restricted
 from server.sandbox.errors import LimitExceeded, SandboxError, ScriptFailed, ScriptRefused
 from server.sandbox.values import to_json
 
-__all__ = ["LimitExceeded", "SandboxError", "ScriptFailed", "ScriptRefused", "check_python", "evaluate_python",
-           "run_python_script", "shutdown"]
+__all__ = ["LimitExceeded", "SandboxError", "ScriptFailed", "ScriptRefused", "check_python",
+           "evaluate_python", "run_python_script", "shutdown"]
 
 
 def check_python(source: str, *, mode: Literal["exec", "eval"]) -> None:

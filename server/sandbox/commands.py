@@ -26,7 +26,8 @@ def settings_show(environment: str) -> None:
     host = open_host(load_settings())
     with host.db.unit_of_work() as session:
         env = auth.get_environment(session, environment)
-        echo_json(policy.get_settings(session, actor=Actor.system(env.id, "cli"), environment_id=env.id).as_dict())
+        view = policy.get_settings(session, actor=Actor.system(env.id, "cli"), environment_id=env.id)
+        echo_json(view.as_dict())
 
 
 @settings_group.command("set")

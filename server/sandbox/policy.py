@@ -18,7 +18,8 @@ from server.auth.permissions import require
 from server.errors import InvalidInput, NotFound
 
 SETTINGS = ("python_scripts",)
-_WORDS = {"on": True, "true": True, "1": True, "yes": True, "off": False, "false": False, "0": False, "no": False}
+_WORDS = {"on": True, "true": True, "1": True, "yes": True,
+          "off": False, "false": False, "0": False, "no": False}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,11 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from server.sandbox.errors import LimitExceeded, SandboxError, ScriptFailed, ScriptRefused
+from server.sandbox.errors import LIMITS, LimitExceeded, SandboxError, ScriptFailed, ScriptRefused
 from server.sandbox.limits import Limits, from_environ
 
 _ROOT = str(Path(__file__).resolve().parents[2])  # the folder that holds the `server` package
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from server.sandbox.worker import main; main(sys.argv[2:])"
+_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
+         "from server.sandbox.worker import main; main(sys.argv[2:])")
 _START_SECONDS = 30.0  # a cold interpreter on a busy machine; not part of any script's wall time
 _ENV = {"LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin"}
 
@@ -46,7 +47,7 @@ class Worker:
         os.chmod(self.workdir, 0o555)
         args = [sys.executable, "-I", "-B", "-c", _BOOT, _ROOT, str(limits.cpu_seconds),
                 str(limits.memory_bytes), str(limits.output_bytes), str(limits.jobs_per_worker)]
-        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+        self.proc = subprocess.Popen(  # our own interpreter and module, no shell
             args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
             cwd=self.workdir, env=dict(_ENV), start_new_session=True, **_identity(limits.user))
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -176,8 +177,8 @@ class Pool:
             raise LimitExceeded("output") from None
         except _Died:
             raise worker.death() from None
-        except ValueError:
-            raise ScriptFailed("SystemError: the script's worker answered something other than JSON") from None
+        except (ValueError, RecursionError):
+            raise ScriptFailed("SystemError: the script's worker did not answer in JSON") from None
         finally:
             self._release(worker, keep=keep)
 
@@ -243,9 +244,7 @@ def _result(answer: dict[str, Any]) -> Any:
         raise ScriptRefused(message)
     if kind == "limit":
         limit = answer.get("limit")
-        if limit not in ("cpu_time", "wall_time", "memory", "output"):
-            limit = "memory"
-        raise LimitExceeded(limit, message or None)
+        raise LimitExceeded(limit if limit in LIMITS else "memory", message or None)  # type: ignore[arg-type]
     raise ScriptFailed(message or "SystemError: the script failed")
 
 

@@ -5,13 +5,12 @@ only the standard library and RestrictedPython. Nothing here runs a script in th
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import decimal
 import math
 from types import CodeType, MappingProxyType
 from typing import Any, Literal, Mapping
-
-import ast
 
 from RestrictedPython import (
     RestrictingNodeTransformer,

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def to_json(value: Any, path: str) -> Any:
-    """A JSON value: Decimal as text, date and datetime as ISO 8601, tuples and sets as lists; else TypeError."""
+    """A JSON value: Decimal as text, dates as ISO 8601, tuples and sets as lists; else TypeError."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):

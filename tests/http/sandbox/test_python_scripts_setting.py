@@ -44,7 +44,8 @@ def bearer(site: Site) -> Callable[[str], dict[str, str]]:
         if login not in made:
             with site.host.db.unit_of_work() as session:
                 user = session.scalars(select(User).where(User.login == login)).one()
-                made[login] = tokens.create_token(session, user, actor=auth.actor_for(session, user), name="t")[1]
+                actor = auth.actor_for(session, user)
+                made[login] = tokens.create_token(session, user, actor=actor, name="t")[1]
         return {"Authorization": f"Bearer {made[login]}"}
     return headers
 
@@ -88,7 +89,8 @@ def via_page(site: Site, bearer: Callable[[str], dict[str, str]], on: bool) -> N
 def via_cli(site: Site, bearer: Callable[[str], dict[str, str]], on: bool) -> None:
     env = {**os.environ, "STROOM_DATABASE_URL": site.settings.database_url,
            "STROOM_INSTANCE_DIR": str(site.settings.instance_dir), "STROOM_LOG_LEVEL": "WARNING"}
-    done = subprocess.run([sys.executable, "-m", "server", "settings", "set", "python_scripts", "on" if on else "off",
+    switch = "on" if on else "off"
+    done = subprocess.run([sys.executable, "-m", "server", "settings", "set", "python_scripts", switch,
                            "--environment", "default"], capture_output=True, text=True, env=env, timeout=120,
                           cwd=ROOT)
     assert done.returncode == 0, done.stderr
@@ -146,7 +148,8 @@ def test_another_environments_admin_cannot_change_this_one(site) -> None:
         boss = auth.create_user(session, other.id, "boss", actor=Actor.system(other.id), roles=("admin",))
         actor = auth.actor_for(session, boss)
         with pytest.raises(NotFound):
-            policy.change_settings(session, actor=actor, environment_id=env_id, changes={"python_scripts": True})
+            policy.change_settings(session, actor=actor, environment_id=env_id,
+                                   changes={"python_scripts": True})
         with pytest.raises(NotFound):
             policy.get_settings(session, actor=actor, environment_id=env_id)
         # their own environment is theirs to change, and only theirs
@@ -166,6 +169,6 @@ def test_the_cli_refuses_a_value_that_is_not_on_or_off(site) -> None:
                           capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     assert done.returncode == 1
     assert done.stderr.strip() == "error: python_scripts is on or off"
-    shown = subprocess.run([sys.executable, "-m", "server", "settings", "show"], capture_output=True, text=True,
-                           env=env, timeout=120, cwd=ROOT)
+    shown = subprocess.run([sys.executable, "-m", "server", "settings", "show"], capture_output=True,
+                           text=True, env=env, timeout=120, cwd=ROOT)
     assert json.loads(shown.stdout) == {"environment": "default", "python_scripts": False}

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from server.sandbox import SandboxError, ScriptFailed, ScriptRefused, check_python, evaluate_python, run_python_script
+from server.sandbox import (
+    SandboxError,
+    ScriptFailed,
+    ScriptRefused,
+    check_python,
+    evaluate_python,
+    run_python_script,
+)
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 
@@ -35,7 +42,7 @@ SCRIPTS = {
     "builtins-name": f"b = __builtins__['__import__']{SYSTEM}",
     "builtins-through-data": "f = open('CANARY', 'w')",
     "open": "open('CANARY', 'w').write('x')",
-    "import": f"import os\nos.system('touch CANARY')",
+    "import": "import os\nos.system('touch CANARY')",
     "dunder-import": f"__import__{SYSTEM}",
     "eval-exec-compile": "exec(\"open('CANARY', 'w')\")",
     "type-vars-dir": "t = type(())\nv = vars()\nd = dir()",
@@ -106,3 +113,24 @@ def test_the_issue_payload_does_write_the_canary_when_run_as_plain_python(canary
     subprocess.run([sys.executable, "-I", "-c", "import sys; exec(sys.argv[1], {})", source], check=True,
                    timeout=60, cwd=canary.parent)
     assert canary.exists()
+
+
+@pytest.mark.parametrize("source", ["setattr(math, 'stash', secret)", "math.stash = secret",
+                                    "Decimal.stash = secret", "ValueError.stash = secret",
+                                    "datetime.stash = secret", "setattr(sorted, 'stash', secret)"])
+def test_one_script_cannot_leave_data_behind_for_the_next_one(source: str) -> None:
+    """Workers serve scripts of every environment in turn; nothing a script touches outlives it."""
+    with pytest.raises(ScriptFailed):
+        run_python_script(source, {"secret": "iban NL91ABNA0417164300"})
+    for reader in ("math.stash", "Decimal.stash", "ValueError.stash", "datetime.stash", "sorted.stash"):
+        with pytest.raises(ScriptFailed, match="^AttributeError"):
+            evaluate_python(reader, {})
+
+
+@pytest.mark.parametrize("source", ["x = " + "-" * 60000 + "1", "x = " + "[" * 60000,
+                                    "x = " + "1+" * 30000 + "1", "x = " + "not " * 16000 + "1",
+                                    "def f():\n" + "".join(" " * (i + 1) + "if x:\n" for i in range(100))])
+def test_pathological_text_is_refused_at_deploy_without_harm(source: str) -> None:
+    with pytest.raises(ScriptRefused):
+        check_python(source, mode="exec")
+    check_python("x = 1", mode="exec")

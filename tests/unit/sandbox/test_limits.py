@@ -87,3 +87,20 @@ def test_other_callers_carry_on_while_one_script_burns_its_limit() -> None:
         burner.join()
     assert answers == [0, 2, 4, 6, 8]
     assert [type(e) for e in stopped] == [LimitExceeded]
+
+
+def test_many_callers_at_once_share_the_workers_and_each_gets_its_own_answer(sandbox) -> None:
+    answers: dict[int, object] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = run_python_script("doubled = [v * 2 for v in values]\nwho = name", {"values": [n, n + 1],
+                                                                                        "name": f"caller {n}"})
+
+    callers = [threading.Thread(target=ask, args=(n,)) for n in range(12)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert answers == {n: {"values": [n, n + 1], "name": f"caller {n}", "doubled": [2 * n, 2 * n + 2],
+                           "who": f"caller {n}"} for n in range(12)}
+    assert len(sandbox.pids()) <= sandbox.limits.workers

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 from server.sandbox import ScriptFailed, ScriptRefused, check_python, evaluate_python, run_python_script
+from server.sandbox.limits import Limits, from_environ
+from server.settings import SettingsError, load_settings
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 
@@ -75,3 +77,20 @@ def test_an_overlong_script_is_refused() -> None:
 def test_data_that_is_not_json_is_refused_before_anything_runs() -> None:
     with pytest.raises(ScriptFailed, match=r"^TypeError: .*holds a object"):
         run_python_script("x = 1", {"thing": object()})
+
+
+@pytest.mark.parametrize(("variable", "value", "words"), [
+    ("STROOM_SCRIPT_CPU_SECONDS", "two", "STROOM_SCRIPT_CPU_SECONDS='two' is not a number"),
+    ("STROOM_SCRIPT_MEMORY_MB", "16", "STROOM_SCRIPT_MEMORY_MB must be at least 64"),
+    ("STROOM_SCRIPT_WALL_SECONDS", "0", "STROOM_SCRIPT_WALL_SECONDS must be at least 0.1"),
+])
+def test_a_bad_limit_stops_the_server_at_start_naming_the_variable(tmp_path, variable, value, words) -> None:
+    with pytest.raises(SettingsError, match=words.replace("(", r"\(")):
+        load_settings({"STROOM_INSTANCE_DIR": str(tmp_path), "STROOM_SECRET_KEY": "k", variable: value})
+
+
+def test_limits_come_from_the_environment_with_defaults() -> None:
+    assert from_environ({}) == Limits(cpu_seconds=2, wall_seconds=5.0, memory_mb=256)
+    assert from_environ({"STROOM_SCRIPT_CPU_SECONDS": "3", "STROOM_SCRIPT_WALL_SECONDS": "7.5",
+                         "STROOM_SCRIPT_MEMORY_MB": "512", "STROOM_SCRIPT_OUTPUT_KB": "64"}) == Limits(
+        cpu_seconds=3, wall_seconds=7.5, memory_mb=512, output_kb=64)
