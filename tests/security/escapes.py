@@ -295,6 +295,19 @@ PAYLOADS: tuple[Payload, ...] = (
         """ + GOAL, f"[{GENEXPR_FRAME}, [(f := f.f_back) for _ in range(60) if f is not None and 'getattr' not in"
         " f.f_builtins], (ga := f.f_builtins['get' + 'attr']), (b := ga(ga(len, '_' * 2 + 'self' + '_' * 2),"
         f" '_' * 2 + 'dict' + '_' * 2)), {GOAL}]"),
+    py("getattr_computed_frame_names", "getattr", """
+        g = (getattr(getattr(g, 'gi' + '_frame'), 'f' + '_back') for _ in [1])
+        f = list(g)[0]
+        while 'exec' not in getattr(f, 'f_' + 'builtins'):
+            f = getattr(f, 'f_' + 'back')
+        b = getattr(f, 'f_' + 'builtins')
+        """ + GOAL, "[(g := (getattr(getattr(g, 'gi' + '_frame'), 'f' + '_back') for _ in [1])), (f := list(g)[0]),"
+        " [(f := getattr(f, 'f_back')) for _ in range(60) if 'exec' not in getattr(f, 'f_builtins')],"
+        f" (b := getattr(f, 'f_builtins')), {GOAL}]", teeth="full"),
+    py("map_getattr_hides_the_call", "getattr", """
+        g = (list(map(getattr, list(map(getattr, [g], ['gi_frame'])), ['f_back']))[0] for _ in [1])
+        f = list(g)[0]
+        """, None, walk=True, teeth="full"),
     py("type_vars_dir", "getattr", """
         names = dir(type(()))
         for c in vars(type)['__subclasses__'](type(()).__base__):
@@ -389,6 +402,7 @@ PAYLOADS: tuple[Payload, ...] = (
         for _ in range(200000):
             x = [x]
         """, "[(x := []), [(x := [x]) for _ in range(200000)], x][2]", resource=True, teeth="none"),
+    py("huge_output", "resource", "s = 'a' * (20 * 10 ** 6)", "'a' * (20 * 10 ** 6)", resource=True, teeth="none"),
     py("huge_list", "resource", "x = [0] * 10 ** 10", "len([0] * 10 ** 10) > 0", resource=True, teeth="none"),
     # --- FEEL: what a designer can write once everything is FEEL ---------------------------------
     feel("feel_dunder_path", 'string(date("2026-01-01").__class__) != null'),
