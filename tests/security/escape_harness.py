@@ -41,6 +41,8 @@ KINDS = ("script", "condition", "assignee", "dmn_cell", "form_condition")
 # what only a walk through Python's object graph puts into data or answers
 PYTHON_INTERNALS = ("<class '", "<built-in function", "<module '", "<frame at", "<function ", "<generator object")
 VECTORS = tuple(f"{kind}-{setting}" for kind in KINDS for setting in ("off", "on"))
+SURFACE_KINDS = ("timer", "due_date", "candidate_groups", "mi_collection", "mi_cardinality")
+SURFACE_VECTORS = tuple(f"{kind}-{setting}" for kind in SURFACE_KINDS for setting in ("off", "on"))
 ENVIRONMENTS = {"off": "default", "on": "scripted"}
 
 
@@ -249,7 +251,7 @@ def model(payload: Payload, vector: str, key: str, *, canary: str, secret: str) 
     <bpmn:sequenceFlow id="f_no" sourceRef="attack" targetRef="no" />"""
         return {"bpmn": {"attack.bpmn": BPMN.format(key=key, body=body)}}
     if vector == "assignee":
-        assignee = quoteattr("=" + expression if payload.language == "feel" else "${" + expression + "}")
+        assignee = quoteattr(_juel(payload, expression))
         task = (f'<bpmn:userTask id="attack" name="Attack" camunda:assignee={assignee}>'
                 f'<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>')
         return {"bpmn": {"attack.bpmn": BPMN.format(key=key, body=task + THEN_END)}}
@@ -258,6 +260,10 @@ def model(payload: Payload, vector: str, key: str, *, canary: str, secret: str) 
                 f'<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:businessRuleTask>')
         return {"bpmn": {"attack.bpmn": BPMN.format(key=key, body=task + THEN_END)},
                 "dmn": {"attack.dmn": DMN.format(cell=escape(expression))}}
+    if vector in SURFACE_TASKS:
+        task = SURFACE_TASKS[vector].format(expr=escape(_marked(payload, expression)),
+                                            attr=quoteattr(_juel(payload, expression)))
+        return {"bpmn": {"attack.bpmn": BPMN.format(key=key, body=task + THEN_END)}}
     assert vector == "form_condition", vector
     task = (f'<bpmn:userTask id="attack" name="Attack" camunda:assignee="ursula" camunda:formKey="stroom:attack_form">'
             f'<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>')
@@ -266,6 +272,31 @@ def model(payload: Payload, vector: str, key: str, *, canary: str, secret: str) 
          "conditional": {"hide": "=" + expression}}]}
     return {"bpmn": {"attack.bpmn": BPMN.format(key=key, body=task + THEN_END)},
             "forms": {"attack_form.form": json.dumps(form)}}
+
+
+# The other places a model carries an expression (issue 17 point 1), tried with a few payloads only.
+SURFACE_TASKS = {
+    "timer": '<bpmn:intermediateCatchEvent id="attack" name="Attack"><bpmn:incoming>f1</bpmn:incoming>'
+             '<bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition id="t1"><bpmn:timeDuration '
+             'xsi:type="bpmn:tFormalExpression">{expr}</bpmn:timeDuration></bpmn:timerEventDefinition>'
+             '</bpmn:intermediateCatchEvent>',
+    "due_date": '<bpmn:userTask id="attack" name="Attack" camunda:assignee="ursula" camunda:dueDate={attr}>'
+                '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>',
+    "candidate_groups": '<bpmn:userTask id="attack" name="Attack" camunda:candidateGroups={attr}>'
+                        '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>',
+    "mi_collection": '<bpmn:userTask id="attack" name="Attack" camunda:assignee="ursula"><bpmn:incoming>f1'
+                     '</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:multiInstanceLoopCharacteristics '
+                     'camunda:collection={attr} camunda:elementVariable="item" /></bpmn:userTask>',
+    "mi_cardinality": '<bpmn:userTask id="attack" name="Attack" camunda:assignee="ursula"><bpmn:incoming>f1'
+                      '</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:multiInstanceLoopCharacteristics>'
+                      '<bpmn:loopCardinality xsi:type="bpmn:tFormalExpression">{expr}</bpmn:loopCardinality>'
+                      '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>',
+}
+
+
+def _juel(payload: Payload, expression: str) -> str:
+    """Attribute expressions as the modelers write them: `=FEEL` (Camunda 8) or `${...}` (Camunda 7)."""
+    return "=" + expression if payload.language == "feel" else "${" + expression + "}"
 
 
 def _marked(payload: Payload, expression: str) -> str:

@@ -20,10 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.escape_harness import VECTORS, Outcome, Server, run_case
-from tests.security.escapes import PAYLOADS, Payload
+from tests.security.escape_harness import SURFACE_VECTORS, VECTORS, Outcome, Server, run_case
+from tests.security.escapes import BY_NAME, PAYLOADS, Payload
 
-CASES = [(payload, vector) for payload in PAYLOADS for vector in VECTORS]
+# the other places a model carries an expression get a few payloads of each kind
+SURFACE = ("issue17_gi_frame_f_back_f_back", "genexpr_gi_frame_walk", "subclasses_wrap_close_globals",
+           "format_map_over_frame_locals", "ten_to_ten_to_ten", "feel_matches_backtracking")
+CASES = ([(payload, vector) for payload in PAYLOADS for vector in VECTORS]
+         + [(BY_NAME[name], vector) for name in SURFACE for vector in SURFACE_VECTORS])
 IDLE_CPU = 0.15  # CPU seconds in a 0.4 s window: more means something still runs in the server
 
 
