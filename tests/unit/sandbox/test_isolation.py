@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from server.sandbox import evaluate_python
+from server.sandbox import SandboxError, evaluate_python
+from server.sandbox.limits import Limits
 from server.sandbox.pool import Pool
 
 pytestmark = pytest.mark.usefixtures("sandbox")
@@ -122,3 +123,12 @@ def test_no_worker_starts_until_a_script_runs() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT,
                           env=env, check=False)
     assert done.stdout.split() == ["True", "1"], done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="STROOM_SCRIPT_USER applies when the server runs as root")
+def test_an_unknown_script_user_is_a_clear_sandbox_error() -> None:
+    broken = Pool(Limits(user="no-such-account-here"))
+    with pytest.raises(SandboxError, match="STROOM_SCRIPT_USER='no-such-account-here' is not an account"):
+        broken.run({"mode": "eval", "source": "1", "data": {}})
+    assert broken.pids() == []
+    broken.shutdown()
