@@ -42,8 +42,8 @@ def python_scripts_allowed(session: Session, *, environment_id: int) -> bool:
 def require_python_scripts(session: Session, *, environment_id: int, element_id: str) -> None:
     """For deploy: InvalidInput (422) naming the element and the setting unless Python scripts are on."""
     if not python_scripts_allowed(session, environment_id=environment_id):
-        raise InvalidInput(f"element {element_id!r} carries a Python script or expression, and Python scripts "
-                           "are off in this environment (an admin turns on the setting python_scripts)",
+        raise InvalidInput(f"element {element_id!r} carries a Python script or expression, and Python "
+                           "scripts are off in this environment (an admin turns on python_scripts)",
                            code="python_scripts_off",
                            details=[{"element": element_id, "setting": "python_scripts"}])
 

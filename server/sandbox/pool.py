@@ -50,8 +50,8 @@ class Worker:
         os.chmod(self.workdir, 0o555)
         try:
             self.proc = subprocess.Popen(  # our own interpreter and module, no shell
-                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
-                cwd=self.workdir, env=dict(_ENV), start_new_session=True, **identity)
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                close_fds=True, cwd=self.workdir, env=dict(_ENV), start_new_session=True, **identity)
         except OSError as exc:
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise SandboxError(f"a script worker could not be started: {exc}") from None

@@ -116,12 +116,13 @@ def test_no_worker_outlives_the_server(stop):
 
 def test_no_worker_starts_until_a_script_runs() -> None:
     """The app, a deploy-time check and the setting itself start no process; the first script does."""
-    probe = ("from server.app import create_app\nfrom server.sandbox import check_python, evaluate_python, pool\n"
+    probe = ("from server.app import create_app\n"
+             "from server.sandbox import check_python, evaluate_python, pool\n"
              "check_python('x = 1', mode='exec')\nprint(pool._pool is None)\nevaluate_python('1', {})\n"
              "print(len(pool.get().pids()))")
     env = {**os.environ, "STROOM_INSTANCE_DIR": "/nonexistent-stroom-instance", "STROOM_SECRET_KEY": "k"}
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env=env, check=False)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=env, check=False)
     assert done.stdout.split() == ["True", "1"], done.stderr
 
 
