@@ -39,6 +39,15 @@ def python_scripts_allowed(session: Session, *, environment_id: int) -> bool:
     return bool(allowed)
 
 
+def require_python_scripts(session: Session, *, environment_id: int, element_id: str) -> None:
+    """For deploy: InvalidInput (422) naming the element and the setting unless Python scripts are on."""
+    if not python_scripts_allowed(session, environment_id=environment_id):
+        raise InvalidInput(f"element {element_id!r} carries a Python script or expression, and Python "
+                           "scripts are off in this environment (an admin turns on python_scripts)",
+                           code="python_scripts_off",
+                           details=[{"element": element_id, "setting": "python_scripts"}])
+
+
 def _environment(session: Session, actor: Actor, environment_id: int) -> Environment:
     env = session.get(Environment, environment_id)
     # another environment's settings are not there for this actor (same answer as a missing one)

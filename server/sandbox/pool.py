@@ -43,19 +43,28 @@ class Worker:
     """One child process and its pipes."""
 
     def __init__(self, limits: Limits):
-        self.workdir = tempfile.mkdtemp(prefix="stroom-script-")
-        os.chmod(self.workdir, 0o555)
+        identity = _identity(limits.user)
         args = [sys.executable, "-I", "-B", "-c", _BOOT, _ROOT, str(limits.cpu_seconds),
                 str(limits.memory_bytes), str(limits.output_bytes), str(limits.jobs_per_worker)]
-        self.proc = subprocess.Popen(  # our own interpreter and module, no shell
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
-            cwd=self.workdir, env=dict(_ENV), start_new_session=True, **_identity(limits.user))
+        self.workdir = tempfile.mkdtemp(prefix="stroom-script-")
+        os.chmod(self.workdir, 0o555)
+        try:
+            self.proc = subprocess.Popen(  # our own interpreter and module, no shell
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                close_fds=True, cwd=self.workdir, env=dict(_ENV), start_new_session=True, **identity)
+        except OSError as exc:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise SandboxError(f"a script worker could not be started: {exc}") from None
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         os.set_blocking(self._in, False)
         self.jobs = 0
         self._buffer = b""
-        if self._read_line(time.monotonic() + _START_SECONDS, 64) != b"ready":
+        try:
+            ready = self._read_line(time.monotonic() + _START_SECONDS, 64) == b"ready"
+        except (TimeoutError, OverflowError, _Died):
+            ready = False
+        if not ready:
             self.kill()
             raise SandboxError("a script worker did not start")
 

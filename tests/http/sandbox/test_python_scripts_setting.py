@@ -21,7 +21,7 @@ from server.auth import service as auth
 from server.auth import tokens
 from server.auth.actor import Actor
 from server.auth.models import User
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden, InvalidInput, NotFound
 from server.sandbox import policy
 from tests.e2e.site import Site, build_site, csrf
 
@@ -172,3 +172,20 @@ def test_the_cli_refuses_a_value_that_is_not_on_or_off(site) -> None:
     shown = subprocess.run([sys.executable, "-m", "server", "settings", "show"], capture_output=True,
                            text=True, env=env, timeout=120, cwd=ROOT)
     assert json.loads(shown.stdout) == {"environment": "default", "python_scripts": False}
+
+
+def test_deploy_asks_the_setting_and_a_refusal_names_the_element_and_the_setting(site) -> None:
+    env_id = default_env_id(site)
+    with site.host.db.unit_of_work() as session:
+        with pytest.raises(InvalidInput) as refused:
+            policy.require_python_scripts(session, environment_id=env_id, element_id="compute_total")
+    assert refused.value.code == "python_scripts_off"
+    assert refused.value.details == [{"element": "compute_total", "setting": "python_scripts"}]
+    assert "'compute_total'" in refused.value.message and "python_scripts" in refused.value.message
+    for on in (True, False):
+        with site.host.db.unit_of_work() as session:
+            policy.change_settings(session, actor=Actor.system(env_id, "tests"), environment_id=env_id,
+                                   changes={"python_scripts": on})
+        if on:
+            with site.host.db.unit_of_work() as session:
+                policy.require_python_scripts(session, environment_id=env_id, element_id="compute_total")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from server.sandbox import evaluate_python
+from server.sandbox import SandboxError, evaluate_python
+from server.sandbox.limits import Limits
 from server.sandbox.pool import Pool
 
 pytestmark = pytest.mark.usefixtures("sandbox")
@@ -115,10 +116,20 @@ def test_no_worker_outlives_the_server(stop):
 
 def test_no_worker_starts_until_a_script_runs() -> None:
     """The app, a deploy-time check and the setting itself start no process; the first script does."""
-    probe = ("from server.app import create_app\nfrom server.sandbox import check_python, evaluate_python, pool\n"
+    probe = ("from server.app import create_app\n"
+             "from server.sandbox import check_python, evaluate_python, pool\n"
              "check_python('x = 1', mode='exec')\nprint(pool._pool is None)\nevaluate_python('1', {})\n"
              "print(len(pool.get().pids()))")
     env = {**os.environ, "STROOM_INSTANCE_DIR": "/nonexistent-stroom-instance", "STROOM_SECRET_KEY": "k"}
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env=env, check=False)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=env, check=False)
     assert done.stdout.split() == ["True", "1"], done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="STROOM_SCRIPT_USER applies when the server runs as root")
+def test_an_unknown_script_user_is_a_clear_sandbox_error() -> None:
+    broken = Pool(Limits(user="no-such-account-here"))
+    with pytest.raises(SandboxError, match="STROOM_SCRIPT_USER='no-such-account-here' is not an account"):
+        broken.run({"mode": "eval", "source": "1", "data": {}})
+    assert broken.pids() == []
+    broken.shutdown()

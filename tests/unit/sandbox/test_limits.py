@@ -93,8 +93,8 @@ def test_many_callers_at_once_share_the_workers_and_each_gets_its_own_answer(san
     answers: dict[int, object] = {}
 
     def ask(n: int) -> None:
-        answers[n] = run_python_script("doubled = [v * 2 for v in values]\nwho = name", {"values": [n, n + 1],
-                                                                                        "name": f"caller {n}"})
+        data = {"values": [n, n + 1], "name": f"caller {n}"}
+        answers[n] = run_python_script("doubled = [v * 2 for v in values]\nwho = name", data)
 
     callers = [threading.Thread(target=ask, args=(n,)) for n in range(12)]
     for caller in callers:
