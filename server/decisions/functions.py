@@ -78,6 +78,12 @@ def _replace(string: Any, pattern: Any, replacement: Any, flags: Any = None) -> 
     return regex.sub(template, string)
 
 
+def _split(string: Any, delimiter: Any) -> list[str] | None:
+    """DMN 1.3 split(string, delimiter): the delimiter is a regular expression."""
+    regex = _regex(delimiter, None)
+    return None if regex is None or _text(string) is None else regex.split(string)
+
+
 def to_string(value: Any) -> str | None:
     """FEEL string(from): numbers without exponent, dates as ISO, booleans as true/false."""
     if value is None:
@@ -237,6 +243,7 @@ BUILTINS: dict[str, Builtin] = {
     "matches": Builtin(_matches, _s("input", "pattern", "flags"), optional=1),
     "replace": Builtin(_replace, _s("input", "pattern", "replacement", "flags"), optional=1),
     "string": Builtin(to_string, _s("from")),
+    "split": Builtin(_split, _s("string", "delimiter")),
     "string join": Builtin(_string_join, _s("list", "delimiter"), optional=1),
     "number": Builtin(_number, _s("from", "grouping separator", "decimal separator"), optional=2),
     "decimal": Builtin(_decimal, _s("n", "scale")),

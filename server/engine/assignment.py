@@ -1,14 +1,14 @@
 """Who may act on a user task: camunda attributes, spiff properties and lanes, evaluated over data.
 
-Values may be fixed (`creditors`, `alice, bob`) or expressions (`${route_to}`), evaluated in the
-restricted script environment over the task's data; a list result gives several names.
+Values may be fixed (`creditors`, `alice, bob`) or FEEL expressions (`=route_to`; JUEL `${route_to}` was
+translated at deploy), evaluated over the task's data; a list result gives several names.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from server.engine import scripting
-from server.engine.types import Assignment, ScriptError
+from server.engine import expressions
+from server.engine.types import Assignment
 
 _KEYS = {
     "assignee": "assignee", "candidateUsers": "candidate_users", "candidateGroups": "candidate_groups",
@@ -39,17 +39,15 @@ def task_properties(spec: Any) -> dict[str, str]:
 
 
 def _evaluate(text: str, data: Mapping[str, Any]) -> Any:
-    text = text.strip()
-    if text.startswith("=") and not text.startswith("=="):  # zeebe FEEL-style marker: treat as expression
-        text = "${" + text[1:] + "}"
-    if text.startswith("${") and text.endswith("}"):
-        try:
-            return scripting.evaluate(text[2:-1], data)
-        except ScriptError:
-            raise
-        except Exception:
-            return None
-    return text
+    """A canonical FEEL text (`=...`) evaluated over the data; any other text is a fixed value.
+
+    A FEEL error gives no one (the task then waits for an administrator), never a crash of the list."""
+    if not expressions.is_feel(text.strip()):
+        return text
+    try:
+        return expressions.evaluate(text.strip(), data)
+    except Exception:
+        return None
 
 
 def _names(raw: str | None, data: Mapping[str, Any]) -> tuple[str, ...]:

@@ -6,13 +6,12 @@ import hashlib
 import json
 from typing import Any, Iterator, Mapping
 
-from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from server.engine.parser import ParsedProcess, parse_process
-from server.engine.scripting import compile_checked
 from server.engine.services import ServiceRegistry
-from server.engine.specs import DecisionTask, DispatchServiceTask
-from server.engine.types import ModelError, ScriptError
+from server.engine.specs import DecisionTask, DispatchServiceTask, ExpressionCollection
+from server.engine.types import ModelError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +30,7 @@ class CompiledModel:
     forms: Mapping[str, Any]
     services: ServiceRegistry
     elements: Mapping[str, ElementInfo]
+    python_scripts: bool = False  # compiled with Python allowed (run time also asks the environment)
 
     @property
     def process_id(self) -> str:
@@ -49,9 +49,12 @@ def checksum(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], forms: Mapping
 
 def compile_model(*, bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes] | None = None,
                   forms: Mapping[str, bytes] | None = None, services: ServiceRegistry,
-                  process_id: str | None = None) -> CompiledModel:
-    """Parse and validate a model; ModelError names the file, element id and reason."""
-    process = parse_process(bpmn, process_id=process_id)
+                  process_id: str | None = None, python_scripts: bool = False) -> CompiledModel:
+    """Parse and validate a model; ModelError names the file, element id and reason.
+
+    Expressions are FEEL (JUEL `${...}` is translated); a Python script or expression is refused
+    unless `python_scripts` (the environment's setting) allows it, and then runs in server.sandbox."""
+    process = parse_process(bpmn, process_id=process_id, python_scripts=python_scripts)
     decisions = _parse_decisions(dmn or {})
     parsed_forms = _parse_forms(forms or {})
     elements: dict[str, ElementInfo] = {}
@@ -62,7 +65,8 @@ def compile_model(*, bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes] | None 
         elements[element_id] = ElementInfo(element_id, getattr(spec, "bpmn_name", None) or "",
                                            type(spec).__name__)
         _check_spec(spec, decisions=decisions, services=services, forms=parsed_forms)
-    return CompiledModel(process, decisions, parsed_forms, services, elements)
+        _expression_collection(spec)
+    return CompiledModel(process, decisions, parsed_forms, services, elements, python_scripts)
 
 
 def _all_task_specs(process: ParsedProcess) -> Iterator[Any]:
@@ -84,25 +88,14 @@ def _check_spec(spec: Any, *, decisions: Mapping[str, Any], services: ServiceReg
     form_key = (getattr(spec, "extensions", None) or {}).get("camunda", {}).get("formKey")
     if form_key and form_key.startswith("stroom:") and form_key[len("stroom:"):] not in forms:
         raise ModelError(f"form {form_key!r} is not among the deployed forms", element_id=element)
-    for label, text, mode in _scripts_of(spec):
-        try:
-            compile_checked(text.strip() if mode == "eval" else text, mode)
-        except ScriptError as exc:
-            raise ModelError(f"{label}: {exc}", element_id=element) from None
 
 
-def _scripts_of(spec: Any) -> Iterator[tuple[str, str, str]]:
-    if isinstance(spec, ScriptTask) and spec.script:
-        yield "script", spec.script, "exec"
-    for attr in ("prescript", "postscript"):
-        if getattr(spec, attr, None):
-            yield attr, getattr(spec, attr), "exec"
-    for condition, _target in getattr(spec, "cond_task_specs", []) or []:
-        args = getattr(condition, "args", None)
-        if args and isinstance(args[0], str):
-            yield "condition", args[0], "eval"
-    if getattr(spec, "condition", None) and isinstance(spec.condition, str):
-        yield "completion condition", spec.condition, "eval"
+def _expression_collection(spec: Any) -> None:
+    """A multi-instance collection written as an expression (`=split(names, ",")`) is evaluated, not looked up."""
+    data_input = getattr(spec, "data_input", None)
+    if isinstance(spec, MultiInstanceTask) and data_input is not None and not isinstance(
+            data_input, ExpressionCollection) and str(data_input.bpmn_id).startswith("="):
+        spec.data_input = ExpressionCollection(data_input.bpmn_id)
 
 
 def _parse_decisions(dmn: Mapping[str, bytes]) -> dict[str, Any]:

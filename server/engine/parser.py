@@ -17,6 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 
+from server.engine.canonical import canonicalize
 from server.engine.specs import DecisionTask, DispatchServiceTask
 from server.engine.types import ModelError
 
@@ -59,30 +60,6 @@ def _camunda(node: etree._Element) -> dict[str, Any]:
             for key, value in el.attrib.items():
                 found.setdefault(f"zeebe_{tag}", {})[key] = value
     return found
-
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-
-
-def _camunda_loops(root: etree._Element) -> None:
-    """Rewrite Camunda's multi-instance attributes into the standard elements the engine reads.
-
-    bpmn.io's Camunda modeler writes `camunda:collection="${approvers}" camunda:elementVariable="approver"`
-    on multiInstanceLoopCharacteristics; the standard spelling is loopDataInputRef + inputDataItem.
-    """
-    for loop in root.iter(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics"):
-        collection = _strip_expression(loop.get(f"{{{CAMUNDA_NS}}}collection"))
-        if not collection or loop.find(f"{{{BPMN_NS}}}loopDataInputRef") is not None:
-            continue
-        ref = etree.Element(f"{{{BPMN_NS}}}loopDataInputRef")
-        ref.text = collection
-        loop.insert(0, ref)
-        variable = loop.get(f"{{{CAMUNDA_NS}}}elementVariable")
-        if variable and loop.find(f"{{{BPMN_NS}}}inputDataItem") is None:
-            loop.insert(1, etree.Element(f"{{{BPMN_NS}}}inputDataItem", id=variable, name=variable))
-        condition = loop.find(f"{{{BPMN_NS}}}completionCondition")
-        if condition is not None and condition.text:
-            condition.text = _strip_expression(condition.text.strip())
 
 
 class _ExtensionsMixin:
@@ -213,12 +190,16 @@ class ParsedProcess:
     subprocess_specs: dict[str, Any]
 
 
-def parse_process(bpmn_sources: Mapping[str, bytes], *, process_id: str | None = None) -> ParsedProcess:
-    """Parse BPMN files into specs for one executable process; ModelError names file, element, reason."""
+def parse_process(bpmn_sources: Mapping[str, bytes], *, process_id: str | None = None,
+                  python_scripts: bool = False) -> ParsedProcess:
+    """Parse BPMN files into specs for one executable process; ModelError names file, element, reason.
+
+    Every expression is checked and made canonical first (server.engine.canonical): FEEL, or Python
+    only where `python_scripts` allows it."""
     parser = StroomParser()
     for filename, source in bpmn_sources.items():
         root = safe_xml(source, filename=filename)
-        _camunda_loops(root)
+        canonicalize(root, filename=filename, python_scripts=python_scripts)
         try:
             parser.add_bpmn_xml(root, filename=filename)
         except ValidationException as exc:

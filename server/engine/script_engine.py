@@ -1,29 +1,16 @@
 """The engine's script engine: restricted scripts, service dispatch, DMN decisions, with a trace."""
 from __future__ import annotations
 
-import re
 import traceback
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from server.engine import scripting
+from server.engine import expressions
 from server.engine.services import ServiceCall
 from server.engine.types import EngineError, ScriptError, StepEvent
-
-
-# Timer definitions as bpmn.io writes them: bare ISO 8601 durations, dates or cycles (PT1H, R3/PT10M,
-# 2026-12-01T09:00:00Z). The engine evaluates them as expressions, where they would be undefined names.
-_ISO_TIMER = re.compile(
-    r"^(R\d*/)?(P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?"
-    r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)$")
-
-
-def iso_literal(expression: str) -> str | None:
-    """The expression itself when it is a bare ISO 8601 timer value, else None."""
-    text = expression.strip()
-    return text if _ISO_TIMER.match(text) else None
 
 
 class ServiceFailed(EngineError):
@@ -34,30 +21,77 @@ class ServiceFailed(EngineError):
         self.stack = "".join(traceback.format_exception(error, limit=-4))
 
 
+class Environment(BasePythonScriptEngineEnvironment):
+    """Evaluates canonical texts: `=FEEL` with server.decisions, Python only in server.sandbox when allowed.
+
+    The engine also calls this directly (process completion conditions, message correlations)."""
+
+    def __init__(self, python_allowed: Callable[[], bool]):
+        super().__init__({})
+        self.python_allowed = python_allowed
+
+    def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Any = None) -> Any:
+        data = {**(external_context or {}), **context}
+        if expressions.is_feel(expression):
+            return expressions.evaluate(expression, data)
+        from server.engine import python
+
+        return python.evaluate(expression, data, allowed=self.python_allowed())
+
+    def execute(self, script: str | None, context: dict[str, Any], external_context: Any = None) -> bool:
+        if script is None or not script.strip():
+            return True
+        if expressions.is_feel(script):
+            data = {**(external_context or {}), **context}
+            result = expressions.evaluate(script, data)
+            if not isinstance(result, dict):
+                raise ScriptError(f"the script gave {type(result).__name__}, not a context of variables")
+            context.update(result)
+            return True
+        from server.engine import python
+
+        new = python.run_script(script, context, allowed=self.python_allowed())
+        context.clear()
+        context.update(new)
+        return True
+
+
 class StroomScriptEngine(PythonScriptEngine):
     """One per loaded workflow: knows the model's services and decisions and collects step events."""
 
     def __init__(self, model: Any, context: Any):
-        super().__init__()
+        super().__init__(environment=Environment(self.python_allowed))
         self.model = model
         self.context = context
         self.events: list[StepEvent] = []
 
     def validate(self, expression: str) -> None:
-        scripting.compile_checked(expression.strip(), "eval")
+        """Expressions are checked at deploy (server.engine.canonical); nothing to do here."""
+
+    def python_allowed(self) -> bool:
+        """Whether Python may run now: the environment's current setting (or the model's, without a host)."""
+        session = getattr(self.context, "session", None)
+        environment_id = getattr(self.context, "environment_id", None)
+        if session is None or environment_id is None:
+            return bool(getattr(self.model, "python_scripts", False))
+        try:
+            from server.sandbox.policy import python_scripts_allowed
+        except ImportError:
+            return False
+        return python_scripts_allowed(session, environment_id=environment_id)
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
-        literal = iso_literal(expression)
-        if literal is not None:
-            return literal
         try:
-            return scripting.evaluate(expression, task.data, external_context)
+            return self.environment.evaluate(expression, task.data, external_context)
+        except ScriptError as exc:
+            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
         except Exception as exc:
-            raise WorkflowTaskException(f"error evaluating {expression!r}: {exc}", task=task, exception=exc) from exc
+            raise WorkflowTaskException(f"error evaluating {expression!r}: {type(exc).__name__}: {exc}", task=task,
+                                        exception=exc) from exc
 
     def execute(self, task: Any, script: str, external_context: Any = None) -> bool:
         try:
-            scripting.execute(script, task.data, external_context)
+            self.environment.execute(script, task.data, external_context)
         except ScriptError as exc:
             raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
         except Exception as exc:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask as SpiffServiceTask
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
@@ -34,3 +35,20 @@ class DispatchServiceTask(SpiffServiceTask):
         elif not self.merge_result:
             task.data[self.result_variable] = result
         return True
+
+
+class ExpressionCollection(TaskDataReference):
+    """A multi-instance input given as a FEEL expression: its value is computed from the task data."""
+
+    def __init__(self, expression: str):
+        super().__init__(expression)
+        self.expression = expression
+
+    def get(self, my_task: Any) -> Any:
+        return my_task.workflow.script_engine.evaluate(my_task, self.expression)
+
+    def exists(self, my_task: Any) -> bool:
+        return True
+
+    def set(self, my_task: Any, value: Any) -> None:
+        raise ValueError("a multi-instance collection expression cannot be written to")

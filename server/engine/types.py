@@ -13,7 +13,8 @@ class EngineError(Exception):
 class ModelError(EngineError):
     """A model that cannot be deployed: names the file, the element and the reason."""
 
-    def __init__(self, reason: str, *, file: str = "", element_id: str = "", line: int | None = None):
+    def __init__(self, reason: str, *, file: str = "", element_id: str = "", line: int | None = None,
+                 kind: str = "", expression: str | None = None, position: int | None = None):
         where = ", ".join(p for p in (file and f"file {file}", element_id and f"element {element_id}",
                                         line and f"line {line}") if p)
         super().__init__(f"{reason} ({where})" if where else reason)
@@ -21,9 +22,16 @@ class ModelError(EngineError):
         self.file = file
         self.element_id = element_id
         self.line = line
+        self.kind = kind  # for an expression: condition, assignee, timer duration, script ...
+        self.expression = expression
+        self.position = position
 
     def as_detail(self) -> dict[str, Any]:
-        return {"file": self.file, "element_id": self.element_id, "line": self.line, "reason": self.reason}
+        detail: dict[str, Any] = {"file": self.file, "element_id": self.element_id, "line": self.line,
+                                  "reason": self.reason}
+        if self.kind:
+            detail.update(kind=self.kind, expression=self.expression, position=self.position)
+        return detail
 
 
 class ScriptError(EngineError):

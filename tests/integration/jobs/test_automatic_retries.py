@@ -32,7 +32,7 @@ def host_with_erp(settings, failures: int):
 
 def start_booking(host) -> int:
     system = seed_people(host)
-    bpmn = SCRIPT_TEMPLATE.read_bytes().replace(b"SCRIPT", b"x = 1").replace(b"SERVICE", b"erp_post")
+    bpmn = SCRIPT_TEMPLATE.read_bytes().replace(b"SCRIPT", b"{x: 1}").replace(b"SERVICE", b"erp_post")
     with host.db.unit_of_work() as session:
         instances.deploy(session, host, actor=system, key="book", bpmn={"book.bpmn": bpmn})
         return instances.start(session, host, actor=system, key="book",

@@ -39,7 +39,7 @@ def flaky_host(settings):
 def test_a_service_retry_job_reruns_the_failed_step_and_resolves_the_incident(flaky_host):
     host = flaky_host
     system = seed_people(host)
-    bpmn = SCRIPT_TEMPLATE.read_bytes().replace(b"SCRIPT", b"x = 1").replace(b"SERVICE", b"erp_post")
+    bpmn = SCRIPT_TEMPLATE.read_bytes().replace(b"SCRIPT", b"{x: 1}").replace(b"SERVICE", b"erp_post")
     with host.db.unit_of_work() as session:
         instances.deploy(session, host, actor=system, key="book", bpmn={"book.bpmn": bpmn})
         instance_id = instances.start(session, host, actor=system, key="book").id

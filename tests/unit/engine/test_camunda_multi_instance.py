@@ -11,9 +11,9 @@ def camunda_style() -> bytes:
     xml = xml.replace("""      <bpmn:multiInstanceLoopCharacteristics>
         <bpmn:loopDataInputRef>approvers</bpmn:loopDataInputRef>
         <bpmn:inputDataItem id="approver" name="approver" />
-        <bpmn:completionCondition xsi:type="bpmn:tFormalExpression">approved == True</bpmn:completionCondition>""",
+        <bpmn:completionCondition xsi:type="bpmn:tFormalExpression">approved = true</bpmn:completionCondition>""",
                       """      <bpmn:multiInstanceLoopCharacteristics camunda:collection="${approvers}" camunda:elementVariable="approver">
-        <bpmn:completionCondition xsi:type="bpmn:tFormalExpression">${approved == True}</bpmn:completionCondition>""")
+        <bpmn:completionCondition xsi:type="bpmn:tFormalExpression">${approved == true}</bpmn:completionCondition>""")
     assert "camunda:collection" in xml
     return xml.encode()
 

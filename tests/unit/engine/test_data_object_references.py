@@ -28,10 +28,10 @@ MODEL = """<?xml version="1.0" encoding="UTF-8"?>
         <bpmn:startEvent id="start2"><bpmn:outgoing>h1</bpmn:outgoing></bpmn:startEvent>
         <bpmn:sequenceFlow id="h1" sourceRef="start2" targetRef="compute" />
         <bpmn:dataObjectReference id="total_ref" dataObjectRef="{ref}" />
-        <bpmn:scriptTask id="compute" scriptFormat="python">
+        <bpmn:scriptTask id="compute" scriptFormat="feel">
           <bpmn:incoming>h1</bpmn:incoming><bpmn:outgoing>h2</bpmn:outgoing>
           <bpmn:dataOutputAssociation id="out"><bpmn:targetRef>total_ref</bpmn:targetRef></bpmn:dataOutputAssociation>
-          <bpmn:script>top_total = 42</bpmn:script>
+          <bpmn:script>{{top_total: 42}}</bpmn:script>
         </bpmn:scriptTask>
         <bpmn:sequenceFlow id="h2" sourceRef="compute" targetRef="end2" />
         <bpmn:endEvent id="end2"><bpmn:incoming>h2</bpmn:incoming></bpmn:endEvent>
