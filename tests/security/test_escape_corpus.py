@@ -1,7 +1,7 @@
 """Issue 17 point 3: every escape in the corpus, through every vector, against a real server process.
 
 Each (payload, vector) must end as a deploy-time 422 or an incident on the instance (a resource attack
-that is valid FEEL may also finish, quickly: its value harms nothing); no canary file
+that is valid FEEL may also run on, quickly: its value harms nothing); no canary file
 may appear, the secret key must appear in no answer, instance or database row, and after every
 resource attack /healthz must answer and the server must go idle again. With Python scripts off,
 a Python script task is refused at deploy naming the element and the setting.
@@ -11,7 +11,9 @@ names the payload and the vector. Cases that cannot hog the server run four at a
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -60,14 +62,17 @@ def outcomes(server: Server, request: pytest.FixtureRequest) -> dict[tuple[str, 
         if outcome.health:
             server.restart()
         results[(payload.name, vector)] = outcome
+    summary = os.environ.get("STROOM_ESCAPE_SUMMARY")
+    if summary:  # a JSON list of every outcome, for reading the matrix at a glance
+        Path(summary).write_text(json.dumps([dataclasses.asdict(o) for o in results.values()], indent=1))
     return results
 
 
 def allowed_ends(payload: Payload, vector: str) -> tuple[str, ...]:
-    """A refusal or an incident; valid FEEL may also just finish (its value harms nothing)."""
+    """A refusal or an incident; valid FEEL may also just run (its value harms nothing)."""
     python_runs = vector == "script-on" and payload.language == "python"
     if payload.language == "feel" or (payload.resource and not python_runs and vector != "script-off"):
-        return ("refused", "incident", "completed")
+        return ("refused", "incident", "ran")
     return ("refused", "incident")
 
 
