@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "server.invoices.ingest_commands",
     "server.audit.commands",
     "server.instances.commands",
+    "server.sandbox.commands",
 )
 
 

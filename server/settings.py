@@ -7,6 +7,9 @@ import secrets
 from pathlib import Path
 from typing import Mapping
 
+from server.sandbox import limits as script_limits
+from server.sandbox.errors import SandboxError
+
 RULE_MODES = ("enforce", "warn", "off")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -90,6 +93,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("STROOM_DB_POOL_SIZE must be an integer") from exc
     if not 1 <= pool_size <= 100:
         raise SettingsError("STROOM_DB_POOL_SIZE must be between 1 and 100")
+    try:
+        script_limits.from_environ(env)  # read again by the script sandbox when it starts; refused here first
+    except SandboxError as exc:
+        raise SettingsError(str(exc)) from None
     outbox = env.get("STROOM_OUTBOX_DIR")
     inbox = env.get("STROOM_INBOX_DIR")
     return Settings(

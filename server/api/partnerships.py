@@ -9,6 +9,7 @@ from server.api.auth import current_actor, host, requires
 from server.auth import partnerships
 from server.auth.models import Environment, Partnership
 from server.errors import InvalidInput
+from server.sandbox import policy
 
 bp = Blueprint("api_partnerships", __name__, url_prefix="/api/v1")
 
@@ -30,6 +31,31 @@ def environment() -> Response:
         partners = [name for p, name in partnerships.list_for(session, actor.environment_id) if p.status == "active"]
         payload = {"name": env.name if env else None, "display_name": env.display_name if env else None,
                    "partners": partners}
+    return jsonify(payload)
+
+
+@bp.get("/environment/settings")
+@requires("settings.read")
+def environment_settings() -> Response:
+    """The caller's environment settings (python_scripts: whether Python scripts may run)."""
+    actor = current_actor()
+    with host().db.unit_of_work() as session:
+        payload = policy.get_settings(session, actor=actor, environment_id=actor.environment_id).as_dict()
+    return jsonify(payload)
+
+
+@bp.put("/environment/settings")
+@requires("settings.manage")
+def change_environment_settings() -> Response:
+    """Change `{"python_scripts": true|false}` for the caller's environment (admins; audited)."""
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("send a JSON object of settings", code="invalid_setting",
+                           details=[{"field": "python_scripts", "message": "is required"}])
+    actor = current_actor()
+    with host().db.unit_of_work() as session:
+        payload = policy.change_settings(session, actor=actor, environment_id=actor.environment_id,
+                                         changes=body).as_dict()
     return jsonify(payload)
 
 

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "masterdata.read": frozenset({"user", "admin", "auditor", "designer"}),
     "masterdata.manage": frozenset({"admin"}),
     "jobs.read": frozenset({"admin"}),
+    "settings.read": frozenset({"admin", "auditor"}),
+    "settings.manage": frozenset({"admin"}),
 }
 
 

@@ -14,6 +14,7 @@ from server.auth.models import Environment, Role, RoleMembership, User
 from server.errors import InvalidInput
 from server.masterdata import service as masterdata
 from server.pages.common import actor, blueprint, host, page
+from server.sandbox import policy
 
 bp = blueprint("admin_pages", __name__, url_prefix="/admin")
 
@@ -144,6 +145,28 @@ def partnership_action(partnership_id: int, action: str) -> ResponseReturnValue:
             raise InvalidInput(_("Unknown operation."), code="unknown_operation")
     flash(_("Partnership updated."), "success")
     return redirect(url_for("admin_pages.environments"))
+
+
+@bp.get("/settings")
+@page("settings.read")
+def settings() -> ResponseReturnValue:
+    who = actor()
+    with host().db.unit_of_work() as db:
+        view = policy.get_settings(db, actor=who, environment_id=who.environment_id)
+    return render_template("admin/settings.html", settings=view)
+
+
+@bp.post("/settings")
+@page("settings.manage")
+def change_settings() -> ResponseReturnValue:
+    """The settings form: a checkbox per setting (an unticked box is not sent, so it means off)."""
+    who = actor()
+    switch = policy.parse_switch(request.form.get("python_scripts", "off"), field="python_scripts")
+    with host().db.unit_of_work() as db:
+        policy.change_settings(db, actor=who, environment_id=who.environment_id,
+                               changes={"python_scripts": switch})
+    flash(_("Settings saved."), "success")
+    return redirect(url_for("admin_pages.settings"))
 
 
 @bp.get("/masterdata")

@@ -20,6 +20,8 @@ ENDPOINTS = [
     *[("POST", f"/api/v1/tasks/999999/{action}", {}, ACTORS, 404) for action in TASK_ACTIONS],
     ("GET", "/api/v1/session", None, ALL, 200),
     ("GET", "/api/v1/environment", None, ALL, 200),
+    ("GET", "/api/v1/environment/settings", None, READERS, 200),
+    ("PUT", "/api/v1/environment/settings", {"python_scripts": "maybe"}, MANAGERS, 422),
     ("GET", "/api/v1/users", None, READERS, 200),
     ("POST", "/api/v1/users", {}, MANAGERS, 422),
     ("GET", "/api/v1/users/nobody", None, READERS, 404),
