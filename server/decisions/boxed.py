@@ -128,7 +128,12 @@ class BoxedReader:
         cond = self.inner(self.child(el, "if"), label)  # type: ignore[attr-defined]
         then = self.inner(self.child(el, "then"), label)  # type: ignore[attr-defined]
         other = self.inner(self.child(el, "else"), label)  # type: ignore[attr-defined]
-        return lambda scope: then(scope) if cond(scope) is True else other(scope)
+        def choose(scope: Scope) -> Any:
+            outcome = cond(scope)
+            if outcome is not None and type(outcome) is not bool:
+                return runtime.null(f"{label}: the condition is not a boolean")
+            return then(scope) if outcome is True else other(scope)
+        return choose
 
     def boxed_filter(self, el: etree._Element, label: str) -> Expr:
         from server.decisions.operators import filter_list

@@ -58,8 +58,6 @@ class Builtin:
             if not keys <= set(params):
                 continue
             required = params[:len(params) - self.optional]
-            if not set(required) <= keys:
-                continue
             last = max((params.index(k) for k in keys), default=-1)
             values = [named.get(p) for p in params[:max(last + 1, len(required))]]
             if self.variadic and params == self.overloads[0] and len(values) == 1 and \

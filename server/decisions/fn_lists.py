@@ -161,7 +161,7 @@ def _list_replace(lst: Any, position: Any, new_item: Any) -> list[Any]:
         index = _position(values, position)
         return [new_item if i == index else v for i, v in enumerate(values)]
     match = as_callable(position, 2)
-    if match is None:
+    if match is None or len(getattr(position, "params", ("a", "b"))) != 2:
         raise TypeError("position must be a number or a function")
     return [new_item if match(v, new_item) is True else v for v in values]
 

@@ -57,6 +57,8 @@ def _context_put(context: Any, key: Any, value: Any) -> dict[str, Any]:
 
 
 def _context_merge(contexts: Any) -> dict[str, Any]:
+    if isinstance(contexts, dict):
+        contexts = [contexts]
     if not isinstance(contexts, list):
         raise TypeError("expects a list of contexts")
     merged: dict[str, Any] = {}
@@ -66,12 +68,14 @@ def _context_merge(contexts: Any) -> dict[str, Any]:
 
 
 def _context(entries: Any) -> dict[str, Any]:
+    if isinstance(entries, dict):
+        entries = [entries]
     if not isinstance(entries, list):
         raise TypeError("expects a list of entries")
     result: dict[str, Any] = {}
     for entry in entries:
         entry = _ctx(entry)
-        if set(entry) != {"key", "value"} or type(entry["key"]) is not str or entry["key"] in result:
+        if not {"key", "value"} <= set(entry) or type(entry["key"]) is not str or entry["key"] in result:
             raise ValueError("an entry needs a unique string key and a value")
         result[entry["key"]] = entry["value"]
     return result
@@ -81,22 +85,16 @@ def _range(text: Any) -> Range:
     """range("[1..10)"): a range from its FEEL text; the endpoints must be literals of one kind."""
     if type(text) is not str:
         raise TypeError("range(from) needs a string")
-    node = parse_expression(text)
-    if node[0] == "urange" and node[1] in ("<", "<=", ">", ">="):
-        value = _literal(node[2])
-        if node[1] in ("<", "<="):
-            return Range(UNBOUNDED, value, False, node[1] == "<=")
-        return Range(value, UNBOUNDED, node[1] == ">=", False)
-    if node[0] == "urange" and node[1] == "=":
-        value = _literal(node[2])
-        return Range(value, value, True, True)
+    from server.decisions.compiler import BUILTIN_NAMES
+
+    node = parse_expression(text, BUILTIN_NAMES)
     if node[0] != "range":
         raise ValueError("not a range")
     low, high = _literal(node[1]), _literal(node[2])
     if low is None and high is None:
         raise ValueError("a range needs an endpoint")
-    if low is not None and high is not None and compare(low, high) is None:
-        raise ValueError("the endpoints are of different kinds")
+    if low is not None and high is not None and (compare(low, high) is None or compare(low, high) > 0):
+        raise ValueError("the endpoints are of different kinds or in the wrong order")
     return Range(UNBOUNDED if low is None else low, UNBOUNDED if high is None else high, node[3], node[4])
 
 

@@ -123,7 +123,7 @@ def _months_between(start: Any, end: Any) -> YearsMonths:
     if b < a:
         a, b, sign = b, a, -1
     months = (b.year - a.year) * 12 + b.month - a.month
-    if (b.day, b.time()) < (a.day, a.time()):
+    if b.day < a.day:
         months -= 1
     return YearsMonths(sign * months)
 

@@ -36,13 +36,13 @@ def substring(string: Any, start: Any, length: Any = None) -> str | None:
     if text(string) is None or type(start) is not Decimal or start == 0:
         raise TypeError("substring(string, start position, length)")
     points = string
-    begin = int(start.to_integral_value()) - 1 if start > 0 else len(points) + int(start.to_integral_value())
+    begin = int(start) - 1 if start > 0 else len(points) + int(start)
     begin = max(begin, 0)
     if length is None:
         return points[begin:]
     if type(length) is not Decimal or length < 0:
         raise TypeError("length must be a non-negative number")
-    return points[begin:begin + int(length.to_integral_value())]
+    return points[begin:begin + int(length)]
 
 
 def _strip_free_spacing(pattern: str) -> str:
@@ -120,7 +120,7 @@ def _template(replacement: str) -> str:
             digits = re.match(r"\d+", replacement[i + 1:])
             if not digits:
                 raise ValueError("$ in a replacement must be followed by a group number")
-            out.append("\\" + digits[0][:1])
+            out.append("\\g<" + digits[0][:1] + ">")
             out.append(digits[0][1:])
             i += 1 + len(digits[0])
         else:
@@ -158,6 +158,8 @@ def split(string: Any, delimiter: Any) -> list[str] | None:
 
 
 def string_join(items: Any, delimiter: Any = "", prefix: Any = None, suffix: Any = None) -> str | None:
+    if type(items) is str:
+        items = [items]  # a single value where a list is expected is a list of one
     if not isinstance(items, list) or (delimiter is not None and text(delimiter) is None):
         raise TypeError("string join(list, delimiter)")
     parts = [i for i in items if i is not None]

@@ -114,6 +114,8 @@ def compile_quantifier(compiler: Any, node: tuple[Any, ...]) -> Expr:
                 if outcome is (not every):
                     return not every
                 if outcome is not every:
+                    if outcome is not None:
+                        return runtime.null(f"{node[1]}: a condition that is not a boolean")
                     saw_null = True
         except _NotIterable as exc:
             return runtime.null(f"{node[1]}: {exc} does not range over a list")

@@ -16,7 +16,7 @@ _NUMBER = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
 _MAX_EXPONENT = 999_999
 # Possessive: a plain alternation keeps a backtracking frame per character (1.4 GB for a 10 MB string).
 _STRING = re.compile(r'"((?:[^"\\]++|\\.)*+)"', re.DOTALL)
-_NAME = re.compile(r"[^\W\d][\w]*")
+_NAME = re.compile(r"(?:[^\W\d]|[\U00010000-\U000EFFFF])(?:\w|[\U00010000-\U000EFFFF])*")
 _OPERATORS = ("..", "**", "<=", ">=", "!=", "=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", "{", "}",
               ",", ".", ":", "?", "@")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}

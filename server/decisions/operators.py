@@ -129,8 +129,10 @@ def between(value: Any, low: Any, high: Any) -> bool | None:
 
 def make_range(low: Any, high: Any, low_closed: bool, high_closed: bool) -> Range | None:
     """A range value `[low..high]`; null when the endpoints are of kinds that do not compare."""
-    if low is not None and high is not None and compare(low, high) is None:
-        return runtime.null("a range's endpoints must be of one comparable kind")
+    if low is not None and high is not None:
+        order = compare(low, high)
+        if order is None or order > 0:
+            return runtime.null("a range's endpoints must be of one kind, the lower first")
     return Range(low, high, low_closed, high_closed)
 
 
@@ -155,7 +157,7 @@ def test_outcome(value: Any, expected: Any) -> bool | None:
             if outcome is True:
                 return True
             saw_null = saw_null or outcome is None
-        return None if saw_null and value is not None else False
+        return False
     return equal(value, expected)
 
 
@@ -180,6 +182,8 @@ def filter_list(target: Any, predicate: Callable[[Scope], Any], scope: Scope) ->
             return items[index - 1] if index > 0 else items[index]
         if outcome is True:
             kept.append(coerce_in(item))
+        elif outcome is not None and outcome is not False:
+            return runtime.null("a filter condition that is not a boolean")
     return kept
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _DATE = re.compile(r"(-?)(\d{4,9})-(\d\d)-(\d\d)")
 _TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d(?::\d\d)?|@[A-Za-z0-9_/+\-]+)?")
-_DT_DURATION = re.compile(r"(-)?P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
+_DT_DURATION = re.compile(r"(-)?P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?)S)?)?")
 _YM_DURATION = re.compile(r"(-)?P(?!$)(?:(\d+)Y)?(?:(\d+)M)?")
 UTC = dt.timezone.utc
 MAX_DAYS = 999_999_999
@@ -80,6 +80,8 @@ def _time_parts(match: re.Match[str]) -> dt.time | None:
     hour, minute, second = int(match[1]), int(match[2]), int(match[3])
     micro = int((match[4] or ".0")[1:7].ljust(6, "0"))
     tz = _tz(match[5])
+    if hour == 24 and minute == 0 and second == 0 and micro == 0:
+        hour = 0  # 24:00:00 is the end of the day: midnight (parse_datetime moves to the next day)
     if tz is False or hour > 23 or minute > 59 or second > 59:
         return None
     return dt.time(hour, minute, second, micro, tzinfo=tz)  # type: ignore[arg-type]
@@ -105,6 +107,8 @@ def parse_datetime(text: str) -> dt.datetime | None:
     time = parse_time(time_text)
     if time is None:
         return None
+    if time_text.startswith("24"):
+        day += dt.timedelta(days=1)
     return dt.datetime.combine(day, time, tzinfo=time.tzinfo)
 
 

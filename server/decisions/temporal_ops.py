@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from server.decisions.temporal import YearsMonths, delta_of, seconds_of
+from server.decisions.temporal import UTC, YearsMonths, delta_of, seconds_of
 
 _DAY = dt.datetime(2000, 1, 1)
 
@@ -57,7 +57,7 @@ def add(a: Any, b: Any) -> Any:
 
 def _as_datetime(value: Any, other: Any) -> Any:
     if type(value) is dt.date:
-        return dt.datetime(value.year, value.month, value.day, tzinfo=getattr(other, "tzinfo", None))
+        return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)  # a date is midnight UTC
     return value
 
 

@@ -65,7 +65,7 @@ def _basic_conforms(value: Any, name: str) -> bool | None:
 def conforms(value: Any, spec: Any, defs: Mapping[str, ItemType] | None = None) -> bool:
     """`value instance of spec` for a parsed type (parser.parse_type) or an item type."""
     if isinstance(spec, ItemType):
-        return conforms_item(value, spec, defs or {})
+        return conforms_item(value, spec, defs or {}, False)
     kind = spec[0]
     if kind == "type":
         name = basic_name(spec[1]) or "Any"
@@ -75,7 +75,7 @@ def conforms(value: Any, spec: Any, defs: Mapping[str, ItemType] | None = None) 
         if basic is not None:
             return basic
         item = (defs or {}).get(spec[1])
-        return conforms_item(value, item, defs or {}) if item is not None else False
+        return conforms_item(value, item, defs or {}, False) if item is not None else False
     if value is None:
         return False
     if kind == "list":
@@ -91,22 +91,22 @@ def conforms(value: Any, spec: Any, defs: Mapping[str, ItemType] | None = None) 
     return False
 
 
-def conforms_item(value: Any, item: ItemType, defs: Mapping[str, ItemType]) -> bool:
-    """Whether a value is of an item definition's type (structure, collection and allowed values)."""
+def conforms_item(value: Any, item: ItemType, defs: Mapping[str, ItemType], allowed: bool = True) -> bool:
+    """Whether a value is of an item definition's type (structure, collection and, if asked, allowed values)."""
     if value is None:
         return True
     if item.collection:
-        return isinstance(value, list) and all(conforms_item(v, _element(item), defs) for v in value)
+        return isinstance(value, list) and all(conforms_item(v, _element(item), defs, allowed) for v in value)
     if item.components is not None:
         return isinstance(value, dict) and all(
-            conforms_item(coerce_in(value.get(k)), t, defs) for k, t in item.components.items())
+            k in value and conforms_item(coerce_in(value[k]), t, defs, allowed) for k, t in item.components.items())
     if item.base is not None:
         base = basic_name(item.base) or "Any"
         basic = _basic_conforms(value, base)
-        ok = basic if basic is not None else (base in defs and conforms_item(value, defs[base], defs))
+        ok = basic if basic is not None else (base in defs and conforms_item(value, defs[base], defs, allowed))
         if not ok:
             return False
-    return item.allowed is None or item.allowed(value) is True
+    return not allowed or item.allowed is None or item.allowed(value) is True
 
 
 def _element(item: ItemType) -> ItemType:
