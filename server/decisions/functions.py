@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.decisions import fn_lists, fn_misc, fn_numeric, fn_temporal, fn_text
+from server.decisions import fn_lists, fn_misc, fn_numeric, fn_ranges, fn_temporal, fn_text
 from server.decisions.callables import Builtin
 from server.decisions.fn_numeric import to_string
 from server.decisions.fn_temporal import set_clock
@@ -19,7 +19,7 @@ def _register(table: dict[str, tuple[Any, ...]]) -> None:
 
 
 for _table in (fn_text.FUNCTIONS, fn_numeric.FUNCTIONS, fn_lists.FUNCTIONS, fn_temporal.FUNCTIONS,
-               fn_misc.FUNCTIONS):
+               fn_misc.FUNCTIONS, fn_ranges.FUNCTIONS):
     _register(_table)
 BUILTINS.pop("and", None)
 BUILTINS.pop("or", None)
