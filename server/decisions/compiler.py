@@ -114,7 +114,12 @@ class _Compiler:
     # expressions ------------------------------------------------------------------------------
     def expr(self, node: Node) -> Expr:
         if node[0] != "const" and _is_constant(node):
-            return _const(self._fold(node))
+            warnings = runtime.warnings()
+            before = len(warnings)
+            value = self._fold(node)
+            if len(warnings) == before:
+                return _const(value)
+            del warnings[before:]  # a constant that warns is evaluated each time, so its trace says why
         handler = getattr(self, "_" + node[0], None)
         if handler is None:
             raise FeelSyntaxError(f"unsupported expression {node[0]!r}")

@@ -15,18 +15,18 @@ def _compiled(text: str, names: frozenset[str]) -> Expr:
     return compile_expression(text, CompileEnv(known_names=names))
 
 
-def evaluate_feel(text: str, variables: Mapping[str, Any]) -> Any:
+def evaluate_feel(text: str, variables: Mapping[str, Any], *, clock: runtime.Clock | None = None) -> Any:
     """The value of a FEEL expression (a leading `=` as form-js writes it is allowed).
 
     A syntax error raises FeelSyntaxError; a bound exceeded (steps, nesting) raises FeelLimitError; a FEEL
-    error (bad call, wrong type) gives null, as FEEL says.
+    error (bad call, wrong type) gives null, as FEEL says. now()/today() read `clock` when given.
     """
     source = text.strip()
     if source.startswith("="):
         source = source[1:]
     names = frozenset(name for name in variables if not name.isidentifier())
     expr = _compiled(source, names)
-    runtime.start()
+    runtime.start(clock)
     try:
         return expr(Scope({name: coerce_in(value) for name, value in variables.items()}))
     except RecursionError:

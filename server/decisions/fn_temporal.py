@@ -5,7 +5,6 @@ now() and today() read the injected clock (`set_clock`), so tests and replays se
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -18,19 +17,13 @@ from server.decisions.temporal import (
     parse_time,
     seconds_of,
 )
+from server.decisions import runtime
+from server.decisions.runtime import set_clock
 from server.decisions.values import is_integral
 
-_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(UTC)  # noqa: E731
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
-
-
-def set_clock(clock: Callable[[], dt.datetime]) -> Callable[[], dt.datetime]:
-    """Make now()/today() read `clock` (an aware datetime); returns the previous clock."""
-    global _clock
-    previous, _clock = _clock, clock
-    return previous
 
 
 def _int(value: Any) -> int:
@@ -137,11 +130,11 @@ def _day(value: Any) -> dt.date:
 
 
 def _now() -> dt.datetime:
-    return _clock()
+    return runtime.now()
 
 
 def _today() -> dt.date:
-    return _clock().date()
+    return runtime.now().date()
 
 
 FUNCTIONS: dict[str, tuple[Any, tuple[tuple[str, ...], ...], int]] = {

@@ -58,6 +58,14 @@ def _contexts(iterators: list[tuple[str, Expr, Expr | None]], scope: Scope,
     """Every binding of the iterators (nested, left to right) as a Scope; None if one cannot iterate."""
     from server.decisions.compiler import Scope
 
+    if len(iterators) == 1:  # the common case, without the nested bindings' copies
+        name, low, high = iterators[0]
+        outer = Scope({"partial": results}, scope)
+        source = _span(low(outer), high(outer)) if high is not None else _iteration(low(outer))
+        if source is None:
+            raise _NotIterable(name)
+        return (_bind(name, value, results, scope) for value in source)
+
     def walk(index: int, bound: dict[str, Any]) -> Iterator[Scope]:
         name, low, high = iterators[index]
         outer = Scope({**bound, "partial": results}, scope)
@@ -73,6 +81,13 @@ def _contexts(iterators: list[tuple[str, Expr, Expr | None]], scope: Scope,
                 yield from walk(index + 1, inner)
 
     return walk(0, {})
+
+
+def _bind(name: str, value: Any, results: list[Any], scope: Scope) -> Scope:
+    from server.decisions.compiler import Scope
+
+    runtime.step()
+    return Scope({name: value, "partial": results}, scope)
 
 
 class _NotIterable(Exception):

@@ -9,7 +9,7 @@ from typing import Any
 from server.decisions import runtime
 from server.decisions.compiler import MISSING as _MISSING_VALUE
 from server.decisions.compiler import Scope
-from server.decisions.errors import DecisionError, FeelEvaluationError
+from server.decisions.errors import DecisionError, DecisionParseError, FeelEvaluationError
 from server.decisions.reader import Decision, Definitions, Service, read_definitions
 from server.decisions.types import conform_result, convert_input
 from server.decisions.values import to_json
@@ -81,14 +81,32 @@ class DecisionModel:
         self._top = tuple(d for d in definitions.decisions.values() if d.id not in required)
         self._function_scope = Scope(self._functions) if self._functions else None
 
+    def broken(self, decision_id: str) -> DecisionParseError | None:
+        """Why a decision (or a decision it requires) does not compile; None when it does."""
+        seen: set[str] = set()
+        stack = [decision_id]
+        while stack:
+            current = self.decisions.get(stack.pop())
+            if current is None or current.id in seen:
+                continue
+            seen.add(current.id)
+            if current.error is not None:
+                return current.error
+            stack.extend(current.required)
+        return None
+
     def _variable(self, decision_id: str) -> str:
         decision = self.decisions.get(decision_id)
         return decision.variable if decision else decision_id
 
-    def evaluate(self, decision_id: str | None = None, inputs: Mapping[str, Any] | None = None) -> DecisionResult:
-        """Evaluate a decision (by id, or name; None = the only or top decision) for these input values."""
+    def evaluate(self, decision_id: str | None = None, inputs: Mapping[str, Any] | None = None, *,
+                 clock: runtime.Clock | None = None) -> DecisionResult:
+        """Evaluate a decision (by id, or name; None = the only or top decision) for these input values.
+
+        now() and today() read `clock` when given (an aware datetime factory), else the default clock.
+        """
         decision = self._resolve(decision_id)
-        warnings = runtime.start()
+        warnings = runtime.start(clock)
         result = self._run(decision, self._root(inputs), {})
         return DecisionResult(result.decision_id, result.decision_name, result.value, result.outputs,
                               result.matched_rules, result._trace, tuple(warnings))

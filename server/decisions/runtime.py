@@ -5,15 +5,24 @@ the trace. Bounds are exceptions (FeelLimitError): too many loop steps, too deep
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from server.decisions.errors import FeelLimitError
 
-MAX_STEPS = 2_000_000  # loop iterations, filter items and function calls per evaluation
+MAX_STEPS = 1_000_000  # loop iterations, filter items and function calls per evaluation
+MAX_SECONDS = 5.0  # wall time one evaluation may take, checked every CHECK_EVERY steps
+CHECK_EVERY = 2048
 MAX_DEPTH = 60  # nested calls of user functions (recursion)
 MAX_ITEMS = 1_000_000  # items a for loop, range or list function may produce
 MAX_WARNINGS = 50
+
+
+Clock = Callable[[], dt.datetime]
+_default_clock: Clock = lambda: dt.datetime.now(dt.timezone.utc)  # noqa: E731
 
 
 class _State(threading.local):
@@ -21,17 +30,35 @@ class _State(threading.local):
         self.steps = 0
         self.depth = 0
         self.warnings: list[str] = []
+        self.clock: Clock | None = None
+        self.check_at = CHECK_EVERY
+        self.deadline = 0.0
 
 
 _state = _State()
 
 
-def start() -> list[str]:
-    """Begin an evaluation: reset the step budget; returns the list its warnings will go to."""
+def start(clock: Clock | None = None) -> list[str]:
+    """Begin an evaluation (now()/today() read `clock`, else the default clock); returns its warnings list."""
     _state.steps = 0
     _state.depth = 0
     _state.warnings = []
+    _state.clock = clock
+    _state.check_at = CHECK_EVERY
+    _state.deadline = time.monotonic() + MAX_SECONDS
     return _state.warnings
+
+
+def now() -> dt.datetime:
+    """The current instant for now()/today(): the evaluation's injected clock, else the default one."""
+    return (_state.clock or _default_clock)()
+
+
+def set_clock(clock: Clock) -> Clock:
+    """Replace the default clock (an aware datetime factory); returns the previous one."""
+    global _default_clock
+    previous, _default_clock = _default_clock, clock
+    return previous
 
 
 def warnings() -> list[str]:
@@ -48,8 +75,12 @@ def warn(message: str) -> None:
 def step(count: int = 1) -> None:
     """Count work; raises FeelLimitError past MAX_STEPS."""
     _state.steps += count
-    if _state.steps > MAX_STEPS:
-        raise FeelLimitError(f"the evaluation exceeded {MAX_STEPS:,} steps")
+    if _state.steps >= _state.check_at:
+        _state.check_at = _state.steps + CHECK_EVERY
+        if _state.steps > MAX_STEPS:
+            raise FeelLimitError(f"the evaluation exceeded {MAX_STEPS:,} steps")
+        if time.monotonic() > _state.deadline:
+            raise FeelLimitError(f"the evaluation took longer than {MAX_SECONDS:g} s")
 
 
 def check_items(count: int) -> None:
