@@ -1,7 +1,7 @@
 """The public face of the evaluator: parse_dmn() and DecisionModel.evaluate() returning a DecisionResult."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -11,11 +11,11 @@ from server.decisions.compiler import MISSING as _MISSING_VALUE
 from server.decisions.compiler import Scope
 from server.decisions.errors import DecisionError, DecisionParseError, FeelEvaluationError
 from server.decisions.reader import Decision, Definitions, Service, read_definitions
-from server.decisions.types import conform_result, convert_input
+from server.decisions.types import conform_result, convert_input, needs_conversion
 from server.decisions.values import to_json
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # plain (not frozen) dataclass: built once per evaluation, so its cost counts
 class DecisionResult:
     """One decision's outcome: FEEL value, outputs to merge into process data, matched rules, trace."""
 
@@ -25,7 +25,7 @@ class DecisionResult:
     outputs: dict[str, Any]
     matched_rules: tuple[dict[str, Any], ...]
     _trace: Callable[[], dict[str, Any]] = field(repr=False, compare=False)
-    warnings: tuple[str, ...] = ()
+    warnings: Sequence[str] = ()
 
     @cached_property
     def trace(self) -> dict[str, Any]:
@@ -72,7 +72,8 @@ class DecisionModel:
         self.input_names = definitions.input_names
         self._functions = definitions.functions
         self._types = definitions.types
-        self._input_types = definitions.input_types
+        self._input_types = {name: self._types.get(t, t) for name, t in definitions.input_types.items()
+                             if needs_conversion(self._types.get(t, t), self._types)}
         self._by_name = {d.name: d for d in definitions.decisions.values()}
         self.services = definitions.services
         for service in definitions.services.values():
@@ -106,10 +107,7 @@ class DecisionModel:
         now() and today() read `clock` when given (an aware datetime factory), else the default clock.
         """
         decision = self._resolve(decision_id)
-        warnings = runtime.start(clock)
-        result = self._run(decision, self._root(inputs), {})
-        return DecisionResult(result.decision_id, result.decision_name, result.value, result.outputs,
-                              result.matched_rules, result._trace, tuple(warnings))
+        return self._run(decision, self._root(inputs), {}, runtime.start(clock))
 
     def evaluate_service(self, name: str | None, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The output decisions' values of a decision service (by name or id) for these parameters."""
@@ -132,10 +130,12 @@ class DecisionModel:
                 for d in service.outputs if d in self.decisions}
 
     def _root(self, inputs: Mapping[str, Any] | None) -> Scope:
-        values = dict(inputs) if inputs is not None else {}
-        for name, type_ref in self._input_types.items():
-            if name in values:
-                values[name] = convert_input(values[name], self._types.get(type_ref, type_ref), self._types)
+        values = inputs if inputs is not None else {}
+        if self._input_types:
+            values = dict(values)
+            for name, item in self._input_types.items():
+                if name in values:
+                    values[name] = convert_input(values[name], item, self._types)
         return Scope(values, self._function_scope)
 
     def _resolve(self, decision_id: str | None) -> Decision:
@@ -150,18 +150,20 @@ class DecisionModel:
                                 decision=decision_id)
         return decision
 
-    def _run(self, decision: Decision, root: Scope, done: dict[str, DecisionResult]) -> DecisionResult:
+    def _run(self, decision: Decision, root: Scope, done: dict[str, DecisionResult],
+             warnings: Sequence[str] = ()) -> DecisionResult:
         if decision.error is not None:
             raise decision.error
         scope, required = root, ()  # type: Scope, tuple[DecisionResult, ...]
         if decision.required:
-            required = tuple(done.get(r) or self._run(self.decisions[r], root, done) for r in decision.required)
+            required = tuple(done.get(r) or self._run(self.decisions[r], root, done, warnings)
+                             for r in decision.required)
             for result in required:
                 done[result.decision_id] = result
             scope = Scope({self.decisions[r.decision_id].variable: r.value for r in required}, root)
         try:
             if decision.kind == "table":
-                return self._table_result(decision, scope, required)
+                return self._table_result(decision, scope, required, warnings)
             if decision.kind == "none":
                 value = scope.lookup(decision.variable)
                 value = None if value is _MISSING_VALUE else convert_input(value, decision.type_ref, self._types)
@@ -173,7 +175,7 @@ class DecisionModel:
         value = self._typed(decision, value)
         outputs = {decision.variable: value}
         return DecisionResult(decision.id, decision.name, value, outputs, (),
-                              lambda: _expression_trace(decision, value, required))
+                              lambda: _expression_trace(decision, value, required), warnings)
 
     def _typed(self, decision: Decision, value: Any) -> Any:
         if decision.type_ref is None:
@@ -181,12 +183,13 @@ class DecisionModel:
         typed, ok = conform_result(value, self._types.get(decision.type_ref, decision.type_ref), self._types)
         return typed if ok else runtime.null(f"{decision.name}: the value is not a {decision.type_ref}")
 
-    def _table_result(self, decision: Decision, scope: Scope, required: tuple[DecisionResult, ...]) -> DecisionResult:
+    def _table_result(self, decision: Decision, scope: Scope, required: tuple[DecisionResult, ...],
+                      warnings: Sequence[str]) -> DecisionResult:
         table = decision.table
         assert table is not None
         outcome = table.evaluate(scope)
-        single = table.hit_policy in ("UNIQUE", "FIRST", "PRIORITY", "ANY") or table.aggregation is not None
-        value = self._typed(decision, outcome.value) if single else outcome.value
+        single = table.single_value
+        value = outcome.value if not single or decision.type_ref is None else self._typed(decision, outcome.value)
         if single:
             outputs = dict(outcome.by_output)
             if len(table.outputs) == 1:
@@ -207,7 +210,7 @@ class DecisionModel:
                 "outputs": to_json(outputs),
                 "required_decisions": [r.trace for r in required],
             }
-        return DecisionResult(decision.id, decision.name, value, outputs, matched, trace)
+        return DecisionResult(decision.id, decision.name, value, outputs, matched, trace, warnings)
 
 
 def _expression_trace(decision: Decision, value: Any, required: tuple[DecisionResult, ...]) -> dict[str, Any]:

@@ -25,33 +25,37 @@ Clock = Callable[[], dt.datetime]
 _default_clock: Clock = lambda: dt.datetime.now(dt.timezone.utc)  # noqa: E731
 
 
-class _State(threading.local):
-    def __init__(self) -> None:
+class _Evaluation:
+    """One evaluation's counters, warnings and clock (one object per evaluation: cheap to start)."""
+
+    __slots__ = ("check_at", "clock", "deadline", "depth", "steps", "warnings")
+
+    def __init__(self, clock: Clock | None) -> None:
         self.steps = 0
         self.depth = 0
         self.warnings: list[str] = []
-        self.clock: Clock | None = None
+        self.clock = clock
         self.check_at = CHECK_EVERY
-        self.deadline = 0.0
+        self.deadline = time.monotonic() + MAX_SECONDS
 
 
-_state = _State()
+class _Current(threading.local):
+    def __init__(self) -> None:
+        self.evaluation = _Evaluation(None)
+
+
+_current = _Current()
 
 
 def start(clock: Clock | None = None) -> list[str]:
     """Begin an evaluation (now()/today() read `clock`, else the default clock); returns its warnings list."""
-    _state.steps = 0
-    _state.depth = 0
-    _state.warnings = []
-    _state.clock = clock
-    _state.check_at = CHECK_EVERY
-    _state.deadline = time.monotonic() + MAX_SECONDS
-    return _state.warnings
+    evaluation = _current.evaluation = _Evaluation(clock)
+    return evaluation.warnings
 
 
 def now() -> dt.datetime:
     """The current instant for now()/today(): the evaluation's injected clock, else the default one."""
-    return (_state.clock or _default_clock)()
+    return (_current.evaluation.clock or _default_clock)()
 
 
 def set_clock(clock: Clock) -> Clock:
@@ -63,23 +67,24 @@ def set_clock(clock: Clock) -> Clock:
 
 def warnings() -> list[str]:
     """The warnings of the current evaluation so far."""
-    return _state.warnings
+    return _current.evaluation.warnings
 
 
 def warn(message: str) -> None:
     """Record why an expression gave null (kept to the first MAX_WARNINGS)."""
-    if len(_state.warnings) < MAX_WARNINGS:
-        _state.warnings.append(message)
+    if len(_current.evaluation.warnings) < MAX_WARNINGS:
+        _current.evaluation.warnings.append(message)
 
 
 def step(count: int = 1) -> None:
-    """Count work; raises FeelLimitError past MAX_STEPS."""
-    _state.steps += count
-    if _state.steps >= _state.check_at:
-        _state.check_at = _state.steps + CHECK_EVERY
-        if _state.steps > MAX_STEPS:
+    """Count work; raises FeelLimitError past MAX_STEPS or the evaluation's deadline."""
+    evaluation = _current.evaluation
+    evaluation.steps += count
+    if evaluation.steps >= evaluation.check_at:
+        evaluation.check_at = evaluation.steps + CHECK_EVERY
+        if evaluation.steps > MAX_STEPS:
             raise FeelLimitError(f"the evaluation exceeded {MAX_STEPS:,} steps")
-        if time.monotonic() > _state.deadline:
+        if time.monotonic() > evaluation.deadline:
             raise FeelLimitError(f"the evaluation took longer than {MAX_SECONDS:g} s")
 
 
@@ -91,15 +96,15 @@ def check_items(count: int) -> None:
 
 def enter() -> None:
     """A user function call starts (raises past MAX_DEPTH)."""
-    if _state.depth >= MAX_DEPTH:
+    if _current.evaluation.depth >= MAX_DEPTH:
         raise FeelLimitError(f"function calls nested deeper than {MAX_DEPTH}")
     step()
-    _state.depth += 1
+    _current.evaluation.depth += 1
 
 
 def leave() -> None:
     """A user function call ended."""
-    _state.depth -= 1
+    _current.evaluation.depth -= 1
 
 
 def null(message: str) -> Any:

@@ -7,7 +7,7 @@ from lxml import etree
 
 from server.decisions.compiler import compile_cell, compile_unary_tests, constant_values
 from server.decisions.errors import FeelSyntaxError
-from server.decisions.types import convert_input
+from server.decisions.types import convert_input, needs_conversion
 from server.decisions.tables import (
     AGGREGATIONS,
     HIT_POLICIES,
@@ -20,7 +20,10 @@ from server.decisions.tables import (
 
 
 def _converting(expr: Any, type_ref: str, types: Any) -> Any:
-    return lambda scope: convert_input(expr(scope), types.get(type_ref, type_ref), types)
+    item = types.get(type_ref, type_ref)
+    if not needs_conversion(item, types):
+        return expr  # numbers, strings, booleans: nothing to convert, no cost per evaluation
+    return lambda scope: convert_input(expr(scope), item, types)
 
 
 class TableReader:

@@ -77,6 +77,7 @@ class DecisionTable:
         self.output_names = tuple(o.name for o in outputs)
         self._input_exprs = tuple(i.expr for i in inputs)
         self._single = hit_policy in SINGLE_HIT
+        self.single_value = self._single or aggregation is not None  # one value, not a list of hits
         self._first = hit_policy == "FIRST"
         self._rows = tuple((rule, rule.tests) for rule in rules)
 

@@ -138,6 +138,18 @@ def convert_input(value: Any, item: ItemType | str | None, defs: Mapping[str, It
     return value
 
 
+def needs_conversion(item: ItemType | str | None, defs: Mapping[str, ItemType], depth: int = 0) -> bool:
+    """Whether convert_input can change a value of this type (temporal parts); False for number, string, ..."""
+    if item is None or depth > 20:
+        return False
+    if isinstance(item, str):
+        name = basic_name(item) or "Any"
+        return name in _PARSE or (name in defs and needs_conversion(defs[name], defs, depth + 1))
+    if item.components is not None:
+        return any(needs_conversion(t, defs, depth + 1) for t in item.components.values())
+    return needs_conversion(item.base, defs, depth + 1)
+
+
 def conform_result(value: Any, item: ItemType | str | None, defs: Mapping[str, ItemType]) -> tuple[Any, bool]:
     """A result checked against its declared type: (value, True) or (None, False) when it does not conform."""
     if value is None or item is None:
