@@ -6,7 +6,7 @@ STAMP := $(VENV)/.stamp-install
 WEB_STAMP := web/node_modules/.stamp-install
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test bench soak faults clean translations
+.PHONY: run test tck bench soak faults clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ run: $(STAMP) $(WEB_STAMP)
 
 test: $(STAMP) $(WEB_STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
+
+# The DMN TCK levels 2 and 3 (../shared/corpus/dmn/tck-full): passed testCases per level and overall.
+tck: $(STAMP)
+	$(BIN)/python -m tests.unit.decisions.tck
 
 # Every bench script (each under 5 minutes on 2 cores), then one table of the figures that have targets.
 bench: $(STAMP)

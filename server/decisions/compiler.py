@@ -1,4 +1,8 @@
-"""Compile the FEEL AST into Python closures once, so evaluating a cell is a few function calls."""
+"""Compile the FEEL AST into Python closures once, so evaluating a cell is a few function calls.
+
+Evaluation never raises for a FEEL error: a bad call or a wrong type gives null and a warning (see
+runtime). Only the bounds (runtime.MAX_STEPS, MAX_DEPTH, MAX_ITEMS, operators.MAX_STRING) raise.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -7,10 +11,15 @@ from decimal import Decimal
 from typing import Any
 
 from server.decisions import operators as op
+from server.decisions import runtime
+from server.decisions.callables import FeelFunction
 from server.decisions.errors import FeelEvaluationError, FeelSyntaxError
-from server.decisions.functions import BUILTINS, Builtin
+from server.decisions.functions import BUILTINS
+from server.decisions.iteration import compile_for, compile_quantifier
 from server.decisions.parser import Node, parse_expression, parse_unary_tests
-from server.decisions.values import Range, coerce_in, coerce_type, get_field
+from server.decisions.temporal import parse_any
+from server.decisions.types import conforms
+from server.decisions.values import UNBOUNDED, Range, coerce_in, get_field
 
 Expr = Callable[["Scope"], Any]
 Test = Callable[[Any, "Scope"], bool]
@@ -18,6 +27,7 @@ MISSING = object()
 _PLAIN = frozenset({Decimal, str, bool, type(None)})
 # Status codes and small counts arrive as ints on every evaluation; Decimals are immutable, so share them.
 _SMALL_INTS = {i: Decimal(i) for i in range(-16, 1025)}
+_VOLATILE = frozenset({"now", "today"})
 
 
 class Scope:
@@ -40,43 +50,36 @@ class Scope:
 
 
 @dataclass(frozen=True)
-class FeelFunction:
-    """A user function (a business knowledge model): parameters and a body evaluated in its own scope."""
-
-    name: str
-    params: tuple[str, ...]
-    body: Callable[[Scope], Any]
-
-    def __call__(self, args: list[Any], named: dict[str, Any], scope: Scope) -> Any:
-        bound = dict(zip(self.params, args)) if args else {p: named.get(p) for p in self.params}
-        for param in self.params:
-            bound.setdefault(param, None)
-        return self.body(Scope(bound, scope))
-
-
-@dataclass(frozen=True)
 class CompileEnv:
-    """What the compiler knows about the model: names with spaces, user functions, declared types."""
+    """What the compiler knows about the model: names with spaces (and symbols) and item definitions."""
 
     known_names: frozenset[str] = frozenset()
     functions: frozenset[str] = frozenset()
-    types: Mapping[str, str] = field(default_factory=dict)
+    types: Mapping[str, Any] = field(default_factory=dict)
+    # Strict (deployment): a call of an unknown function or with a wrong argument count is refused when
+    # compiled. Lenient (the TCK, FEEL's own rule): it gives null and a warning when evaluated.
+    strict: bool = True
 
 
 EMPTY_SCOPE = Scope({})
-_BUILTIN_NAMES = frozenset(name for name in BUILTINS if name != "@")
+BUILTIN_NAMES = frozenset(BUILTINS)
+
+
+def compile_node(node: Node, env: CompileEnv) -> Expr:
+    """A closure for an already parsed expression."""
+    return _Compiler(env).expr(node)
 
 
 def compile_expression(text: str, env: CompileEnv) -> Expr:
     """A closure evaluating the FEEL expression in a Scope; raises FeelSyntaxError if it does not parse."""
-    return _Compiler(env).expr(parse_expression(text, env.known_names | _BUILTIN_NAMES))
+    return _Compiler(env).expr(parse_expression(text, env.known_names | BUILTIN_NAMES))
 
 
 def compile_cell(text: str, env: CompileEnv) -> tuple[Expr, bool]:
     """An output entry: the compiled expression and whether it is a constant (empty text is null)."""
     if not text.strip():
         return _const(None), True
-    node = parse_expression(text, env.known_names | _BUILTIN_NAMES)
+    node = parse_expression(text, env.known_names | BUILTIN_NAMES)
     return _Compiler(env).expr(node), _is_constant(node)
 
 
@@ -84,7 +87,7 @@ def constant_values(text: str, env: CompileEnv) -> tuple[Any, ...]:
     """The values of a list of constants such as an output's `"Approved", "Declined"` (for PRIORITY)."""
     if not text.strip():
         return ()
-    node = parse_unary_tests(text, env.known_names | _BUILTIN_NAMES)
+    node = parse_unary_tests(text, env.known_names | BUILTIN_NAMES)
     values = []
     for test in node[1] if node[0] == "ut_or" else []:
         if test[0] != "ut_expr" or not _is_constant(test[1]):
@@ -97,7 +100,7 @@ def compile_unary_tests(text: str, env: CompileEnv) -> Test | None:
     """A closure `test(value, scope) -> bool` for an input entry; None when the entry is `-` (any)."""
     if not text.strip():
         return None
-    node = parse_unary_tests(text, env.known_names | _BUILTIN_NAMES)
+    node = parse_unary_tests(text, env.known_names | BUILTIN_NAMES)
     if node[0] == "ut_any":
         return None
     return _Compiler(env).tests(node)
@@ -106,11 +109,17 @@ def compile_unary_tests(text: str, env: CompileEnv) -> Test | None:
 class _Compiler:
     def __init__(self, env: CompileEnv):
         self.env = env
+        self.bound: set[str] = set()
 
     # expressions ------------------------------------------------------------------------------
     def expr(self, node: Node) -> Expr:
-        if _is_constant(node) and node[0] != "const":
-            return _const(self._fold(node))
+        if node[0] != "const" and _is_constant(node):
+            warnings = runtime.warnings()
+            before = len(warnings)
+            value = self._fold(node)
+            if len(warnings) == before:
+                return _const(value)
+            del warnings[before:]  # a constant that warns is evaluated each time, so its trace says why
         handler = getattr(self, "_" + node[0], None)
         if handler is None:
             raise FeelSyntaxError(f"unsupported expression {node[0]!r}")
@@ -126,6 +135,13 @@ class _Compiler:
     def _const(self, node: Node) -> Expr:
         return _const(node[1])
 
+    def _at(self, node: Node) -> Expr:
+        value = parse_any(node[1])
+        if value is None:
+            text = node[1]
+            return lambda scope: runtime.null(f"@{text!r} is not a date, time or duration")
+        return _const(value)
+
     def _input(self, node: Node) -> Expr:
         def current(scope: Scope) -> Any:
             value = scope.lookup("?")
@@ -133,19 +149,17 @@ class _Compiler:
         return current
 
     def _name(self, node: Node) -> Expr:
-        name, type_ref = node[1], self.env.types.get(node[1])
+        name = node[1]
+        builtin = BUILTINS.get(name)
 
         def lookup(scope: Scope) -> Any:
             value = scope.vars.get(name, MISSING)
             if value is MISSING:
                 value = scope.lookup(name)
                 if value is MISSING:
-                    return None
+                    return builtin
             return value if type(value) in _PLAIN else _coerce(value)
-
-        if type_ref is None:
-            return lookup
-        return lambda scope: coerce_type(lookup(scope), type_ref)
+        return lookup
 
     def _and(self, node: Node) -> Expr:
         left, right = self.expr(node[1]), self.expr(node[2])
@@ -176,19 +190,22 @@ class _Compiler:
         return lambda scope: op.between(value(scope), low(scope), high(scope))
 
     def _in(self, node: Node) -> Expr:
-        value, test = self.expr(node[1]), self.tests(node[2])
+        value, test = self.expr(node[1]), self.tests(node[2], strict=True)
         return lambda scope: test(value(scope), scope)
 
     def _instance(self, node: Node) -> Expr:
-        value, type_name = self.expr(node[1]), node[2]
-        return lambda scope: op.instance_of(value(scope), type_name)
+        value, spec, types = self.expr(node[1]), node[2], self.env.types
+        return lambda scope: conforms(value(scope), spec, types)
 
     def _list(self, node: Node) -> Expr:
         items = [self.expr(item) for item in node[1]]
         return lambda scope: [item(scope) for item in items]
 
     def _context(self, node: Node) -> Expr:
+        self.bound.update(key for key, _ in node[1])
         entries = [(key, self.expr(value)) for key, value in node[1]]
+        if len({key for key, _ in entries}) != len(entries):
+            return lambda scope: runtime.null("a context with the same key twice")
 
         def build(scope: Scope) -> dict[str, Any]:
             result: dict[str, Any] = {}
@@ -200,7 +217,19 @@ class _Compiler:
 
     def _range(self, node: Node) -> Expr:
         low, high, low_closed, high_closed = self.expr(node[1]), self.expr(node[2]), node[3], node[4]
-        return lambda scope: Range(low(scope), high(scope), low_closed, high_closed)
+        return lambda scope: op.make_range(low(scope), high(scope), low_closed, high_closed)
+
+    def _urange(self, node: Node) -> Expr:
+        kind, endpoint = node[1], self.expr(node[2])
+
+        def build(scope: Scope) -> Any:
+            value = endpoint(scope)
+            if kind in ("=", "!="):
+                return Range(value, value, True, True) if kind == "=" else runtime.null("!= is not a range")
+            if kind in ("<", "<="):
+                return Range(UNBOUNDED, value, False, kind == "<=")
+            return Range(value, UNBOUNDED, kind == ">=", False)
+        return build
 
     def _path(self, node: Node) -> Expr:
         target, name = self.expr(node[1]), node[2]
@@ -212,50 +241,70 @@ class _Compiler:
 
     def _call(self, node: Node) -> Expr:
         callee, positional, named = node[1], node[2], node[3]
-        if callee[0] != "name":
-            raise FeelSyntaxError("only named functions can be called")
-        name = callee[1]
         args = [self.expr(a) for a in positional]
         kwargs = [(key, self.expr(value)) for key, value in named]
-        if name in self.env.functions:
-            return _user_call(name, args, kwargs)
+        label = callee[1] if callee[0] == "name" else "the called value"
+        if self.env.strict and callee[0] == "name":
+            self._check_call(label, len(args), [k for k, _ in kwargs])
+        function = self.expr(callee)
+        if kwargs:
+            def call_named(scope: Scope) -> Any:
+                fn = function(scope)
+                if fn is None:
+                    return runtime.null(f"no function {label!r}")
+                values = {k: v(scope) for k, v in kwargs}
+                return op.invoke(fn, [], values, label)
+            return call_named
+
+        def call(scope: Scope) -> Any:
+            fn = function(scope)
+            if fn is None:
+                return runtime.null(f"no function {label!r}")
+            return op.invoke(fn, [a(scope) for a in args], None, label)
+        return call
+
+    def _check_call(self, name: str, count: int, keys: list[str]) -> None:
+        if name in self.env.known_names or name in self.bound:
+            return
         builtin = BUILTINS.get(name)
         if builtin is None:
             raise FeelSyntaxError(f"unknown function {name!r}")
-        if kwargs:
-            return _named_builtin_call(name, builtin, kwargs)
-        _check_arity(name, builtin, len(args))
-        fn = builtin.fn
-        return lambda scope: op.safe_call(fn, [a(scope) for a in args])
+        if not keys and not builtin.accepts(count):
+            expected = " or ".join(str(len(p)) for p in builtin.overloads)
+            raise FeelSyntaxError(f"{name}() takes {expected} argument(s), {count} given")
+
+    def _for(self, node: Node) -> Expr:
+        return compile_for(self, node)
+
+    def _quant(self, node: Node) -> Expr:
+        return compile_quantifier(self, node)
+
+    def _fn(self, node: Node) -> Expr:
+        params = tuple(name for name, _ in node[1])
+        self.bound.update(params)
+        types = tuple(kind for _, kind in node[1])
+        body_node = node[2]
+        if body_node[0] == "external":
+            body: Expr = lambda scope: runtime.null("external functions are not supported")  # noqa: E731
+        else:
+            body = self.expr(body_node)
+        check = _type_check(types, self.env.types) if any(types) else None
+        return lambda scope: FeelFunction("", params, body, scope, check)
 
     # unary tests ------------------------------------------------------------------------------
-    def tests(self, node: Node) -> Test:
-        if node[0] == "ut_not":
-            inner = self.tests(("ut_or", node[1]))
-            return lambda value, scope: not inner(value, scope)
-        tests = [self.positive(test) for test in node[1]]
-        if len(tests) == 1:
-            return tests[0]
-        return lambda value, scope: any(test(value, scope) for test in tests)
+    def tests(self, node: Node, strict: bool = False) -> Any:
+        from server.decisions.unary import compile_tests
 
-    def positive(self, node: Node) -> Test:
-        if node[0] == "ut_cmp":
-            return self._comparison_test(node[1], node[2])
-        expr_node = node[1]
-        if _uses_input(expr_node):
-            expr = self.expr(expr_node)
-            return lambda value, scope: expr(Scope({"?": value}, scope)) is True
-        expr = self.expr(expr_node)
-        if _is_constant(expr_node):
-            return op.constant_test(expr(EMPTY_SCOPE))
-        return lambda value, scope: op.matches_value(value, expr(scope))
+        return compile_tests(self, node, strict)
 
-    def _comparison_test(self, operator: str, endpoint_node: Node) -> Test:
-        endpoint = self.expr(endpoint_node)
-        if _is_constant(endpoint_node):
-            return op.constant_comparison(operator, endpoint(EMPTY_SCOPE))
-        fn = op.COMPARE[operator]
-        return lambda value, scope: fn(value, endpoint(scope)) is True
+
+def _type_check(types: tuple[Any, ...], defs: Mapping[str, Any]) -> Callable[[list[Any]], list[Any] | None]:
+    def check(args: list[Any]) -> list[Any] | None:
+        for value, kind in zip(args, types):
+            if kind is not None and value is not None and not conforms(value, kind, defs):
+                return None
+        return args
+    return check
 
 
 def _coerce(value: Any) -> Any:
@@ -270,66 +319,41 @@ def _const(value: Any) -> Expr:
     return lambda scope: value
 
 
-def _check_arity(name: str, builtin: Builtin, count: int) -> None:
-    if builtin.variadic and count >= 1:
-        return
-    for params in builtin.overloads:
-        if len(params) - builtin.optional <= count <= len(params):
-            return
-    expected = " or ".join(str(len(p)) for p in builtin.overloads)
-    raise FeelSyntaxError(f"{name}() takes {expected} argument(s), {count} given")
-
-
-def _named_builtin_call(name: str, builtin: Builtin, kwargs: list[tuple[str, Expr]]) -> Expr:
-    keys = {key for key, _ in kwargs}
-    params = next((p for p in builtin.overloads if keys <= set(p)), None)
-    if params is None:
-        raise FeelSyntaxError(f"{name}() has no parameter(s) {', '.join(sorted(keys - set()))}")
-    present = [p for p in params if p in keys]
-    order = params[:max(params.index(p) for p in present) + 1]
-    values = dict(kwargs)
-    fn = builtin.fn
-    return lambda scope: op.safe_call(fn, [values[p](scope) if p in values else None for p in order])
-
-
-def _user_call(name: str, args: list[Expr], kwargs: list[tuple[str, Expr]]) -> Expr:
-    def call(scope: Scope) -> Any:
-        function = scope.lookup(name)
-        if not isinstance(function, FeelFunction):
-            return None
-        return function([a(scope) for a in args], {k: v(scope) for k, v in kwargs}, scope)
-    return call
+_KINDS = frozenset({"const", "at", "input", "name", "and", "or", "cmp", "arith", "neg", "if", "between", "in",
+                    "instance", "list", "context", "range", "urange", "path", "filter", "call", "for", "quant",
+                    "fn", "ut_or", "ut_not", "ut_cmp", "ut_expr", "external"})
 
 
 def _children(node: Node) -> list[Node]:
     kids: list[Node] = []
     for part in node[1:]:
-        if isinstance(part, tuple) and part and isinstance(part[0], str):
+        if isinstance(part, tuple) and part and part[0] in _KINDS:
             kids.append(part)
-        elif isinstance(part, list):
+        elif isinstance(part, (list, tuple)):
             for item in part:
-                if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str) \
-                        and isinstance(item[1], tuple):
-                    kids.append(item[1])  # a context entry or named argument
-                elif isinstance(item, tuple):
+                if isinstance(item, tuple) and item and item[0] in _KINDS:
                     kids.append(item)
+                elif isinstance(item, tuple):  # a context entry, named argument, iterator or parameter
+                    kids.extend(k for k in item if isinstance(k, tuple) and k and k[0] in _KINDS)
     return kids
 
 
 def _is_constant(node: Node) -> bool:
     kind = node[0]
-    if kind == "const":
+    if kind in ("const", "at"):
         return True
-    if kind in ("name", "input", "filter"):
+    if kind in ("name", "input", "filter", "for", "quant", "fn", "instance", "context"):
         return False
-    if kind == "call" and (node[1][0] != "name" or node[1][1] not in BUILTINS):
+    if kind == "call" and (node[1][0] != "name" or node[1][1] not in BUILTINS or node[1][1] in _VOLATILE
+                           or node[3]):
         return False
     children = _children(node)[1:] if kind == "call" else _children(node)
     return all(_is_constant(child) for child in children)
 
 
-def _uses_input(node: Node) -> bool:
-    return node[0] == "input" or any(_uses_input(child) for child in _children(node))
+def uses_input(node: Node) -> bool:
+    """Whether an expression mentions `?` (the input value of a unary test)."""
+    return node[0] == "input" or any(uses_input(child) for child in _children(node))
 
 
 __all__ = [
@@ -340,6 +364,7 @@ __all__ = [
     "Scope",
     "compile_cell",
     "compile_expression",
+    "compile_node",
     "compile_unary_tests",
     "constant_values",
 ]

@@ -72,3 +72,7 @@ class DecisionError(_Located, DomainError):
         super().__init__(f"{where + ': ' if where else ''}{reason}",
                          details=[{"decision": decision, "rule": rule, "column": column, "reason": reason}])
         self.reason, self.decision, self.rule, self.column = reason, decision, rule, column
+
+
+class FeelLimitError(FeelEvaluationError):
+    """An evaluation that would exceed a bound (loop size, string size, call depth, steps): never a hang."""

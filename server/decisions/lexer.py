@@ -9,14 +9,14 @@ from functools import lru_cache
 from server.decisions.errors import FeelSyntaxError
 
 KEYWORDS = frozenset({"and", "or", "if", "then", "else", "between", "in", "instance", "of", "true",
-                      "false", "null", "for", "some", "every", "satisfies", "return", "function"})
+                      "false", "null", "for", "some", "every", "satisfies", "return", "function", "external"})
 _SPACE = re.compile(r"(?:\s|//[^\n]*|/\*.*?\*/)+", re.DOTALL)
 _NUMBER = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?")
 # The evaluation context's exponent limit (decimal's default Emax), far beyond FEEL's Decimal128 range.
 _MAX_EXPONENT = 999_999
 # Possessive: a plain alternation keeps a backtracking frame per character (1.4 GB for a 10 MB string).
 _STRING = re.compile(r'"((?:[^"\\]++|\\.)*+)"', re.DOTALL)
-_NAME = re.compile(r"[^\W\d][\w]*")
+_NAME = re.compile(r"(?:[^\W\d]|[\U00010000-\U000EFFFF])(?:\w|[\U00010000-\U000EFFFF])*")
 _OPERATORS = ("..", "**", "<=", ">=", "!=", "=", "<", ">", "+", "-", "*", "/", "(", ")", "[", "]", "{", "}",
               ",", ".", ":", "?", "@")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'"}
@@ -54,8 +54,16 @@ def _unescape(body: str, pos: int) -> str:
             continue
         nxt = body[i + 1] if i + 1 < len(body) else ""
         if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2:i + 6]):
-            out.append(chr(int(body[i + 2:i + 6], 16)))
+            code = int(body[i + 2:i + 6], 16)
             i += 6
+            low = body[i + 2:i + 6] if body[i:i + 2] == "\\u" else ""
+            if 0xD800 <= code < 0xDC00 and re.fullmatch(r"[dD][c-fC-F][0-9a-fA-F]{2}", low):
+                code = 0x10000 + ((code - 0xD800) << 10) + (int(low, 16) - 0xDC00)  # a surrogate pair
+                i += 6
+            out.append(chr(code))
+        elif nxt == "U" and re.fullmatch(r"[0-9a-fA-F]{6}", body[i + 2:i + 8]) and int(body[i + 2:i + 8], 16) < 0x110000:
+            out.append(chr(int(body[i + 2:i + 8], 16)))
+            i += 8
         elif nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
             i += 2

@@ -1,18 +1,21 @@
 """The public face of the evaluator: parse_dmn() and DecisionModel.evaluate() returning a DecisionResult."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from server.decisions import runtime
+from server.decisions.compiler import MISSING as _MISSING_VALUE
 from server.decisions.compiler import Scope
-from server.decisions.errors import DecisionError
-from server.decisions.reader import Decision, read_definitions
-from server.decisions.values import coerce_type, to_json
+from server.decisions.errors import DecisionError, DecisionParseError, FeelEvaluationError
+from server.decisions.reader import Decision, Definitions, Service, read_definitions
+from server.decisions.types import conform_result, convert_input, needs_conversion
+from server.decisions.values import to_json
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # plain (not frozen) dataclass: built once per evaluation, so its cost counts
 class DecisionResult:
     """One decision's outcome: FEEL value, outputs to merge into process data, matched rules, trace."""
 
@@ -22,11 +25,15 @@ class DecisionResult:
     outputs: dict[str, Any]
     matched_rules: tuple[dict[str, Any], ...]
     _trace: Callable[[], dict[str, Any]] = field(repr=False, compare=False)
+    warnings: Sequence[str] = ()
 
     @cached_property
     def trace(self) -> dict[str, Any]:
-        """JSON-safe record: decision, hit policy, inputs, matched rules, outputs, required decisions."""
-        return self._trace()
+        """JSON-safe record: decision, hit policy, inputs, matched rules, outputs, required decisions, warnings."""
+        record = self._trace()
+        if self.warnings:
+            record["warnings"] = list(self.warnings)
+        return record
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe {"outputs", "matched_rules", "trace"}: integral numbers as int, dates as ISO."""
@@ -34,23 +41,102 @@ class DecisionResult:
                 "trace": self.trace}
 
 
+class _ServiceFunction:
+    """A decision service called as a function: parameters are its input decisions, then its input data."""
+
+    def __init__(self, model: DecisionModel, service: Service):
+        self.model, self.service = model, service
+        self.params = tuple(model._variable(d) for d in service.input_decisions) + \
+            tuple(model.input_names.get(i, i) for i in service.input_data)
+
+    def invoke(self, args: list[Any], named: dict[str, Any] | None = None) -> Any:
+        if named is None:
+            if len(args) != len(self.params):
+                return runtime.null(f"{self.service.name}() takes {len(self.params)} argument(s)")
+            named = dict(zip(self.params, args))
+        try:
+            values = self.model._service_values(self.service, named)
+        except DecisionError as exc:
+            return runtime.null(str(exc))
+        return next(iter(values.values())) if len(values) == 1 else values
+
+
 class DecisionModel:
     """A parsed DMN document; evaluate any of its decisions (required decisions first) as often as needed."""
 
-    def __init__(self, decisions: dict[str, Decision], functions: Mapping[str, Any], source: str = ""):
-        self.decisions: Mapping[str, Decision] = decisions
-        self.decision_ids: tuple[str, ...] = tuple(decisions)
+    def __init__(self, definitions: Definitions, source: str = ""):
+        self.decisions: Mapping[str, Decision] = definitions.decisions
+        self.decision_ids: tuple[str, ...] = tuple(definitions.decisions)
         self.source = source
-        self._functions = dict(functions)
-        self._by_name = {d.name: d for d in decisions.values()}
-        required = {r for d in decisions.values() for r in d.required}
-        self._top = tuple(d for d in decisions.values() if d.id not in required)
+        self.definitions = definitions
+        self.input_names = definitions.input_names
+        self._functions = definitions.functions
+        self._types = definitions.types
+        self._input_types = {name: self._types.get(t, t) for name, t in definitions.input_types.items()
+                             if needs_conversion(self._types.get(t, t), self._types)}
+        self._by_name = {d.name: d for d in definitions.decisions.values()}
+        self.services = definitions.services
+        for service in definitions.services.values():
+            self._functions.setdefault(service.name, _ServiceFunction(self, service))
+        required = {r for d in definitions.decisions.values() for r in d.required}
+        self._top = tuple(d for d in definitions.decisions.values() if d.id not in required)
+        self._function_scope = Scope(self._functions) if self._functions else None
 
-    def evaluate(self, decision_id: str | None = None, inputs: Mapping[str, Any] | None = None) -> DecisionResult:
-        """Evaluate a decision (by id, or name; None = the only or top decision) for these input values."""
+    def broken(self, decision_id: str) -> DecisionParseError | None:
+        """Why a decision (or a decision it requires) does not compile; None when it does."""
+        seen: set[str] = set()
+        stack = [decision_id]
+        while stack:
+            current = self.decisions.get(stack.pop())
+            if current is None or current.id in seen:
+                continue
+            seen.add(current.id)
+            if current.error is not None:
+                return current.error
+            stack.extend(current.required)
+        return None
+
+    def _variable(self, decision_id: str) -> str:
+        decision = self.decisions.get(decision_id)
+        return decision.variable if decision else decision_id
+
+    def evaluate(self, decision_id: str | None = None, inputs: Mapping[str, Any] | None = None, *,
+                 clock: runtime.Clock | None = None) -> DecisionResult:
+        """Evaluate a decision (by id, or name; None = the only or top decision) for these input values.
+
+        now() and today() read `clock` when given (an aware datetime factory), else the default clock.
+        """
         decision = self._resolve(decision_id)
-        root = Scope(inputs if inputs is not None else {}, Scope(self._functions) if self._functions else None)
-        return self._run(decision, root, {})
+        return self._run(decision, self._root(inputs), {}, runtime.start(clock))
+
+    def evaluate_service(self, name: str | None, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The output decisions' values of a decision service (by name or id) for these parameters."""
+        service = self.services.get(name or "") or next((s for s in self.services.values() if s.id == name), None)
+        if service is None:
+            raise DecisionError(f"no decision service {name!r} in the model")
+        runtime.start()
+        return self._service_values(service, dict(inputs))
+
+    def _service_values(self, service: Service, inputs: dict[str, Any]) -> dict[str, Any]:
+        root = self._root(inputs)
+        done: dict[str, DecisionResult] = {}
+        for decision_id in service.input_decisions:
+            decision = self.decisions.get(decision_id)
+            if decision is not None:
+                value = root.lookup(decision.variable)
+                value = None if value is _MISSING_VALUE else value
+                done[decision_id] = DecisionResult(decision.id, decision.name, value, {}, (), lambda: {})
+        return {self.decisions[d].name: self._run(self.decisions[d], root, done).value
+                for d in service.outputs if d in self.decisions}
+
+    def _root(self, inputs: Mapping[str, Any] | None) -> Scope:
+        values = inputs if inputs is not None else {}
+        if self._input_types:
+            values = dict(values)
+            for name, item in self._input_types.items():
+                if name in values:
+                    values[name] = convert_input(values[name], item, self._types)
+        return Scope(values, self._function_scope)
 
     def _resolve(self, decision_id: str | None) -> Decision:
         if decision_id is None:
@@ -64,55 +150,67 @@ class DecisionModel:
                                 decision=decision_id)
         return decision
 
-    def _run(self, decision: Decision, root: Scope, done: dict[str, DecisionResult]) -> DecisionResult:
+    def _run(self, decision: Decision, root: Scope, done: dict[str, DecisionResult],
+             warnings: Sequence[str] = ()) -> DecisionResult:
+        if decision.error is not None:
+            raise decision.error
         scope, required = root, ()  # type: Scope, tuple[DecisionResult, ...]
         if decision.required:
-            required = tuple(done.get(r) or self._run(self.decisions[r], root, done) for r in decision.required)
+            required = tuple(done.get(r) or self._run(self.decisions[r], root, done, warnings)
+                             for r in decision.required)
             for result in required:
                 done[result.decision_id] = result
             scope = Scope({self.decisions[r.decision_id].variable: r.value for r in required}, root)
-        if decision.kind == "table":
-            return _table_result(decision, scope, required)
-        if decision.kind == "none":
-            value = scope.lookup(decision.variable)
-            value = None if value is None or not isinstance(value, (str, int, float, bool, dict, list)) and \
-                type(value).__name__ not in ("Decimal", "date") else value
-        else:
-            value = decision.expr(scope)  # type: ignore[misc]
-        value = _typed(value, decision.type_ref)
+        try:
+            if decision.kind == "table":
+                return self._table_result(decision, scope, required, warnings)
+            if decision.kind == "none":
+                value = scope.lookup(decision.variable)
+                value = None if value is _MISSING_VALUE else convert_input(value, decision.type_ref, self._types)
+            else:
+                value = decision.expr(scope)  # type: ignore[misc]
+        except (FeelEvaluationError, RecursionError) as exc:
+            raise DecisionError(str(exc) if not isinstance(exc, RecursionError) else "the evaluation nests too "
+                                "deeply", decision=decision.id) from None
+        value = self._typed(decision, value)
         outputs = {decision.variable: value}
         return DecisionResult(decision.id, decision.name, value, outputs, (),
-                              lambda: _expression_trace(decision, value, required))
+                              lambda: _expression_trace(decision, value, required), warnings)
 
+    def _typed(self, decision: Decision, value: Any) -> Any:
+        if decision.type_ref is None:
+            return value
+        typed, ok = conform_result(value, self._types.get(decision.type_ref, decision.type_ref), self._types)
+        return typed if ok else runtime.null(f"{decision.name}: the value is not a {decision.type_ref}")
 
-def _typed(value: Any, type_ref: str | None) -> Any:
-    if isinstance(value, list) and len(value) == 1 and type_ref in ("string", "number", "boolean", "date"):
-        value = value[0]  # a singleton list where a single value is declared is that value
-    return value if isinstance(value, list) else coerce_type(value, type_ref)
+    def _table_result(self, decision: Decision, scope: Scope, required: tuple[DecisionResult, ...],
+                      warnings: Sequence[str]) -> DecisionResult:
+        table = decision.table
+        assert table is not None
+        outcome = table.evaluate(scope)
+        single = table.single_value
+        value = outcome.value if not single or decision.type_ref is None else self._typed(decision, outcome.value)
+        if single:
+            outputs = dict(outcome.by_output)
+            if len(table.outputs) == 1:
+                outputs[decision.variable] = value
+        elif len(table.outputs) == 1:  # several hits of one output: the list, under both names
+            outputs = {table.outputs[0].name: value, decision.variable: value}
+        else:  # several hits of several outputs: one list of contexts, as DMN says
+            outputs = {decision.variable: value}
+        matched = tuple([rule.info() for rule in outcome.matched])
 
-
-def _table_result(decision: Decision, scope: Scope, required: tuple[DecisionResult, ...]) -> DecisionResult:
-    table = decision.table
-    assert table is not None
-    outcome = table.evaluate(scope)
-    value = outcome.value if table.aggregation is None and isinstance(outcome.value, list) \
-        else _typed(outcome.value, decision.type_ref)
-    outputs = dict(outcome.by_output)
-    if len(table.outputs) == 1:
-        outputs[decision.variable] = value
-    matched = tuple([rule.info() for rule in outcome.matched])
-
-    def trace() -> dict[str, Any]:
-        return {
-            "decision_id": decision.id, "decision_name": decision.name, "hit_policy": table.hit_policy,
-            "aggregation": table.aggregation,
-            "inputs": [{"label": clause.label, "expression": clause.text, "value": to_json(v)}
-                       for clause, v in zip(table.inputs, outcome.input_values)],
-            "matched_rules": [dict(m) for m in matched],
-            "outputs": to_json(outputs),
-            "required_decisions": [r.trace for r in required],
-        }
-    return DecisionResult(decision.id, decision.name, value, outputs, matched, trace)
+        def trace() -> dict[str, Any]:
+            return {
+                "decision_id": decision.id, "decision_name": decision.name, "hit_policy": table.hit_policy,
+                "aggregation": table.aggregation,
+                "inputs": [{"label": clause.label, "expression": clause.text, "value": to_json(v)}
+                           for clause, v in zip(table.inputs, outcome.input_values)],
+                "matched_rules": [dict(m) for m in matched],
+                "outputs": to_json(outputs),
+                "required_decisions": [r.trace for r in required],
+            }
+        return DecisionResult(decision.id, decision.name, value, outputs, matched, trace, warnings)
 
 
 def _expression_trace(decision: Decision, value: Any, required: tuple[DecisionResult, ...]) -> dict[str, Any]:
@@ -122,7 +220,15 @@ def _expression_trace(decision: Decision, value: Any, required: tuple[DecisionRe
             "required_decisions": [r.trace for r in required]}
 
 
-def parse_dmn(xml: bytes, *, source: str = "") -> DecisionModel:
-    """Parse and compile a DMN 1.1-1.5 document; raises DecisionParseError naming decision, rule, column."""
-    definitions = read_definitions(xml, source=source)
-    return DecisionModel(definitions.decisions, definitions.functions, source)
+def parse_dmn(xml: bytes, *, source: str = "", lenient: bool = False,
+              imports: Iterable[bytes] = ()) -> DecisionModel:
+    """Parse and compile a DMN 1.1-1.5 document; raises DecisionParseError naming decision, rule, column.
+
+    `lenient=True` keeps a model whose decisions partly do not compile (those raise when evaluated);
+    `imports` are the DMN documents the model imports (matched by namespace).
+    """
+    imported: dict[str, Definitions] = {}
+    for document in imports:
+        definitions = read_definitions(document, source=source, lenient=True)
+        imported[definitions.namespace] = definitions
+    return DecisionModel(read_definitions(xml, source=source, lenient=lenient, imported=imported), source)

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from server.decisions.values import DECIMAL, Range, coerce_in, compare, equal
+from server.decisions import runtime, temporal_ops
+from server.decisions.errors import FeelLimitError
+from server.decisions.values import DECIMAL, Range, coerce_in, compare, equal, is_integral
 
 if TYPE_CHECKING:
     from server.decisions.compiler import Scope
 
 Test = Callable[[Any, "Scope"], bool]
+MAX_STRING = 10_000_000  # characters a string built by an expression may reach
 
 
 def logical_and(left: Any, right: Callable[[], Any]) -> bool | None:
@@ -60,44 +63,63 @@ def _add(a: Any, b: Any) -> Any:
         except ArithmeticError:  # overflow (1e999999999 + 1): null, like the other operators
             return None
     if type(a) is str and type(b) is str:
+        if len(a) + len(b) > MAX_STRING:
+            raise FeelLimitError(f"a string longer than {MAX_STRING:,} characters")
         return a + b
-    return None
+    return temporal_ops.add(a, b)
 
 
-def _numeric(fn: Callable[[Decimal, Decimal], Decimal]) -> Callable[[Any, Any], Decimal | None]:
-    def apply(a: Any, b: Any) -> Decimal | None:
-        if type(a) is not Decimal or type(b) is not Decimal:
-            return None
+def _subtract(a: Any, b: Any) -> Any:
+    if type(a) is Decimal and type(b) is Decimal:
         try:
-            return fn(a, b)
+            return DECIMAL.subtract(a, b)
+        except ArithmeticError:
+            return None
+    return temporal_ops.subtract(a, b)
+
+
+def _multiply(a: Any, b: Any) -> Any:
+    if type(a) is Decimal and type(b) is Decimal:
+        try:
+            return DECIMAL.multiply(a, b)
+        except ArithmeticError:
+            return None
+    return temporal_ops.multiply(a, b)
+
+
+def _divide(a: Any, b: Any) -> Any:
+    if type(a) is Decimal and type(b) is Decimal:
+        try:
+            return DECIMAL.divide(a, b)
         except ArithmeticError:  # division by zero, overflow: FEEL's answer is null
             return None
-    return apply
+    return temporal_ops.divide(a, b)
 
 
-def _power(a: Decimal, b: Decimal) -> Decimal:
-    if abs(b) > 999_999:
-        raise ArithmeticError("exponent too large")
-    return DECIMAL.power(a, b)
+def _power(a: Any, b: Any) -> Decimal | None:
+    if type(a) is not Decimal or type(b) is not Decimal or abs(b) > 999_999:
+        return None
+    try:
+        if is_integral(b):
+            return DECIMAL.power(a, b)
+        return DECIMAL.power(a, b) if a >= 0 else None
+    except ArithmeticError:
+        return None
 
 
 ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": _add,
-    "-": _numeric(DECIMAL.subtract),
-    "*": _numeric(DECIMAL.multiply),
-    "/": _numeric(DECIMAL.divide),
-    "**": _numeric(_power),
+    "+": _add, "-": _subtract, "*": _multiply, "/": _divide, "**": _power,
 }
 
 
-def negate(value: Any) -> Decimal | None:
-    """Unary minus on a number; null otherwise."""
-    if type(value) is not Decimal:
-        return None
-    try:
-        return DECIMAL.minus(value)
-    except ArithmeticError:  # a literal beyond the context's exponent range
-        return None
+def negate(value: Any) -> Any:
+    """Unary minus on a number or a duration; null otherwise."""
+    if type(value) is Decimal:
+        try:
+            return DECIMAL.minus(value)
+        except ArithmeticError:  # a literal beyond the context's exponent range
+            return None
+    return temporal_ops.negate(value)
 
 
 def between(value: Any, low: Any, high: Any) -> bool | None:
@@ -105,18 +127,38 @@ def between(value: Any, low: Any, high: Any) -> bool | None:
     return logical_and(COMPARE[">="](value, low), lambda: COMPARE["<="](value, high))
 
 
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "number": lambda v: type(v) is Decimal, "string": lambda v: type(v) is str,
-    "boolean": lambda v: type(v) is bool, "date": lambda v: type(v) is dt.date,
-    "list": lambda v: isinstance(v, list), "context": lambda v: isinstance(v, dict),
-    "range": lambda v: isinstance(v, Range), "Any": lambda v: v is not None, "Null": lambda v: v is None,
-}
+def make_range(low: Any, high: Any, low_closed: bool, high_closed: bool) -> Range | None:
+    """A range value `[low..high]`; null when the endpoints are of kinds that do not compare."""
+    if low is not None and high is not None:
+        order = compare(low, high)
+        if order is None or order > 0:
+            return runtime.null("a range's endpoints must be of one kind, the lower first")
+    return Range(low, high, low_closed, high_closed)
 
 
-def instance_of(value: Any, type_name: str) -> bool | None:
-    """`value instance of type` for the basic types."""
-    check = _TYPES.get(type_name.split("<", 1)[0].strip())
-    return None if check is None else check(value)
+def invoke(function: Any, args: list[Any], named: dict[str, Any] | None, label: str) -> Any:
+    """Call a FEEL function value (built-in, user function, BKM); null and a warning when it is not one."""
+    method = getattr(function, "invoke", None)
+    if method is None:
+        return runtime.null(f"{label} is not a function")
+    return method(args, named)
+
+
+def test_outcome(value: Any, expected: Any) -> bool | None:
+    """Whether an input satisfies a unary test's value: in a range, in a list (of values or ranges), equal."""
+    if isinstance(expected, Range):
+        return expected.contains(value)
+    if isinstance(expected, list):
+        if isinstance(value, list) and equal(value, expected) is True:
+            return True
+        saw_null = False
+        for item in expected:
+            outcome = item.contains(value) if isinstance(item, Range) else equal(value, item)
+            if outcome is True:
+                return True
+            saw_null = saw_null or outcome is None
+        return False
+    return equal(value, expected)
 
 
 def filter_list(target: Any, predicate: Callable[[Scope], Any], scope: Scope) -> Any:
@@ -126,36 +168,23 @@ def filter_list(target: Any, predicate: Callable[[Scope], Any], scope: Scope) ->
     if target is None:
         return None
     items = target if isinstance(target, list) else [target]
+    runtime.step(len(items))
     kept = []
     for item in items:
-        fields = dict(item) if isinstance(item, dict) else {}
-        fields["item"] = item
+        fields = {"item": item}
+        if isinstance(item, dict):
+            fields.update(item)
         outcome = predicate(Scope(fields, scope))
         if type(outcome) is Decimal:
             index = int(outcome)
             if index == 0 or abs(index) > len(items):
-                return None
+                return runtime.null(f"index {index} is outside a list of {len(items)}")
             return items[index - 1] if index > 0 else items[index]
         if outcome is True:
             kept.append(coerce_in(item))
+        elif outcome is not None and outcome is not False:
+            return runtime.null("a filter condition that is not a boolean")
     return kept
-
-
-def safe_call(fn: Callable[..., Any], args: list[Any]) -> Any:
-    """Call a built-in; arguments of the wrong kind give null, as FEEL requires, instead of an exception."""
-    try:
-        return fn(*args)
-    except (TypeError, ValueError, ArithmeticError, AttributeError, IndexError, KeyError):
-        return None
-
-
-def matches_value(value: Any, expected: Any) -> bool:
-    """Whether an input satisfies a unary test expression's value: in a range, in a list, or equal."""
-    if isinstance(expected, Range):
-        return expected.contains(value) is True
-    if isinstance(expected, list):
-        return equal(value, expected) is True or any(equal(value, item) is True for item in expected)
-    return equal(value, expected) is True
 
 
 def constant_test(expected: Any) -> Test:
@@ -165,9 +194,11 @@ def constant_test(expected: Any) -> Test:
     kind = type(expected)
     if kind in (Decimal, str, bool, dt.date):
         return lambda value, scope: type(value) is kind and value == expected
+    if isinstance(expected, list) and all(type(item) in (Decimal, str, bool) for item in expected):
+        return lambda value, scope: any(type(value) is type(item) and value == item for item in expected)
     if isinstance(expected, Range):
         return _range_test(expected)
-    return lambda value, scope: matches_value(value, expected)
+    return lambda value, scope: test_outcome(value, expected) is True
 
 
 def _range_test(rng: Range) -> Test:

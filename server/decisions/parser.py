@@ -13,8 +13,7 @@ _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 # cells like 500 parentheses or `1+1+...` 100,000 times); real cells nest a few levels.
 MAX_NESTING = 40
 MAX_TREE_DEPTH = 120
-_UNSUPPORTED = {"for": "for loops", "some": "quantified expressions (some)",
-                "every": "quantified expressions (every)", "function": "function definitions"}
+_NAME_STOP = KEYWORDS - {"date", "time"}
 
 
 def parse_expression(text: str, known_names: frozenset[str] = frozenset()) -> Node:
@@ -31,14 +30,24 @@ def parse_unary_tests(text: str, known_names: frozenset[str] = frozenset()) -> N
     if parser.at_op("-") and parser.peek(1).kind == "eof":
         return ("ut_any",)
     if parser.at_name("not") and parser.peek(1).value == "(":
+        saved = parser.i
         parser.advance(2)
         tests = parser.positive_tests()
         parser.expect_op(")")
-        parser.expect_end()
-        return _shallow(("ut_not", tests))
+        if parser.peek().kind == "eof":
+            return _shallow(("ut_not", tests))
+        parser.i = saved
     tests = parser.positive_tests()
     parser.expect_end()
     return _shallow(("ut_or", tests))
+
+
+def parse_type(text: str) -> Node:
+    """A FEEL type such as `number`, `list<string>`, `context<a: number>`, `function<number>->string`."""
+    parser = _Parser(text, frozenset())
+    node = parser.type_spec()
+    parser.expect_end()
+    return node
 
 
 def _shallow(node: Node) -> Node:
@@ -54,6 +63,7 @@ def _shallow(node: Node) -> Node:
 
 class _Parser:
     def __init__(self, text: str, known_names: frozenset[str]):
+        self.text = text
         self.tokens: list[Token] = tokenize(text, known_names)
         self.i = 0
         self.range_end = False  # while parsing `b` of `]a..b[`, a `[` closes the range
@@ -121,8 +131,11 @@ class _Parser:
 
     def _expression(self) -> Node:
         token = self.peek()
-        if token.kind == "name" and token.value in _UNSUPPORTED and token.value != "function":
-            self.fail(f"{_UNSUPPORTED[str(token.value)]} are not supported")
+        if token.kind == "name" and self.peek(1).kind == "name" and self.peek(2).value == "in":
+            if token.value == "for":
+                return self.for_loop()
+            if token.value in ("some", "every"):
+                return self.quantified(str(token.value))
         if self.at_name("if"):
             self.advance()
             condition = self.expression()
@@ -131,6 +144,41 @@ class _Parser:
             self.expect_word("else")
             return ("if", condition, then, self.expression())
         return self.disjunction()
+
+    def iterators(self) -> list[tuple[str, Node, Node | None]]:
+        result = []
+        while True:
+            name = self.plain_name()
+            self.expect_word("in")
+            low = self.expression()
+            high = None
+            if self.at_op(".."):
+                self.advance()
+                high = self.expression()
+            result.append((name, low, high))
+            if not self.at_op(","):
+                return result
+            self.advance()
+
+    def plain_name(self) -> str:
+        parts = []
+        while self.peek().kind == "name" and self.peek().value not in _NAME_STOP:
+            parts.append(str(self.advance().value))
+        if not parts:
+            self.fail("expected a name")
+        return " ".join(parts)
+
+    def for_loop(self) -> Node:
+        self.advance()
+        iterators = self.iterators()
+        self.expect_word("return")
+        return ("for", iterators, self.expression())
+
+    def quantified(self, kind: str) -> Node:
+        self.advance()
+        iterators = self.iterators()
+        self.expect_word("satisfies")
+        return ("quant", kind, iterators, self.expression())
 
     def disjunction(self) -> Node:
         node = self.conjunction()
@@ -148,26 +196,30 @@ class _Parser:
 
     def comparison(self) -> Node:
         node = self.additive()
-        if self.at_name("between"):
-            self.advance()
-            low = self.additive()
-            self.expect_word("and")
-            return ("between", node, low, self.additive())
-        if self.at_name("in"):
-            self.advance()
-            return ("in", node, self.in_tests())
-        if self.at_name("instance") and self.peek(1).value == "of":
-            self.advance(2)
-            return ("instance", node, self.type_name())
-        left, result = node, None  # type: Node, Node | None
-        while self.at_op(*_COMPARISONS):
-            op = str(self.advance().value)
-            right = self.additive()
-            test = ("cmp", op, left, right)
-            # `100 <= ? <= 110` (what Camunda's editor accepts) reads as a chained comparison.
-            result = test if result is None else ("and", result, test)
-            left = right
-        return node if result is None else result
+        while True:
+            if self.at_name("between"):
+                self.advance()
+                low = self.additive()
+                self.expect_word("and")
+                node = ("between", node, low, self.additive())
+            elif self.at_name("in"):
+                self.advance()
+                node = ("in", node, self.in_tests())
+            elif self.at_name("instance") and self.peek(1).value == "of":
+                self.advance(2)
+                node = ("instance", node, self.type_spec())
+            elif self.at_op(*_COMPARISONS):
+                left, result = node, None  # type: Node, Node | None
+                while self.at_op(*_COMPARISONS):
+                    op = str(self.advance().value)
+                    right = self.additive()
+                    test = ("cmp", op, left, right)
+                    # `100 <= ? <= 110` (what Camunda's editor accepts) reads as a chained comparison.
+                    result = test if result is None else ("and", result, test)
+                    left = right
+                node = result  # type: ignore[assignment]
+            else:
+                return node
 
     def in_tests(self) -> Node:
         if self.at_op("(") and not self._is_range_ahead():
@@ -190,14 +242,48 @@ class _Parser:
                 return True
         return False
 
-    def type_name(self) -> str:
-        parts: list[str] = []
-        while self.peek().kind == "name" and (not parts or self.peek().value not in KEYWORDS):
-            parts.append(str(self.advance().value))
-        if not parts:
+    # types -------------------------------------------------------------------------------------
+    def type_spec(self) -> Node:
+        token = self.peek()
+        if token.kind != "name":
             self.fail("expected a type name")
-        return " ".join(parts)
+        word = str(token.value)
+        if word in ("list", "range") and self.peek(1).value == "<":
+            self.advance(2)
+            inner = self.type_spec()
+            self.expect_op(">")
+            return (word, inner)
+        if word == "context" and self.peek(1).value == "<":
+            self.advance(2)
+            fields = []
+            while not self.at_op(">"):
+                if fields:
+                    self.expect_op(",")
+                key = self.plain_name()
+                self.expect_op(":")
+                fields.append((key, self.type_spec()))
+            self.advance()
+            return ("context", tuple(fields))
+        if word == "function" and self.peek(1).value == "<":
+            self.advance(2)
+            params = []
+            while not self.at_op(">"):
+                if params:
+                    self.expect_op(",")
+                params.append(self.type_spec())
+            self.advance()
+            self.expect_op("-")
+            self.expect_op(">")
+            return ("function", tuple(params), self.type_spec())
+        parts = []
+        while self.peek().kind == "name" and (not parts or self.peek().value not in KEYWORDS - {"and"}):
+            parts.append(str(self.advance().value))
+            if self.at_op("."):  # a qualified name: import.tType
+                self.advance()
+                parts[-1] += "."
+        return ("type", " ".join(parts).replace(". ", "."))
 
+    # arithmetic --------------------------------------------------------------------------------
     def additive(self) -> Node:
         node = self.multiplicative()
         while self.at_op("+", "-"):
@@ -238,7 +324,10 @@ class _Parser:
                 self.advance()
                 if self.peek().kind != "name":
                     self.fail("expected a name after '.'")
-                node = ("path", node, str(self.advance().value))
+                parts = [str(self.advance().value)]
+                while self.peek().kind == "name" and self.peek().value not in KEYWORDS:
+                    parts.append(str(self.advance().value))
+                node = ("path", node, " ".join(parts))
             elif self.at_op("[") and not self.range_end:
                 self.advance()
                 index = self.expression()
@@ -256,9 +345,10 @@ class _Parser:
         while not self.at_op(")"):
             if positional or named:
                 self.expect_op(",")
-            if self.peek().kind == "name" and self.peek(1).value == ":":
-                name = str(self.advance().value)
-                self.advance()
+            colon = self._named_argument_ahead()
+            if colon:
+                name = " ".join(str(t.value) for t in self.tokens[self.i:colon])
+                self.i = colon + 1
                 named.append((name, self.expression()))
             else:
                 positional.append(self.expression())
@@ -266,6 +356,12 @@ class _Parser:
         if positional and named:
             self.fail("mixed positional and named arguments")
         return positional, named
+
+    def _named_argument_ahead(self) -> int:
+        j = self.i
+        while self.tokens[j].kind == "name":
+            j += 1
+        return j if j > self.i and self.tokens[j].kind == "op" and self.tokens[j].value == ":" else 0
 
     def primary(self) -> Node:
         token = self.peek()
@@ -275,6 +371,12 @@ class _Parser:
         if token.kind == "name":
             return self.name_or_literal()
         if token.kind == "op":
+            if token.value in ("<", "<=", ">", ">="):  # `< 10` as a value: a range open on one side
+                self.advance()
+                return ("urange", token.value, self.additive())
+            if token.value in ("=", "!="):
+                self.advance()
+                return ("urange", token.value, self.additive())
             handler = {"(": self.parenthesized, "[": self.bracketed, "]": self.open_range,
                        "{": self.context, "?": self.input_marker, "@": self.at_literal}.get(str(token.value))
             if handler is not None:
@@ -288,9 +390,9 @@ class _Parser:
         if word in literals:
             self.advance()
             return ("const", literals[word])
-        if word in _UNSUPPORTED:
-            self.fail(f"{_UNSUPPORTED[word]} are not supported")
-        if word in KEYWORDS:
+        if word == "function" and self.peek(1).value == "(":
+            return self.function_definition()
+        if word in KEYWORDS and word not in ("date", "time"):
             self.fail("expected a value")
         parts = [word]
         self.advance()
@@ -298,6 +400,24 @@ class _Parser:
         while self.peek().kind == "name" and self.peek().value not in KEYWORDS:
             parts.append(str(self.advance().value))
         return ("name", " ".join(parts))
+
+    def function_definition(self) -> Node:
+        self.advance(2)
+        params: list[tuple[str, Node | None]] = []
+        while not self.at_op(")"):
+            if params:
+                self.expect_op(",")
+            name = self.plain_name()
+            kind = None
+            if self.at_op(":"):
+                self.advance()
+                kind = self.type_spec()
+            params.append((name, kind))
+        self.advance()
+        if self.at_name("external"):
+            self.advance()
+            return ("fn", tuple(params), ("external", self.expression()))
+        return ("fn", tuple(params), self.expression())
 
     def input_marker(self) -> Node:
         self.advance()
@@ -307,7 +427,7 @@ class _Parser:
         self.advance()
         if self.peek().kind != "str":
             self.fail("expected a string after '@'")
-        return ("call", ("name", "@"), [("const", self.advance().value)], [])
+        return ("at", self.advance().value)
 
     def parenthesized(self) -> Node:
         self.advance()
@@ -355,12 +475,16 @@ class _Parser:
             if entries:
                 self.expect_op(",")
             token = self.peek()
-            if token.kind == "str":
+            if token.kind == "str" and self.peek(1).value == ":":
                 key = str(self.advance().value)
-            elif token.kind == "name":
-                key = self.name_or_literal()[1] if token.value not in KEYWORDS else str(self.advance().value)
             else:
-                self.fail("expected a context key")
+                start = self.i
+                while not self.at_op(":") and self.peek().kind != "eof":
+                    self.advance()
+                if self.i == start:
+                    self.fail("expected a context key")
+                key = " ".join(self.text[start_tok.pos:start_tok.end] for start_tok in self.tokens[start:self.i])
+                key = self.text[self.tokens[start].pos:self.tokens[self.i - 1].end].strip()
             self.expect_op(":")
             entries.append((str(key), self.expression()))
         self.advance()

@@ -1,7 +1,7 @@
 """Decision tables: cells compiled once at parse time, evaluated under the standard hit policies."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -9,7 +9,9 @@ from typing import Any, NamedTuple
 from server.decisions.compiler import EMPTY_SCOPE, Scope, Test
 from server.decisions.errors import DecisionError
 from server.decisions.functions import BUILTINS
-from server.decisions.values import coerce_type, equal
+from server.decisions import runtime
+from server.decisions.types import conform_result
+from server.decisions.values import equal
 
 Expr = Callable[[Scope], Any]
 SINGLE_HIT = frozenset({"UNIQUE", "FIRST", "PRIORITY", "ANY"})
@@ -24,6 +26,7 @@ class InputClause:
     label: str
     text: str
     expr: Expr
+    allowed: Test | None = None
 
 
 @dataclass(frozen=True)
@@ -65,18 +68,26 @@ class DecisionTable:
     """A compiled decision table; `evaluate(scope)` applies the hit policy."""
 
     def __init__(self, *, decision: str, hit_policy: str, aggregation: str | None,
-                 inputs: tuple[InputClause, ...], outputs: tuple[OutputClause, ...], rules: tuple[Rule, ...]):
+                 inputs: tuple[InputClause, ...], outputs: tuple[OutputClause, ...], rules: tuple[Rule, ...],
+                 types: Mapping[str, Any] | None = None):
         self.decision, self.hit_policy, self.aggregation = decision, hit_policy, aggregation
+        self.types = types or {}
+        self._allowed = tuple((i, c) for i, c in enumerate(inputs) if c.allowed is not None)
         self.inputs, self.outputs, self.rules = inputs, outputs, rules
         self.output_names = tuple(o.name for o in outputs)
         self._input_exprs = tuple(i.expr for i in inputs)
         self._single = hit_policy in SINGLE_HIT
+        self.single_value = self._single or aggregation is not None  # one value, not a list of hits
         self._first = hit_policy == "FIRST"
         self._rows = tuple((rule, rule.tests) for rule in rules)
 
     def evaluate(self, scope: Scope) -> TableOutcome:
         """Evaluate the table for the variables in `scope`."""
         values = tuple([expr(scope) for expr in self._input_exprs])
+        for column, clause in self._allowed:
+            if values[column] is not None and not clause.allowed(values[column], scope):  # type: ignore[misc]
+                raise DecisionError(f"input {clause.label!r} is not one of its allowed values", decision=self.decision,
+                                    column=clause.label)
         matched: list[Rule] = []
         for rule, tests in self._rows:
             for column, test in tests:
@@ -98,7 +109,7 @@ class DecisionTable:
         return tuple(self._typed(i, expr(scope)) for i, expr in enumerate(rule.outputs))
 
     def _typed(self, column: int, value: Any) -> Any:
-        return coerce_type(value, self.outputs[column].type_ref)
+        return typed(value, self.outputs[column].type_ref, self.types)
 
     def _shape(self, row: tuple[Any, ...]) -> Any:
         return row[0] if len(row) == 1 else dict(zip(self.output_names, row))
@@ -147,11 +158,15 @@ class DecisionTable:
         if self.hit_policy == "OUTPUT ORDER":
             order = sorted(range(len(rows)), key=lambda i: self._priority(rows[i]))
             rows, matched[:] = [rows[i] for i in order], [matched[i] for i in order]
+        if not rows:
+            defaults = self._defaults(scope)
+            if defaults is not None:
+                return self._shape(defaults), dict(zip(self.output_names, defaults))
         if self.aggregation:
             value = aggregate(self.aggregation, [row[0] for row in rows])
             return value, {self.output_names[0]: value}
-        columns = {name: [row[i] for row in rows] for i, name in enumerate(self.output_names)}
-        return [self._shape(row) for row in rows], columns
+        shaped = [self._shape(row) for row in rows]
+        return shaped, {}
 
 
 def aggregate(aggregation: str, values: list[Any]) -> Any:
@@ -161,12 +176,20 @@ def aggregate(aggregation: str, values: list[Any]) -> Any:
     if not values:
         return None
     name = {"SUM": "sum", "MIN": "min", "MAX": "max"}[aggregation]
-    return BUILTINS[name].fn(values)
+    return BUILTINS[name].invoke([[v for v in values if v is not None]])
+
+
+def typed(value: Any, type_ref: str | None, types: Mapping[str, Any]) -> Any:
+    """An output cell's value checked against the output's typeRef (null when it does not conform)."""
+    if type_ref is None or value is None:
+        return value
+    result, ok = conform_result(value, type_ref, types)
+    return result if ok else runtime.null(f"output value is not a {type_ref}")
 
 
 def constant_row(outputs: tuple[Expr, ...], is_constant: tuple[bool, ...],
-                 types: tuple[str | None, ...]) -> tuple[Any, ...] | None:
+                 types: tuple[str | None, ...], defs: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The rule's output row computed once, when every output entry is a constant."""
     if not all(is_constant):
         return None
-    return tuple(coerce_type(expr(EMPTY_SCOPE), type_ref) for expr, type_ref in zip(outputs, types))
+    return tuple(typed(expr(EMPTY_SCOPE), type_ref, defs) for expr, type_ref in zip(outputs, types))

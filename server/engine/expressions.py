@@ -111,6 +111,9 @@ class Checker:
                               position=position) from None
         except (FeelEvaluationError, ArithmeticError, ValueError, TypeError, RecursionError) as exc:
             raise self.refuse(f"not valid FEEL: {exc}", element=element, kind=kind, text=original) from None
+        if _double_equals(tree):
+            raise self.refuse("not valid FEEL: FEEL compares with =, not ==", element=element, kind=kind,
+                              text=original)
         python_names = sorted(_PYTHON_ONLY_NAMES[n] for n in _names(tree) if n in _PYTHON_ONLY_NAMES)
         if python_names:
             raise self.refuse(f"not valid FEEL: FEEL writes {', '.join(python_names)}", element=element, kind=kind,
@@ -175,6 +178,17 @@ def _names(node: Any) -> set[str]:
         for child in node:
             found |= _names(child)
     return found
+
+
+def _double_equals(node: Any) -> bool:
+    """`a == b` parses in FEEL as `a = (=b)` (a comparison with a unary range) and is never what was meant."""
+    if isinstance(node, tuple) and node:
+        if node[0] == "cmp" and len(node) > 3 and isinstance(node[3], tuple) and node[3][:1] == ("urange",):
+            return True
+        return any(_double_equals(child) for child in node[1:])
+    if isinstance(node, list):
+        return any(_double_equals(child) for child in node)
+    return False
 
 
 def check_python(source: str, *, mode: str, refuse: Any) -> None:

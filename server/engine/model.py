@@ -85,6 +85,11 @@ def _check_spec(spec: Any, *, decisions: Mapping[str, Any], services: ServiceReg
     if isinstance(spec, DecisionTask) and not any(spec.decision_ref in m.decision_ids for m in decisions.values()):
         raise ModelError(f"no DMN decision with id {spec.decision_ref!r} in the deployed tables",
                          element_id=element)
+    if isinstance(spec, DecisionTask):  # a decision the process uses (or one it requires) must compile
+        for filename, model in decisions.items():
+            broken = model.broken(spec.decision_ref) if spec.decision_ref in model.decision_ids else None
+            if broken is not None:
+                raise ModelError(str(broken), element_id=element, file=filename)
     form_key = (getattr(spec, "extensions", None) or {}).get("camunda", {}).get("formKey")
     if form_key and form_key.startswith("stroom:") and form_key[len("stroom:"):] not in forms:
         raise ModelError(f"form {form_key!r} is not among the deployed forms", element_id=element)
@@ -106,7 +111,8 @@ def _parse_decisions(dmn: Mapping[str, bytes]) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for filename, source in dmn.items():
         try:
-            parsed[filename] = parse_dmn(source, source=filename)
+            # lenient: a decision that does not compile fails only the processes that use it (_check_spec)
+            parsed[filename] = parse_dmn(source, source=filename, lenient=True)
         except DecisionParseError as exc:
             raise ModelError(str(exc), file=filename) from None
     return parsed

@@ -14,12 +14,9 @@ from server.engine.types import ScriptError
 
 def _sandbox(allowed: bool) -> Any:
     if not allowed:
-        raise ScriptError(f"not run: the model has a Python script or expression and {PYTHON_OFF[0].lower()}"
-                          f"{PYTHON_OFF[1:]}")
-    try:
-        from server import sandbox
-    except ImportError:  # pragma: no cover - the sandbox ships with the server
-        raise ScriptError("not run: the Python sandbox is not installed") from None
+        raise ScriptError(f"a Python script or expression was not run. {PYTHON_OFF}")
+    from server import sandbox
+
     return sandbox
 
 

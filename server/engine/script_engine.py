@@ -74,10 +74,8 @@ class StroomScriptEngine(PythonScriptEngine):
         environment_id = getattr(self.context, "environment_id", None)
         if session is None or environment_id is None:
             return bool(getattr(self.model, "python_scripts", False))
-        try:
-            from server.sandbox.policy import python_scripts_allowed
-        except ImportError:
-            return False
+        from server.sandbox.policy import python_scripts_allowed
+
         return python_scripts_allowed(session, environment_id=environment_id)
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:

@@ -15,6 +15,7 @@ from server.errors import InvalidInput, NotFound
 from server.host import Host
 from server.instances import persistence
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.sandbox.policy import python_scripts_allowed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +49,9 @@ def deploy(session: Session, host: Host, *, actor: Actor, key: str, bpmn: Mappin
     try:
         for source in (*bpmn.values(), *dmn.values(), *forms.values()):
             source.decode("utf-8")  # sources are stored as text
-        model = compile_model(bpmn=bpmn, dmn=dmn, forms=forms, services=host.services, process_id=process_id)
+        python_scripts = python_scripts_allowed(session, environment_id=actor.environment_id)
+        model = compile_model(bpmn=bpmn, dmn=dmn, forms=forms, services=host.services, process_id=process_id,
+                              python_scripts=python_scripts)
     except UnicodeDecodeError:
         raise InvalidInput("model files must be UTF-8 text", code="invalid_model") from None
     except ModelError as exc:
@@ -85,11 +88,14 @@ def latest_version(session: Session, environment_id: int, key: str, *, required:
 
 
 def compiled(host: Host, version: ProcessModelVersion, services: ServiceRegistry | None = None) -> CompiledModel:
-    """The compiled model of a version, parsed once per process."""
+    """The compiled model of a version, parsed once per process.
+
+    A deployed version was checked against its environment's python_scripts setting at deploy; it loads
+    with Python parsed, and the script engine asks the environment again before any Python runs."""
     def build() -> CompiledModel:
         return compile_model(bpmn=_decode(version.bpmn_sources), dmn=_decode(version.dmn_sources),
                              forms=_decode(version.form_sources), services=services or host.services,
-                             process_id=version.process_id)
+                             process_id=version.process_id, python_scripts=True)
     return host.models.get(version.id, build)
 
 

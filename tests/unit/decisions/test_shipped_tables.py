@@ -118,13 +118,20 @@ def test_validation_collects_reasons(validation, inputs: dict, reasons: list) ->
 
 def test_a_table_saved_by_dmn_js_with_each_construct_evaluates_as_expected() -> None:
     model = parse_dmn((ROOT / "tests" / "data" / "dmn" / "dmnjs_constructs.dmn").read_bytes())
-    first = model.evaluate(None, {"amount": 10, "code": "a", "flag": True, "due": "2026-01-31",
-                                  "order_number": "6001234"})
-    assert first.outputs["construct"] == ["le", "closed range", "list", "true", "date", "starts with",
-                                          "matches", "length", "empty cell"]
-    assert first.outputs["value"][-1] == Decimal(21)
-    second = model.evaluate(None, {"amount": 150, "code": "C", "flag": False, "due": "2026-03-01",
-                                   "order_number": "X1"})
-    assert second.outputs["construct"] == ["gt", "ge", "not", "empty cell"]
-    third = model.evaluate(None, {"amount": 15.5, "code": None, "order_number": None})
-    assert third.outputs["construct"] == ["closed range", "open range", "paren range", "not", "null", "empty cell"]
+
+    def constructs(inputs: dict) -> list:
+        result = model.evaluate(None, inputs)
+        # several outputs and several hits: one list of contexts (DMN), under the decision's variable
+        assert set(result.outputs) == {"Constructs"} and all(set(row) == {"construct", "value"}
+                                                             for row in result.value)
+        return result.value
+
+    first = constructs({"amount": 10, "code": "a", "flag": True, "due": "2026-01-31", "order_number": "6001234"})
+    assert [row["construct"] for row in first] == ["le", "closed range", "list", "true", "date", "starts with",
+                                                   "matches", "length", "empty cell"]
+    assert first[-1]["value"] == Decimal(21)
+    second = constructs({"amount": 150, "code": "C", "flag": False, "due": "2026-03-01", "order_number": "X1"})
+    assert [row["construct"] for row in second] == ["gt", "ge", "not", "empty cell"]
+    third = constructs({"amount": 15.5, "code": None, "order_number": None})
+    assert [row["construct"] for row in third] == ["closed range", "open range", "paren range", "not", "null",
+                                                   "empty cell"]

@@ -57,3 +57,74 @@ def test_corpus_model_deploys_or_is_refused_with_a_reason(name):
     else:
         model = compile_model(bpmn=files, services=ServiceRegistry())
         assert model.process_id
+
+
+# With Python allowed, the Python models deploy (the engine's own refusals aside) and their scripts
+# and conditions run in server.sandbox's worker processes, never in this one.
+PYTHON_ALSO_REFUSED = {
+    "camunda/ExclusiveGatewayIfElseAndDecision.bpmn": "no DMN decision with id",
+    "camunda/invalid/InvalidDecision.bpmn": "no DMN decision with id 'InvalidDecisionId'",
+    "spiff/business_rule_task.bpmn": "no DMN decision with id",
+    "spiff/service_task.bpmn": "unknown service",
+}
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    from server import sandbox as module
+
+    yield module
+    module.shutdown()
+
+
+@pytest.mark.parametrize("name", sorted(PYTHON))
+def test_python_models_deploy_where_python_is_allowed(name):
+    files = {name: (CORPUS / name).read_bytes()}
+    if name in PYTHON_ALSO_REFUSED:
+        with pytest.raises(ModelError) as refused:
+            compile_model(bpmn=files, services=ServiceRegistry(), python_scripts=True)
+        assert PYTHON_ALSO_REFUSED[name] in str(refused.value)
+    else:
+        assert compile_model(bpmn=files, services=ServiceRegistry(), python_scripts=True).process_id
+
+
+@pytest.mark.parametrize("name, data, expected", [
+    ("bpmn/boundary_timer_on_task.bpmn", {}, {"timer_called": False}),  # a script task
+    ("spiff/spiff_multiinstance.bpmn", {"input_data": [1, 2, 3]}, {"input_data": [2, 3, 4]}),  # a pre-script
+])
+def test_python_scripts_of_the_corpus_run_in_the_sandbox(sandbox, name, data, expected):
+    from server.engine import WorkflowRun
+
+    model = compile_model(bpmn={name: (CORPUS / name).read_bytes()}, services=ServiceRegistry(), python_scripts=True)
+    run = WorkflowRun.start(model, data)
+    assert run.advance() is None
+    assert {key: run.data.get(key) for key in expected} == expected
+
+
+def test_a_python_condition_of_the_corpus_routes_in_the_sandbox(sandbox):
+    from server.engine import WorkflowRun
+
+    name = "bpmn/inclusive_gateway.bpmn"
+    model = compile_model(bpmn={name: (CORPUS / name).read_bytes()}, services=ServiceRegistry(), python_scripts=True)
+    run = WorkflowRun.start(model, {})
+    assert run.advance() is None
+    (task,) = run.ready_user_tasks()
+    run.complete_user_task(task.task_id, {"v": 0, "u": 1, "w": 1})
+    assert run.advance() is None
+    assert run.is_completed  # u > 0 and w > 0 took both branches; v == 0 then ended it
+    assert (run.data["u"], run.data["w"], run.data["v"]) == (1, 1, 0)
+
+
+def test_python_left_in_a_model_is_not_run_once_the_setting_is_off():
+    """A model compiled while Python was on, run where it is off (no host: the model's flag decides)."""
+    from server.engine import WorkflowRun
+
+    name = "bpmn/boundary_timer_on_task.bpmn"
+    model = compile_model(bpmn={name: (CORPUS / name).read_bytes()}, services=ServiceRegistry(), python_scripts=True)
+    import dataclasses
+
+    off = dataclasses.replace(model, python_scripts=False)
+    run = WorkflowRun.start(off, {})
+    failure = run.advance()
+    assert failure is not None and failure.element_id == "Activity_0dzjjk3"
+    assert "python_scripts" in failure.message and "timer_called" not in run.data

@@ -1,0 +1,62 @@
+"""Unary tests (decision-table input entries and `x in ...`), with fast paths for constant cells."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from server.decisions import operators as op
+from server.decisions.parser import Node
+
+if TYPE_CHECKING:
+    from server.decisions.compiler import Test
+
+
+def compile_tests(compiler: Any, node: Node, strict: bool) -> Test:
+    """`test(value, scope)` for `ut_or`/`ut_not` nodes; `strict` keeps null (for `x in ...` as an expression)."""
+    if node[0] == "ut_not":
+        inner = compile_tests(compiler, ("ut_or", node[1]), True)
+
+        def negated(value: Any, scope: Any) -> Any:
+            outcome = inner(value, scope)
+            return None if outcome is None else not outcome
+        return negated if strict else (lambda value, scope: negated(value, scope) is True)
+    tests = [_positive(compiler, test, strict) for test in node[1]]
+    if len(tests) == 1:
+        return tests[0]
+    if not strict:
+        return lambda value, scope: any(test(value, scope) for test in tests)
+
+    def any_of(value: Any, scope: Any) -> Any:
+        saw_null = False
+        for test in tests:
+            outcome = test(value, scope)
+            if outcome is True:
+                return True
+            if outcome is None:
+                saw_null = True
+        return None if saw_null else False
+    return any_of
+
+
+def _positive(compiler: Any, node: Node, strict: bool) -> Test:
+    from server.decisions.compiler import EMPTY_SCOPE, Scope, _is_constant, uses_input
+
+    if node[0] == "ut_cmp":
+        endpoint = compiler.expr(node[2])
+        if _is_constant(node[2]) and not strict:
+            return op.constant_comparison(node[1], endpoint(EMPTY_SCOPE))
+        fn = op.COMPARE[node[1]]
+        if strict:
+            return lambda value, scope: fn(value, endpoint(scope))
+        return lambda value, scope: fn(value, endpoint(scope)) is True
+    expr_node = node[1]
+    expr = compiler.expr(expr_node)
+    if uses_input(expr_node):
+        def with_input(value: Any, scope: Any) -> Any:
+            outcome = expr(Scope({"?": value}, scope))
+            return outcome if outcome is None or type(outcome) is bool else op.test_outcome(value, outcome)
+        return with_input if strict else (lambda value, scope: with_input(value, scope) is True)
+    if _is_constant(expr_node) and not strict:
+        return op.constant_test(expr(EMPTY_SCOPE))
+    if strict:
+        return lambda value, scope: op.test_outcome(value, expr(scope))
+    return lambda value, scope: op.test_outcome(value, expr(scope)) is True
