@@ -54,6 +54,7 @@ class Outcome:
     detail: str = ""
     escaped: list[str] = dataclasses.field(default_factory=list)
     health: str = ""  # set after resource attacks: "" when /healthz answered and the server went idle
+    incident_elements: list[str] = dataclasses.field(default_factory=list)
 
     def describe(self) -> str:
         text = f"{self.payload} via {self.vector}: {self.kind} {self.detail[:300]}"
@@ -356,6 +357,8 @@ def _drive(server: Server, payload: Payload, vector: str, key: str, canary: Path
     state = (view or {}).get("status") if status == 200 else None
     incidents = [i.get("error") for i in (view or {}).get("incidents", [])] if status == 200 else []
     outcome.detail = " | ".join(texts)
+    outcome.incident_elements = [str(i.get("element_id")) for i in (view or {}).get("incidents", [])] \
+        if status == 200 else []
     if incidents or state == "incident":
         outcome.kind, outcome.detail = "incident", f"{incidents} || {outcome.detail}"
     elif state in ("completed", "running"):

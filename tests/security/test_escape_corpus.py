@@ -106,6 +106,11 @@ def test_the_escape_ends_as_a_refusal_or_an_incident(outcomes: dict[tuple[str, s
     assert not outcome.escaped, outcome.describe()
     assert not outcome.health, outcome.describe()
     assert outcome.kind in allowed_ends(payload, vector), outcome.describe()
+    if outcome.kind == "incident":  # the incident names the element that carries the text
+        assert set(outcome.incident_elements) == {"attack"}, outcome.describe()
+    if outcome.kind == "incident" and payload.resource and vector == "script-on":  # ... and the limit
+        assert any(word in outcome.detail for word in ("cpu_time", "wall_time", "memory", "output",
+                                                        "RecursionError")), outcome.describe()
     if vector == "script-off" and payload.language == "python":
         refusal = json.loads(outcome.detail)["error"]
         assert "attack" in json.dumps(refusal) and "python_scripts" in refusal["message"], outcome.describe()
