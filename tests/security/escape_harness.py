@@ -33,7 +33,7 @@ from tests.security.escapes import Payload
 from tests.support.paths import REPO
 
 BIN = Path(sys.executable).parent
-SERVER_MEMORY = 4 * 1024 ** 3  # an escaped memory bomb fails here instead of taking the machine down
+SERVER_MEMORY = 4 * 1024 ** 3
 REQUEST_TIMEOUT = 30
 RESOURCE_TIMEOUT = 6  # the sandbox's wall limit is 2 s here: an answer later than this is a runaway
 KINDS = ("script", "condition", "assignee", "dmn_cell", "form_condition")
@@ -115,8 +115,9 @@ class Server:
 
     def _spawn(self) -> None:
         self.process = subprocess.Popen([str(BIN / "stroom"), "run", "--port", str(self.port)], cwd=self.folder,
-                                        env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-                                        preexec_fn=_limit_memory)
+                                        env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        # an escaped memory bomb fails in the server instead of taking the shared machine down
+        resource.prlimit(self.process.pid, resource.RLIMIT_AS, (SERVER_MEMORY, SERVER_MEMORY))
         self._wait_healthy()
 
     def restart(self) -> None:
@@ -177,10 +178,6 @@ class Server:
                 return response.status, raw.decode("utf-8", "replace")
         finally:
             conn.close()
-
-
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (SERVER_MEMORY, SERVER_MEMORY))
 
 
 def _cpu(pid: int) -> float:
@@ -257,8 +254,8 @@ def model(payload: Payload, vector: str, key: str, *, canary: str, secret: str) 
                 f'<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>')
         return {"bpmn": {"attack.bpmn": BPMN.format(key=key, body=task + THEN_END)}}
     if vector == "dmn_cell":
-        task = (f'<bpmn:businessRuleTask id="attack" name="Attack" camunda:decisionRef="attack_decision">'
-                f'<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:businessRuleTask>')
+        task = ('<bpmn:businessRuleTask id="attack" name="Attack" camunda:decisionRef="attack_decision">'
+                '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:businessRuleTask>')
         return {"bpmn": {"attack.bpmn": BPMN.format(key=key, body=task + THEN_END)},
                 "dmn": {"attack.dmn": DMN.format(cell=escape(expression))}}
     if vector in SURFACE_TASKS:
@@ -266,8 +263,8 @@ def model(payload: Payload, vector: str, key: str, *, canary: str, secret: str) 
                                             attr=quoteattr(_juel(payload, expression)))
         return {"bpmn": {"attack.bpmn": BPMN.format(key=key, body=task + THEN_END)}}
     assert vector == "form_condition", vector
-    task = (f'<bpmn:userTask id="attack" name="Attack" camunda:assignee="ursula" camunda:formKey="stroom:attack_form">'
-            f'<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>')
+    task = ('<bpmn:userTask id="attack" name="Attack" camunda:assignee="ursula" camunda:formKey="stroom:attack_form">'
+            '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>')
     form = {"id": "attack_form", "type": "default", "components": [
         {"id": "note", "key": "note", "type": "textfield", "label": "Note",
          "conditional": {"hide": "=" + expression}}]}

@@ -99,7 +99,24 @@ def allowed_ends(payload: Payload, vector: str) -> tuple[str, ...]:
     return ("refused", "incident")
 
 
-@pytest.mark.parametrize("payload, vector", CASES, ids=[f"{p.name}-{v}" for p, v in CASES])
+def known_gap(payload: Payload, vector: str) -> str:
+    """Why a case fails today (reported in /work/wt/findings-escapes.md); '' when it must pass.
+
+    Strict: once the gap is closed the case passes, the xfail turns into a failure, and the entry goes.
+    """
+    if vector.startswith("form_condition") and payload.language == "python" and not payload.resource:
+        return "finding 2: a form's conditional.hide is not checked at deploy; a bad one hides nothing, silently"
+    if (payload.name, vector.split("-")[0]) in (("ten_to_ten_to_ten", "timer"), ("feel_matches_backtracking", "timer"),
+                                                ("feel_matches_backtracking", "mi_collection")):
+        return "finding 4: a FEEL value of the wrong type at a timer or collection: incident without element"
+    return ""
+
+
+PARAMS = [pytest.param(p, v, id=f"{p.name}-{v}", marks=[pytest.mark.xfail(strict=True, reason=known_gap(p, v))]
+                       if known_gap(p, v) else []) for p, v in CASES]
+
+
+@pytest.mark.parametrize("payload, vector", PARAMS)
 def test_the_escape_ends_as_a_refusal_or_an_incident(outcomes: dict[tuple[str, str], Outcome], server: Server,
                                                      payload: Payload, vector: str) -> None:
     outcome = outcomes[(payload.name, vector)]
@@ -141,7 +158,7 @@ def test_the_escape_gets_out_of_a_naive_sandbox(payload: Payload, tmp_path: Path
             cases.append({"text": payload.render(text, canary=str(canary), secret=str(secret)), "mode": mode,
                           "full": payload.teeth == "full"})
     child = subprocess.run([sys.executable, str(Path(__file__).with_name("naive_sandbox.py")), json.dumps(cases)],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=30, check=False)
     results = json.loads(child.stdout)
     for canary, result in zip(canaries, results):
         assert canary.exists() and canary.read_text() == "naive-secret", (canary.name, result)
