@@ -24,6 +24,9 @@ _FEEL_WORDS = frozenset({"if", "then", "else", "for", "in", "return", "some", "e
 _COMPARE = {"==": "=", "eq": "=", "!=": "!=", "ne": "!=", "<": "<", "lt": "<", ">": ">", "gt": ">",
             "<=": "<=", "le": "<=", ">=": ">=", "ge": ">="}
 _REFUSED_WORDS = frozenset({"mod", "%"})
+# Real expressions nest a few levels; a hostile one must not exhaust the recursion limit at deploy.
+MAX_NESTING = 40
+_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*")
 
 
 class JuelError(ValueError):
@@ -110,6 +113,7 @@ class _Parser:
     def __init__(self, tokens: list[_Tok]):
         self.tokens = tokens
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Tok:
         return self.tokens[self.i]
@@ -132,6 +136,15 @@ class _Parser:
         self.take()
 
     def ternary(self) -> str:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail("the expression nests too deeply")
+        try:
+            return self._ternary()
+        finally:
+            self.depth -= 1
+
+    def _ternary(self) -> str:
         condition = self.disjunction()
         if not self.at("?"):
             return condition
@@ -190,6 +203,15 @@ class _Parser:
         return left
 
     def unary(self) -> str:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail("the expression nests too deeply")
+        try:
+            return self._unary()
+        finally:
+            self.depth -= 1
+
+    def _unary(self) -> str:
         if self.at("!", "not"):
             self.take()
             return f"not({self.unary()})"
@@ -199,6 +221,8 @@ class _Parser:
         if self.at("empty"):
             self.take()
             x = self.unary()
+            if not _PATH.fullmatch(x):
+                self.fail("'empty' is supported on a name or property path only")
             return (f"(if {x} = null then true else if {x} instance of string then {x} = \"\" "
                     f"else if {x} instance of list then count({x}) = 0 "
                     f"else if {x} instance of context then {x} = {{}} else false)")

@@ -309,3 +309,32 @@ def test_mappings_where_the_engine_cannot_apply_them_are_refused():
                        '<camunda:inputParameter name="x">1</camunda:inputParameter></camunda:inputOutput>'
                        '</bpmn:extensionElements></bpmn:intermediateThrowEvent>'))
     assert refused.value.element_id == "e1" and "mappings are supported on" in str(refused.value)
+
+
+def test_the_shipped_templates_are_feel_only():
+    """No Python and no JUEL: they deploy where Python is off, and their scripts are FEEL."""
+    from server.instances.registry import default_services
+    from server.instances.shipped import shipped_models
+
+    for model in shipped_models():
+        text = next(iter(model.bpmn.values())).decode()
+        assert "${" not in text and 'scriptFormat="python"' not in text, model.key
+        assert compile_model(bpmn=model.bpmn, dmn=model.dmn, forms=model.forms, services=default_services(),
+                             python_scripts=False).process_id == model.key
+
+
+def test_the_purchase_template_lists_its_approvers_in_feel():
+    from server.instances.registry import default_services
+    from server.instances.shipped import shipped_models
+    from server.engine.model import CompiledModel
+
+    model = next(m for m in shipped_models() if m.key == "purchase_invoice")
+    compiled_model: CompiledModel = compile_model(bpmn=model.bpmn, dmn=model.dmn, forms=model.forms,
+                                                  services=default_services())
+    spec = next(s for s in compiled_model.process.spec.task_specs.values()
+                if getattr(s, "bpmn_id", None) == "prepare_approvers")
+    from server.engine.script_engine import Environment
+
+    data = {"route_to": " anna, bob ,, carla "}
+    Environment(lambda: False).execute(spec.script, data)
+    assert data["approvers"] == ["anna", "bob", "carla"]

@@ -62,6 +62,9 @@ def test_translations_mean_what_juel_means(juel, variables, expected):
     ("${item}", "cannot be translated to FEEL"),
     ("${a ? b}", "expected ':'"),
     ("${a +}", "expected a value"),
+    ("${empty empty x}", "'empty' is supported on a name or property path only"),
+    ("${" + "(" * 500 + "a" + ")" * 500 + "}", "nests too deeply"),
+    ("${" + "!" * 500 + "a}", "nests too deeply"),
 ])
 def test_the_rest_is_refused_naming_the_construct(juel, reason):
     with pytest.raises(JuelError) as refused:
