@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from server.auth import directory, partnerships
 from server.auth import service as auth
 from server.auth.models import Environment, Role, RoleMembership, User
+from server.auth.permissions import allowed
 from server.errors import InvalidInput
 from server.masterdata import service as masterdata
 from server.pages.common import actor, blueprint, host, page
@@ -153,7 +154,7 @@ def settings() -> ResponseReturnValue:
     who = actor()
     with host().db.unit_of_work() as db:
         view = policy.get_settings(db, actor=who, environment_id=who.environment_id)
-    return render_template("admin/settings.html", settings=view)
+    return render_template("admin/settings.html", settings=view, can_change=allowed(who, "settings.manage"))
 
 
 @bp.post("/settings")

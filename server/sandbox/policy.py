@@ -48,8 +48,9 @@ def require_python_scripts(session: Session, *, environment_id: int, element_id:
                            details=[{"element": element_id, "setting": "python_scripts"}])
 
 
-def _environment(session: Session, actor: Actor, environment_id: int) -> Environment:
-    env = session.get(Environment, environment_id)
+def _environment(session: Session, actor: Actor, environment_id: int, *, lock: bool = False) -> Environment:
+    # locked for a change: two admins at once each audit the "before" the other left (PostgreSQL)
+    env = session.get(Environment, environment_id, with_for_update=lock or None)
     # another environment's settings are not there for this actor (same answer as a missing one)
     if env is None or (actor.kind != "system" and actor.environment_id != environment_id):
         raise NotFound("environment not found", code="environment_not_found")
@@ -92,7 +93,7 @@ def change_settings(session: Session, *, actor: Actor, environment_id: int,
                            details=[{"field": name, "message": "is not a setting"} for name in unknown]
                            or [{"field": SETTINGS[0], "message": "is required"}])
     wanted = {name: _switch(value, name) for name, value in changes.items()}
-    env = _environment(session, actor, environment_id)
+    env = _environment(session, actor, environment_id, lock=True)
     before = {name: bool(getattr(env, name)) for name in wanted}
     for name, value in wanted.items():
         setattr(env, name, value)
@@ -101,3 +102,10 @@ def change_settings(session: Session, *, actor: Actor, environment_id: int,
         audit.record(session, actor=actor, action="environment.settings_changed", target_type="environment",
                      target_id=env.id, environment_id=env.id, before=before, after=wanted)
     return _view(env)
+
+
+def set_python_scripts(session: Session, *, actor: Actor, environment_id: int,
+                       enabled: bool) -> EnvironmentSettings:
+    """Turn Python scripts on or off (change_settings for the one setting)."""
+    return change_settings(session, actor=actor, environment_id=environment_id,
+                           changes={"python_scripts": enabled})

@@ -189,3 +189,11 @@ def test_deploy_asks_the_setting_and_a_refusal_names_the_element_and_the_setting
         if on:
             with site.host.db.unit_of_work() as session:
                 policy.require_python_scripts(session, environment_id=env_id, element_id="compute_total")
+
+
+def test_an_auditor_sees_the_setting_on_the_page_but_no_way_to_change_it(site) -> None:
+    page = site.client("audrey").get("/admin/settings")
+    assert page.status_code == 200
+    assert 'name="python_scripts" value="on" disabled' in page.text and "<button" not in page.text.split(
+        'id="python_scripts"')[1].split("</form>")[0]
+    assert site.client("designer").get("/admin/settings").status_code == 403
