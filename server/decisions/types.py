@@ -38,6 +38,7 @@ class ItemType:
     collection: bool = False
     allowed: Callable[[Any], bool] | None = None
     resolved: dict[str, ItemType] = field(default_factory=dict, repr=False)
+    returns: str | None = None  # a function type's output typeRef (what a decision service gives)
 
 
 def basic_name(type_ref: str | None) -> str | None:
@@ -148,6 +149,21 @@ def needs_conversion(item: ItemType | str | None, defs: Mapping[str, ItemType], 
     if item.components is not None:
         return any(needs_conversion(t, defs, depth + 1) for t in item.components.values())
     return needs_conversion(item.base, defs, depth + 1)
+
+
+def parameter_check(types: tuple[str | None, ...], defs: Mapping[str, ItemType]
+                    ) -> Callable[[list[Any]], list[Any] | None]:
+    """Arguments checked (and singleton lists unwrapped) against declared typeRefs; None if one does not fit."""
+    def check(args: list[Any]) -> list[Any] | None:
+        checked = []
+        for value, type_ref in zip(args, types):
+            if type_ref:
+                value, ok = conform_result(value, defs.get(type_ref, type_ref), defs)
+                if not ok:
+                    return None
+            checked.append(value)
+        return checked
+    return check
 
 
 def conform_result(value: Any, item: ItemType | str | None, defs: Mapping[str, ItemType]) -> tuple[Any, bool]:
