@@ -151,13 +151,14 @@ class _Compiler:
     def _name(self, node: Node) -> Expr:
         name = node[1]
         builtin = BUILTINS.get(name)
+        dotted = name.split(".") if "." in name else None  # `Person.Gender`: a name, else a path
 
         def lookup(scope: Scope) -> Any:
             value = scope.vars.get(name, MISSING)
             if value is MISSING:
                 value = scope.lookup(name)
                 if value is MISSING:
-                    return builtin
+                    return builtin if dotted is None else _path(scope, dotted)
             return value if type(value) in _PLAIN else _coerce(value)
         return lookup
 
@@ -305,6 +306,15 @@ def _type_check(types: tuple[Any, ...], defs: Mapping[str, Any]) -> Callable[[li
                 return None
         return args
     return check
+
+
+def _path(scope: Scope, parts: list[str]) -> Any:
+    value = scope.lookup(parts[0].strip())
+    if value is MISSING:
+        return None
+    for part in parts[1:]:
+        value = get_field(value, part.strip())
+    return value
 
 
 def _coerce(value: Any) -> Any:

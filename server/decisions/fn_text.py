@@ -26,6 +26,8 @@ def text(value: Any) -> str | None:
 
 def _strings(fn: Any) -> Any:
     def wrapped(*args: Any) -> Any:
+        # a singleton list where a string is expected is its item (DMN's implicit conversion)
+        args = tuple(a[0] if isinstance(a, list) and len(a) == 1 else a for a in args)
         if not all(type(a) is str for a in args):
             raise TypeError("expects strings")
         return fn(*args)
