@@ -14,6 +14,7 @@ from server.decisions import operators as op
 from server.decisions import runtime
 from server.decisions.callables import FeelFunction
 from server.decisions.errors import FeelEvaluationError, FeelSyntaxError
+from server.decisions.external import external_function
 from server.decisions.functions import BUILTINS
 from server.decisions.iteration import compile_for, compile_quantifier
 from server.decisions.parser import Node, parse_expression, parse_unary_tests
@@ -286,9 +287,9 @@ class _Compiler:
         types = tuple(kind for _, kind in node[1])
         body_node = node[2]
         if body_node[0] == "external":
-            body: Expr = lambda scope: runtime.null("external functions are not supported")  # noqa: E731
-        else:
-            body = self.expr(body_node)
+            spec = self.expr(body_node[1])
+            return lambda scope: external_function("external", params, spec(scope), scope)
+        body = self.expr(body_node)
         check = _type_check(types, self.env.types) if any(types) else None
         return lambda scope: FeelFunction("", params, body, scope, check)
 
