@@ -14,7 +14,6 @@ from typing import Any
 import re2
 
 from server.decisions import runtime
-from server.decisions.values import is_integral
 
 MAX_PATTERN = 10_000
 MAX_MEMORY = 32 << 20  # bytes RE2 may use for one compiled pattern
@@ -214,6 +213,7 @@ def split(string: Any, delimiter: Any) -> list[str] | None:
     if compiled.fullmatch("") is not None:
         raise ValueError("the delimiter matches an empty string")
     parts = compiled.split(string)
+    runtime.check_items(len(parts))
     if compiled.groups:
         parts = parts[::compiled.groups + 1]
     return parts
@@ -248,4 +248,4 @@ FUNCTIONS: dict[str, tuple[Any, tuple[tuple[str, ...], ...], int]] = {
     "string join": (string_join, (("list", "delimiter"),), 1),
 }
 
-__all__ = ["FUNCTIONS", "is_integral", "regex"]
+__all__ = ["FUNCTIONS", "regex"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from server.decisions.temporal import YearsMonths, parse_date, parse_datetime, parse_duration, parse_time
@@ -187,4 +186,4 @@ def conform_result(value: Any, item: ItemType | str | None, defs: Mapping[str, I
     return (value, True) if conforms_item(value, item, defs) else (None, False)
 
 
-__all__ = ["ItemType", "basic_name", "conform_result", "conforms", "convert_input", "Decimal"]
+__all__ = ["ItemType", "basic_name", "conform_result", "conforms", "convert_input"]
