@@ -84,8 +84,8 @@ def conforms(value: Any, spec: Any, defs: Mapping[str, ItemType] | None = None) 
         return isinstance(value, Range) and all(
             e is None or e is UNBOUNDED or conforms(e, spec[1], defs) for e in (value.low, value.high))
     if kind == "context":
-        return isinstance(value, dict) and all(k in value and (value[k] is None or conforms(coerce_in(value[k]), t, defs))
-                                               for k, t in spec[1])
+        return isinstance(value, dict) and all(
+            k in value and (value[k] is None or conforms(coerce_in(value[k]), t, defs)) for k, t in spec[1])
     if kind == "function":
         return callable(getattr(value, "invoke", None))
     return False
