@@ -11,6 +11,7 @@ from server.decisions import runtime
 from server.decisions.callables import FeelFunction
 from server.decisions.compiler import Scope, compile_expression
 from server.decisions.errors import FeelSyntaxError
+from server.decisions.external import external_function
 from server.decisions.iteration import compile_for, compile_quantifier
 from server.decisions.types import conform_result
 
@@ -99,10 +100,12 @@ class BoxedReader:
     def boxed_functiondefinition(self, el: etree._Element, label: str) -> Expr:
         params = tuple(p.get("name", "") for p in self.children(el, "formalParameter"))  # type: ignore[attr-defined]
         kind = (el.get("kind") or "FEEL").upper()
+        body = self.inner(el, label)
+        if kind == "JAVA":
+            return lambda scope: external_function(label, params, {"java": body(scope)}, scope)
         if kind != "FEEL":
             return lambda scope: FeelFunction(label, params, lambda s: runtime.null(f"{kind} functions are not "
                                                                                    "supported"), scope)
-        body = self.inner(el, label)
         return lambda scope: FeelFunction(label, params, body, scope)
 
     def boxed_invocation(self, el: etree._Element, label: str) -> Expr:

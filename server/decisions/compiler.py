@@ -14,6 +14,7 @@ from server.decisions import operators as op
 from server.decisions import runtime
 from server.decisions.callables import FeelFunction
 from server.decisions.errors import FeelEvaluationError, FeelSyntaxError
+from server.decisions.external import external_function
 from server.decisions.functions import BUILTINS
 from server.decisions.iteration import compile_for, compile_quantifier
 from server.decisions.parser import Node, parse_expression, parse_unary_tests
@@ -151,13 +152,14 @@ class _Compiler:
     def _name(self, node: Node) -> Expr:
         name = node[1]
         builtin = BUILTINS.get(name)
+        dotted = name.split(".") if "." in name else None  # `Person.Gender`: a name, else a path
 
         def lookup(scope: Scope) -> Any:
             value = scope.vars.get(name, MISSING)
             if value is MISSING:
                 value = scope.lookup(name)
                 if value is MISSING:
-                    return builtin
+                    return builtin if dotted is None else _path(scope, dotted)
             return value if type(value) in _PLAIN else _coerce(value)
         return lookup
 
@@ -285,9 +287,9 @@ class _Compiler:
         types = tuple(kind for _, kind in node[1])
         body_node = node[2]
         if body_node[0] == "external":
-            body: Expr = lambda scope: runtime.null("external functions are not supported")  # noqa: E731
-        else:
-            body = self.expr(body_node)
+            spec = self.expr(body_node[1])
+            return lambda scope: external_function("external", params, spec(scope), scope)
+        body = self.expr(body_node)
         check = _type_check(types, self.env.types) if any(types) else None
         return lambda scope: FeelFunction("", params, body, scope, check)
 
@@ -305,6 +307,15 @@ def _type_check(types: tuple[Any, ...], defs: Mapping[str, Any]) -> Callable[[li
                 return None
         return args
     return check
+
+
+def _path(scope: Scope, parts: list[str]) -> Any:
+    value = scope.lookup(parts[0].strip())
+    if value is MISSING:
+        return None
+    for part in parts[1:]:
+        value = get_field(value, part.strip())
+    return value
 
 
 def _coerce(value: Any) -> Any:

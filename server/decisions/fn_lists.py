@@ -163,7 +163,13 @@ def _list_replace(lst: Any, position: Any, new_item: Any) -> list[Any]:
     match = as_callable(position, 2)
     if match is None or len(getattr(position, "params", ("a", "b"))) != 2:
         raise TypeError("position must be a number or a function")
-    return [new_item if match(v, new_item) is True else v for v in values]
+    result = []
+    for v in values:
+        outcome = match(v, new_item)
+        if outcome is not None and type(outcome) is not bool:
+            raise TypeError("the match function must give a boolean")
+        result.append(new_item if outcome is True else v)
+    return result
 
 
 def _index_of(lst: Any, match: Any) -> list[Decimal]:

@@ -15,7 +15,6 @@ from server.decisions.temporal import (
     parse_datetime,
     parse_duration,
     parse_time,
-    seconds_of,
 )
 from server.decisions import runtime
 from server.decisions.runtime import set_clock
@@ -151,4 +150,4 @@ FUNCTIONS: dict[str, tuple[Any, tuple[tuple[str, ...], ...], int]] = {
     "week of year": (lambda d: Decimal(_day(d).isocalendar()[1]), (("date",),), 0),
 }
 
-__all__ = ["FUNCTIONS", "seconds_of", "set_clock"]
+__all__ = ["FUNCTIONS", "set_clock"]

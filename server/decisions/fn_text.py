@@ -14,7 +14,6 @@ from typing import Any
 import re2
 
 from server.decisions import runtime
-from server.decisions.values import is_integral
 
 MAX_PATTERN = 10_000
 MAX_MEMORY = 32 << 20  # bytes RE2 may use for one compiled pattern
@@ -26,6 +25,8 @@ def text(value: Any) -> str | None:
 
 def _strings(fn: Any) -> Any:
     def wrapped(*args: Any) -> Any:
+        # a singleton list where a string is expected is its item (DMN's implicit conversion)
+        args = tuple(a[0] if isinstance(a, list) and len(a) == 1 else a for a in args)
         if not all(type(a) is str for a in args):
             raise TypeError("expects strings")
         return fn(*args)
@@ -46,22 +47,80 @@ def substring(string: Any, start: Any, length: Any = None) -> str | None:
 
 
 def _strip_free_spacing(pattern: str) -> str:
-    out, in_class, escaped = [], False, False
+    """XPath's x flag: whitespace is removed before the pattern is read (even after a backslash)."""
+    out, in_class = [], False
     for ch in pattern:
-        if escaped:
-            out.append(ch)
-            escaped = False
-        elif ch == "\\":
-            out.append(ch)
-            escaped = True
-        elif ch == "[":
+        if ch == "[":
             in_class = True
-            out.append(ch)
         elif ch == "]":
             in_class = False
+        if in_class or not ch.isspace():
             out.append(ch)
-        elif in_class or not ch.isspace():
-            out.append(ch)
+    return "".join(out)
+
+
+_BLOCKS = {"IsBasicLatin": "\\x00-\\x7F", "IsLatin-1Supplement": "\\x80-\\xFF",
+           "IsGreek": "\\x{370}-\\x{3FF}", "IsCyrillic": "\\x{400}-\\x{4FF}"}
+
+
+_SUBTRACTION = re.compile(r"\[([^\[\]\\]+)-\[([^\[\]\\]+)\]\]")
+
+
+def _members(body: str) -> set[str]:
+    chars, i = set(), 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            if ord(body[i + 2]) - ord(body[i]) > 1024:
+                raise ValueError("character class too large to subtract")
+            chars |= {chr(c) for c in range(ord(body[i]), ord(body[i + 2]) + 1)}
+            i += 3
+        else:
+            chars.add(body[i])
+            i += 1
+    return chars
+
+
+def _subtract_classes(pattern: str) -> str:
+    """XPath's `[A-Z-[OI]]` (class subtraction, which RE2 lacks) as the explicit class, for plain classes."""
+    def expand(match: re.Match[str]) -> str:
+        if match[1].startswith("^") or match[2].startswith("^"):
+            raise ValueError("negated class subtraction is not supported")
+        kept = sorted(_members(match[1]) - _members(match[2]))
+        if not kept:
+            raise ValueError("the subtraction leaves an empty class")
+        return "[" + "".join(c if c.isalnum() else f"\\x{{{ord(c):x}}}" for c in kept) + "]"
+    return _SUBTRACTION.sub(expand, pattern)
+
+
+def _translate(pattern: str, dot_all: bool) -> str:
+    """XPath regex syntax RE2 reads differently: `.` excludes \\r too, \\p{IsBlock}, no \\0 escape."""
+    pattern = _subtract_classes(pattern)
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1:i + 2]
+            if nxt == "0":
+                raise ValueError("\\0 is not an XPath escape")
+            block = re.match(r"\\[pP]\{(Is[A-Za-z0-9-]+)\}", pattern[i:])
+            if block and block[1] in _BLOCKS:
+                negate = "^" if pattern[i + 1] == "P" else ""
+                out.append(_BLOCKS[block[1]] if in_class and not negate else f"[{negate}{_BLOCKS[block[1]]}]")
+                i += len(block[0])
+                continue
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "." and not in_class and not dot_all:
+            out.append("[^\\n\\r]")
+            i += 1
+            continue
+        out.append(ch)
+        i += 1
     return "".join(out)
 
 
@@ -87,6 +146,8 @@ def regex(pattern: str, flags: str) -> Any:
             pattern = re.escape(pattern)
         else:
             raise ValueError(f"unknown regular expression flag {flag!r}")
+    if "q" not in flags:
+        pattern = _translate(pattern, "s" in flags)
     try:
         return re2.compile(prefix + pattern, options=options)
     except re2.error as exc:
@@ -152,6 +213,7 @@ def split(string: Any, delimiter: Any) -> list[str] | None:
     if compiled.fullmatch("") is not None:
         raise ValueError("the delimiter matches an empty string")
     parts = compiled.split(string)
+    runtime.check_items(len(parts))
     if compiled.groups:
         parts = parts[::compiled.groups + 1]
     return parts
@@ -186,4 +248,4 @@ FUNCTIONS: dict[str, tuple[Any, tuple[tuple[str, ...], ...], int]] = {
     "string join": (string_join, (("list", "delimiter"),), 1),
 }
 
-__all__ = ["FUNCTIONS", "is_integral", "regex"]
+__all__ = ["FUNCTIONS", "regex"]

@@ -61,7 +61,7 @@ def _unescape(body: str, pos: int) -> str:
                 code = 0x10000 + ((code - 0xD800) << 10) + (int(low, 16) - 0xDC00)  # a surrogate pair
                 i += 6
             out.append(chr(code))
-        elif nxt == "U" and re.fullmatch(r"[0-9a-fA-F]{6}", body[i + 2:i + 8]) and int(body[i + 2:i + 8], 16) < 0x110000:
+        elif nxt == "U" and re.fullmatch(r"(?:0[0-9a-fA-F]|10)[0-9a-fA-F]{4}", body[i + 2:i + 8]):
             out.append(chr(int(body[i + 2:i + 8], 16)))
             i += 8
         elif nxt in _ESCAPES:

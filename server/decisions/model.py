@@ -11,7 +11,7 @@ from server.decisions.compiler import MISSING as _MISSING_VALUE
 from server.decisions.compiler import Scope
 from server.decisions.errors import DecisionError, DecisionParseError, FeelEvaluationError
 from server.decisions.reader import Decision, Definitions, Service, read_definitions
-from server.decisions.types import conform_result, convert_input, needs_conversion
+from server.decisions.types import conform_result, convert_input, needs_conversion, parameter_check
 from server.decisions.values import to_json
 
 
@@ -46,14 +46,21 @@ class _ServiceFunction:
 
     def __init__(self, model: DecisionModel, service: Service):
         self.model, self.service = model, service
-        self.params = tuple(model._variable(d) for d in service.input_decisions) + \
-            tuple(model.input_names.get(i, i) for i in service.input_data)
+        self.params = tuple(model.input_names.get(i, i) for i in service.input_data) + \
+            tuple(model._variable(d) for d in service.input_decisions)
+        self.check = parameter_check(tuple(model.input_type(i) for i in service.input_data) +
+                                     tuple(model.decision_type(d) for d in service.input_decisions),
+                                     model._types)
 
     def invoke(self, args: list[Any], named: dict[str, Any] | None = None) -> Any:
         if named is None:
             if len(args) != len(self.params):
                 return runtime.null(f"{self.service.name}() takes {len(self.params)} argument(s)")
             named = dict(zip(self.params, args))
+        checked = self.check([named.get(p) for p in self.params])
+        if checked is None:
+            return runtime.null(f"{self.service.name}(): an argument does not have its declared type")
+        named = dict(zip(self.params, checked))
         try:
             values = self.model._service_values(self.service, named)
         except DecisionError as exc:
@@ -81,6 +88,15 @@ class DecisionModel:
         required = {r for d in definitions.decisions.values() for r in d.required}
         self._top = tuple(d for d in definitions.decisions.values() if d.id not in required)
         self._function_scope = Scope(self._functions) if self._functions else None
+
+    def input_type(self, input_id: str) -> str | None:
+        """The typeRef of an input data element (by id)."""
+        return self.definitions.input_types.get(self.input_names.get(input_id, ""))
+
+    def decision_type(self, decision_id: str) -> str | None:
+        """The typeRef of a decision's variable (by id)."""
+        decision = self.decisions.get(decision_id)
+        return decision.type_ref if decision else None
 
     def broken(self, decision_id: str) -> DecisionParseError | None:
         """Why a decision (or a decision it requires) does not compile; None when it does."""
@@ -115,6 +131,13 @@ class DecisionModel:
         if service is None:
             raise DecisionError(f"no decision service {name!r} in the model")
         runtime.start()
+        function = self._functions.get(service.name)
+        if isinstance(function, _ServiceFunction):
+            params = {p: inputs.get(p) for p in function.params}
+            checked = function.check(list(params.values()))
+            if checked is None:
+                return {self.decisions[d].name: None for d in service.outputs if d in self.decisions}
+            inputs = {**inputs, **dict(zip(function.params, checked))}
         return self._service_values(service, dict(inputs))
 
     def _service_values(self, service: Service, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -126,8 +149,15 @@ class DecisionModel:
                 value = root.lookup(decision.variable)
                 value = None if value is _MISSING_VALUE else value
                 done[decision_id] = DecisionResult(decision.id, decision.name, value, {}, (), lambda: {})
-        return {self.decisions[d].name: self._run(self.decisions[d], root, done).value
-                for d in service.outputs if d in self.decisions}
+        values = {self.decisions[d].name: self._run(self.decisions[d], root, done).value
+                  for d in service.outputs if d in self.decisions}
+        if service.type_ref and len(values) == 1:
+            (name, value), = values.items()
+            item = self._types.get(service.type_ref, service.type_ref)
+            item = item.returns if getattr(item, "returns", None) else item
+            typed, ok = conform_result(value, item, self._types)
+            values[name] = typed if ok else runtime.null(f"{service.name}: the value is not a {service.type_ref}")
+        return values
 
     def _root(self, inputs: Mapping[str, Any] | None) -> Scope:
         values = inputs if inputs is not None else {}

@@ -18,7 +18,7 @@ from server.decisions.compiler import CompileEnv, Scope, compile_expression, com
 from server.decisions.errors import DecisionParseError, FeelSyntaxError
 from server.decisions.table_reader import TableReader
 from server.decisions.tables import DecisionTable
-from server.decisions.types import ItemType
+from server.decisions.types import ItemType, parameter_check
 
 Expr = Callable[[Scope], Any]
 DMN_NAMESPACES = {
@@ -57,6 +57,7 @@ class Service:
     outputs: tuple[str, ...]
     input_decisions: tuple[str, ...]
     input_data: tuple[str, ...]
+    type_ref: str | None = None
 
 
 @dataclass
@@ -140,6 +141,10 @@ class _Reader(TableReader, BoxedReader):
     # item definitions -------------------------------------------------------------------------
     def item_type(self, el: etree._Element) -> ItemType:
         type_ref = (el.findtext(self.tag("typeRef")) or el.get("typeRef") or "").strip() or None
+        function_item = self.child(el, "functionItem")
+        returns = function_item.get("outputTypeRef") if function_item is not None else None
+        if function_item is not None:
+            type_ref = "function"
         components = self.children(el, "itemComponent")
         allowed_text = self.text(self.child(el, "allowedValues"))
         allowed = None
@@ -152,7 +157,7 @@ class _Reader(TableReader, BoxedReader):
                 allowed = lambda value, test=test: test(value, Scope({}))  # noqa: E731
         return ItemType(el.get("name", ""), type_ref,
                         {c.get("name", ""): self.item_type(c) for c in components} if components else None,
-                        el.get("isCollection") == "true", allowed)
+                        el.get("isCollection") == "true", allowed, returns=returns)
 
     # model ------------------------------------------------------------------------------------
     def read(self) -> Definitions:
@@ -191,7 +196,9 @@ class _Reader(TableReader, BoxedReader):
         name = bkm.get("name") or bkm.get("id", "")
         self.decision = bkm.get("id") or name
         logic = self.child(bkm, "encapsulatedLogic")
-        params = tuple(p.get("name", "") for p in self.children(logic, "formalParameter")) if logic is not None else ()
+        formal = self.children(logic, "formalParameter") if logic is not None else []
+        params = tuple(p.get("name", "") for p in formal)
+        types = tuple(p.get("typeRef") for p in formal)
         try:
             if logic is None:
                 raise self.fail("business knowledge model without encapsulatedLogic")
@@ -201,7 +208,8 @@ class _Reader(TableReader, BoxedReader):
                 raise
             reason = str(exc)
             body = lambda scope: runtime.null(reason)  # noqa: E731
-        return FeelFunction(name, params, body, self.function_scope)
+        check = parameter_check(types, self.env.types) if any(types) else None
+        return FeelFunction(name, params, body, self.function_scope, check)
 
     def requirements(self, el: etree._Element) -> tuple[str, ...]:
         return tuple(ref.get("href", "").split("#")[-1] for req in self.children(el, "informationRequirement")
@@ -231,8 +239,9 @@ class _Reader(TableReader, BoxedReader):
     def read_service(self, el: etree._Element) -> Service:
         def refs(tag: str) -> tuple[str, ...]:
             return tuple(r.get("href", "").split("#")[-1] for r in self.children(el, tag))
+        variable = self.child(el, "variable")
         return Service(el.get("id", ""), el.get("name", ""), refs("outputDecision"), refs("inputDecision"),
-                       refs("inputData"))
+                       refs("inputData"), variable.get("typeRef") if variable is not None else None)
 
 
 def _check_requirements(decisions: dict[str, Decision], reader: _Reader) -> None:

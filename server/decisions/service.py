@@ -22,7 +22,8 @@ def deployed_table(session: Session, actor: Actor, decision_id: str, *, model_ke
                                                   ProcessModelVersion.id.desc())):
         for filename, text in version.dmn_sources.items():
             if f'id="{decision_id}"' in text:
-                model = parse_dmn(text.encode("utf-8"), source=filename)
+                # lenient, as deployment read it: only the decision asked for must compile
+                model = parse_dmn(text.encode("utf-8"), source=filename, lenient=True)
                 if decision_id in model.decision_ids:
                     return model, f"{version.key} v{version.version} / {filename}"
     raise NotFound(f"no deployed decision with id {decision_id!r}", code="decision_not_found")

@@ -88,8 +88,9 @@ class TableReader:
         entries = self.children(el, "inputEntry")  # type: ignore[attr-defined]
         results = self.children(el, "outputEntry")  # type: ignore[attr-defined]
         if len(entries) != len(inputs) or len(results) != len(outputs):
-            raise self.fail(f"rule has {len(entries)} input and {len(results)} output entries, the table has "  # type: ignore
-                            f"{len(inputs)} and {len(outputs)}", rule=number)
+            reason = (f"rule has {len(entries)} input and {len(results)} output entries, the table has "
+                      f"{len(inputs)} and {len(outputs)}")
+            raise self.fail(reason, rule=number)  # type: ignore[attr-defined]
         tests = []
         for column, (entry, clause) in enumerate(zip(entries, inputs)):
             test = self._tests(self.text(entry), number, clause.label)  # type: ignore[attr-defined]

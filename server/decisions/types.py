@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from server.decisions.temporal import YearsMonths, parse_date, parse_datetime, parse_duration, parse_time
@@ -38,6 +37,7 @@ class ItemType:
     collection: bool = False
     allowed: Callable[[Any], bool] | None = None
     resolved: dict[str, ItemType] = field(default_factory=dict, repr=False)
+    returns: str | None = None  # a function type's output typeRef (what a decision service gives)
 
 
 def basic_name(type_ref: str | None) -> str | None:
@@ -84,8 +84,8 @@ def conforms(value: Any, spec: Any, defs: Mapping[str, ItemType] | None = None) 
         return isinstance(value, Range) and all(
             e is None or e is UNBOUNDED or conforms(e, spec[1], defs) for e in (value.low, value.high))
     if kind == "context":
-        return isinstance(value, dict) and all(k in value and (value[k] is None or conforms(coerce_in(value[k]), t, defs))
-                                               for k, t in spec[1])
+        return isinstance(value, dict) and all(
+            k in value and (value[k] is None or conforms(coerce_in(value[k]), t, defs)) for k, t in spec[1])
     if kind == "function":
         return callable(getattr(value, "invoke", None))
     return False
@@ -150,6 +150,21 @@ def needs_conversion(item: ItemType | str | None, defs: Mapping[str, ItemType], 
     return needs_conversion(item.base, defs, depth + 1)
 
 
+def parameter_check(types: tuple[str | None, ...], defs: Mapping[str, ItemType]
+                    ) -> Callable[[list[Any]], list[Any] | None]:
+    """Arguments checked (and singleton lists unwrapped) against declared typeRefs; None if one does not fit."""
+    def check(args: list[Any]) -> list[Any] | None:
+        checked = []
+        for value, type_ref in zip(args, types):
+            if type_ref:
+                value, ok = conform_result(value, defs.get(type_ref, type_ref), defs)
+                if not ok:
+                    return None
+            checked.append(value)
+        return checked
+    return check
+
+
 def conform_result(value: Any, item: ItemType | str | None, defs: Mapping[str, ItemType]) -> tuple[Any, bool]:
     """A result checked against its declared type: (value, True) or (None, False) when it does not conform."""
     if value is None or item is None:
@@ -171,4 +186,4 @@ def conform_result(value: Any, item: ItemType | str | None, defs: Mapping[str, I
     return (value, True) if conforms_item(value, item, defs) else (None, False)
 
 
-__all__ = ["ItemType", "basic_name", "conform_result", "conforms", "convert_input", "Decimal"]
+__all__ = ["ItemType", "basic_name", "conform_result", "conforms", "convert_input"]

@@ -124,7 +124,7 @@ class StroomScriptEngine(PythonScriptEngine):
 
 
 def _plain(value: Any) -> Any:
-    """Decimals from FEEL become int or float so task data stays JSON-friendly."""
+    """Decimals from FEEL become int or float, temporal values ISO text, so task data stays JSON-friendly."""
     from decimal import Decimal
 
     if isinstance(value, Decimal):
@@ -133,4 +133,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    from server.decisions.values import TEMPORAL, to_json
+
+    if isinstance(value, TEMPORAL):  # dates, times, durations: ISO text, as the trace shows them
+        return to_json(value)
     return value

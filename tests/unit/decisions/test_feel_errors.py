@@ -90,3 +90,15 @@ def test_now_and_today_read_the_injected_clock() -> None:
     assert model.evaluate("stamp", {}, clock=lambda: FIXED).value == "2026-03-01T12:30:00Z"
     assert model.evaluate("day", {}, clock=lambda: FIXED).value == dt.date(2026, 3, 1)
     assert evaluate_feel("today() - @\"2026-02-01\"", {}, clock=lambda: FIXED) == dt.timedelta(days=28)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('{max: function(a, b) external {java: {class: "java.lang.Math", method signature: "max(double, double)"}},'
+     " r: max(1, 2)}.r", Decimal(2)),
+    ('{f: function(c) external {java: {class: "java.lang.Runtime", method signature: "exec(java.lang.String)"}},'
+     ' r: f("touch /tmp/pwned")}.r', None),
+    ('{f: function(s) external {java: {class: "os", method signature: "system(java.lang.String)"}},'
+     ' r: f("id")}.r', None),
+])
+def test_external_java_functions_come_from_a_fixed_allowlist_only(text: str, expected: object) -> None:
+    assert evaluate_feel(text, {}) == expected
