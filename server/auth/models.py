@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, utcnow
@@ -31,6 +31,10 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written into the session cookie at login; raising it ends every session issued before.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # May list and create environments (granted on the machine: `stroom operators grant`).
+    operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Group(Base):
