@@ -167,8 +167,8 @@ def _set_operator(login: str, environment: str, value: bool) -> None:
         if user.operator != value:
             user.operator = value
             auth.end_sessions(session, user.id)  # a change of role: sessions end as for any other
-            audit.record(session, actor=Actor.system(env.id, "cli"), action="user.updated", target_type="user",
-                         target_id=login, before={"operator": not value},
+            audit.record(session, actor=Actor.system(env.id, "cli"), action="user.updated",
+                         target_type="user", target_id=login, before={"operator": not value},
                          after={"operator": value, "sessions_ended": True})
         echo_json({"login": login, "environment": environment, "operator": value})
 

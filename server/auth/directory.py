@@ -81,7 +81,8 @@ def update_user(session: Session, environment_id: int, login: str, *, actor: Act
     if ended:
         end_sessions(session, user.id)
     audit.record(session, actor=actor, action="user.updated", target_type="user", target_id=login,
-                 before=before, after={**after, "password_changed": "password" in changes, "sessions_ended": ended})
+                 before=before,
+                 after={**after, "password_changed": "password" in changes, "sessions_ended": ended})
     return user
 
 

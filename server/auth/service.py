@@ -41,9 +41,9 @@ def ensure_environment(session: Session, name: str = DEFAULT_ENVIRONMENT) -> Env
 def create_environment(session: Session, name: str, *, actor: Actor, display_name: str = "") -> Environment:
     """A new environment (an operator's act, audited in it with who did it); Conflict if the name is taken."""
     if not isinstance(name, str) or not ENVIRONMENT_NAME.fullmatch(name):
-        raise InvalidInput("an environment name is 1 to 100 letters, digits, '.', '_' or '-'",
-                           code="invalid_environment",
-                           details=[{"field": "name", "message": "1 to 100 letters, digits, '.', '_' or '-'"}])
+        rule = "1 to 100 letters, digits, '.', '_' or '-'"
+        raise InvalidInput(f"an environment name is {rule}", code="invalid_environment",
+                           details=[{"field": "name", "message": rule}])
     if session.scalars(select(Environment.id).where(Environment.name == name)).first() is not None:
         raise Conflict(f"environment {name!r} already exists", code="environment_exists")
     return _add_environment(session, name, display_name[:200] or name, actor=actor)
@@ -80,7 +80,8 @@ def check_roles(session: Session, environment_id: int, roles: tuple[str, ...]) -
         hint = "; operators are made with `stroom operators grant LOGIN`" if OPERATOR in unknown else ""
         raise InvalidInput(f"unknown role {unknown[0]!r} (known roles: {', '.join(sorted(known))}){hint}",
                            code="unknown_role",
-                           details=[{"field": "roles", "role": r, "message": f"unknown role {r!r}"} for r in unknown])
+                           details=[{"field": "roles", "role": r, "message": f"unknown role {r!r}"}
+                                    for r in unknown])
 
 
 def end_sessions(session: Session, user_id: int) -> None:
@@ -143,7 +144,8 @@ _MEMBERSHIPS = union_all(
     .where(RoleMembership.user_id == bindparam("user_id")),
     select(literal("group"), Group.name).join(GroupMembership, GroupMembership.group_id == Group.id)
     .where(GroupMembership.user_id == bindparam("user_id")),
-    select(literal("operator"), literal(OPERATOR)).where(User.id == bindparam("user_id"), User.operator.is_(True)),
+    select(literal("operator"), literal(OPERATOR))
+    .where(User.id == bindparam("user_id"), User.operator.is_(True)),
 )
 
 

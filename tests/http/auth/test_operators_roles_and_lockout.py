@@ -41,7 +41,8 @@ def add_user(api, login: str, roles: tuple[str, ...] = ("user",)) -> User:
 def bearer(api, login: str) -> dict[str, str]:
     with api.world.host.db.unit_of_work() as session:
         user = session.scalars(select(User).where(User.login == login)).one()
-        return {"Authorization": f"Bearer {tokens.create_token(session, user, actor=Actor.system(user.environment_id))[1]}"}
+        plain = tokens.create_token(session, user, actor=Actor.system(user.environment_id))[1]
+        return {"Authorization": f"Bearer {plain}"}
 
 
 def test_an_environment_admin_neither_lists_nor_creates_environments(api):
@@ -75,8 +76,8 @@ def test_an_operator_granted_on_the_machine_lists_and_creates_environments(api):
         assert answer.status_code == 422, bad
     assert environments(api) == ["acme", "newco", "partner", "stranger"]
     with api.world.host.db.unit_of_work() as session:
-        entry = session.scalars(select(AuditEvent).where(AuditEvent.action == "environment.created",
-                                                         AuditEvent.target_id == str(created.get_json()["id"]))).one()
+        entry = session.scalars(select(AuditEvent).where(AuditEvent.action == "environment.created").where(
+            AuditEvent.target_id == str(created.get_json()["id"]))).one()
         assert entry.actor == "opal" and entry.after["by_environment"] == api.world.env_id
     assert api.client.get("/api/v1/users", headers=as_opal).status_code == 403  # no admin of acme
     revoked = stroom(api, "operators", "revoke", "opal", "--environment", "acme")
@@ -97,13 +98,15 @@ def test_only_known_roles_are_given_through_the_api(api):
     assert made.status_code == 422
     error = made.get_json()["error"]
     assert error["code"] == "unknown_role" and "'superuser'" in error["message"]
-    assert error["details"] == [{"field": "roles", "role": "superuser", "message": "unknown role 'superuser'"}]
+    assert error["details"] == [
+        {"field": "roles", "role": "superuser", "message": "unknown role 'superuser'"}]
     assert api.get("root", "/api/v1/users/nina").status_code == 404  # nothing was created
     for roles in (["user", "operator"], ["Admin"], ["admin "]):
         patched = api.call("root", "PATCH", "/api/v1/users/ann", {"roles": roles})
         assert patched.status_code == 422 and repr(roles[-1]) in patched.get_json()["error"]["message"], roles
     assert api.get("ann", "/api/v1/session").get_json()["roles"] == ["user"]
-    assert api.call("root", "PATCH", "/api/v1/users/ann", {"roles": ["user", "controller"]}).status_code == 200
+    given = api.call("root", "PATCH", "/api/v1/users/ann", {"roles": ["user", "controller"]})
+    assert given.status_code == 200
     # controller is a role acme defined; the stranger environment did not
     assert api.call("boss", "PATCH", "/api/v1/users/sam", {"roles": ["controller"]}).status_code == 422
 

@@ -83,4 +83,5 @@ def test_the_operator_flag_opens_the_environments_endpoints_and_nothing_else(api
     after = {(m, p): api.call("ann", m, p, b).status_code for m, p, b, _, _ in ENDPOINTS}
     gated = {("GET", "/api/v1/environments"): 200, ("POST", "/api/v1/environments"): 422}
     assert {k: after[k] for k in gated} == gated and {k: before[k] for k in gated} == {k: 403 for k in gated}
-    assert {k: v for k, v in after.items() if k not in gated} == {k: v for k, v in before.items() if k not in gated}
+    assert {k: v for k, v in after.items() if k not in gated} == \
+        {k: v for k, v in before.items() if k not in gated}

@@ -19,7 +19,8 @@ def add_user(api, login: str, roles: tuple[str, ...] = ("user",)) -> None:
 
 def logged_in(api, login: str) -> FlaskClient:
     client = api.client.application.test_client()
-    answer = client.post("/api/v1/session", json={"environment": "acme", "login": login, "password": PASSWORD})
+    answer = client.post("/api/v1/session",
+                         json={"environment": "acme", "login": login, "password": PASSWORD})
     assert answer.status_code == 200, answer.get_json()
     return client
 

@@ -36,8 +36,9 @@ def sent_to_login(client: FlaskClient) -> bool:
 
 
 def stroom(site: Site, *args: str):
-    env = {"STROOM_DATABASE_URL": site.settings.database_url, "STROOM_INSTANCE_DIR": str(site.settings.instance_dir),
-           "STROOM_SECRET_KEY": "web-tests", "STROOM_LOG_LEVEL": "WARNING"}
+    env = {"STROOM_DATABASE_URL": site.settings.database_url,
+           "STROOM_INSTANCE_DIR": str(site.settings.instance_dir), "STROOM_SECRET_KEY": "web-tests",
+           "STROOM_LOG_LEVEL": "WARNING"}
     return CliRunner().invoke(build(), list(args), env=env, catch_exceptions=False)
 
 
@@ -54,7 +55,8 @@ def test_logging_out_on_the_page_ends_every_session_of_the_user_and_a_stolen_coo
 
 def admin_saves(site: Site, login: str, form: dict[str, str]) -> None:
     admin = site.client("admin")
-    response = admin.post(f"/admin/users/{login}", data={**form, "csrf_token": csrf(admin.get("/admin/users").text)})
+    token = csrf(admin.get("/admin/users").text)
+    response = admin.post(f"/admin/users/{login}", data={**form, "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/admin/users"
 
 
@@ -91,7 +93,8 @@ def test_environments_page_lists_and_creates_for_operators_only(site: Site) -> N
     operator = site.client("olaf")
     page = operator.get("/admin/environments")
     assert page.status_code == 200 and "rival" in page.text and "e-name" in page.text
-    created = operator.post("/admin/environments", data={"name": "branch-office", "csrf_token": csrf(page.text)})
+    created = operator.post("/admin/environments",
+                            data={"name": "branch-office", "csrf_token": csrf(page.text)})
     assert created.status_code == 302
     assert operator.get("/admin/users").status_code == 403  # an operator is no environment admin
     with site.host.db.unit_of_work() as session:

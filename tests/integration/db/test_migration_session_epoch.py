@@ -43,13 +43,15 @@ def test_existing_users_start_at_epoch_zero_as_no_operator_and_the_columns_go_ag
         with db.engine.connect() as connection:
             columns = connection.execute(text("SELECT * FROM users")).keys()
             assert "session_epoch" not in columns and "operator" not in columns
-            connection.execute(text("INSERT INTO users (environment_id, login, display_name, email, language, "
-                                    "active, failed_logins, created_at) SELECT environment_id, 'bob', 'bob', '', "
-                                    "'en', active, 0, created_at FROM users WHERE login = 'ann'"))
+            connection.execute(text(
+                "INSERT INTO users (environment_id, login, display_name, email, language, active, "
+                "failed_logins, created_at) SELECT environment_id, 'bob', 'bob', '', 'en', active, 0, "
+                "created_at FROM users WHERE login = 'ann'"))
             connection.commit()
         upgrade(db.engine)
         with db.unit_of_work() as session:
-            rows = session.execute(select(User.login, User.session_epoch, User.operator).order_by(User.login)).all()
+            rows = session.execute(select(User.login, User.session_epoch, User.operator)
+                                   .order_by(User.login)).all()
             assert [tuple(r) for r in rows] == [("ann", 0, False), ("bob", 0, False)]
             auth.end_sessions(session, session.scalars(select(User.id).where(User.login == "bob")).one())
         with db.unit_of_work() as session:
