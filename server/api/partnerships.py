@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-
 from sqlalchemy import func, select
 
 from server.api.auth import current_actor, host, requires

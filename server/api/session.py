@@ -75,7 +75,6 @@ def log_out() -> tuple[str, int]:
     return "", 204
 
 
-
 def _user_json(payload: Any) -> dict[str, Any]:
     return {"id": payload.id, "login": payload.login, "display_name": payload.display_name,
             "email": payload.email, "language": payload.language, "roles": payload.roles,

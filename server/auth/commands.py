@@ -3,7 +3,6 @@ server.commands)."""
 from __future__ import annotations
 
 import click
-
 from sqlalchemy import select
 
 from server.audit import service as audit
@@ -12,8 +11,8 @@ from server.auth import service as auth
 from server.auth.actor import Actor
 from server.auth.models import Environment, User
 from server.auth.permissions import OPERATOR
-from server.errors import Conflict, InvalidInput
 from server.cli import echo_json
+from server.errors import Conflict, InvalidInput
 from server.host import open_host
 from server.settings import load_settings
 
