@@ -1,13 +1,16 @@
-"""/api/v1/environment and /api/v1/partnerships: the caller's tenant and the tenants it works with."""
+"""/api/v1/environment and /api/v1/partnerships: the caller's tenant and the tenants it works with;
+/api/v1/environments: every tenant, for operators only (an environment's admin sees just their own)."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import func, select
 
 from server.api.auth import current_actor, host, requires
 from server.auth import partnerships
-from server.auth.models import Environment, Partnership
+from server.auth import service as auth
+from server.auth.models import Environment, Partnership, User
 from server.errors import InvalidInput
 from server.sandbox import policy
 
@@ -57,6 +60,39 @@ def change_environment_settings() -> Response:
         payload = policy.change_settings(session, actor=actor, environment_id=actor.environment_id,
                                          changes=body).as_dict()
     return jsonify(payload)
+@bp.get("/environments")
+@requires("environments.read")
+def list_environments() -> Response:
+    """Every environment with its number of users (operators only)."""
+    with host().db.unit_of_work() as session:
+        rows = session.execute(select(Environment, func.count(User.id))
+                               .outerjoin(User, User.environment_id == Environment.id)
+                               .group_by(Environment.id).order_by(Environment.name)).all()
+        payload = [_environment_json(env, users) for env, users in rows]
+    return jsonify({"environments": payload})
+
+
+@bp.post("/environments")
+@requires("environments.manage")
+def create_environment() -> tuple[Response, int]:
+    """Create `{"name", "display_name"?}` (operators only); 409 if the name is taken."""
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+        raise InvalidInput("name the environment", code="invalid_environment",
+                           details=[{"field": "name", "message": "is required"}])
+    display_name = body.get("display_name") or ""
+    if not isinstance(display_name, str):
+        raise InvalidInput("display_name must be text", code="invalid_environment",
+                           details=[{"field": "display_name", "message": "must be text"}])
+    with host().db.unit_of_work() as session:
+        env = auth.create_environment(session, body["name"], actor=current_actor(), display_name=display_name)
+        payload = _environment_json(env, 0)
+    return jsonify(payload), 201
+
+
+def _environment_json(env: Environment, users: int) -> dict[str, Any]:
+    return {"id": env.id, "name": env.name, "display_name": env.display_name, "users": users,
+            "created_at": env.created_at.isoformat()}
 
 
 @bp.get("/partnerships")

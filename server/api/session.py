@@ -4,9 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, session
-from flask_login import login_user, logout_user
+from flask_login import login_user
 
-from server.api.auth import SessionUser, current_actor, host
+from server.api.auth import SessionUser, current_actor, end_user_sessions, host
 from server.auth import login as logins
 from server.auth import service as auth
 from server.auth.directory import view
@@ -14,6 +14,7 @@ from server.auth.models import User
 from server.errors import InvalidInput, TooManyRequests, Unauthorized
 
 bp = Blueprint("api_session", __name__, url_prefix="/api/v1/session")
+FAILED_LOGIN = "unknown login or wrong password, or the account is locked for a while after too many failures"
 
 
 def _credentials() -> tuple[str, str, str]:
@@ -46,15 +47,13 @@ def log_in() -> Response:
         if user is not None:
             actor = auth.actor_for(db, user)
             payload = view(db, user)
+            epoch = user.session_epoch
     if user is None:
         throttle.failed(address)
-        if result.reason == "locked":
-            raise Unauthorized("too many failed logins; try again later", code="account_locked",
-                               details=[{"locked_until": result.locked_until.isoformat()
-                                         if result.locked_until else None}])
-        raise Unauthorized("unknown login or wrong password", code="invalid_credentials")
+        # The same answer for an unknown login, a wrong password and a locked account (lockout holds).
+        raise Unauthorized(FAILED_LOGIN, code="invalid_credentials")
     session.clear()
-    login_user(SessionUser(user.id, actor))
+    login_user(SessionUser(user.id, epoch, actor))
     return jsonify({"user": _user_json(payload), "environment": environment})
 
 
@@ -71,9 +70,8 @@ def who_am_i() -> Response:
 
 @bp.delete("")
 def log_out() -> tuple[str, int]:
-    """End the session (idempotent)."""
-    logout_user()
-    session.clear()
+    """End the session and every other session of the same user (idempotent)."""
+    end_user_sessions()
     return "", 204
 
 

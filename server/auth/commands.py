@@ -1,12 +1,18 @@
-"""`stroom tokens|groups|partnerships ...`: operator commands for identity (users: server.commands)."""
+"""`stroom tokens|groups|roles|operators|partnerships ...`: operator commands for identity (users:
+server.commands)."""
 from __future__ import annotations
 
 import click
+from sqlalchemy import select
 
+from server.audit import service as audit
 from server.auth import directory, partnerships, tokens
 from server.auth import service as auth
 from server.auth.actor import Actor
+from server.auth.models import Environment, User
+from server.auth.permissions import OPERATOR
 from server.cli import echo_json
+from server.errors import Conflict, InvalidInput
 from server.host import open_host
 from server.settings import load_settings
 
@@ -113,6 +119,87 @@ def groups_list(environment: str) -> None:
             echo_json({"name": group.name, "members": members})
 
 
+@click.group("roles")
+def roles_group() -> None:
+    """Roles beyond the built-in ones, for tasks routed to a role (such as controller)."""
+
+
+@roles_group.command("create")
+@click.argument("name")
+@ENV_OPTION
+def roles_create(name: str, environment: str) -> None:
+    """Define role NAME in the environment, so that users may be given it."""
+    if not name or len(name) > 100 or any(c.isspace() for c in name) or name == OPERATOR:
+        raise InvalidInput(f"{name!r} cannot be a role: 1 to 100 characters without spaces, and not "
+                           f"{OPERATOR!r} (`stroom operators grant LOGIN`)", code="invalid_role")
+    host = open_host(load_settings())
+    with host.db.unit_of_work() as session:
+        env = auth.ensure_environment(session, environment)
+        if name in auth.known_roles(session, env.id):
+            raise Conflict(f"role {name!r} already exists", code="role_exists")
+        auth.ensure_role(session, env.id, name)
+        audit.record(session, actor=Actor.system(env.id, "cli"), action="role.created", target_type="role",
+                     target_id=name, after={"name": name})
+        echo_json({"role": name, "environment": environment})
+
+
+@roles_group.command("list")
+@ENV_OPTION
+def roles_list(environment: str) -> None:
+    """Role names that may be given in the environment."""
+    host = open_host(load_settings())
+    with host.db.unit_of_work() as session:
+        env = auth.get_environment(session, environment)
+        echo_json({"environment": environment, "roles": sorted(auth.known_roles(session, env.id))})
+
+
+@click.group("operators")
+def operators_group() -> None:
+    """Operators: people who may list and create environments (API and admin pages)."""
+
+
+def _set_operator(login: str, environment: str, value: bool) -> None:
+    host = open_host(load_settings())
+    with host.db.unit_of_work() as session:
+        env = auth.get_environment(session, environment)
+        user = directory.get_user(session, env.id, login)
+        if user.operator != value:
+            user.operator = value
+            auth.end_sessions(session, user.id)  # a change of role: sessions end as for any other
+            audit.record(session, actor=Actor.system(env.id, "cli"), action="user.updated",
+                         target_type="user", target_id=login, before={"operator": not value},
+                         after={"operator": value, "sessions_ended": True})
+        echo_json({"login": login, "environment": environment, "operator": value})
+
+
+@operators_group.command("grant")
+@click.argument("login")
+@ENV_OPTION
+def operators_grant(login: str, environment: str) -> None:
+    """Make LOGIN an operator (may list and create every environment)."""
+    _set_operator(login, environment, True)
+
+
+@operators_group.command("revoke")
+@click.argument("login")
+@ENV_OPTION
+def operators_revoke(login: str, environment: str) -> None:
+    """Take the operator flag from LOGIN."""
+    _set_operator(login, environment, False)
+
+
+@operators_group.command("list")
+def operators_list() -> None:
+    """Every operator, in every environment."""
+    host = open_host(load_settings())
+    with host.db.unit_of_work() as session:
+        rows = session.execute(select(Environment.name, User.login, User.active)
+                               .join(User, User.environment_id == Environment.id)
+                               .where(User.operator.is_(True)).order_by(Environment.name, User.login))
+        for env_name, login, active in rows:
+            echo_json({"login": login, "environment": env_name, "active": active})
+
+
 @click.group("partnerships")
 def partnerships_group() -> None:
     """Partnerships between environments (tasks may be delegated across them)."""
@@ -154,5 +241,5 @@ def partnerships_end(partnership_id: int, environment: str) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (tokens_group, groups_group, partnerships_group):
+    for command in (tokens_group, groups_group, roles_group, operators_group, partnerships_group):
         group.add_command(command)

@@ -11,7 +11,7 @@ from server.audit import service as audit
 from server.auth.actor import Actor
 from server.auth.models import Group, GroupMembership, Role, RoleMembership, User
 from server.auth.passwords import hash_password
-from server.auth.service import ensure_group, ensure_role
+from server.auth.service import check_roles, end_sessions, ensure_group, ensure_role
 from server.errors import Conflict, InvalidInput, NotFound
 
 LANGUAGES = ("en", "nl")
@@ -56,7 +56,10 @@ def list_users(session: Session, environment_id: int) -> list[UserView]:
 
 def update_user(session: Session, environment_id: int, login: str, *, actor: Actor,
                 changes: dict[str, Any]) -> User:
-    """Change display name, e-mail, language, active flag, password, roles or groups."""
+    """Change display name, e-mail, language, active flag, password, roles or groups.
+
+    A new password, a deactivation or a change of roles ends every session of the user.
+    """
     user = get_user(session, environment_id, login)
     unknown = set(changes) - {"display_name", "email", "language", "active", "password", "roles", "groups"}
     if unknown:
@@ -73,8 +76,13 @@ def update_user(session: Session, environment_id: int, login: str, *, actor: Act
         set_memberships(session, user, groups=_names(changes["groups"], "groups"))
     session.flush()
     after = dataclasses.asdict(view(session, user))
+    ended = ("password" in changes or (before["active"] and not after["active"])
+             or set(before["roles"]) != set(after["roles"]))
+    if ended:
+        end_sessions(session, user.id)
     audit.record(session, actor=actor, action="user.updated", target_type="user", target_id=login,
-                 before=before, after={**after, "password_changed": "password" in changes})
+                 before=before,
+                 after={**after, "password_changed": "password" in changes, "sessions_ended": ended})
     return user
 
 
@@ -114,8 +122,9 @@ def _names(value: Any, field: str) -> tuple[str, ...]:
 
 def set_memberships(session: Session, user: User, *, roles: tuple[str, ...] | None = None,
                     groups: tuple[str, ...] | None = None) -> None:
-    """Replace a user's roles and/or groups (created on first use)."""
+    """Replace a user's roles (known ones only) and/or groups (created on first use)."""
     if roles is not None:
+        check_roles(session, user.environment_id, roles)
         session.execute(delete(RoleMembership).where(RoleMembership.user_id == user.id))
         for name in roles:
             session.add(RoleMembership(user_id=user.id, role_id=ensure_role(session, user.environment_id, name).id))

@@ -1,7 +1,10 @@
 """Password login with lockout: 5 failures in a row lock the account for 15 minutes.
 
 `attempt` returns a result instead of raising, so the caller commits the failure counter and the
-audit entry of a failed login before answering 401.
+audit entry of a failed login before answering 401. Every attempt costs one Argon2 verification,
+whether the login is unknown, inactive, locked or password-less, and the edges answer a locked
+account exactly as an unknown one: neither the answer nor its time tells which accounts exist or
+are locked. Only the audit entry keeps the reason.
 """
 from __future__ import annotations
 
@@ -38,6 +41,14 @@ def _burn_time(password: str) -> None:
     verify_password(_DUMMY_HASH[0], password)
 
 
+def _verify(user: User, password: str) -> bool:
+    """One Argon2 verification, also for a user without a password."""
+    if not user.password_hash:
+        _burn_time(password)
+        return False
+    return verify_password(user.password_hash, password)
+
+
 def attempt(session: Session, *, environment: str, login: str, password: str,
             now: dt.datetime | None = None) -> LoginResult:
     """Check a login; counts failures, locks after 5, and audits success and failure."""
@@ -53,10 +64,11 @@ def attempt(session: Session, *, environment: str, login: str, password: str,
                          after={"reason": "unknown_or_inactive"})
         return LoginResult(None, "invalid_credentials")
     if user.locked_until is not None and user.locked_until > now:
+        _verify(user, password)  # as long as any other answer; the result is not used
         audit.record(session, actor=Actor(kind="anonymous", name=login, environment_id=env.id),
                      action="login.failed", target_type="user", target_id=login, after={"reason": "locked"})
         return LoginResult(None, "locked", user.locked_until)
-    if not verify_password(user.password_hash, password):
+    if not _verify(user, password):
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILURES:
             user.locked_until, user.failed_logins = now + LOCKOUT, 0

@@ -33,6 +33,10 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written into the session cookie at login; raising it ends every session issued before.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # May list and create environments (granted on the machine: `stroom operators grant`).
+    operator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Group(Base):

@@ -4,6 +4,9 @@ from __future__ import annotations
 from server.auth.actor import Actor
 from server.errors import Forbidden
 
+# Held through the users.operator flag (granted on the machine), never through a role membership.
+OPERATOR = "operator"
+
 # permission -> roles that hold it
 PERMISSIONS: dict[str, frozenset[str]] = {
     "tasks.read": frozenset({"user", "admin", "auditor", "designer"}),
@@ -27,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "jobs.read": frozenset({"admin"}),
     "settings.read": frozenset({"admin", "auditor"}),
     "settings.manage": frozenset({"admin"}),
+    "environments.read": frozenset({OPERATOR}),
+    "environments.manage": frozenset({OPERATOR}),
 }
 
 

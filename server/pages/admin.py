@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from server.auth import directory, partnerships
 from server.auth import service as auth
 from server.auth.models import Environment, Role, RoleMembership, User
-from server.auth.permissions import allowed
+from server.auth.permissions import allowed, require
 from server.errors import InvalidInput
 from server.masterdata import service as masterdata
 from server.pages.common import actor, blueprint, host, page
@@ -102,25 +102,32 @@ def roles() -> ResponseReturnValue:
 
 
 @bp.get("/environments")
-@page("users.manage")
+@page()
 def environments() -> ResponseReturnValue:
+    """Partnerships for the environment's admin; every environment (and creating one) for operators."""
     who = actor()
+    operator = allowed(who, "environments.read")
+    if not operator:
+        require(who, "users.manage")
     with host().db.unit_of_work() as db:
-        envs = db.execute(select(Environment.id, Environment.name, Environment.display_name,
-                                 func.count(User.id)).outerjoin(User, User.environment_id == Environment.id)
-                          .group_by(Environment.id).order_by(Environment.name)).all()
+        query = (select(Environment.id, Environment.name, Environment.display_name, func.count(User.id))
+                 .outerjoin(User, User.environment_id == Environment.id)
+                 .group_by(Environment.id).order_by(Environment.name))
+        if not operator:
+            query = query.where(Environment.id == who.environment_id)
+        envs = db.execute(query).all()
         partners = [(p.id, name, getattr(p, "status", "active"), p.environment_id == who.environment_id)
                     for p, name in partnerships.list_for(db, who.environment_id)]
     return render_template("admin/environments.html", environments=envs, partners=partners,
-                           current=who.environment_id)
+                           current=who.environment_id, operator=operator)
 
 
 @bp.post("/environments")
-@page("users.manage")
+@page("environments.manage")
 def create_environment() -> ResponseReturnValue:
     name = request.form.get("name", "").strip()
     with host().db.unit_of_work() as db:
-        auth.ensure_environment(db, name)
+        auth.create_environment(db, name, actor=actor())
     flash(_("Environment %(name)s is there.", name=name), "success")
     return redirect(url_for("admin_pages.environments"))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
-from server.api.auth import SessionUser
+from server.api.auth import SessionUser, end_user_sessions
 from server.auth import login as login_service
 from server.auth import service as auth
 from server.auth.models import User
@@ -41,13 +41,13 @@ def login() -> ResponseReturnValue:
             if user is not None:
                 who = auth.actor_for(db, user)
                 session.clear()
-                login_user(SessionUser(user.id, who))
+                login_user(SessionUser(user.id, user.session_epoch, who))
                 session["lang"] = user.language if user.language in LANGUAGES else "en"
                 session["env_name"] = environment
                 return redirect(target)
         host().login_throttle.failed(request.remote_addr or "unknown")
-        error = (_("This account is locked for a while after too many failed attempts.")
-                 if result.reason == "locked" else _("Unknown user or wrong password."))
+        # The same page for an unknown login, a wrong password and a locked account (lockout holds).
+        error = _("Unknown user or wrong password.")
     return render_template("login.html", error=error, next=target,
                            environment=request.form.get("environment", auth.DEFAULT_ENVIRONMENT)), (
         401 if error else 200)
@@ -55,8 +55,7 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    logout_user()
-    session.clear()
+    end_user_sessions()
     flash(_("You are logged out."), "info")
     return redirect(url_for("pages.login"))
 

@@ -5,12 +5,15 @@ check (404 / 422) or was stopped at it (401 / 403) without changing anything.
 """
 from __future__ import annotations
 
+from server.auth.models import User
+
 ROLES = {"designer": "desi", "user": "ann", "admin": "root", "auditor": "audrey", "anonymous": None}
 ALL = ("designer", "user", "admin", "auditor")
 ACTORS = ("user", "admin")
 MANAGERS = ("admin",)
 READERS = ("admin", "auditor")
 TOKEN_OWNERS = ("designer", "user", "admin")
+NO_ROLE: tuple[str, ...] = ()
 TASK_ACTIONS = ("claim", "unclaim", "complete", "approve", "disapprove", "comment", "delegate")
 
 # (method, path, body, roles that pass the gate, status they then get)
@@ -37,6 +40,8 @@ ENDPOINTS = [
     ("POST", "/api/v1/partnerships", {}, MANAGERS, 422),
     ("POST", "/api/v1/partnerships/999999/accept", None, MANAGERS, 404),
     ("DELETE", "/api/v1/partnerships/999999", None, MANAGERS, 404),
+    ("GET", "/api/v1/environments", None, NO_ROLE, 200),  # operators only (a flag, not a role)
+    ("POST", "/api/v1/environments", {}, NO_ROLE, 422),
 ]
 STATE_CHANGING = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -66,3 +71,19 @@ def test_an_auditor_is_refused_every_state_changing_endpoint(api):
 def test_login_and_logout_are_open_to_everyone(api):
     assert api.call(None, "POST", "/api/v1/session", {}).status_code == 422
     assert api.call(None, "DELETE", "/api/v1/session").status_code == 204
+
+
+def set_operator(api, login: str, value: bool) -> None:
+    with api.world.host.db.unit_of_work() as session:
+        session.get(User, api.world.actors[login].user_id).operator = value
+
+
+def test_the_operator_flag_opens_the_environments_endpoints_and_nothing_else(api):
+    """ann with the operator flag: the environments endpoints pass the gate, every other answer is ann's."""
+    before = {(m, p): api.call("ann", m, p, b).status_code for m, p, b, _, _ in ENDPOINTS}
+    set_operator(api, "ann", True)
+    after = {(m, p): api.call("ann", m, p, b).status_code for m, p, b, _, _ in ENDPOINTS}
+    gated = {("GET", "/api/v1/environments"): 200, ("POST", "/api/v1/environments"): 422}
+    assert {k: after[k] for k in gated} == gated and {k: before[k] for k in gated} == {k: 403 for k in gated}
+    assert {k: v for k, v in after.items() if k not in gated} == \
+        {k: v for k, v in before.items() if k not in gated}

@@ -74,6 +74,7 @@ def build_world(host: Host) -> World:
         env = auth.ensure_environment(session, "acme")
         partner = auth.ensure_environment(session, "partner")
         stranger = auth.ensure_environment(session, "stranger")
+        auth.ensure_role(session, env.id, "controller")  # a role of acme's own (`stroom roles create`)
         for login, (roles, groups) in PEOPLE.items():
             user = auth.create_user(session, env.id, login, actor=Actor.system(env.id), roles=roles, groups=groups)
             actors[login] = auth.actor_for(session, user)
