@@ -32,6 +32,7 @@ from server.db import Database, utcnow
 from server.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
+AUDIT_KEY = "bench-audit-key-" + "0" * 32
 
 
 SERVER = """
@@ -44,7 +45,7 @@ run_simple("127.0.0.1", {port}, create_app(), threaded=True)
 def prepare(db: Database, rows: int) -> tuple[int, str, float]:
     """Migrate, create an auditor with a token, bulk-insert `rows` chained entries; returns env, token, seconds."""
     upgrade(db.engine)
-    audit.install(db.sessions)
+    audit.install(db.sessions, AUDIT_KEY.encode())
     with db.sessions() as session, session.begin():
         env = auth.ensure_environment(session, "bench")
         user = auth.create_user(session, env.id, "auditor", actor=Actor.system(env.id), roles=("auditor",))
@@ -62,7 +63,7 @@ def prepare(db: Database, rows: int) -> tuple[int, str, float]:
                    "target_type": "task", "target_id": str(n), "instance_id": n // 20,
                    "before": {"status": "open"}, "after": {"status": "completed", "amount": f"{n % 9999}.50"},
                    "note": None, "prev_hash": prev}
-            row["hash"] = prev = audit.entry_hash(prev, row)
+            row["hash"] = prev = audit.entry_hash(prev, row, AUDIT_KEY.encode())
             batch.append(row)
             if len(batch) == 20_000:
                 session.execute(insert(AuditEvent), batch)
@@ -89,7 +90,8 @@ def free_port() -> int:
 def start_server(database_url: str, folder: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "STROOM_DATABASE_URL": database_url, "STROOM_INSTANCE_DIR": str(folder / "instance"),
-           "STROOM_SECRET_KEY": "bench", "STROOM_EMBEDDED_WORKER": "false", "STROOM_LOG_LEVEL": "WARNING"}
+           "STROOM_SECRET_KEY": "bench", "STROOM_AUDIT_KEY": AUDIT_KEY, "STROOM_EMBEDDED_WORKER": "false",
+           "STROOM_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-c", SERVER.format(port=port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -142,7 +144,7 @@ def main() -> None:
         print(f"inserted {args.rows:,} chained rows in {insert_s:.1f}s ({args.rows / insert_s:,.0f} rows/s)")
         started = time.perf_counter()
         with db.sessions() as session:
-            result = verify(session, env_id)
+            result = verify(session, env_id, key=AUDIT_KEY.encode())
         verify_s = time.perf_counter() - started
         print(f"verify: ok={result.ok} checked={result.checked:,} in {verify_s:.1f}s "
               f"({result.checked / verify_s:,.0f} rows/s)")

@@ -151,7 +151,7 @@ def check_outcomes(url: str, folder: Path) -> dict[str, Any]:
             statuses = dict(session.execute(select(Invoice.status, func.count()).group_by(Invoice.status)).all())
             instances = dict(session.execute(select(ProcessInstance.status, func.count())
                                              .group_by(ProcessInstance.status)).all())
-            chain = verify(session)
+            chain = verify(session, key=host.audit_key)
         return {"invoices": statuses, "instances": instances, "audit_ok": chain.ok, "audit_rows": chain.checked}
     finally:
         host.db.dispose()

@@ -72,7 +72,7 @@ def db_group() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration."""
     host = host_from_env()
-    upgrade(host.db.engine)
+    upgrade(host.db.engine, audit_key=host.audit_key)
     click.echo("database is up to date")
 
 

@@ -19,9 +19,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema (every branch head)."""
+def upgrade(engine: Engine, *, audit_key: bytes | None = None) -> None:
+    """Bring the database to the newest schema (every branch head); `audit_key` seals the old audit
+    rows in migration 0011 (without it that migration loads the key from the STROOM_* settings)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
+    if audit_key:
+        config.attributes["audit_key"] = audit_key
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "heads")

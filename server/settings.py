@@ -36,6 +36,8 @@ class Settings:
     db_pool_size: int = 5
     base_url: str = "http://127.0.0.1:5000"
     testing: bool = False
+    # STROOM_AUDIT_KEY; None: the key file in the instance directory (server/audit/keys.py).
+    audit_key: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def outbox(self) -> Path:
@@ -97,6 +99,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         script_limits.from_environ(env)  # read again by the script sandbox when it starts; refused here first
     except SandboxError as exc:
         raise SettingsError(str(exc)) from None
+    audit_key = env.get("STROOM_AUDIT_KEY") or None
+    if audit_key is not None and len(audit_key.strip()) < 32:
+        raise SettingsError("STROOM_AUDIT_KEY must be at least 32 characters (python -c 'import secrets; "
+                            "print(secrets.token_urlsafe(48))')")
     outbox = env.get("STROOM_OUTBOX_DIR")
     inbox = env.get("STROOM_INBOX_DIR")
     return Settings(
@@ -113,4 +119,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         embedded_worker=_bool("STROOM_EMBEDDED_WORKER", env.get("STROOM_EMBEDDED_WORKER", "true")),
         db_pool_size=pool_size,
         base_url=env.get("STROOM_BASE_URL", "http://127.0.0.1:5000"),
+        audit_key=audit_key.strip() if audit_key else None,
     )

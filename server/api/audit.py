@@ -1,10 +1,11 @@
-"""/api/v1/audit: search with filters and keyset paging, streamed export, chain verification."""
+"""/api/v1/audit: search with filters and keyset paging, streamed export, chain verification, checkpoints."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from server.api.auth import current_actor, host, requires
 from server.api.instances import parse_int, parse_time
+from server.audit import checkpoints
 from server.audit import export as exporting
 from server.audit.query import AuditFilter, search
 from server.audit.verify import verify
@@ -45,5 +46,13 @@ def export() -> Response:
 @requires("audit.read")
 def verify_chain() -> Response:
     with host().db.unit_of_work() as session:
-        result = verify(session, current_actor().environment_id)
+        result = verify(session, current_actor().environment_id, key=host().audit_key)
     return jsonify(result.to_json())
+
+
+@bp.get("/checkpoint")
+@requires("audit.read")
+def checkpoint() -> Response:
+    """The environment's chain head, signed with the audit key, for the auditor to keep elsewhere."""
+    with host().db.unit_of_work() as session:
+        return jsonify(checkpoints.take(session, current_actor().environment_id, key=host().audit_key))

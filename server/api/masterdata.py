@@ -10,7 +10,6 @@ from typing import Any, Callable
 from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
-from server.audit import service as audit
 from server.errors import InvalidInput, NotFound
 from server.masterdata import service as masterdata
 from server.masterdata.csv_import import KINDS
@@ -82,12 +81,10 @@ def import_kind(kind: str) -> tuple[Response, int]:
         data = request.files["file"].read()
     else:
         data = request.get_data(cache=False)
-    actor = current_actor()
     with host().db.unit_of_work() as session:
-        result = masterdata.import_csv(session, environment_id=actor.environment_id, kind=kind, data=data)
+        result = masterdata.import_csv(session, actor=current_actor(), edge="api", kind=kind, data=data)
         if result.errors:
             raise InvalidInput(f"{len(result.errors)} problem(s); nothing was imported", code="import_failed",
                                details=list(result.errors))
-        audit.record(session, actor=actor, action="masterdata.imported", target_type="masterdata",
-                     target_id=kind, after={"created": result.created, "updated": result.updated})
-        return jsonify({"kind": kind, "created": result.created, "updated": result.updated}), 200
+        return jsonify({"kind": kind, "created": result.created, "updated": result.updated,
+                        "unchanged": result.unchanged}), 200

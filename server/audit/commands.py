@@ -1,13 +1,15 @@
-"""`stroom audit verify` and `stroom audit export`."""
+"""`stroom audit verify`, `stroom audit checkpoint` and `stroom audit export`."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from server.audit import checkpoints
 from server.audit import export as exporting
 from server.audit.query import AuditFilter
-from server.audit.verify import verify
+from server.audit.verify import VerifyResult, verify
 from server.auth import service as auth
 from server.cli import echo_json
 from server.host import open_host
@@ -21,18 +23,39 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--environment", help="Check only this environment's chain (default: every chain).")
-def verify_command(environment: str | None) -> None:
-    """Check the hash chain; prints the result as JSON and exits 1 at the first broken link."""
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint from `stroom audit checkpoint`: also prove nothing up to it changed.")
+def verify_command(environment: str | None, checkpoint_file: Path | None) -> None:
+    """Recompute the keyed chain; prints the result as JSON and exits 1 at the first broken link."""
+    checkpoint = checkpoints.parse(checkpoint_file.read_text()) if checkpoint_file else None
     host = open_host(load_settings())
     try:
         with host.db.unit_of_work() as session:
-            env_id = auth.get_environment(session, environment).id if environment else None
-            result = verify(session, env_id)
+            if checkpoint is not None:
+                result: checkpoints.CheckpointResult | VerifyResult = checkpoints.verify_against(
+                    session, checkpoint, key=host.audit_key)
+            else:
+                env_id = auth.get_environment(session, environment).id if environment else None
+                result = verify(session, env_id, key=host.audit_key)
     finally:
         host.db.dispose()
     echo_json(result.to_json())
     if not result.ok:
         sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+@click.option("--environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True)
+def checkpoint_command(environment: str) -> None:
+    """Print a signed checkpoint of the environment's chain head as JSON (keep it outside Stroom)."""
+    host = open_host(load_settings())
+    try:
+        with host.db.unit_of_work() as session:
+            checkpoint = checkpoints.take(session, auth.get_environment(session, environment).id,
+                                          key=host.audit_key)
+    finally:
+        host.db.dispose()
+    echo_json(checkpoint)
 
 
 @audit_group.command("export")

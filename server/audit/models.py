@@ -41,3 +41,19 @@ class AuditChainHead(Base):
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditKeyedSegment(Base):
+    """Where an environment's keyed (HMAC) chain begins; rows before `first_seq` are the old SHA-256 chain.
+
+    Written by migration 0011 for every environment that had entries then. `seal` is an HMAC over the
+    environment, `first_seq` and the last old hash, so moving the start or editing an old row (which
+    changes the last old hash once the chain is recomputed) no longer verifies. No row: keyed from seq 1.
+    """
+
+    __tablename__ = "audit_keyed_segments"
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), primary_key=True)
+    first_seq: Mapped[int] = mapped_column(BigInteger)
+    legacy_head: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

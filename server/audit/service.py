@@ -2,10 +2,13 @@
 
 Writing at commit keeps the per-environment chain lock (the head row) held for the shortest time
 and inserts a transaction's entries in one batch; a rolled-back transaction leaves no entry.
+Links are HMAC-SHA256 under the audit key (server/audit/keys.py); rows written before migration 0011
+keep their plain SHA-256 links (`entry_hash` without a key) and are sealed by `AuditKeyedSegment`.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from typing import Any
@@ -13,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.audit.keys import keyed_hash
 from server.audit.models import AuditChainHead, AuditEvent
 from server.auth.actor import Actor
 from server.db import utcnow
@@ -44,8 +48,9 @@ def _jsonable(value: Any) -> Any:
     return None if value is None else json.loads(_PLAIN.encode(value))
 
 
-def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
-    """The chain link: SHA-256 over the previous hash and the entry's canonical JSON."""
+def entry_hash(prev_hash: str, row: dict[str, Any], key: bytes | None = None) -> str:
+    """The chain link over the previous hash and the entry's canonical JSON: HMAC-SHA256 under `key`,
+    or plain SHA-256 (the links written before migration 0011) when `key` is None."""
     at = row["at"]
     fields = {
         "environment_id": row["environment_id"], "seq": row["seq"],
@@ -55,7 +60,9 @@ def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
         "before": row["before"], "after": row["after"], "note": row["note"],
     }
     canonical = _CANONICAL.encode(fields)
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    if key is None:
+        return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    return keyed_hash(key, prev_hash + canonical)
 
 
 def ensure_chain(session: Session, environment_id: int) -> None:
@@ -70,8 +77,8 @@ _MOVE_HEAD = (update(AuditChainHead).where(AuditChainHead.environment_id == bind
 _INSERT = insert(AuditEvent)
 
 
-def write_pending(session: Session) -> None:
-    """Chain and insert the buffered entries; takes each environment's head row lock."""
+def write_pending(session: Session, key: bytes) -> None:
+    """Chain (keyed) and insert the buffered entries; takes each environment's head row lock."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -86,14 +93,14 @@ def write_pending(session: Session) -> None:
         for row in by_env[env_id]:
             seq += 1
             row = {**row, "seq": seq, "prev_hash": prev}
-            row["hash"] = prev = entry_hash(prev, row)
+            row["hash"] = prev = entry_hash(prev, row, key)
             rows.append(row)
         connection.execute(_INSERT, rows)
         connection.execute(_MOVE_HEAD, {"env": env_id, "new_seq": seq, "new_hash": prev})
 
 
-def install(sessions: sessionmaker[Session]) -> None:
-    """Hook write_pending into every commit of this session factory (once).
+def install(sessions: sessionmaker[Session], key: bytes) -> None:
+    """Hook write_pending, keyed with `key`, into every commit of this session factory (once).
 
     The mark lives on the factory itself: `event.contains()` answered True for a new factory that
     happened to get the memory address of a garbage-collected one, which then wrote no audit rows at
@@ -101,5 +108,7 @@ def install(sessions: sessionmaker[Session]) -> None:
     """
     if getattr(sessions, "_stroom_audit_installed", False):
         return
-    event.listen(sessions, "before_commit", write_pending)
+    if not key:
+        raise ValueError("the audit chain needs a key")
+    event.listen(sessions, "before_commit", functools.partial(write_pending, key=key))
     sessions._stroom_audit_installed = True  # type: ignore[attr-defined]

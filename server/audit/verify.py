@@ -1,9 +1,13 @@
-"""Walk each environment's hash chain and report the first broken link.
+"""Walk each environment's chain, recomputing every link, and report the first broken one.
 
-Detects an edited row (its hash no longer matches its content), a deleted row (a gap in `seq`, or a
-head that points past the last row), an inserted row (a `prev_hash` that does not match, or rows
-beyond the head) and reordered rows (ids that run against `seq`, or links out of order). Rows are
-read in keyset batches, so a chain of millions never sits in memory at once.
+Rows before the environment's keyed segment (`AuditKeyedSegment`, written by migration 0011) are the
+old SHA-256 chain; their last hash is sealed with the audit key, so they cannot be recomputed quietly
+either. Rows from the segment on are HMAC-SHA256 links under the audit key. Detects an edited row
+(its hash no longer matches its content), a deleted row (a gap in `seq`, or a head that points past
+the last row), an inserted row (a `prev_hash` that does not match, or rows beyond the head), reordered
+rows (ids that run against `seq`), a moved or forged segment start, and a wrong audit key. Rows are
+read in keyset batches, so a chain of millions never sits in memory at once. Cutting rows off the
+end and moving the head back is only visible against a checkpoint (server/audit/checkpoints.py).
 """
 from __future__ import annotations
 
@@ -14,14 +18,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.audit.models import AuditChainHead, AuditEvent
+from server.audit.keys import keyed_hash, same
+from server.audit.models import AuditChainHead, AuditEvent, AuditKeyedSegment
 from server.audit.service import GENESIS, entry_hash
 
 BATCH = 2000
+# Rows looked at past a keyed hash mismatch to tell an edited row from a wrong key.
+KEY_PROBE = 3
 _COLUMNS = (AuditEvent.id, AuditEvent.environment_id, AuditEvent.seq, AuditEvent.at, AuditEvent.actor_type,
             AuditEvent.actor, AuditEvent.action, AuditEvent.target_type, AuditEvent.target_id,
             AuditEvent.instance_id, AuditEvent.before, AuditEvent.after, AuditEvent.note,
             AuditEvent.prev_hash, AuditEvent.hash)
+WRONG_KEY = ("hash mismatch: from this row on no keyed row matches its content, so the audit key is not "
+             "the one the log was written with (STROOM_AUDIT_KEY or instance/audit_key), or the log was "
+             "re-chained without it")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,19 +48,36 @@ class BrokenLink:
 
 
 @dataclasses.dataclass(frozen=True)
+class ChainReport:
+    """One verified chain: its old SHA-256 segment and its keyed segment as (first seq, last seq)."""
+
+    environment_id: int
+    legacy: tuple[int, int] | None
+    keyed: tuple[int, int] | None
+
+    def to_json(self) -> dict[str, Any]:
+        def span(pair: tuple[int, int] | None) -> dict[str, int] | None:
+            return {"first_seq": pair[0], "last_seq": pair[1]} if pair else None
+        return {"environment_id": self.environment_id, "legacy_sha256": span(self.legacy),
+                "keyed_hmac": span(self.keyed)}
+
+
+@dataclasses.dataclass(frozen=True)
 class VerifyResult:
     """`ok` when every checked chain is intact; `checked` counts rows; `first_broken` names the first break."""
 
     ok: bool
     checked: int
     first_broken: BrokenLink | None = None
+    chains: tuple[ChainReport, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked": self.checked,
-                "first_broken": self.first_broken.to_json() if self.first_broken else None}
+                "first_broken": self.first_broken.to_json() if self.first_broken else None,
+                "chains": [chain.to_json() for chain in self.chains]}
 
 
-def verify(session: Session, environment_id: int | None = None) -> VerifyResult:
+def verify(session: Session, environment_id: int | None = None, *, key: bytes) -> VerifyResult:
     """Check the chain of one environment, or of every environment that has a head or rows."""
     if environment_id is not None:
         envs = [environment_id]
@@ -58,12 +85,19 @@ def verify(session: Session, environment_id: int | None = None) -> VerifyResult:
         heads = set(session.scalars(select(AuditChainHead.environment_id)))
         envs = sorted(heads | set(session.scalars(select(AuditEvent.environment_id).distinct())))
     checked = 0
+    chains: list[ChainReport] = []
     for env in envs:
-        count, broken = _verify_chain(session, env)
+        count, outcome = _verify_chain(session, env, key)
         checked += count
-        if broken is not None:
-            return VerifyResult(False, checked, broken)
-    return VerifyResult(True, checked)
+        if isinstance(outcome, BrokenLink):
+            return VerifyResult(False, checked, outcome, tuple(chains))
+        chains.append(outcome)
+    return VerifyResult(True, checked, None, tuple(chains))
+
+
+def seal_message(environment_id: int, first_seq: int, legacy_head: str) -> str:
+    """What a keyed segment's seal signs: the environment, where keyed links start, the last old hash."""
+    return f"stroom-audit-keyed-segment\n{environment_id}\n{first_seq}\n{legacy_head}"
 
 
 def _rows(session: Session, environment_id: int) -> Iterator[Any]:
@@ -78,30 +112,67 @@ def _rows(session: Session, environment_id: int) -> Iterator[Any]:
         last = batch[-1].seq
 
 
-def _verify_chain(session: Session, environment_id: int) -> tuple[int, BrokenLink | None]:
+def _seal_problem(segment: AuditKeyedSegment, key: bytes) -> str:
+    expected = keyed_hash(key, seal_message(segment.environment_id, segment.first_seq, segment.legacy_head))
+    if same(expected, segment.seal):
+        return ""
+    return ("keyed segment seal mismatch: the record of where the keyed chain starts was changed, or the "
+            "audit key is not the one the log was sealed with (STROOM_AUDIT_KEY or instance/audit_key)")
+
+
+def _verify_chain(session: Session, environment_id: int, key: bytes) -> tuple[int, ChainReport | BrokenLink]:
+    segment = session.get(AuditKeyedSegment, environment_id)
+    first_keyed = segment.first_seq if segment else 1
+    if segment is not None and (problem := _seal_problem(segment, key)):
+        return 0, BrokenLink(environment_id, segment.first_seq, None, problem)
     expected_seq, prev_hash, prev_id, count = 1, GENESIS, 0, 0
-    for row in _rows(session, environment_id):
-        reason = _check(row, expected_seq, prev_hash, prev_id)
+    rows = _rows(session, environment_id)
+    for row in rows:
+        keyed = row.seq >= first_keyed
+        reason = _check(row, expected_seq, prev_hash, prev_id, key if keyed else None)
+        if reason.startswith("hash mismatch") and keyed and _wrong_key(rows, key):
+            reason = WRONG_KEY
+        if not reason and segment is not None and row.seq == first_keyed - 1 and row.hash != segment.legacy_head:
+            reason = ("sealed old chain mismatch: the SHA-256 chain before the keyed segment no longer ends "
+                      "with the sealed hash (an old row was changed and the old chain recomputed)")
         if reason:
             return count, BrokenLink(environment_id, row.seq, row.id, reason)
         count += 1
         expected_seq, prev_hash, prev_id = row.seq + 1, row.hash, row.id
+    last = expected_seq - 1
     head = session.get(AuditChainHead, environment_id)
     if head is None:
         return count, BrokenLink(environment_id, None, None, "the chain has no head")
-    if head.seq != expected_seq - 1 or head.hash != prev_hash:
-        return count, BrokenLink(environment_id, expected_seq - 1 or None, prev_id or None,
+    if head.seq != last or head.hash != prev_hash:
+        return count, BrokenLink(environment_id, last or None, prev_id or None,
                                  f"head mismatch: the head says seq {head.seq}, the last row is seq "
-                                 f"{expected_seq - 1} (rows deleted from the end, or the head was changed)")
-    return count, None
+                                 f"{last} (rows deleted from the end, or the head was changed)")
+    if segment is not None and last < first_keyed - 1:
+        return count, BrokenLink(environment_id, last + 1, None, "the sealed old chain is shorter than when it "
+                                 f"was sealed: it ended at seq {first_keyed - 1} (rows deleted from the end)")
+    legacy = (1, min(last, first_keyed - 1)) if first_keyed > 1 and last else None
+    keyed_span = (first_keyed, last) if last >= first_keyed else None
+    return count, ChainReport(environment_id, legacy, keyed_span)
 
 
-def _check(row: Any, expected_seq: int, prev_hash: str, prev_id: int) -> str:
+def _wrong_key(rows: Iterator[Any], key: bytes) -> bool:
+    """Whether the next rows fail their own keyed link too (a wrong key), not just the edited one."""
+    probed = 0
+    for row in rows:
+        if same(row.hash, entry_hash(row.prev_hash, row._asdict(), key)):
+            return False
+        probed += 1
+        if probed == KEY_PROBE:
+            break
+    return probed > 0
+
+
+def _check(row: Any, expected_seq: int, prev_hash: str, prev_id: int, key: bytes | None) -> str:
     if row.seq != expected_seq:
         return f"seq gap: expected seq {expected_seq}, found {row.seq} (rows deleted)"
     if row.prev_hash != prev_hash:
         return "prev_hash mismatch: the row does not link to the one before it (inserted or reordered)"
-    if row.hash != entry_hash(row.prev_hash, row._asdict()):
+    if not same(row.hash, entry_hash(row.prev_hash, row._asdict(), key)):
         return "hash mismatch: the row's content was changed after it was written"
     if row.id <= prev_id:
         return "order mismatch: the row was written before the one it follows (reordered)"

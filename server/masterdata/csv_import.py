@@ -6,6 +6,10 @@ header line uses most. Headers are case-insensitive. Numbers take a decimal poin
 flags are 1/0, true/false, yes/no, ja/nee (empty is no). Rows are keyed by their natural key (supplier
 code, IBAN per supplier, order number, ...): a known key updates, a new one creates. Line numbers are
 physical lines of the file, the header being line 1.
+
+Every edge (the API, the admin page, `stroom masterdata import`) calls `import_csv` with its actor
+and its name; each record created or changed gets an audit entry with its state before and after
+(see `trail.py`), plus one `masterdata.imported` entry with the counts. Unchanged rows write nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
+from server.auth.actor import Actor
 from server.db import refresh_statistics
 from server.errors import DomainError, InvalidInput
 from server.masterdata import orders, parties
@@ -35,6 +41,7 @@ from server.masterdata.inputs import (
     SupplierInput,
 )
 from server.masterdata.models import MATCHING_TABLES
+from server.masterdata.trail import EDGES, Trail
 
 TRUE = {"1", "true", "yes", "y", "ja", "j", "x"}
 FALSE = {"", "0", "false", "no", "n", "nee"}
@@ -43,10 +50,11 @@ IDENTIFIER_COLUMNS = {"kvk": "0106", "vat": "VAT", "gln": "0088"}
 
 @dataclass(frozen=True)
 class ImportResult:
-    """How many rows were created and updated; with any error nothing was imported (both are 0)."""
+    """How many rows were created, changed and found unchanged; with any error nothing was imported."""
 
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     errors: tuple[dict[str, Any], ...] = ()
 
     @property
@@ -245,8 +253,11 @@ def _reader(text: str) -> Any:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def import_csv(session: Session, *, environment_id: int, kind: str, data: bytes) -> ImportResult:
-    """Import one CSV file of one kind; with any bad row nothing is imported and every error is listed."""
+def import_csv(session: Session, *, actor: Actor, edge: str, kind: str, data: bytes) -> ImportResult:
+    """Import one CSV file of one kind into the actor's environment, auditing each changed record with the
+    edge it came through; with any bad row nothing is imported (and audited) and every error is listed."""
+    if edge not in EDGES:
+        raise ValueError(f"unknown edge {edge!r}")
     spec = KINDS.get(kind)
     if spec is None:
         raise InvalidInput(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -260,21 +271,27 @@ def import_csv(session: Session, *, environment_id: int, kind: str, data: bytes)
         return ImportResult(errors=(_error(1, {"message": f"unreadable CSV: {exc}"}),))
     if errors:
         return ImportResult(errors=tuple(errors))
+    trail = Trail(session, kind, environment_id=actor.environment_id)
     outer = session.begin_nested()
-    created, updated, errors = _import_rows(session, reader, columns, spec, environment_id=environment_id)
+    counts, errors = _import_rows(session, reader, columns, spec, trail, environment_id=actor.environment_id)
     if errors:
         outer.rollback()
         return ImportResult(errors=tuple(errors))
     outer.commit()
-    if created + updated >= BULK_ROWS:
+    result = ImportResult(created=counts[0], updated=counts[1], unchanged=counts[2])
+    records = trail.write(actor, edge=edge)
+    audit.record(session, actor=actor, action="masterdata.imported", target_type="masterdata", target_id=kind,
+                 after={"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+                        "records_changed": records, "edge": edge})
+    if result.created + result.updated + result.unchanged >= BULK_ROWS:
         refresh_statistics(session, MATCHING_TABLES)
-    return ImportResult(created=created, updated=updated)
+    return result
 
 
 def _import_rows(
-    session: Session, reader: Any, columns: list[str], spec: _Kind, *, environment_id: int
-) -> tuple[int, int, list[dict[str, Any]]]:
-    created = updated = 0
+    session: Session, reader: Any, columns: list[str], spec: _Kind, trail: Trail, *, environment_id: int
+) -> tuple[tuple[int, int, int], list[dict[str, Any]]]:
+    counts = [0, 0, 0]  # created, updated, unchanged
     errors: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], int] = {}
     last_line = reader.line_num
@@ -303,13 +320,15 @@ def _import_rows(
             errors.extend(_error(line, p) for p in problems)
             continue
         try:
+            before = trail.row_before(data)
             with session.begin_nested():
-                _, was_created = spec.save(session, data, environment_id=environment_id)
+                saved, was_created = spec.save(session, data, environment_id=environment_id)
         except DomainError as exc:
             errors.extend(_error(line, p) for p in (exc.details or [{"message": exc.message}]))
             continue
         except IntegrityError as exc:
             errors.append(_error(line, {"message": f"conflicts with stored data: {exc.orig}"}))
             continue
-        created, updated = created + was_created, updated + (not was_created)
-    return created, updated, errors
+        changed = trail.row_after(data, saved) != before
+        counts[0 if was_created else 1 if changed else 2] += 1
+    return (counts[0], counts[1], counts[2]), errors

@@ -192,7 +192,7 @@ def masterdata_import() -> ResponseReturnValue:
     if not data:
         raise InvalidInput(_("Choose a CSV file."), code="no_file")
     with host().db.unit_of_work() as db:
-        result = masterdata.import_csv(db, environment_id=actor().environment_id, kind=kind, data=data)
+        result = masterdata.import_csv(db, actor=actor(), edge="page", kind=kind, data=data)
     if not result.ok:
         return render_template("admin/masterdata.html", kinds=list(masterdata.IMPORT_KINDS),
                                errors=list(result.errors), kind=kind), 422

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 import json
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, func, select
 
 from server.audit.models import AuditEvent
+from server.audit.verify import verify
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 
 bp = blueprint("audit_pages", __name__, url_prefix="/audit")
@@ -71,23 +71,9 @@ def audit_log() -> ResponseReturnValue:
                                args=request.args, actions=actions, verified=verified)
 
 
-def _verify(db: Any, environment_id: int) -> bool | None:
-    """The chain check from the audit service when it offers one (None: not available)."""
-    for name in ("server.audit.verify", "server.audit.service"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        verify = getattr(module, "verify", None) or getattr(module, "verify_chain", None)
-        if verify is None:
-            continue
-        try:
-            result = verify(db, environment_id)
-        except TypeError:
-            return None
-        ok = getattr(result, "ok", result)
-        return bool(ok)
-    return None
+def _verify(db: Any, environment_id: int) -> bool:
+    """Whether the environment's keyed chain verifies."""
+    return verify(db, environment_id, key=host().audit_key).ok
 
 
 def _export_rows(environment_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ OUTCOMES = ("accepted", "rejected", "waiting")
 def assert_consistent(host: Host, *, acknowledged: set[int] = frozenset()) -> None:
     """The chain verifies; each stored document has an outcome; each acknowledged id is stored."""
     with host.db.unit_of_work() as session:
-        result = verify(session)
+        result = verify(session, key=host.audit_key)
         assert result.ok, result.to_json()
         documents = {d.id: d for d in session.scalars(select(ReceivedDocument))}
         assert acknowledged <= set(documents), f"acknowledged but lost: {acknowledged - set(documents)}"

@@ -75,6 +75,7 @@ def test_a_worker_killed_mid_delivery_leaves_the_mail_to_another_worker_which_se
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("STROOM_")},
            "STROOM_DATABASE_URL": postgres_url, "STROOM_SMTP_URL": settings.smtp_url,
            "STROOM_INSTANCE_DIR": str(tmp_path / "worker"), "STROOM_SECRET_KEY": "test",
+           "STROOM_AUDIT_KEY": host.audit_key.decode(),
            "STROOM_EMBEDDED_WORKER": "false", "PYTHONPATH": str(REPO)}
     doomed = None
     try:

@@ -274,6 +274,6 @@ def _check_outcomes(host: Any, plan: list[tuple[int, str]]) -> None:
         completed = sum(1 for ts in tasks.values() for t in ts if t.status == "completed")
         assert completed == COMPLETIONS
         assert session.scalar(select(func.count()).select_from(Job).where(Job.status != "done")) == 0
-        chain = verify(session)
+        chain = verify(session, key=host.audit_key)
         assert chain.ok, chain.first_broken
         assert chain.checked == session.scalar(select(func.count()).select_from(AuditEvent))

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 
+from server.audit import checkpoints
 from server.audit.export import rows as export_rows
 from server.audit.query import AuditFilter
 from server.instances import admin
@@ -88,7 +89,21 @@ def test_verify_over_http_reports_the_chain_of_the_callers_environment(purchase,
     assert report["ok"] is True and report["checked"] > 10 and report["first_broken"] is None
 
 
+def test_an_auditor_takes_a_signed_checkpoint_that_later_proves_the_log_unchanged(purchase, client):
+    two_instances(purchase)
+    response = client.get(f"{AUDIT}/checkpoint", headers=bearer(purchase.tokens["audrey"]))
+    assert response.status_code == 200
+    checkpoint = response.get_json()
+    assert set(checkpoint) == {"environment", "sequence", "head", "time", "signature"}
+    assert checkpoint["sequence"] > 10 and len(checkpoint["head"]) == len(checkpoint["signature"]) == 64
+    with purchase.host.db.unit_of_work() as session:
+        assert checkpoints.verify_against(session, checkpoint, key=purchase.host.audit_key).ok
+        forged = {**checkpoint, "sequence": checkpoint["sequence"] - 1}
+        report = checkpoints.verify_against(session, forged, key=purchase.host.audit_key).to_json()
+    assert report["ok"] is False and "signature mismatch" in report["first_broken"]["reason"]
+
+
 def test_users_without_audit_rights_cannot_read_the_log(purchase, client):
-    for path in (AUDIT, f"{AUDIT}/export", f"{AUDIT}/verify"):
+    for path in (AUDIT, f"{AUDIT}/export", f"{AUDIT}/verify", f"{AUDIT}/checkpoint"):
         assert client.get(path, headers=bearer(purchase.tokens["carl"])).status_code == 403
         assert client.get(path).status_code == 401

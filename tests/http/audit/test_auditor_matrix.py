@@ -58,5 +58,6 @@ def test_an_auditor_reads_instances_incidents_and_the_log(purchase, client):
     headers = bearer(purchase.tokens["audrey"])
     for path in (f"/api/v1/process-instances/{instance_id}", f"/api/v1/process-instances/{instance_id}/diagram",
                  f"/api/v1/process-instances/{instance_id}/history", "/api/v1/process-instances",
-                 "/api/v1/incidents", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/export"):
+                 "/api/v1/incidents", "/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/export",
+                 "/api/v1/audit/checkpoint"):
         assert client.get(path, headers=headers).status_code == 200, path

@@ -18,7 +18,7 @@ def test_an_admin_imports_suppliers_from_csv_and_users_can_list_them(client):
     response = http.post("/api/v1/masterdata/suppliers/import", data=csv_body, headers=admin,
                          content_type="text/csv")
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"kind": "suppliers", "created": 2, "updated": 0}
+    assert response.get_json() == {"kind": "suppliers", "created": 2, "updated": 0, "unchanged": 0}
     listed = http.get("/api/v1/masterdata/suppliers", headers=user).get_json()["items"]
     assert [(s["code"], s["name"], s["city"]) for s in listed] == [("S1", "Acme B.V.", "Utrecht"),
                                                                    ("S2", "Beta", "Delft")]

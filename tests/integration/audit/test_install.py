@@ -31,7 +31,7 @@ def test_hosts_opened_one_after_another_each_write_their_audit_entries(sqlite_te
 
 
 def test_installing_twice_writes_each_entry_once(host):
-    audit.install(host.db.sessions)
+    audit.install(host.db.sessions, host.audit_key)
     with host.db.unit_of_work() as session:
         env = auth.ensure_environment(session, "default")
         audit.record(session, actor=Actor.system(env.id), action="test.once", target_type="test", target_id=1)

@@ -36,7 +36,7 @@ def write_entries(host, count: int = 6, environment: str = "default") -> int:
 
 def check(host, environment_id=None):
     with host.db.unit_of_work() as session:
-        return verify(session, environment_id)
+        return verify(session, environment_id, key=host.audit_key)
 
 
 def tamper(url: str, *statements: str) -> None:
@@ -108,7 +108,7 @@ def test_a_row_forged_at_the_end_with_a_valid_link_is_caught_by_the_head(sqlite_
         row = {"environment_id": env_id, "seq": head.seq + 1, "at": utcnow(), "actor_type": "user", "actor": "x",
                "action": "payment.approved", "target_type": "invoice", "target_id": "1", "instance_id": None,
                "before": None, "after": None, "note": None, "prev_hash": head.hash}
-    row["hash"] = audit.entry_hash(row["prev_hash"], row)
+    row["hash"] = audit.entry_hash(row["prev_hash"], row, host.audit_key)
     forger = create_engine(sqlite_url)  # a plain connection: no audit hook moves the head along
     with forger.begin() as conn:
         conn.execute(insert(AuditEvent), [row])
@@ -159,7 +159,8 @@ def test_stroom_audit_verify_exits_1_and_names_the_broken_link(sqlite_url, tmp_p
     runner = CliRunner()
     intact = runner.invoke(build(), ["audit", "verify", "--environment", "default"])
     assert intact.exit_code == 0, intact.output
-    assert json.loads(intact.output) == {"ok": True, "checked": 4, "first_broken": None}
+    assert json.loads(intact.output) == {"ok": True, "checked": 4, "first_broken": None, "chains": [
+        {"environment_id": 1, "legacy_sha256": None, "keyed_hmac": {"first_seq": 1, "last_seq": 4}}]}
     tamper(sqlite_url, "DELETE FROM audit_events WHERE seq = 2")
     broken = runner.invoke(build(), ["audit", "verify"])
     assert broken.exit_code == 1

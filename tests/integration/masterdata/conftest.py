@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from server.auth.models import Environment
+from server.auth import service as auth
 from server.db import Database
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "masterdata"
@@ -26,8 +26,8 @@ def env(database_url: str) -> Iterator[Env]:
     """A session (the test decides when to commit) and the ids of two environments."""
     db = Database(database_url)
     session = db.sessions()
-    main, other = Environment(name="main", display_name="Main"), Environment(name="other", display_name="Other")
-    session.add_all([main, other])
+    # Real environments, with their audit chains: the CLI import writes audit entries.
+    main, other = auth.ensure_environment(session, "main"), auth.ensure_environment(session, "other")
     session.commit()
     try:
         yield Env(session=session, id=main.id, other_id=other.id)

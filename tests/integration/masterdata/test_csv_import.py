@@ -7,10 +7,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
+from server.auth.actor import Actor
 from server.errors import InvalidInput
 from server.masterdata import csv_import, service
 from server.masterdata.models import GoodsReceipt, Supplier
 from tests.integration.masterdata.conftest import Env, read
+
+ACTOR = Actor.system
 
 ALL_KINDS = ("suppliers", "bank_accounts", "administrations", "purchase_orders", "order_lines",
              "goods_receipts", "matching_rules")  # fmt: skip
@@ -19,7 +22,8 @@ ALL_KINDS = ("suppliers", "bank_accounts", "administrations", "purchase_orders",
 def import_all(env: Env) -> dict[str, service.ImportResult]:
     results = {}
     for kind in ALL_KINDS:
-        results[kind] = service.import_csv(env.session, environment_id=env.id, kind=kind, data=read(f"{kind}.csv"))
+        results[kind] = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind=kind,
+                                           data=read(f"{kind}.csv"))
         assert results[kind].ok, results[kind].errors
     env.session.commit()
     return results
@@ -60,16 +64,19 @@ def test_importing_every_kind_creates_the_rows_with_normalised_keys(env: Env) ->
 
 def test_importing_the_same_files_again_updates_instead_of_duplicating(env: Env) -> None:
     import_all(env)
-    again = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=read("suppliers.csv"))
-    receipts = service.import_csv(env.session, environment_id=env.id, kind="goods_receipts",
+    again = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers",
+                               data=read("suppliers.csv"))
+    receipts = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="goods_receipts",
                                   data=read("goods_receipts.csv"))  # fmt: skip
-    assert (again.created, again.updated, receipts.created, receipts.updated) == (0, 3, 0, 3)
+    assert (again.created, again.updated, again.unchanged) == (receipts.created, receipts.updated,
+                                                               receipts.unchanged) == (0, 0, 3)
     assert env.session.scalar(select(func.count()).select_from(Supplier)) == 3
     assert env.session.scalar(select(func.count()).select_from(GoodsReceipt)) == 3
 
 
 def test_file_with_bad_rows_imports_nothing_and_names_each_line(env: Env) -> None:
-    result = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=read("suppliers_bad.csv"))
+    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers",
+                                data=read("suppliers_bad.csv"))
     env.session.commit()
     assert (result.created, result.updated) == (0, 0)
     assert list(result.errors) == [
@@ -82,9 +89,9 @@ def test_file_with_bad_rows_imports_nothing_and_names_each_line(env: Env) -> Non
 
 
 def test_row_pointing_at_unknown_supplier_is_reported_and_nothing_is_imported(env: Env) -> None:
-    service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=read("suppliers.csv"))
+    service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=read("suppliers.csv"))
     data = b"supplier_code,iban,preferred\nS001,NL91ABNA0417164300,1\nS999,NL44RABO0123456789,0\nS001,NL00BAD,0\n"
-    result = service.import_csv(env.session, environment_id=env.id, kind="bank_accounts", data=data)
+    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="bank_accounts", data=data)
     assert list(result.errors) == [
         {"line": 3, "field": "supplier_code", "message": "supplier S999 not found"},
         {"line": 4, "field": "iban", "message": "NL00BAD is not a valid IBAN"},
@@ -93,9 +100,9 @@ def test_row_pointing_at_unknown_supplier_is_reported_and_nothing_is_imported(en
 
 
 def test_two_preferred_accounts_for_one_supplier_in_one_file_are_refused(env: Env) -> None:
-    service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=read("suppliers.csv"))
+    service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=read("suppliers.csv"))
     data = b"supplier_code;iban;preferred\nS001;NL91ABNA0417164300;ja\nS001;NL44RABO0123456789;ja\n"
-    result = service.import_csv(env.session, environment_id=env.id, kind="bank_accounts", data=data)
+    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="bank_accounts", data=data)
     assert [(e["line"], e["field"]) for e in result.errors] == [(3, "preferred")]
 
 
@@ -111,35 +118,35 @@ def test_two_preferred_accounts_for_one_supplier_in_one_file_are_refused(env: En
     ids=["latin1", "empty", "unknown_column", "missing_column", "too_many_fields"],
 )
 def test_unreadable_files_are_reported_on_their_line(env: Env, data: bytes, error: dict[str, object]) -> None:
-    result = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=data)
+    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=data)
     assert error in result.errors and result.created == 0
 
 
 def test_comma_file_with_quoted_multiline_field_reports_the_line_the_record_starts_on(env: Env) -> None:
     data = b'CODE,Name,Email\r\nS001,"Jansen\r\nB.V.",ok@example.nl\r\nS002,Pieters,bad\r\n'
-    result = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=data)
+    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=data)
     assert list(result.errors) == [{"line": 4, "field": "email", "message": "is not an e-mail address"}]
 
 
 def test_numbers_and_dates_in_dutch_notation_are_read(env: Env) -> None:
     import_all(env)
     data = b"order_number;line_number;reference;quantity;received_on\nPO-1001;2;GR-9;1,5;31-12-2026\n"
-    result = service.import_csv(env.session, environment_id=env.id, kind="goods_receipts", data=data)
+    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="goods_receipts", data=data)
     assert result.ok and result.created == 1
     bad = b"order_number;line_number;reference;quantity;received_on\nPO-1001;2;GR-8;veel;gisteren\n"
-    errors = service.import_csv(env.session, environment_id=env.id, kind="goods_receipts", data=bad).errors
+    errors = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="goods_receipts", data=bad).errors
     assert [(e["line"], e["field"]) for e in errors] == [(2, "quantity"), (2, "received_on")]
 
 
 def test_unknown_kind_is_invalid_input(env: Env) -> None:
     with pytest.raises(InvalidInput):
-        service.import_csv(env.session, environment_id=env.id, kind="customers", data=b"code\n")
+        service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="customers", data=b"code\n")
 
 
 def test_import_into_one_environment_leaves_the_other_untouched(env: Env) -> None:
     import_all(env)
     assert service.list_suppliers(env.session, environment_id=env.other_id) == []
-    result = service.import_csv(env.session, environment_id=env.other_id, kind="purchase_orders",
+    result = service.import_csv(env.session, actor=ACTOR(env.other_id), edge="cli", kind="purchase_orders",
                                 data=read("purchase_orders.csv"))  # fmt: skip
     assert {e["field"] for e in result.errors} == {"supplier_code"}
 
@@ -157,9 +164,9 @@ def planner_row_estimate(env: Env, table: str) -> float:
 def test_a_bulk_import_refreshes_the_query_planner_statistics(env: Env) -> None:
     rows = [f"S{n:05d},Supplier {n} BV,{1000 + n % 8000}AB" for n in range(csv_import.BULK_ROWS)]
     data = ("code,name,postal_code\n" + "\n".join(rows) + "\n").encode()
-    small = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=data.splitlines()[0]
+    small = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=data.splitlines()[0]
                                + b"\n" + data.splitlines()[1] + b"\n")
     assert small.created == 1 and planner_row_estimate(env, "suppliers") < 2  # a small import leaves them be
-    result = service.import_csv(env.session, environment_id=env.id, kind="suppliers", data=data)
-    assert result.ok and result.created + result.updated == csv_import.BULK_ROWS
+    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=data)
+    assert result.ok and result.created + result.updated + result.unchanged == csv_import.BULK_ROWS
     assert planner_row_estimate(env, "suppliers") >= csv_import.BULK_ROWS
