@@ -32,6 +32,7 @@ class Settings:
     embedded_worker: bool = True
     db_pool_size: int = 5
     base_url: str = "http://127.0.0.1:5000"
+    metrics_public: bool = False
     testing: bool = False
 
     @property
@@ -106,4 +107,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         embedded_worker=_bool("STROOM_EMBEDDED_WORKER", env.get("STROOM_EMBEDDED_WORKER", "true")),
         db_pool_size=pool_size,
         base_url=env.get("STROOM_BASE_URL", "http://127.0.0.1:5000"),
+        metrics_public=_bool("STROOM_METRICS_PUBLIC", env.get("STROOM_METRICS_PUBLIC", "false")),
     )

@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "masterdata.read": frozenset({"user", "admin", "auditor", "designer"}),
     "masterdata.manage": frozenset({"admin"}),
     "jobs.read": frozenset({"admin"}),
+    "metrics.read": frozenset({"admin"}),
 }
 
 
