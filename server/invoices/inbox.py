@@ -10,13 +10,16 @@ O_NOFOLLOW | O_NONBLOCK and checked again on the open descriptor, and are moved 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
+import fcntl
 import logging
 import os
 import stat
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from server.invoices import service as ingestion
 log = logging.getLogger(__name__)
 SETTLE_SECONDS = 1.0
 OWN_FOLDERS = ("processed", "failed")
+LOCK_NAME = ".stroom-scan.lock"
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
 _KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
@@ -105,25 +109,41 @@ def _own_folder(inbox: Path, name: str) -> Path:
     return folder
 
 
-def _destination(folder: Path, name: str) -> Path:
-    target = folder / name
-    counter = 1
-    while os.path.lexists(target) or os.path.lexists(f"{target}.reason.txt"):
-        target = folder / f"{Path(name).stem}.{counter}{Path(name).suffix}"
+def _claim(folder: Path, name: str, reason: str | None = None) -> Path:
+    """A free name in `folder` for `name`, claimed by creating its reason file (or an empty marker) with
+    O_EXCL: two scans at once never pick the same one."""
+    counter = 0
+    while True:
+        target = folder / (name if counter == 0 else f"{Path(name).stem}.{counter}{Path(name).suffix}")
         counter += 1
-    return target
+        if os.path.lexists(target):
+            continue
+        try:
+            fd = os.open(f"{target}.reason.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o640)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(reason or "")
+        return target
 
 
-def _write_reason(target: Path, text: str) -> None:
-    fd = os.open(f"{target}.reason.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o640)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
+def _move(path: Path, folder: Path, reason: str | None) -> bool:
+    """Move an inbox entry into `folder` (the entry itself: a link stays a link, never its target);
+    False when another scan took it first."""
+    target = _claim(folder, path.name, reason)
+    try:
+        os.rename(path, target)
+    except FileNotFoundError:
+        os.unlink(f"{target}.reason.txt")
+        return False
+    if reason is None:
+        os.unlink(f"{target}.reason.txt")
+    return True
 
 
-def _set_aside(inbox: Path, path: Path, reason: str) -> SetAside:
-    target = _destination(_own_folder(inbox, "failed"), path.name)
-    _write_reason(target, f"not read as a document: {reason}\n")
-    os.rename(path, target)  # renames the entry itself: a link stays a link, never its target
+def _set_aside(inbox: Path, path: Path, reason: str) -> SetAside | None:
+    if not _move(path, _own_folder(inbox, "failed"), f"not read as a document: {reason}\n"):
+        return None
     log.warning("inbox: %s set aside in failed/: %s", path.name, reason)
     return SetAside(path.name, reason)
 
@@ -134,9 +154,32 @@ def _settled(path: Path, now: float, settle_seconds: float) -> bool:
     return now - max(info.st_mtime, info.st_ctime) >= settle_seconds
 
 
+@contextlib.contextmanager
+def _scan_lock(inbox: Path) -> Iterator[bool]:
+    """One scan of a folder at a time, across processes (the watcher and `stroom inbox scan`): a second
+    scan would see a file the first is still processing and could file it under the wrong folder."""
+    fd = os.open(inbox / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o640)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def scan_once(host: Host, inbox: Path, *, environment: str = auth.DEFAULT_ENVIRONMENT,
               settle_seconds: float = SETTLE_SECONDS) -> list[ingestion.IngestResult | SetAside]:
-    """Ingest every settled regular file in `inbox`; anything else is set aside. Returns what happened."""
+    """Ingest every settled regular file in `inbox`; anything else is set aside. Returns what happened
+    (nothing while another scan of the folder runs)."""
+    with _scan_lock(inbox) as mine:
+        return _scan(host, inbox, environment=environment, settle_seconds=settle_seconds) if mine else []
+
+
+def _scan(host: Host, inbox: Path, *, environment: str, settle_seconds: float
+          ) -> list[ingestion.IngestResult | SetAside]:
     with host.db.unit_of_work() as session:
         actor = Actor.system(auth.ensure_environment(session, environment).id, "inbox")
     results: list[ingestion.IngestResult | SetAside] = []
@@ -150,17 +193,17 @@ def scan_once(host: Host, inbox: Path, *, environment: str = auth.DEFAULT_ENVIRO
         except FileNotFoundError:
             continue  # taken away while we looked
         except NotADocument as exc:
-            results.append(_set_aside(inbox, path, str(exc)))
+            aside = _set_aside(inbox, path, str(exc))
+            results += [aside] if aside is not None else []
             continue
         result = ingestion.ingest(host, actor=actor, content=content, filename=path.name, source="inbox")
         if result.status == "rejected":
-            target = _destination(_own_folder(inbox, "failed"), path.name)
             reasons = "\n".join(f"{r['rule']}: {r['message']}" for r in result.reasons)
-            _write_reason(target, f"document {result.document_id} refused\n{reasons}\n")
+            moved = _move(path, _own_folder(inbox, "failed"), f"document {result.document_id} refused\n{reasons}\n")
         else:
-            target = _destination(_own_folder(inbox, "processed"), path.name)
-        os.rename(path, target)
-        results.append(result)
+            moved = _move(path, _own_folder(inbox, "processed"), None)
+        if moved:  # else a concurrent scan moved it (the same bytes are one document either way)
+            results.append(result)
     return results
 
 

@@ -84,7 +84,7 @@ def test_a_fifo_a_folder_and_a_device_are_set_aside_without_blocking_the_scan(ho
     assert _stored(host) == []  # nothing inside a subfolder is read either
     assert sorted(p.name for p in (inbox / "failed").iterdir() if not p.name.endswith(".reason.txt")) == \
         sorted(reasons)
-    assert sorted(os.listdir(inbox)) == ["failed"]
+    assert sorted(n for n in os.listdir(inbox) if not n.startswith(".")) == ["failed"]
 
 
 def test_a_regular_file_beside_them_is_still_ingested(host, inbox):
@@ -138,3 +138,29 @@ def test_a_file_above_the_document_limit_is_set_aside_unread(host, inbox):
         small.db.dispose()
     assert results[0].status == "set_aside" and "STROOM_MAX_DOCUMENT_BYTES" in results[0].reason
     assert _stored(host) == [] and (inbox / "failed" / "big.xml").exists()
+
+
+def test_two_scans_at_once_move_each_file_once_and_store_it_once(host, inbox):
+    for n in range(6):
+        (inbox / f"bad-{n}.xml").write_bytes(b"not xml %d" % n)
+    (inbox / "link.xml").symlink_to(host.settings.instance_dir / "secret_key")
+    outcomes: list = []
+    errors: list = []
+
+    def scan() -> None:
+        try:
+            outcomes.extend(scan_once(host, inbox, settle_seconds=0))
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    workers = [threading.Thread(target=scan) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    assert sorted(n for n in os.listdir(inbox) if not n.startswith(".")) == ["failed"]
+    moved = sorted(p.name for p in (inbox / "failed").iterdir())
+    assert moved == sorted([f"bad-{n}.xml" for n in range(6)] + [f"bad-{n}.xml.reason.txt" for n in range(6)]
+                           + ["link.xml", "link.xml.reason.txt"])
+    assert len(_stored(host)) == 6
