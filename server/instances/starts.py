@@ -39,7 +39,7 @@ def marked_system_start_only(bpmn: bytes, process_id: str) -> bool:
 @functools.lru_cache(maxsize=1)
 def shipped_system_keys() -> frozenset[str]:
     """Keys of the shipped templates marked system-start-only (read once per process)."""
-    return frozenset(m.key for m in shipped_models() for name, source in m.bpmn.items()
+    return frozenset(m.key for m in shipped_models() for source in m.bpmn.values()
                      if marked_system_start_only(source, m.key))
 
 
