@@ -35,6 +35,7 @@ class Settings:
     embedded_worker: bool = True
     db_pool_size: int = 5
     base_url: str = "http://127.0.0.1:5000"
+    metrics_public: bool = False
     testing: bool = False
     # STROOM_AUDIT_KEY; None: the key file in the instance directory (server/audit/keys.py).
     audit_key: str | None = dataclasses.field(default=None, repr=False)
@@ -120,4 +121,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=pool_size,
         base_url=env.get("STROOM_BASE_URL", "http://127.0.0.1:5000"),
         audit_key=audit_key.strip() if audit_key else None,
+        metrics_public=_bool("STROOM_METRICS_PUBLIC", env.get("STROOM_METRICS_PUBLIC", "false")),
     )

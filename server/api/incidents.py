@@ -25,7 +25,8 @@ def list_incidents() -> Response:
     with host().db.unit_of_work() as session:
         items = views.list_incidents(session, current_actor().environment_id,
                                      status=None if status == "all" else status,
-                                     instance_id=parse_int("instance"), limit=limit)
+                                     instance_id=parse_int("instance"), limit=limit,
+                                     with_stack=views.shows_stacks(current_actor()))
     return jsonify({"items": items})
 
 
@@ -33,7 +34,8 @@ def list_incidents() -> Response:
 @requires("instances.read")
 def show(incident_id: int) -> Response:
     with host().db.unit_of_work() as session:
-        return jsonify(views.incident_json(admin.get_incident(session, current_actor(), incident_id)))
+        return jsonify(views.incident_json(admin.get_incident(session, current_actor(), incident_id),
+                                           with_stack=views.shows_stacks(current_actor())))
 
 
 @bp.post("/<int:incident_id>/retry")
@@ -43,4 +45,5 @@ def retry(incident_id: int) -> Response:
     with host().db.unit_of_work() as session:
         admin.retry_incident(session, host(), actor=current_actor(), incident_id=incident_id, reason=reason or "")
     with host().db.unit_of_work() as session:
-        return jsonify(views.incident_json(admin.get_incident(session, current_actor(), incident_id)))
+        return jsonify(views.incident_json(admin.get_incident(session, current_actor(), incident_id),
+                                           with_stack=views.shows_stacks(current_actor())))

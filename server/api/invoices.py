@@ -100,8 +100,12 @@ def start_from_document(document_id: int) -> tuple[Response, int]:
     key = payload.get("model", ingestion.PURCHASE_MODEL)
     if not isinstance(key, str):
         raise InvalidInput("model must be a model key", code="invalid_model_key")
+    motivation = payload.get("motivation") or ""
+    if not isinstance(motivation, str):
+        raise InvalidInput("motivation must be text", code="invalid_json")
     with host().db.unit_of_work() as session:
-        instance = ingestion.start_document(session, host(), actor=actor, document_id=document_id, key=key)
+        instance = ingestion.start_document(session, host(), actor=actor, document_id=document_id, key=key,
+                                            motivation=motivation)
         return jsonify({"instance_id": instance.id, "status": instance.status, "model": key}), 201
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import DateTime, Text, cast, func, select, type_coerce
 
 from server.audit.models import AuditEvent
+from server.csvsafe import row as csv_row
 from server.audit.query import AuditFilter, statement
 from server.db import Database
 from server.errors import InvalidInput
@@ -103,9 +104,10 @@ def as_csv(source: Iterator[Any]) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for count, row in enumerate(source, 1):
-        writer.writerow((row.id, row.seq, _iso(row.at), row.actor_type, row.actor, row.action,
-                         row.target_type, row.target_id, "" if row.instance_id is None else row.instance_id,
-                         _csv_json(row.before), _csv_json(row.after), row.note or "", row.prev_hash, row.hash))
+        writer.writerow(csv_row((row.id, row.seq, _iso(row.at), row.actor_type, row.actor, row.action,
+                                 row.target_type, row.target_id, "" if row.instance_id is None else row.instance_id,
+                                 _csv_json(row.before), _csv_json(row.after), row.note or "", row.prev_hash,
+                                 row.hash)))
         if count % 1000 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "settings.manage": frozenset({"admin"}),
     "environments.read": frozenset({OPERATOR}),
     "environments.manage": frozenset({OPERATOR}),
+    "metrics.read": frozenset({"admin"}),
 }
 
 

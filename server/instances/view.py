@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from server.audit.models import AuditEvent
 from server.audit.query import entry_json
 from server.auth.actor import Actor
+from server.auth.permissions import allowed
 from server.errors import InvalidInput, NotFound
 from server.host import Host
 from server.instances import service as instances
@@ -99,7 +100,7 @@ def instance_view(session: Session, host: Host, *, actor: Actor, instance_id: in
         "open_tasks": [_task_json(t) for t in session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id,
                                     HumanTask.status.in_(OPEN_STATUSES)).order_by(HumanTask.id))],
-        "incidents": [incident_json(i) for i in session.scalars(
+        "incidents": [incident_json(i, with_stack=shows_stacks(actor)) for i in session.scalars(
             select(Incident).where(Incident.instance_id == instance.id).order_by(Incident.id))],
         "interventions": interventions(session, instance),
     })
@@ -139,22 +140,30 @@ def diagram(session: Session, *, actor: Actor, instance_id: int) -> str:
     return str(sources[min(sources)])
 
 
-def incident_json(incident: Incident) -> dict[str, Any]:
+def shows_stacks(actor: Actor) -> bool:
+    """Whether the actor sees incidents' stack traces: admins only (they name server files and code)."""
+    return allowed(actor, "instances.admin")
+
+
+def incident_json(incident: Incident, *, with_stack: bool = False) -> dict[str, Any]:
+    """An incident with its plain message; `stack` is the trace for admins, null for everyone else."""
     return {"id": incident.id, "instance_id": incident.instance_id, "element_id": incident.element_id,
-            "task_id": incident.task_id, "error": incident.error, "stack": incident.stack,
+            "task_id": incident.task_id, "error": incident.error, "stack": incident.stack if with_stack else None,
             "retries_left": incident.retries_left, "status": incident.status,
             "created_at": _iso(incident.created_at), "resolved_at": _iso(incident.resolved_at)}
 
 
 def list_incidents(session: Session, environment_id: int, *, status: str | None = "open",
-                   instance_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+                   instance_id: int | None = None, limit: int = 100, with_stack: bool = False
+                   ) -> list[dict[str, Any]]:
     """Incidents of an environment, newest first (open ones by default)."""
     query = select(Incident).where(Incident.environment_id == environment_id)
     if status:
         query = query.where(Incident.status == status)
     if instance_id is not None:
         query = query.where(Incident.instance_id == instance_id)
-    return [incident_json(i) for i in session.scalars(query.order_by(Incident.id.desc()).limit(limit))]
+    return [incident_json(i, with_stack=with_stack)
+            for i in session.scalars(query.order_by(Incident.id.desc()).limit(limit))]
 
 
 def _task_json(task: HumanTask) -> dict[str, Any]:

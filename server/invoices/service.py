@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session, defer
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.db import execute
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, InvalidInput, NotFound
 from server.host import Host
 from server.instances import service as instances
+from server.instances import starts
 from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
+from server.invoices import refusals
 from server.invoices.models import Invoice, ReceivedDocument
+from server.invoices.refusals import sender_address
 from server.invoices.safexml import DocumentError
 from server.invoices.steps import remember_parsed
 from server.invoices.ubl import parse_invoice
@@ -32,7 +35,8 @@ from server.invoices.ubl_types import Invoice as ParsedInvoice
 from server.invoices.validation import ValidationReport
 
 PURCHASE_MODEL = "purchase_invoice"
-CONVERSION_MODEL = "conversion_task"
+CONVERSION_MODEL = refusals.CONVERSION_MODEL
+TRUSTED_SENDER_MODEL = "trusted_sender"
 APPROVAL_MARGIN_DAYS = 3
 Validator = Callable[[bytes, str, int], ValidationReport]
 
@@ -164,13 +168,6 @@ def waits_for_manual_start(session: Session, document: ReceivedDocument) -> bool
     return bool(address) and not is_trusted_sender(session, address, environment_id=document.environment_id)
 
 
-def sender_address(sender: str | None) -> str:
-    """The plain, lower-case address of a `Name <a@b.nl>` or `a@b.nl` sender ('' if none)."""
-    from email.utils import parseaddr
-
-    return parseaddr(sender or "")[1].strip().lower()
-
-
 def _start_purchase(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument, invoice: Invoice,
                     parsed: ParsedInvoice, warnings: list[str]) -> ProcessInstance | None:
     """Start the purchase workflow of a stored invoice (None when no such model is deployed).
@@ -189,8 +186,9 @@ def _start_purchase(session: Session, host: Host, *, actor: Actor, document: Rec
 
 
 def start_document(session: Session, host: Host, *, actor: Actor, document_id: int,
-                   key: str = PURCHASE_MODEL) -> ProcessInstance:
-    """Start a workflow for a received document by hand (the inbox); an invoice gets its full purchase data."""
+                   key: str = PURCHASE_MODEL, motivation: str = "") -> ProcessInstance:
+    """Start a workflow for a received document by hand (the inbox); an invoice gets its full purchase data,
+    `trusted_sender` asks to trust the document's sender (`motivation`: why); system-only models: Forbidden."""
     document = get_document(session, actor, document_id)
     invoice = session.scalars(select(Invoice).where(Invoice.document_id == document.id)).first()
     if key == PURCHASE_MODEL and invoice is not None:
@@ -204,24 +202,41 @@ def start_document(session: Session, host: Host, *, actor: Actor, document_id: i
         if instance is None:
             raise NotFound(f"no model {key!r} is deployed", code="model_not_found")
         document.status, document.instance_id = "accepted", instance.id
+    elif key == TRUSTED_SENDER_MODEL:
+        instance = request_trust(session, host, actor=actor, document=document, motivation=motivation)
     else:
         ensure_deployed(session, host, actor=actor, key=key)
-        instance = instances.start(session, host, actor=actor, key=key, business_key=f"document-{document.id}",
-                                   data={"document_id": document.id, "sender": document.sender or "",
-                                         "filename": document.filename or "",
-                                         "reasons": [r.get("message") for r in document.reasons]})
+        instance = starts.start_by_hand(session, host, actor=actor, key=key, business_key=f"document-{document.id}",
+                                        data={"document_id": document.id, "sender": document.sender or "",
+                                              "filename": document.filename or "",
+                                              "reasons": [r.get("message") for r in document.reasons]})
     audit.record(session, actor=actor, action="document.started", target_type="document", target_id=document.id,
                  instance_id=instance.id, after={"model": key})
     return instance
 
 
+def request_trust(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument,
+                  motivation: str = "") -> ProcessInstance:
+    """Ask an admin to trust the sender of a received document (the `trusted_sender` process, a system start
+    on the actor's behalf: the address is the document's, never one the requester types)."""
+    address = sender_address(document.sender)
+    if not address:
+        raise InvalidInput(f"document {document.id} names no sender address to trust", code="no_sender")
+    if ensure_deployed(session, host, actor=actor, key=TRUSTED_SENDER_MODEL) is None:
+        raise NotFound(f"no model {TRUSTED_SENDER_MODEL!r} is deployed", code="model_not_found")
+    return instances.start(session, host, actor=actor, key=TRUSTED_SENDER_MODEL, business_key=address[:200],
+                           data={"email": address, "motivation": motivation[:2000], "document_id": document.id})
+
+
 def start_waiting_documents(session: Session, host: Host, *, actor: Actor, sender: str) -> list[int]:
-    """Start the purchase workflow of every document of `sender` still waiting for a manual start."""
+    """Start the purchase workflow of every document of `sender` still waiting for a manual start, and
+    answer the refusals held for it."""
     waiting = session.scalars(select(ReceivedDocument).where(
         ReceivedDocument.environment_id == actor.environment_id, ReceivedDocument.status == "waiting")
         .order_by(ReceivedDocument.id)).all()
-    return [start_document(session, host, actor=actor, document_id=d.id).id
-            for d in waiting if sender_address(d.sender) == sender_address(sender)]
+    started = [start_document(session, host, actor=actor, document_id=d.id).id
+               for d in waiting if sender_address(d.sender) == sender_address(sender)]
+    return started + refusals.release_held(session, host, actor=actor, address=sender)
 
 
 def _parse(content: bytes, host: Host) -> ParsedInvoice | None:
@@ -272,14 +287,11 @@ def _iso(value: dt.date | None) -> str | None:
 
 
 def _start_conversion(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument) -> int | None:
-    version = ensure_deployed(session, host, actor=actor, key=CONVERSION_MODEL)
-    if version is None:
-        return None
-    reasons = [f"{r['rule']}: {r['message']}" for r in document.reasons if r.get("flag") == "fatal"]
-    instance = instances.start(session, host, actor=actor, key=CONVERSION_MODEL, business_key=f"document-{document.id}",
-                               data={"document_id": document.id, "sender": document.sender or "",
-                                     "filename": document.filename or "", "reasons": reasons})
-    return instance.id
+    """The conversion task for a refused document, or None when it is held (unknown sender) or not shipped."""
+    instance = refusals.start_conversion(session, host, actor=actor, document=document,
+                                         reasons=refusals.mail_reasons(document.reasons),
+                                         business_key=f"document-{document.id}")
+    return instance.id if instance is not None else None
 
 
 def get_document(session: Session, actor: Actor, document_id: int, *, with_content: bool = True) -> ReceivedDocument:

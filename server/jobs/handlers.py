@@ -76,8 +76,9 @@ def retry_service_step(ctx: JobContext) -> Reschedule | None:
 
 
 def start_conversion_task(ctx: JobContext) -> None:
-    """A service step that failed for good: the conversion task tells the document's sender why."""
-    from server.instances.shipped import ensure_deployed
+    """A service step that failed for good: the conversion task tells the document's sender (when the
+    environment knows the address; else creditors follow up) that it failed, never the error's text."""
+    from server.invoices import refusals
     from server.invoices.models import ReceivedDocument
 
     incident = ctx.session.get(Incident, int(ctx.job.payload["incident_id"]))
@@ -88,15 +89,12 @@ def start_conversion_task(ctx: JobContext) -> None:
         return None  # never loop: the conversion task's own failures stay incidents for admins
     data = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor).data
     document = ctx.session.get(ReceivedDocument, data.get("document_id") or 0)
-    if ensure_deployed(ctx.session, ctx.host, actor=ctx.actor, key="conversion_task") is None:
+    reasons = refusals.mail_reasons([{"rule": "service_step_failed", "flag": "fatal"}])
+    started = refusals.start_conversion(ctx.session, ctx.host, actor=ctx.actor, document=document, reasons=reasons,
+                                        business_key=f"incident-{incident.id}", hold_unknown=False,
+                                        extra={"failed_instance_id": instance.id})
+    if started is None:
         return None
-    started = instances.start(ctx.session, ctx.host, actor=ctx.actor, key="conversion_task",
-                              business_key=f"incident-{incident.id}",
-                              data={"document_id": document.id if document else None,
-                                    "sender": (document.sender if document else None) or "",
-                                    "filename": (document.filename if document else None) or "",
-                                    "reasons": [f"{incident.element_id}: {incident.error}"],
-                                    "failed_instance_id": instance.id})
     audit.record(ctx.session, actor=ctx.actor, action="incident.exhausted", target_type="incident",
                  target_id=incident.id, instance_id=instance.id, after={"conversion_instance_id": started.id})
     return None

@@ -15,6 +15,7 @@ from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, func, select
 
+from server import csvsafe
 from server.audit.models import AuditEvent
 from server.audit.verify import verify
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
@@ -96,11 +97,9 @@ def export_json() -> Response:
 
 
 def _cell(value: Any) -> Any:
-    """JSON for structures; text that a spreadsheet would run as a formula is quoted."""
-    text = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list)) else value
-    if isinstance(text, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    """JSON for structures; text that a spreadsheet would run as a formula is defused (server.csvsafe)."""
+    return csvsafe.cell(json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list))
+                        else value)
 
 
 @bp.get("/export.csv")

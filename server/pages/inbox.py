@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from server.errors import InvalidInput
-from server.instances import service as instances
+from server.instances import starts
 from server.instances.models import ProcessModelVersion
 from server.invoices import service as invoices
 from server.invoices.models import Invoice, ReceivedDocument
@@ -43,7 +43,9 @@ def inbox() -> ResponseReturnValue:
 
 
 def _row(doc: ReceivedDocument, invoice: Invoice | None) -> dict[str, Any]:
-    reasons = [r for r in doc.reasons or [] if isinstance(r, dict) and r.get("flag", "fatal") == "fatal"]
+    found = [r for r in doc.reasons or [] if isinstance(r, dict)]
+    # A refusal held for an unknown sender says so first: it waits here, unanswered.
+    reasons = [r for r in found if r.get("flag") == "hold"] + [r for r in found if r.get("flag", "fatal") == "fatal"]
     return {"id": doc.id, "filename": doc.filename, "source": doc.source, "received_at": doc.received_at,
             "status": doc.status, "type": doc.document_type, "instance_id": doc.instance_id,
             "invoice": invoice, "reasons": reasons[:5], "more": max(0, len(reasons) - 5)}
@@ -88,7 +90,7 @@ def start() -> ResponseReturnValue:
             # The same path as the API: an invoice gets its full purchase data, a second start is refused.
             instance = invoices.start_document(db, host(), actor=who, document_id=int(document_id), key=key)
         else:
-            instance = instances.start(db, host(), actor=who, key=key, data={}, business_key=business_key)
+            instance = starts.start_by_hand(db, host(), actor=who, key=key, data={}, business_key=business_key)
         instance_id = instance.id
     flash(_("Workflow %(key)s started.", key=key), "success")
     return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))
