@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, defer
 
 from server.audit import service as audit
 from server.auth.actor import Actor
+from server.auth.models import User
 from server.db import execute
 from server.errors import Conflict, NotFound
 from server.host import Host
@@ -32,6 +33,7 @@ from server.invoices.ubl_types import Invoice as ParsedInvoice
 from server.invoices.validation import ValidationReport
 
 PURCHASE_MODEL = "purchase_invoice"
+SUBMITTED_BY = "submitted_by"  # process data: logins of the uploader and the manual starter
 CONVERSION_MODEL = "conversion_task"
 APPROVAL_MARGIN_DAYS = 3
 Validator = Callable[[bytes, str, int], ValidationReport]
@@ -184,8 +186,19 @@ def _start_purchase(session: Session, host: Host, *, actor: Actor, document: Rec
         invoice.instance_id = instance.id
 
     remember_parsed(session, invoice.id, parsed)
+    data = {**purchase_data(document.id, invoice, parsed, warnings),
+            SUBMITTED_BY: submitters(session, document=document, actor=actor)}
     return instances.start(session, host, actor=actor, key=PURCHASE_MODEL, business_key=invoice.number,
-                           data=purchase_data(document.id, invoice, parsed, warnings), version=version, link=link)
+                           data=data, version=version, link=link)
+
+
+def submitters(session: Session, *, document: ReceivedDocument, actor: Actor) -> list[str]:
+    """The people behind a purchase: who uploaded the document and who started it (logins of the
+    environment; the template's approvals name them in `fourEyes`, so neither approves their own)."""
+    names = list(dict.fromkeys([document.received_by, actor.name]))
+    known = session.scalars(select(User.login).where(User.environment_id == document.environment_id,
+                                                     User.login.in_(names)))
+    return sorted(set(known))
 
 
 def start_document(session: Session, host: Host, *, actor: Actor, document_id: int,
