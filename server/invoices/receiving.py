@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import tempfile
 from types import TracebackType
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, Self
 
 HEAD_BYTES = 4096
 CHUNK_BYTES = 64 * 1024
@@ -44,7 +44,7 @@ class SpooledBody:
     def close(self) -> None:
         self.file.close()
 
-    def __enter__(self) -> SpooledBody:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -53,9 +53,10 @@ class SpooledBody:
 
 
 def spool(stream: Readable, *, limit: int, head_bytes: int = HEAD_BYTES) -> SpooledBody:
-    """Read `stream` to its end in chunks: hashed and counted whole, written to disk up to `limit` bytes."""
-    digest, size, head = hashlib.sha256(), 0, bytearray()
-    target = tempfile.TemporaryFile(prefix="stroom-body-")
+    """Read `stream` to its end in chunks: hashed and counted whole, written to disk up to `limit` bytes;
+    the head is never longer than the limit, so a refused body is never kept whole."""
+    digest, size, head, head_bytes = hashlib.sha256(), 0, bytearray(), min(head_bytes, limit)
+    target = tempfile.TemporaryFile(prefix="stroom-body-")  # noqa: SIM115 - the SpooledBody closes it
     try:
         while chunk := stream.read(CHUNK_BYTES):
             digest.update(chunk)
@@ -70,4 +71,3 @@ def spool(stream: Readable, *, limit: int, head_bytes: int = HEAD_BYTES) -> Spoo
         target.close()
         raise
     return SpooledBody(file=target, size=size, sha256=digest.hexdigest(), head=bytes(head), limit=limit)
-

@@ -26,11 +26,11 @@ from server.instances import service as instances
 from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
 from server.invoices.models import Invoice, ReceivedDocument
+from server.invoices.receiving import SpooledBody
 from server.invoices.safexml import DocumentError
 from server.invoices.steps import remember_parsed
 from server.invoices.ubl import parse_invoice
 from server.invoices.ubl_types import Invoice as ParsedInvoice
-from server.invoices.receiving import SpooledBody
 from server.invoices.validation import Finding, ValidationReport
 
 PURCHASE_MODEL = "purchase_invoice"

@@ -37,7 +37,7 @@ def eligible_user(session: Session, *, environment_id: int, login: str, field: s
     return user
 
 
-def _known(session: Session, model: type[Group] | type[Role], environment_id: int, names: Sequence[str],
+def _known(session: Session, model: type[Group | Role], environment_id: int, names: Sequence[str],
            kind: str) -> None:
     found = set(session.scalars(select(model.name).where(model.environment_id == environment_id,
                                                          model.name.in_(list(names)))))

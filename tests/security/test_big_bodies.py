@@ -57,7 +57,7 @@ class Server:
 
 
 def status_kb(pid: int, field: str) -> int:
-    found = re.search(rf"^{field}:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
+    found = re.search(rf"^{field}:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
     assert found, field
     return int(found.group(1))
 

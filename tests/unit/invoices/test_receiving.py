@@ -43,3 +43,9 @@ def test_a_body_over_the_limit_keeps_head_digest_and_size_only(size):
         assert body.file.tell() == 0  # nothing of it stays on disk either
         with pytest.raises(ValueError):
             body.content()
+
+
+def test_under_a_limit_smaller_than_the_head_the_head_is_cut_at_the_limit():
+    data = b"z" * 5000
+    with spool(Trickle(data), limit=1000) as body:
+        assert body.too_large and body.head == data[:1000]
