@@ -64,6 +64,8 @@ def give(session: Session, *, actor: Actor, task: HumanTask, assignee: str | Non
     elif not access.names_candidates(task) and task.assignee and task.status == "open":
         # The model gave the task to one person: they stay its candidate while someone else holds it.
         set_candidates(session, task, users=[task.assignee], groups=(), roles=())
+    if task.status == "delegated":  # the delegation ends: its delegate (maybe a partner's user) loses sight of it
+        task.delegated_to, task.delegate_environment_id, task.delegation_state = None, None, None
     task.assignee = assignee or None
     task.status = "claimed" if assignee else "open"
 

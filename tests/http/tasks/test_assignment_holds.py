@@ -99,3 +99,14 @@ def test_delegating_to_someone_who_may_not_act_on_tasks_is_refused(api):
     refused = api.post("ann", f"/api/v1/tasks/{task_id}/delegate", {"to": "audrey"})
     assert refused.status_code == 422 and "audrey" in refused.get_json()["error"]["message"]
     assert api.post("ann", f"/api/v1/tasks/{task_id}/delegate", {"to": "cem"}).status_code == 200
+
+
+def test_a_reassigned_delegated_task_leaves_the_delegate_in_the_partner_environment(api):
+    task_id = routed(api)
+    assert api.post("ann", f"/api/v1/tasks/{task_id}/delegate", {"to": "pia", "environment": "partner"}).status_code == 200
+    assert api.get("pia", f"/api/v1/tasks/{task_id}").status_code == 200
+    assert reassign(api, task_id, assignee="bob").status_code == 200
+    assert api.get("pia", f"/api/v1/tasks/{task_id}").status_code == 404
+    assert api.post("pia", f"/api/v1/tasks/{task_id}/complete", {"data": APPROVAL}).status_code == 404
+    shown = api.get("root", f"/api/v1/tasks/{task_id}").get_json()
+    assert (shown["status"], shown["assignee"], shown["delegated_to"]) == ("claimed", "bob", None)
