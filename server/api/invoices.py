@@ -1,6 +1,7 @@
 """POST /api/v1/invoices and the received documents (the inbox)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -8,32 +9,38 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from server.api.auth import current_actor, host, requires
-from server.errors import InvalidInput, NotFound
+from server.errors import InvalidInput, NotFound, PayloadTooLarge
 from server.invoices import service as ingestion
 from server.invoices.models import ReceivedDocument
+from server.invoices.receiving import CHUNK_BYTES, SpooledBody, spool
 from server.invoices.ubl import parse_invoice
 
 bp = Blueprint("api_invoices", __name__, url_prefix="/api/v1")
+START_BODY_BYTES = 64 * 1024
 REJECTION_CODES = {"empty", "too_large", "not_xml", "doctype_forbidden", "too_deep", "too_many_elements",
                    "not_ubl", "not_an_invoice"}
 
 
-def _body() -> tuple[bytes, str | None, str]:
-    """The document from a raw body, or from the `file` field of a multipart upload."""
+def _body() -> tuple[SpooledBody, str | None, str]:
+    """The document from a raw body, or from the `file` field of a multipart upload, spooled to disk as it
+    arrives (werkzeug already keeps a multipart file part over 500 KB in a temporary file)."""
+    limit = host().settings.max_document_bytes
     upload = request.files.get("file")
     if upload is not None:
-        return upload.read(), upload.filename, upload.mimetype or "application/xml"
-    return request.get_data(cache=False), request.headers.get("X-Filename"), request.mimetype or "application/xml"
+        return spool(upload.stream, limit=limit), upload.filename, upload.mimetype or "application/xml"
+    return (spool(request.stream, limit=limit), request.headers.get("X-Filename"),
+            request.mimetype or "application/xml")
 
 
 @bp.post("/invoices")
 @requires("invoices.submit")
 def submit_invoice() -> tuple[Response, int]:
     actor = current_actor()
-    content, filename, content_type = _body()
     sender = request.headers.get("X-Sender") or request.args.get("sender")
-    result = ingestion.ingest(host(), actor=actor, content=content, filename=filename, sender=sender,
-                              content_type=content_type)
+    spooled, filename, content_type = _body()
+    with spooled:
+        result = ingestion.receive(host(), actor=actor, body=spooled, filename=filename, sender=sender,
+                                   content_type=content_type)
     body = result.to_dict()
     if result.status == "rejected":
         first = result.reasons[0] if result.reasons else {"rule": "rejected", "message": "document refused"}
@@ -89,12 +96,29 @@ def document_content(document_id: int) -> Response:
                                  "X-Content-Type-Options": "nosniff"})
 
 
+def _small_json() -> Any:
+    """A JSON body of at most START_BODY_BYTES (None if it is not JSON); a larger one is read away
+    unkept, so the client is answered 413 rather than cut off mid-upload."""
+    stream, raw = request.stream, bytearray()
+    while len(raw) <= START_BODY_BYTES and (chunk := stream.read(START_BODY_BYTES + 1 - len(raw))):
+        raw += chunk
+    if len(raw) > START_BODY_BYTES:
+        while stream.read(CHUNK_BYTES):
+            pass
+        raise PayloadTooLarge(f"a start request is a small JSON object (at most {START_BODY_BYTES} bytes)",
+                              code="payload_too_large")
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except ValueError:
+        return None
+
+
 @bp.post("/documents/<int:document_id>/start")
 @requires("instances.start")
 def start_from_document(document_id: int) -> tuple[Response, int]:
     """Start a workflow manually for a received document (default: the purchase invoice)."""
     actor = current_actor()
-    payload = request.get_json(silent=True) or {}
+    payload = _small_json() or {}
     if not isinstance(payload, dict):
         raise InvalidInput('send a JSON object: {"model": KEY}', code="invalid_json")
     key = payload.get("model", ingestion.PURCHASE_MODEL)

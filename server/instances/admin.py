@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
@@ -23,7 +23,8 @@ from server.host import Host
 from server.instances import service as instances
 from server.instances.models import Incident, ProcessInstance
 from server.jobs.models import Job
-from server.tasks.models import OPEN_STATUSES, HumanTask, TaskCandidate
+from server.tasks import assignment
+from server.tasks.models import OPEN_STATUSES, HumanTask
 
 REASON_MAX = 2000
 ENDED = ("completed", "terminated")
@@ -217,31 +218,22 @@ def restart_instance(session: Session, host: Host, *, actor: Actor, instance_id:
 def reassign(session: Session, *, actor: Actor, task_id: int, reason: str, instance_id: int | None = None,
              assignee: str | None = None, users: Sequence[str] = (), groups: Sequence[str] = (),
              roles: Sequence[str] = ()) -> HumanTask:
-    """Give an open task to another user (assignee) or to candidate users, groups or roles."""
+    """Give an open task to another user (assignee) or to candidate users, groups or roles.
+
+    Every name must exist in the environment (422 naming it) and four eyes holds (403); naming only an
+    assignee keeps the candidates, so an unclaim gives the task back to them."""
     why = _reason(reason)
     require(actor, "instances.admin")
-    task = session.get(HumanTask, task_id)
+    task = session.get(HumanTask, task_id, with_for_update=True)
     if task is None or task.environment_id != actor.environment_id or instance_id not in (None, task.instance_id):
         raise NotFound(f"task {task_id} not found", code="task_not_found")
     if task.status not in OPEN_STATUSES:
         raise Conflict(f"task {task_id} is {task.status}", code="task_not_open")
     if not (assignee or users or groups or roles):
         raise InvalidInput("name an assignee or candidate users, groups or roles", code="no_assignment")
-    before = _assignment(task)
-    task.assignee = assignee or None
-    task.status = "claimed" if assignee else "open"
-    task.candidate_users, task.candidate_groups, task.candidate_roles = list(users), list(groups), list(roles)
-    session.execute(delete(TaskCandidate).where(TaskCandidate.task_id == task.id))
-    for kind, names in (("user", users), ("group", groups), ("role", roles)):
-        for name in dict.fromkeys(names):
-            session.add(TaskCandidate(task_id=task.id, kind=kind, name=name))
+    before = assignment.snapshot(task)
+    assignment.give(session, actor=actor, task=task, assignee=assignee, users=users, groups=groups, roles=roles)
     audit.record(session, actor=actor, action="admin.reassigned", target_type="task", target_id=task.id,
-                 instance_id=task.instance_id, before=before, after=_assignment(task), note=why)
+                 instance_id=task.instance_id, before=before, after=assignment.snapshot(task), note=why)
     session.flush()
     return task
-
-
-def _assignment(task: HumanTask) -> dict[str, Any]:
-    return {"task": task.id, "element": task.element_id, "assignee": task.assignee,
-            "users": list(task.candidate_users), "groups": list(task.candidate_groups),
-            "roles": list(task.candidate_roles)}

@@ -12,6 +12,7 @@ from server.cli import echo_json
 from server.commands import ENV_OPTION, host_from_env
 from server.invoices import service as ingestion
 from server.invoices.inbox import scan_once
+from server.invoices.receiving import spool
 
 
 @click.command("ingest")
@@ -25,8 +26,8 @@ def ingest_command(files: tuple[Path, ...], sender: str | None, environment: str
         actor = Actor.system(auth.ensure_environment(session, environment).id, "cli")
     all_accepted = True
     for path in files:
-        result = ingestion.ingest(host, actor=actor, content=path.read_bytes(), filename=path.name, source="cli",
-                                  sender=sender)
+        with path.open("rb") as file, spool(file, limit=host.settings.max_document_bytes) as body:
+            result = ingestion.receive(host, actor=actor, body=body, filename=path.name, source="cli", sender=sender)
         all_accepted &= result.status == "accepted"
         echo_json({"file": str(path), **result.to_dict()})
     sys.exit(0 if all_accepted else 1)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, defer
 
 from server.audit import service as audit
 from server.auth.actor import Actor
+from server.auth.models import User
 from server.db import execute
 from server.errors import Conflict, InvalidInput, NotFound
 from server.host import Host
@@ -28,15 +29,17 @@ from server.instances.shipped import ensure_deployed
 from server.invoices import refusals
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.refusals import sender_address
+from server.invoices.receiving import SpooledBody
 from server.invoices.safexml import DocumentError
 from server.invoices.steps import remember_parsed
 from server.invoices.ubl import parse_invoice
 from server.invoices.ubl_types import Invoice as ParsedInvoice
-from server.invoices.validation import ValidationReport
+from server.invoices.validation import Finding, ValidationReport
 
 PURCHASE_MODEL = "purchase_invoice"
 CONVERSION_MODEL = refusals.CONVERSION_MODEL
 TRUSTED_SENDER_MODEL = "trusted_sender"
+SUBMITTED_BY = "submitted_by"  # process data: logins of the uploader and the manual starter
 APPROVAL_MARGIN_DAYS = 3
 Validator = Callable[[bytes, str, int], ValidationReport]
 
@@ -61,21 +64,23 @@ class IngestResult:
 
 
 def store(session: Session, *, actor: Actor, content: bytes, filename: str | None = None, source: str = "api",
-          content_type: str = "application/xml", sender: str | None = None) -> tuple[int, bool]:
+          content_type: str = "application/xml", sender: str | None = None,
+          whole: tuple[str, int] | None = None) -> tuple[int, bool]:
     """Keep the raw bytes (with SHA-256); returns (document id, is_new). The same bytes twice: the first one.
 
     One INSERT .. ON CONFLICT DO NOTHING decides: it waits for a concurrent delivery of the same bytes
     to commit, and then (or when they were stored earlier) the stored document is the answer.
+    `whole`: (SHA-256, size) of a body too large to keep, of which `content` is only the head.
     """
-    digest = hashlib.sha256(content).hexdigest()
-    row = {"environment_id": actor.environment_id, "sha256": digest, "size": len(content), "content": content,
+    digest, size = whole or (hashlib.sha256(content).hexdigest(), len(content))
+    row = {"environment_id": actor.environment_id, "sha256": digest, "size": size, "content": content,
            "content_type": content_type[:100], "filename": (filename or "")[:300] or None, "source": source,
            "sender": (sender or "")[:300] or None, "received_by": actor.name}
     document_id = execute(session, _INSERT_IF_NEW[session.get_bind().dialect.name], row).scalar()
     if document_id is None:
         return session.scalars(_FIRST_WITH_DIGEST, {"env": actor.environment_id, "digest": digest}).one(), False
     audit.record(session, actor=actor, action="document.received", target_type="document",
-                 target_id=document_id, after={"sha256": digest, "size": len(content), "source": source,
+                 target_id=document_id, after={"sha256": digest, "size": size, "source": source,
                                                "filename": filename})
     return document_id, True
 
@@ -181,8 +186,19 @@ def _start_purchase(session: Session, host: Host, *, actor: Actor, document: Rec
         invoice.instance_id = instance.id
 
     remember_parsed(session, invoice.id, parsed)
+    data = {**purchase_data(document.id, invoice, parsed, warnings),
+            SUBMITTED_BY: submitters(session, document=document, actor=actor)}
     return instances.start(session, host, actor=actor, key=PURCHASE_MODEL, business_key=invoice.number,
-                           data=purchase_data(document.id, invoice, parsed, warnings), version=version, link=link)
+                           data=data, version=version, link=link)
+
+
+def submitters(session: Session, *, document: ReceivedDocument, actor: Actor) -> list[str]:
+    """The people behind a purchase: who uploaded the document and who started it (logins of the
+    environment; the template's approvals name them in `fourEyes`, so neither approves their own)."""
+    names = list(dict.fromkeys([document.received_by, actor.name]))
+    known = session.scalars(select(User.login).where(User.environment_id == document.environment_id,
+                                                     User.login.in_(names)))
+    return sorted(set(known))
 
 
 def start_document(session: Session, host: Host, *, actor: Actor, document_id: int,
@@ -326,6 +342,25 @@ def ingest(host: Host, *, actor: Actor, content: bytes, filename: str | None = N
     parsed = _parse(content, host) if report.accepted else None
     with host.db.unit_of_work() as session:
         return process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed)
+
+
+def receive(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None = None, source: str = "api",
+            sender: str | None = None, content_type: str = "application/xml",
+            validator: Validator | None = None) -> IngestResult:
+    """`ingest` for a spooled body; one over the limit is stored as head + SHA-256 + size and refused."""
+    if not body.too_large:
+        return ingest(host, actor=actor, content=body.content(), filename=filename, source=source, sender=sender,
+                      content_type=content_type, validator=validator)
+    with host.db.unit_of_work() as session:
+        document_id, is_new = store(session, actor=actor, content=body.head, filename=filename, source=source,
+                                    content_type=content_type, sender=sender, whole=(body.sha256, body.size))
+        if not is_new:
+            return result_of(session, get_document(session, actor, document_id), duplicate=True)
+    message = (f"refused: too large: the document has {body.size} bytes; the limit is {body.limit} "
+               f"(only its first {len(body.head)} bytes are kept)")
+    report = ValidationReport(False, None, None, errors=(Finding("too_large", "fatal", "/", message),))
+    with host.db.unit_of_work() as session:
+        return process(session, host, actor=actor, document_id=document_id, report=report)
 
 
 def default_validator(content: bytes, mode: str, max_bytes: int) -> ValidationReport:

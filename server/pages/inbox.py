@@ -14,6 +14,7 @@ from server.instances import starts
 from server.instances.models import ProcessModelVersion
 from server.invoices import service as invoices
 from server.invoices.models import Invoice, ReceivedDocument
+from server.invoices.receiving import spool
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 
 bp = blueprint("inbox_pages", __name__, url_prefix="/inbox")
@@ -61,11 +62,18 @@ def model_keys(db: Any, environment_id: int) -> list[str]:
 @page("invoices.submit")
 def upload() -> ResponseReturnValue:
     file = request.files.get("document")
-    content = file.read() if file else b""
-    if not content:
+    if file is None:
         raise InvalidInput(_("Choose a UBL file to upload."), code="no_file")
-    result = invoices.ingest(host(), actor=actor(), content=content, filename=file.filename if file else None,
-                             source="web", content_type=(file.mimetype if file else None) or "application/xml")
+    # Spooled to disk as it arrives: an oversized file is kept as head + SHA-256 + size and refused.
+    with spool(file.stream, limit=host().settings.max_document_bytes) as body:
+        if body.size == 0:
+            raise InvalidInput(_("Choose a UBL file to upload."), code="no_file")
+        result = invoices.receive(host(), actor=actor(), body=body, filename=file.filename, source="web",
+                                  content_type=file.mimetype or "application/xml")
+    if result.reasons and result.reasons[0].get("rule") == "too_large":
+        message = _("Document %(id)s was refused: %(reason)s", id=result.document_id,
+                    reason=result.reasons[0].get("message", ""))
+        return render_template("error.html", status=413, message=message, code="too_large"), 413
     if result.duplicate:
         flash(_("This document was received before (document %(id)s).", id=result.document_id), "info")
     elif result.status == "accepted":

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
-from server.auth.models import Environment, User
+from server.auth.models import Environment
 from server.errors import Conflict, Forbidden, InvalidInput
-from server.tasks import access, foureyes
+from server.tasks import access, assignment, foureyes
 from server.tasks.models import HumanTask
 
 TRUE = ("true", "1", "yes")
@@ -40,15 +40,6 @@ def _target_environment(session: Session, task: HumanTask, name: str | None) -> 
     return env.id
 
 
-def _target_user(session: Session, environment_id: int, login: str) -> User:
-    user = session.scalars(select(User).where(User.environment_id == environment_id, User.login == login,
-                                              User.active.is_(True))).one_or_none()
-    if user is None:
-        raise InvalidInput(f"no active user {login!r} to delegate to", code="unknown_delegate",
-                           details=[{"field": "to", "message": "unknown user"}])
-    return user
-
-
 def delegate(session: Session, *, actor: Actor, task: HumanTask, to: str,
              environment: str | None = None) -> HumanTask:
     """Hand an open task to `to` (optionally in a partner environment); the caller stays its owner."""
@@ -60,8 +51,9 @@ def delegate(session: Session, *, actor: Actor, task: HumanTask, to: str,
                        details=[{"status": task.status, "delegated_to": task.delegated_to}])
     if not access.may_act(actor, task) or access.is_partner_delegate(actor, task):
         raise Forbidden("you may not delegate this task", code="not_a_candidate")
+    foureyes.check(session, task, actor)  # whom four eyes keeps off a task does not pick who decides it
     env_id = _target_environment(session, task, environment)
-    user = _target_user(session, env_id, to.strip())
+    user = assignment.eligible_user(session, environment_id=env_id, login=to.strip(), field="to")
     if env_id == task.environment_id:
         if user.login == actor.name:
             raise InvalidInput("you cannot delegate a task to yourself", code="invalid_delegate",

@@ -51,9 +51,11 @@ def excluded_actors(session: Session, task: HumanTask) -> set[str]:
 
 
 def check(session: Session, task: HumanTask, actor: Actor, *, who: str | None = None) -> None:
-    """Forbidden when `who` (default: the actor) is kept off the task by its four-eyes rule."""
+    """Forbidden when `who` (default: the actor) is kept off the task by its four-eyes rule.
+
+    The system acts on any task itself, but cannot hand one to a person the rule keeps off it."""
     person = who or actor.name
-    if actor.kind == "system" or person not in excluded_actors(session, task):
+    if (who is None and actor.kind == "system") or person not in excluded_actors(session, task):
         return
     raise Forbidden(f"four eyes: {person} already acted in this case and may not act on this task",
                     code="four_eyes", details=[{"who": person, "rule": task.form.get("four_eyes")}])

@@ -18,7 +18,7 @@ from server.engine import TaskNotReady
 from server.errors import Conflict, Forbidden, InvalidInput
 from server.host import Host
 from server.instances import service as instances
-from server.tasks import access, delegation, forms, foureyes
+from server.tasks import access, assignment, delegation, forms, foureyes
 from server.tasks.models import OPEN_STATUSES, HumanTask
 
 may_act = access.may_act
@@ -64,7 +64,8 @@ def claim(session: Session, *, actor: Actor, task_id: int) -> HumanTask:
 
 
 def unclaim(session: Session, *, actor: Actor, task_id: int) -> HumanTask:
-    """Give a claimed task back to its candidates (the assignee or an admin)."""
+    """Give a claimed task back to its candidates (the assignee or an admin); never to everyone when it
+    had candidates or was the model's for one person."""
     task = access.get_task(session, actor, task_id, lock=True)
     _require_open(task)
     if task.status == "delegated":
@@ -73,10 +74,10 @@ def unclaim(session: Session, *, actor: Actor, task_id: int) -> HumanTask:
     if task.environment_id != actor.environment_id or (
             task.assignee != actor.name and not actor.has_role("admin") and actor.kind != "system"):
         raise Forbidden("only the assignee or an admin can unclaim", code="not_assignee")
-    before = {"assignee": task.assignee}
-    task.assignee, task.status = None, "open"
+    before = assignment.snapshot(task)
+    assignment.give_back(session, task)
     audit.record(session, actor=actor, action="task.unclaimed", target_type="task", target_id=task.id,
-                 instance_id=task.instance_id, before=before, after={"assignee": None})
+                 instance_id=task.instance_id, before=before, after=assignment.snapshot(task))
     session.flush()
     return task
 

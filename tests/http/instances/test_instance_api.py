@@ -81,6 +81,7 @@ def test_a_failed_step_is_an_incident_that_an_admin_retries_over_http(purchase, 
 
 
 def test_reassign_and_restart_over_http(purchase, client):
+    token_user(purchase.host, "dora", roles=("user",), groups=("managers",))  # a reassign names known groups
     iid = purchase.start()
     headers = bearer(purchase.tokens["ada"])
     task_id = purchase.open_task(iid, "approve").id

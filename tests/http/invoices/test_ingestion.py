@@ -1,6 +1,8 @@
 """POST /api/v1/invoices: stored before processing, then a workflow, or a clear refusal."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from sqlalchemy import select
 
@@ -104,7 +106,12 @@ def test_an_oversized_document_is_kept_and_refused_with_413(api, host):
     response = client.post("/api/v1/invoices", data=big, headers=auth)
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"
-    assert documents(host)[0].size == len(big)
+    (kept,) = documents(host)
+    assert (kept.size, kept.sha256, kept.status) == (len(big), hashlib.sha256(big).hexdigest(), "rejected")
+    assert kept.content == big[:len(kept.content)] and len(kept.content) < len(big)  # the head only
+    again = client.post("/api/v1/invoices", data=big, headers=auth)  # the same body: the first answer
+    assert again.status_code == 413 and again.get_json()["duplicate"] is True
+    assert len(documents(host)) == 1
 
 
 def test_posting_without_credentials_is_refused_and_stores_nothing(api, host):

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from server.cli import build
 from server.instances import service as instances
-from tests.support.admin_scenario import MODEL
+from tests.support.admin_scenario import MODEL, token_user
 from tests.support.factories import deploy_files
 
 TWO_APPROVALS = MODEL.parents[1] / "two_approvals.bpmn"
@@ -33,6 +33,7 @@ def stroom(purchase, settings, monkeypatch):
 def test_suspend_resume_terminate_from_the_command_line(purchase, stroom):
     # The command runs its own host with the shipped services, so the model here needs none.
     deploy_files(purchase.host, purchase.admin, "two_approvals", TWO_APPROVALS)
+    token_user(purchase.host, "dora", roles=("user",), groups=("managers",))  # a reassign names known groups
     with purchase.host.db.unit_of_work() as session:
         iid = instances.start(session, purchase.host, actor=purchase.admin, key="two_approvals",
                               data={"route_group": "approvers"}).id
@@ -43,6 +44,8 @@ def test_suspend_resume_terminate_from_the_command_line(purchase, stroom):
     code, view = stroom("instances", "resume", str(iid), "--reason", "released")
     assert code == 0 and view["status"] == "running"
     task_id = purchase.open_task(iid, "first_approval").id
+    code, failed = stroom("instances", "reassign", str(task_id), "--assignee", "nobody", "--reason", "holiday")
+    assert code == 1 and "nobody" in failed["output"]  # the same checks as the API and the page
     code, view = stroom("instances", "reassign", str(task_id), "--group", "managers", "--reason", "holiday")
     assert code == 0 and view["open_tasks"][0]["candidate_groups"] == ["managers"]
     code, view = stroom("instances", "terminate", str(iid), "--reason", "withdrawn by supplier")

@@ -43,3 +43,21 @@ def test_users_create_reads_the_password_from_stdin(tmp_path):
     assert json.loads(created.stdout)["groups"] == ["creditors"]
     again = stroom(tmp_path, "users", "create", "carla")
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_ingest_keeps_a_file_over_the_limit_as_head_digest_and_size_and_refuses_it(tmp_path, monkeypatch):
+    import hashlib
+    import sqlite3
+
+    stroom(tmp_path, "db", "upgrade")
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"<Invoice>" + b" " * 100_000 + b"</Invoice>")
+    monkeypatch.setenv("STROOM_MAX_DOCUMENT_BYTES", "4096")
+    refused = stroom(tmp_path, "ingest", str(big))
+    assert refused.returncode == 1, refused.stderr
+    line = json.loads(refused.stdout)
+    assert line["status"] == "rejected" and line["reasons"][0]["rule"] == "too_large"
+    with sqlite3.connect(tmp_path / "instance" / "stroom.db") as db:
+        size, digest, content = db.execute("SELECT size, sha256, content FROM received_documents").fetchone()
+    assert (size, digest) == (big.stat().st_size, hashlib.sha256(big.read_bytes()).hexdigest())
+    assert len(content) <= 4096 and big.read_bytes().startswith(content)
