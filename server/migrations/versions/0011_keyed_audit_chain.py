@@ -22,7 +22,7 @@ from server.audit.verify import seal_message
 from server.db import utcnow
 
 revision = "0011_keyed_audit_chain"
-down_revision = "0009_task_supplier_search"
+down_revision = "0010_session_epoch"
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_python_scripts_setting"
-down_revision = "0009_task_supplier_search"
+down_revision = "0011_keyed_audit_chain"
 branch_labels = None
 depends_on = None
 

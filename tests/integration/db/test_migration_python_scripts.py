@@ -14,7 +14,7 @@ from server.sandbox import policy
 from tests.integration.db.test_migration_supplier_search import migrate
 from tests.support import databases
 
-BEFORE = "0009_task_supplier_search"
+BEFORE = "0011_keyed_audit_chain"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
