@@ -8,6 +8,7 @@ from typing import Any, Iterator, Mapping
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
+from server.engine.expressions import Checker
 from server.engine.parser import ParsedProcess, parse_process
 from server.engine.services import ServiceRegistry
 from server.engine.specs import DecisionTask, DispatchServiceTask, ExpressionCollection
@@ -127,6 +128,33 @@ def _parse_forms(forms: Mapping[str, bytes]) -> dict[str, Any]:
             raise ModelError(f"form is not valid JSON: {exc}", file=filename) from None
         if not isinstance(schema, dict):
             raise ModelError("form must be a JSON object (a form-js schema)", file=filename)
+        _check_form_conditions(schema, filename=filename)
         parsed[schema.get("id") or filename.rsplit(".", 1)[0]] = schema
         parsed.setdefault(filename.rsplit(".", 1)[0], schema)
     return parsed
+
+
+def _check_form_conditions(schema: Mapping[str, Any], *, filename: str) -> None:
+    """Every `conditional.hide` of a form is valid FEEL, or the deploy names the form, field and text.
+
+    The server evaluates these when a task is completed; checked here, a bad one is a 422 at deploy
+    instead of a condition that silently hides nothing.
+    """
+    checker = Checker(python_scripts=False)
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.get("components") or [])
+        hide = (node.get("conditional") or {}).get("hide") if isinstance(node.get("conditional"), dict) else None
+        if not isinstance(hide, str) or not hide.strip():
+            continue
+        field = str(node.get("key") or node.get("id") or node.get("type") or "?")
+        text = hide.strip()
+        try:
+            checker.feel(text[1:] if text.startswith("=") else text, element=field, kind="form condition",
+                         original=hide)
+        except ModelError as exc:
+            raise ModelError(exc.reason, file=filename, element_id=field, kind=exc.kind,
+                             expression=exc.expression, position=exc.position) from None

@@ -104,8 +104,6 @@ def known_gap(payload: Payload, vector: str) -> str:
 
     Strict: once the gap is closed the case passes, the xfail turns into a failure, and the entry goes.
     """
-    if vector.startswith("form_condition") and payload.language == "python" and not payload.resource:
-        return "finding 2: a form's conditional.hide is not checked at deploy; a bad one hides nothing, silently"
     if (payload.name, vector.split("-")[0]) in (("ten_to_ten_to_ten", "timer"), ("feel_matches_backtracking", "timer"),
                                                 ("feel_matches_backtracking", "mi_collection")):
         return "finding 4: a FEEL value of the wrong type at a timer or collection: incident without element"

@@ -6,6 +6,7 @@ condition and an assignee expression: each is refused at deploy, and the canary 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -338,3 +339,25 @@ def test_the_purchase_template_lists_its_approvers_in_feel():
     data = {"route_to": " anna, bob ,, carla "}
     Environment(lambda: False).execute(spec.script, data)
     assert data["approvers"] == ["anna", "bob", "carla"]
+
+
+def form(hide: str) -> dict[str, bytes]:
+    schema = {"id": "review", "type": "default", "components": [
+        {"type": "group", "label": "Details", "components": [
+            {"type": "textfield", "key": "reason", "label": "Reason", "conditional": {"hide": hide}}]}]}
+    return {"review.form": json.dumps(schema).encode()}
+
+
+@pytest.mark.parametrize("hide", [ESCAPE_EXPRESSION, "=decision == \"approve\"", "=amount >"])
+def test_a_form_condition_that_is_not_feel_is_refused_at_deploy_naming_form_and_field(hide):
+    with pytest.raises(ModelError) as refused:
+        compile_model(bpmn=process(chain('<bpmn:userTask id="e1"/>')), forms=form(hide),
+                      services=ServiceRegistry({}))
+    assert refused.value.file == "review.form" and refused.value.element_id == "reason"
+    assert refused.value.kind == "form condition" and "FEEL" in refused.value.reason
+
+
+def test_a_feel_form_condition_deploys():
+    compiled_model = compile_model(bpmn=process(chain('<bpmn:userTask id="e1"/>')),
+                                   forms=form('=decision != "disapprove"'), services=ServiceRegistry({}))
+    assert "review" in compiled_model.forms
