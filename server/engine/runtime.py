@@ -62,6 +62,7 @@ class WorkflowRun:
     def advance(self) -> Failure | None:
         """Run engine steps until only user tasks, timers or messages remain; a raising step -> Failure."""
         before = {t.id: t.state for t in self._iter_tasks()}
+        self._engine.evaluating = None
         try:
             self._wf.do_engine_steps()
             failure = None
@@ -72,11 +73,15 @@ class WorkflowRun:
 
     def _failure(self, exc: BaseException) -> Failure:
         failed = [t for t in self._iter_tasks() if t.state == TaskState.ERROR]
-        task = failed[-1] if failed else None
+        task = failed[-1] if failed else getattr(exc, "task", None)
         root = exc.__cause__ if isinstance(exc.__cause__, ServiceFailed) else exc
         stack = root.stack if isinstance(root, ServiceFailed) else "".join(
             traceback.format_exception(exc, limit=-4))
         message = str(root) if isinstance(root, ServiceFailed) else str(exc)
+        if task is None and self._engine.evaluating is not None:
+            # Raised by the engine while using a value an expression gave (a boolean as a timer, say).
+            task = self._engine.evaluating
+            message = f"the value of an expression could not be used here ({type(exc).__name__}: {exc})"
         element = task.task_spec.bpmn_id if task else ""
         self._engine.events.append(StepEvent("element_failed", element or "", _name(task), {"error": message}))
         return Failure(str(task.id) if task else "", element or "", message, stack[-4000:])

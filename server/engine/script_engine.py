@@ -64,6 +64,9 @@ class StroomScriptEngine(PythonScriptEngine):
         self.model = model
         self.context = context
         self.events: list[StepEvent] = []
+        # The task whose expression was evaluated last: the engine uses some values (timer definitions,
+        # collections) after evaluate() returned, where a wrong type raises without naming a task.
+        self.evaluating: Any = None
 
     def validate(self, expression: str) -> None:
         """Expressions are checked at deploy (server.engine.canonical); nothing to do here."""
@@ -79,6 +82,7 @@ class StroomScriptEngine(PythonScriptEngine):
         return python_scripts_allowed(session, environment_id=environment_id)
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        self.evaluating = task
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except ScriptError as exc:

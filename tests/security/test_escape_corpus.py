@@ -104,9 +104,6 @@ def known_gap(payload: Payload, vector: str) -> str:
 
     Strict: once the gap is closed the case passes, the xfail turns into a failure, and the entry goes.
     """
-    if (payload.name, vector.split("-")[0]) in (("ten_to_ten_to_ten", "timer"), ("feel_matches_backtracking", "timer"),
-                                                ("feel_matches_backtracking", "mi_collection")):
-        return "finding 4: a FEEL value of the wrong type at a timer or collection: incident without element"
     return ""
 
 

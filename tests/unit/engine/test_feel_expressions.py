@@ -361,3 +361,13 @@ def test_a_feel_form_condition_deploys():
     compiled_model = compile_model(bpmn=process(chain('<bpmn:userTask id="e1"/>')),
                                    forms=form('=decision != "disapprove"'), services=ServiceRegistry({}))
     assert "review" in compiled_model.forms
+
+
+@pytest.mark.parametrize("definition", ["=true", "=1 &gt; 0"])
+def test_a_timer_expression_of_the_wrong_type_fails_naming_its_element(definition):
+    body = chain('<bpmn:intermediateCatchEvent id="e1"><bpmn:timerEventDefinition><bpmn:timeDuration '
+                 f'xsi:type="bpmn:tFormalExpression">{definition}</bpmn:timeDuration></bpmn:timerEventDefinition>'
+                 '</bpmn:intermediateCatchEvent>')
+    workflow = WorkflowRun.start(compiled(body), {})  # type: ignore[arg-type]
+    failure = workflow.advance()
+    assert failure is not None and failure.element_id == "e1"
