@@ -1,10 +1,7 @@
 """Migration 0012 adds the python_scripts setting, off for every existing environment, and can be undone."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from server.auth import service as auth
@@ -12,23 +9,8 @@ from server.db import Database
 from server.migrate import upgrade
 from server.sandbox import policy
 from tests.integration.db.test_migration_supplier_search import migrate
-from tests.support import databases
 
 BEFORE = "0011_keyed_audit_chain"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def private_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own (this test moves the schema down and up again)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    reason = databases.postgres_available()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL not available: {reason}")
-    url = databases.create_postgres_database()
-    yield url
-    databases.drop_postgres_database(url)
 
 
 def columns(db: Database) -> list[str]:

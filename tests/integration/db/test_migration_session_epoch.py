@@ -1,10 +1,7 @@
 """Migration 0010 gives existing users a session epoch and the operator flag (off), and can be undone."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select, text
 
 from server.auth import service as auth
@@ -13,23 +10,8 @@ from server.auth.models import User
 from server.db import Database
 from server.migrate import upgrade
 from tests.integration.db.test_migration_supplier_search import migrate
-from tests.support import databases
 
 BEFORE = "0009_task_supplier_search"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def private_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own (this test moves the schema down and up again)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    reason = databases.postgres_available()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL not available: {reason}")
-    url = databases.create_postgres_database()
-    yield url
-    databases.drop_postgres_database(url)
 
 
 def test_existing_users_start_at_epoch_zero_as_no_operator_and_the_columns_go_again(private_url: str):

@@ -1,10 +1,7 @@
 """Migration 0009 fills the folded supplier name of tasks that exist already, and can be undone."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import select, text
 
@@ -15,24 +12,9 @@ from server.instances.models import ProcessInstance, ProcessModelVersion
 from server.migrate import alembic_config, upgrade
 from server.tasks import listing
 from server.tasks.models import HumanTask
-from tests.support import databases
 
 BEFORE = "0008_invoice_duplicate_indexes"
 NAMES = ("Café de Zwaan B.V.", "O'Brien & Zn", "Ørsted A/S", None)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def private_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of its own (this test moves the schema down and up again)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    reason = databases.postgres_available()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL not available: {reason}")
-    url = databases.create_postgres_database()
-    yield url
-    databases.drop_postgres_database(url)
 
 
 def migrate(db: Database, direction: str, revision: str) -> None:
