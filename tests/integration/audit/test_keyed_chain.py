@@ -23,7 +23,6 @@ from server.audit import service as audit
 from server.audit.keys import KEY_FILE, load_key
 from server.audit.models import AuditEvent
 from server.audit.verify import WRONG_KEY, verify
-from server.auth import service as auth
 from server.cli import build
 from server.db import Database
 from server.host import open_host
