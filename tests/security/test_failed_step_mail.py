@@ -27,7 +27,7 @@ def _fail_for_good(settings, sender: str, *, trusted: bool) -> tuple[dict, list[
     host = open_host(settings, services=default_services().merged([("erp_post", erp_post)]))
     try:
         system = seed_people(host)
-        bpmn = SCRIPT_TEMPLATE.read_bytes().replace(b"SCRIPT", b"x = 1").replace(b"SERVICE", b"erp_post")
+        bpmn = SCRIPT_TEMPLATE.read_bytes().replace(b"SCRIPT", b"{x: 1}").replace(b"SERVICE", b"erp_post")
         with host.db.unit_of_work() as session:
             if trusted:
                 masterdata.create_trusted_sender(session, TrustedSenderInput(sender, "test"),
