@@ -7,7 +7,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from server.invoices.commands import register
+from server.cli.invoices import register
 from tests.unit.invoices.conftest import DATA, UBL_CORPUS
 
 pytestmark = pytest.mark.usefixtures("rules_compiled")

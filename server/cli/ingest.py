@@ -9,7 +9,7 @@ import click
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
-from server.commands import ENV_OPTION, host_from_env
+from server.cli.core import ENV_OPTION, host_from_env
 from server.invoices import service as ingestion
 from server.invoices.inbox import scan_once
 from server.invoices.receiving import spool

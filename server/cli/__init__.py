@@ -1,4 +1,4 @@
-"""The `stroom` command. Each area contributes its own click commands; this module only wires them."""
+"""The `stroom` command, an edge like the API and the pages: each module here contributes click commands; this one wires them."""
 from __future__ import annotations
 
 import importlib
@@ -13,16 +13,16 @@ from server.settings import SettingsError, load_settings
 
 # Modules that expose `register(group: click.Group) -> None`; add yours here.
 COMMAND_MODULES = (
-    "server.commands",
-    "server.auth.commands",
-    "server.decisions.commands",
-    "server.invoices.commands",
-    "server.jobs.commands",
-    "server.masterdata.commands",
-    "server.invoices.ingest_commands",
-    "server.audit.commands",
-    "server.instances.commands",
-    "server.sandbox.commands",
+    "server.cli.core",
+    "server.cli.auth",
+    "server.cli.decisions",
+    "server.cli.invoices",
+    "server.cli.jobs",
+    "server.cli.masterdata",
+    "server.cli.ingest",
+    "server.cli.audit",
+    "server.cli.instances",
+    "server.cli.sandbox",
 )
 
 

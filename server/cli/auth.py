@@ -1,5 +1,5 @@
 """`stroom tokens|groups|roles|operators|partnerships ...`: operator commands for identity (users:
-server.commands)."""
+server.cli.core)."""
 from __future__ import annotations
 
 import click

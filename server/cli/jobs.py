@@ -6,7 +6,7 @@ import click
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
-from server.commands import ENV_OPTION, host_from_env
+from server.cli.core import ENV_OPTION, host_from_env
 from server.jobs import service as jobs
 from server.mail.service import queue_mail
 
