@@ -6,6 +6,8 @@ import importlib
 from flask import Flask
 
 from server.api import errors as api_errors
+from server.api import query as api_query
+from server.api import transactions
 from server.api.auth import init_login
 from server.api.metrics import record_requests
 from server.host import Host, open_host
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None, *, host: Host | None = None) ->
     )
     app.extensions["stroom"] = host or open_host(settings)
     api_errors.register(app)
+    transactions.install(app)
+    api_query.install(app)
     init_login(app)
     record_requests(app)
     init_web(app)

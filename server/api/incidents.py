@@ -5,6 +5,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
 from server.api.instances import body, parse_int, text_field
+from server.api.paging import encode, paging
 from server.errors import InvalidInput
 from server.instances import admin
 from server.instances import view as views
@@ -19,15 +20,15 @@ def list_incidents() -> Response:
     status = request.args.get("status", "open")
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", code="invalid_query")
-    limit = parse_int("limit", 100) or 100
-    if limit > 500:
-        raise InvalidInput("limit must be at most 500", code="invalid_query")
+    page = paging(default=100, maximum=500)
     with host().db.unit_of_work() as session:
         items = views.list_incidents(session, current_actor().environment_id,
                                      status=None if status == "all" else status,
-                                     instance_id=parse_int("instance"), limit=limit,
-                                     with_stack=views.shows_stacks(current_actor()))
-    return jsonify({"items": items})
+                                     instance_id=parse_int("instance"), limit=page.limit + 1,
+                                     before_id=page.position(), with_stack=views.shows_stacks(current_actor()))
+    more = len(items) > page.limit
+    items = items[:page.limit]
+    return jsonify({"items": items, "next_cursor": encode(items[-1]["id"]) if more else None})
 
 
 @bp.get("/<int:incident_id>")

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import encode, paging, slice_of
 from server.errors import InvalidInput
 from server.instances import admin
 from server.instances import view as views
@@ -74,10 +75,11 @@ def list_instances() -> Response:
                                    business_key=request.args.get("business_key") or None,
                                    started_after=parse_time("started_after"),
                                    started_before=parse_time("started_before"))
+    page = paging()
     with host().db.unit_of_work() as session:
-        rows, cursor = views.list_instances(session, current_actor().environment_id, filters,
-                                            after_id=parse_int("after"), limit=parse_int("limit", 50) or 50)
-    return jsonify({"items": rows, "next": cursor})
+        rows, last = views.list_instances(session, current_actor().environment_id, filters,
+                                          after_id=page.position(), limit=page.limit)
+    return jsonify({"items": rows, "next_cursor": None if last is None else encode(last)})
 
 
 @bp.get("/<int:instance_id>")
@@ -98,8 +100,11 @@ def diagram(instance_id: int) -> Response:
 @bp.get("/<int:instance_id>/history")
 @requires("instances.read")
 def history(instance_id: int) -> Response:
+    page = paging(maximum=1000)
     with host().db.unit_of_work() as session:
-        return jsonify({"items": views.history(session, actor=current_actor(), instance_id=instance_id)})
+        items = views.history(session, actor=current_actor(), instance_id=instance_id)
+    items, cursor = slice_of(items, page)
+    return jsonify({"items": items, "next_cursor": cursor})
 
 
 def _intervene(instance_id: int, operation: Callable[..., ProcessInstance], **kwargs: Any) -> Response:

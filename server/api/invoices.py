@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import next_offset, paging
 from server.errors import InvalidInput, NotFound, PayloadTooLarge
 from server.invoices import service as ingestion
 from server.invoices.models import ReceivedDocument
@@ -64,8 +65,7 @@ def document_json(document: ReceivedDocument) -> dict[str, Any]:
 @requires("invoices.read")
 def list_documents() -> Response:
     actor = current_actor()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    per_page = min(200, max(1, request.args.get("per_page", 50, type=int) or 50))
+    page = paging()
     status = request.args.get("status")
     query = select(ReceivedDocument).where(ReceivedDocument.environment_id == actor.environment_id)
     if status:
@@ -73,9 +73,9 @@ def list_documents() -> Response:
     with host().db.unit_of_work() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.order_by(ReceivedDocument.id.desc()).options(defer(ReceivedDocument.content))
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-        return jsonify({"items": [document_json(d) for d in rows], "total": total, "page": page,
-                        "per_page": per_page})
+                               .offset(page.offset()).limit(page.limit)).all()
+        cursor = next_offset(page, returned=len(rows), more=page.offset() + len(rows) < total)
+        return jsonify({"items": [document_json(d) for d in rows], "total": total, "next_cursor": cursor})
 
 
 @bp.get("/documents/<int:document_id>")

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import Paging, next_offset, paging
 from server.errors import Conflict, InvalidInput
 from server.tasks import detail as details
 from server.tasks import listing
@@ -53,10 +54,11 @@ def _query() -> listing.TaskQuery:
     status = args.get("status", "open")
     if status not in listing.STATUS_FILTERS:
         bad.append({"field": "status", "message": "must be open, done or all"})
-    page = parse("page", _positive, "must be a positive integer") or 1
-    per_page = parse("per_page", _positive, "must be a positive integer") or 50
-    if per_page > listing.MAX_PER_PAGE:
-        bad.append({"field": "per_page", "message": f"must be at most {listing.MAX_PER_PAGE}"})
+    try:
+        page = paging(maximum=listing.MAX_PER_PAGE)
+    except InvalidInput as exc:
+        bad.extend(exc.details)
+        page = Paging(listing.MAX_PER_PAGE, None)
     query = listing.TaskQuery(
         status=status, mine=args.get("mine", "").lower() in TRUE, my_groups=args.get("groups") == "mine",
         my_roles=args.get("roles") == "mine", process=args.get("process") or None,
@@ -64,20 +66,13 @@ def _query() -> listing.TaskQuery:
         amount_min=parse("amount_min", _decimal, "must be a number"),
         amount_max=parse("amount_max", _decimal, "must be a number"),
         due_before=parse("due_before", _datetime, "must be an ISO date or date-time"),
-        page=page, per_page=per_page)
+        offset=page.offset(), per_page=page.limit)
     for name in ("supplier", "process"):
         if "\x00" in args.get(name, ""):
             bad.append({"field": name, "message": "must not contain a NUL character"})
     if bad:
         raise InvalidInput("invalid task list filters", code="invalid_filter", details=bad)
     return query
-
-
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError(raw)
-    return value
 
 
 def _decimal(raw: str) -> Decimal:
@@ -115,8 +110,9 @@ def list_tasks() -> Response:
     with host().db.unit_of_work() as session:
         page = listing.list_tasks(session, current_actor(), query)
         items = [task_json(t) for t in page.tasks]
-    return jsonify({"tasks": items, "total": page.total, "total_exact": page.total_exact, "page": page.page,
-                    "per_page": page.per_page})
+    more = len(items) == page.per_page and (not page.total_exact or (query.offset or 0) + len(items) < page.total)
+    cursor = next_offset(paging(maximum=listing.MAX_PER_PAGE), returned=len(items), more=more)
+    return jsonify({"tasks": items, "total": page.total, "total_exact": page.total_exact, "next_cursor": cursor})
 
 
 @bp.get("/<int:task_id>")

@@ -154,10 +154,12 @@ def incident_json(incident: Incident, *, with_stack: bool = False) -> dict[str, 
 
 
 def list_incidents(session: Session, environment_id: int, *, status: str | None = "open",
-                   instance_id: int | None = None, limit: int = 100, with_stack: bool = False
-                   ) -> list[dict[str, Any]]:
-    """Incidents of an environment, newest first (open ones by default)."""
+                   instance_id: int | None = None, limit: int = 100, with_stack: bool = False,
+                   before_id: int | None = None) -> list[dict[str, Any]]:
+    """Incidents of an environment, newest first (open ones by default), older than `before_id` if given."""
     query = select(Incident).where(Incident.environment_id == environment_id)
+    if before_id is not None:
+        query = query.where(Incident.id < before_id)
     if status:
         query = query.where(Incident.status == status)
     if instance_id is not None:
