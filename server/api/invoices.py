@@ -11,10 +11,10 @@ from sqlalchemy.orm import defer
 from server.api.auth import current_actor, host, requires
 from server.api.paging import next_offset, paging
 from server.errors import InvalidInput, NotFound, PayloadTooLarge
+from server.invoices import attachments
 from server.invoices import service as ingestion
 from server.invoices.models import ReceivedDocument
 from server.invoices.receiving import CHUNK_BYTES, SpooledBody, spool
-from server.invoices.ubl import parse_invoice
 
 bp = Blueprint("api_invoices", __name__, url_prefix="/api/v1")
 START_BODY_BYTES = 64 * 1024
@@ -148,18 +148,16 @@ def get_invoice(invoice_id: int) -> Response:
 @bp.get("/invoices/<int:invoice_id>/attachments/<int:index>")
 @requires("invoices.read")
 def invoice_attachment(invoice_id: int, index: int) -> Response:
-    """An embedded attachment, always as a download with a safe type (never rendered inline as HTML)."""
+    """Embedded attachment `index` (from 1, as on the task page), always as a download with a safe type."""
     with host().db.unit_of_work() as session:
         invoice = ingestion.get_invoice(session, current_actor(), invoice_id)
-        document = ingestion.get_document(session, current_actor(), invoice.document_id)
-        content = document.content
-    attachments = parse_invoice(content, max_bytes=max(len(content), 1)).attachments
-    if index < 0 or index >= len(attachments) or attachments[index].content is None:
-        raise NotFound(f"invoice {invoice_id} has no embedded attachment {index}", code="attachment_not_found")
-    attachment = attachments[index]
+        content = ingestion.get_document(session, current_actor(), invoice.document_id).content
+    attachment = attachments.numbered(content, index)
+    if attachment is None or attachment.content is None:
+        raise NotFound(f"invoice {invoice_id} has no embedded attachment {index} (the first is 1)",
+                       code="attachment_not_found")
     mime = attachment.mime_type if attachment.mime_type in ("application/pdf", "image/png", "image/jpeg") else (
         "application/octet-stream")
-    name = "".join(c for c in (attachment.filename or f"attachment-{index}") if c.isalnum() or c in "._-")[:100]
+    name = attachments.download_name(attachment, index)
     return Response(attachment.content, mimetype=mime,
-                    headers={"Content-Disposition": f'attachment; filename="{name or "attachment"}"',
-                             "X-Content-Type-Options": "nosniff"})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})

@@ -10,7 +10,7 @@ import click
 
 from server.auth import service as auth
 from server.auth.actor import Actor
-from server.cli import echo_json
+from server.cli import echo_json, lifecycle
 from server.errors import InvalidInput
 from server.host import Host, open_host
 from server.instances import service as instances
@@ -51,7 +51,11 @@ def run_command(bind: str, port: int) -> None:
 
         start_watcher(host, host.settings.inbox_dir)
     click.echo(f"Stroom listening on http://{bind}:{port}")
-    app.run(host=bind, port=port, threaded=True, use_reloader=False)
+    lifecycle.exit_on_signals()
+    try:
+        app.run(host=bind, port=port, threaded=True, use_reloader=False)
+    finally:
+        lifecycle.end_children()
 
 
 @click.command("worker")
@@ -61,7 +65,10 @@ def worker_command() -> None:
         from server.jobs.worker import run_forever
     except ImportError:
         raise click.ClickException("the job worker is not available in this build") from None
-    run_forever(host_from_env())
+    try:
+        run_forever(host_from_env())
+    finally:
+        lifecycle.end_children()
 
 
 @click.group("db")

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from server.errors import InvalidInput
 from server.instances import service as instances
+from server.invoices.attachments import FIRST_NUMBER, download_name
 from server.pages import forms, invoice_view
 from server.pages import task_queries as queries
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
@@ -67,24 +68,24 @@ def task_page(task_id: int) -> ResponseReturnValue:
 def _attachment_list(db: Any, invoice: Any) -> list[dict[str, Any]]:
     if invoice is None:
         return []
-    return [{"index": i, "name": invoice_view.download_name(a, i), "mime": a.mime_type or "",
+    return [{"number": n, "name": download_name(a, n), "mime": a.mime_type or "",
              "size": a.size, "description": a.description or "", "inline": a.mime_type in INLINE_TYPES}
-            for i, a in enumerate(invoice_view.attachments(db, invoice))]
+            for n, a in enumerate(invoice_view.attachments(db, invoice), start=FIRST_NUMBER)]
 
 
-@bp.get("/<int:task_id>/attachments/<int:index>")
+@bp.get("/<int:task_id>/attachments/<int:number>")
 @page("invoices.read")
-def attachment(task_id: int, index: int) -> Response:
-    """An embedded attachment: PDFs inline (for the viewer), everything else as a download."""
+def attachment(task_id: int, number: int) -> Response:
+    """Embedded attachment `number` (from 1, as in the API): PDFs inline (for the viewer), else a download."""
     who = actor()
     with host().db.unit_of_work() as db:
         task = tasks.get_task(db, who, task_id)
         invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
         found = invoice_view.attachments(db, invoice) if invoice else []
-        if index >= len(found):
+        if not FIRST_NUMBER <= number < len(found) + FIRST_NUMBER:
             abort(404)
-        item = found[index]
-        name = invoice_view.download_name(item, index)
+        item = found[number - FIRST_NUMBER]
+        name = download_name(item, number)
     inline = item.mime_type in INLINE_TYPES and request.args.get("download") != "1"
     response = Response(item.content, mimetype=item.mime_type if inline else "application/octet-stream")
     response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'

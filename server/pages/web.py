@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request, send_from_directory, session
+from flask import Blueprint, Flask, Response, abort, make_response, render_template, request, send_from_directory, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
+from server.api.errors import HTML_ERRORS
 from server.auth.models import Environment
 from server.auth.permissions import allowed
 from server.pages.common import TEMPLATES, WEB, actor, host
 from server.pages.words import N_
 
+log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, static_folder=str(WEB / "static"), static_url_path="/assets",
                template_folder=str(TEMPLATES))
 
@@ -83,6 +86,18 @@ def _can(who: Any) -> Any:
     return lambda permission: allowed(who, permission)
 
 
+def _error_page(status: int, code: str, message: str) -> Response:
+    """The HTML error page a browser gets for an unknown URL or a refusal outside the page blueprints."""
+    try:
+        body = render_template("error.html", status=status, message=message, code=code)
+    except Exception:  # the layout needs the database; a page about a failure must not fail itself
+        log.exception("error page could not be rendered")
+        body = f"<!doctype html><title>{status}</title><h1>{status}</h1>"
+    response = make_response(body, status)
+    response.mimetype = "text/html"
+    return response
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -106,6 +121,7 @@ def init_web(app: Flask) -> None:
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.path.startswith("/api/"):
             csrf.protect()
 
+    app.extensions[HTML_ERRORS] = _error_page
     app.after_request(_security_headers)
     app.context_processor(_layout_context)
     app.register_blueprint(bp)
