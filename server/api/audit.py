@@ -9,7 +9,7 @@ from server.api.paging import encode, paging
 from server.audit import checkpoints
 from server.audit import export as exporting
 from server.audit.query import AuditFilter, search
-from server.audit.verify import verify
+from server.operations import audit as audit_operations
 
 bp = Blueprint("api_audit", __name__, url_prefix="/api/v1/audit")
 
@@ -49,7 +49,7 @@ def export() -> Response:
 @requires("audit.read")
 def verify_chain() -> Response:
     with host().db.unit_of_work() as session:
-        result = verify(session, current_actor().environment_id, key=host().audit_key)
+        result = audit_operations.verify_chain(session, actor=current_actor(), key=host().audit_key)
     return jsonify(result.to_json())
 
 
