@@ -292,7 +292,8 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any error, then run after-commit hooks.
 
-        Inside `reads_only` (a GET request) the transaction is read-only and rolled back at the end."""
+        Inside `reads_only` (a GET request) the transaction is read-only: it never takes SQLite's writer
+        lock, and a write in it fails instead of waiting for one."""
         if _READS_ONLY.get():
             with self._reading_transaction() as session:
                 yield session
@@ -329,8 +330,13 @@ class Database:
         session = self._read_only_sessions()
         try:
             yield session
-        finally:
+            # Ended by COMMIT, not ROLLBACK: a rollback would expire the rows the caller still renders
+            # (expire_on_commit is off). A write attempted here fails: the connection is read-only.
+            session.commit()
+        except BaseException:
             session.rollback()
+            raise
+        finally:
             session.close()
 
     def ping(self) -> bool:
