@@ -6,10 +6,10 @@ are shut down in order, and a child that still runs is terminated (then killed) 
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import time
+from multiprocessing import resource_tracker
 from pathlib import Path
 
 from server.invoices import validation_pool
@@ -34,7 +34,7 @@ def end_children(*, grace: float = 5.0) -> None:
     validation_pool.shutdown_default()
     sandbox_pool.shutdown()
     # The resource tracker ignores SIGTERM by design; it exits by itself when this process does.
-    tracker = getattr(multiprocessing.resource_tracker._resource_tracker, "_pid", None)  # noqa: SLF001
+    tracker = getattr(resource_tracker._resource_tracker, "_pid", None)  # no public way to ask
     left = [pid for pid in descendants(os.getpid()) if pid != tracker]
     _signal_all(left, signal.SIGTERM)
     deadline = time.monotonic() + grace

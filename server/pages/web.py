@@ -5,7 +5,17 @@ import importlib
 import logging
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, make_response, render_template, request, send_from_directory, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
