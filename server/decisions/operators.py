@@ -187,18 +187,38 @@ def filter_list(target: Any, predicate: Callable[[Scope], Any], scope: Scope) ->
     return kept
 
 
+def pure(test: Test, equals: tuple[type, Any] | None = None) -> Test:
+    """Mark a test that reads only its value and never warns; `equals` (kind, constant) when it is `= constant`.
+
+    A decision table may check pure tests in any order, and compare all `equals` tests of a rule at once.
+    """
+    setattr(test, "pure", True)  # noqa: B010 - an attribute of the function object, read by tables
+    setattr(test, "equals", equals)  # noqa: B010
+    return test
+
+
+def is_pure(test: Test) -> bool:
+    """Whether `test` was marked pure (see pure())."""
+    return getattr(test, "pure", False) is True
+
+
+def equality(test: Test) -> tuple[type, Any] | None:
+    """(kind, constant) when `test` is `type(value) is kind and value == constant`, else None."""
+    return getattr(test, "equals", None)  # type: ignore[no-any-return]
+
+
 def constant_test(expected: Any) -> Test:
     """A fast test for a constant cell: `"creditors"`, `3`, `true`, `null`, `[0..2]`, `"a", "b"`."""
     if expected is None:
-        return lambda value, scope: value is None
+        return pure(lambda value, scope: value is None, (type(None), None))
     kind = type(expected)
     if kind in (Decimal, str, bool, dt.date):
-        return lambda value, scope: type(value) is kind and value == expected
+        return pure(lambda value, scope: type(value) is kind and value == expected, (kind, expected))
     if isinstance(expected, list) and all(type(item) in (Decimal, str, bool) for item in expected):
-        return lambda value, scope: any(type(value) is type(item) and value == item for item in expected)
+        return pure(lambda value, scope: any(type(value) is type(item) and value == item for item in expected))
     if isinstance(expected, Range):
-        return _range_test(expected)
-    return lambda value, scope: test_outcome(value, expected) is True
+        return pure(_range_test(expected))
+    return pure(lambda value, scope: test_outcome(value, expected) is True)
 
 
 def _range_test(rng: Range) -> Test:
@@ -216,13 +236,14 @@ def constant_comparison(operator: str, endpoint: Any) -> Test:
     kind = type(endpoint)
     if kind not in (Decimal, str, dt.date):
         fn = COMPARE[operator]
-        return lambda value, scope: fn(value, endpoint) is True
+        return pure(lambda value, scope: fn(value, endpoint) is True)
+    if operator == "=":
+        return pure(lambda value, scope: type(value) is kind and value == endpoint, (kind, endpoint))
     tests: dict[str, Test] = {
         "<": lambda value, scope: type(value) is kind and value < endpoint,
         "<=": lambda value, scope: type(value) is kind and value <= endpoint,
         ">": lambda value, scope: type(value) is kind and value > endpoint,
         ">=": lambda value, scope: type(value) is kind and value >= endpoint,
-        "=": lambda value, scope: type(value) is kind and value == endpoint,
         "!=": lambda value, scope: type(value) is kind and value != endpoint,
     }
-    return tests[operator]
+    return pure(tests[operator])
