@@ -20,12 +20,12 @@ from server.decisions.iteration import compile_for, compile_quantifier
 from server.decisions.parser import Node, parse_expression, parse_unary_tests
 from server.decisions.temporal import parse_any
 from server.decisions.types import conforms
-from server.decisions.values import UNBOUNDED, Range, coerce_in, get_field
+from server.decisions.values import ATOMS, UNBOUNDED, Range, coerce_in, get_field
 
 Expr = Callable[["Scope"], Any]
 Test = Callable[[Any, "Scope"], bool]
 MISSING = object()
-_PLAIN = frozenset({Decimal, str, bool, type(None)})
+_PLAIN = ATOMS  # values a name lookup gives back as they are
 # Status codes and small counts arrive as ints on every evaluation; Decimals are immutable, so share them.
 SMALL_INTS = {i: Decimal(i) for i in range(-16, 1025)}
 _VOLATILE = frozenset({"now", "today"})

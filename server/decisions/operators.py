@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from server.decisions import runtime, temporal_ops
+from server.decisions.temporal import YearsMonths
 from server.decisions.errors import FeelLimitError
 from server.decisions.values import DECIMAL, Range, coerce_in, compare, equal, is_integral
 
@@ -212,7 +213,7 @@ def constant_test(expected: Any) -> Test:
     if expected is None:
         return pure(lambda value, scope: value is None, (type(None), None))
     kind = type(expected)
-    if kind in (Decimal, str, bool, dt.date):
+    if kind in _NATIVE or kind is bool:
         return pure(lambda value, scope: type(value) is kind and value == expected, (kind, expected))
     if isinstance(expected, list) and all(type(item) in (Decimal, str, bool) for item in expected):
         return pure(lambda value, scope: any(type(value) is type(item) and value == item for item in expected))
@@ -221,20 +222,27 @@ def constant_test(expected: Any) -> Test:
     return pure(lambda value, scope: test_outcome(value, expected) is True)
 
 
+# Kinds whose values compare with Python's operators exactly as values.compare() orders them (same kind only)
+_NATIVE = (Decimal, str, dt.date, dt.timedelta, YearsMonths)
+
+
 def _range_test(rng: Range) -> Test:
-    low, high = rng.low, rng.high
-    if type(low) is Decimal and type(high) is Decimal:
-        if rng.low_closed and rng.high_closed:
-            return lambda value, scope: type(value) is Decimal and low <= value <= high
-        if not rng.low_closed and not rng.high_closed:
-            return lambda value, scope: type(value) is Decimal and low < value < high
-    return lambda value, scope: rng.contains(value) is True
+    low, high, kind = rng.low, rng.high, type(rng.low)
+    if kind is not type(high) or kind not in _NATIVE:
+        return lambda value, scope: rng.contains(value) is True
+    if rng.low_closed and rng.high_closed:
+        return lambda value, scope: type(value) is kind and low <= value <= high
+    if rng.low_closed:
+        return lambda value, scope: type(value) is kind and low <= value < high
+    if rng.high_closed:
+        return lambda value, scope: type(value) is kind and low < value <= high
+    return lambda value, scope: type(value) is kind and low < value < high
 
 
 def constant_comparison(operator: str, endpoint: Any) -> Test:
     """A fast `< 1`, `>= 0.5`, `= "x"` against a constant endpoint; other types never match."""
     kind = type(endpoint)
-    if kind not in (Decimal, str, dt.date):
+    if kind not in _NATIVE:
         fn = COMPARE[operator]
         return pure(lambda value, scope: fn(value, endpoint) is True)
     if operator == "=":

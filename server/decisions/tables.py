@@ -13,7 +13,7 @@ from server.decisions.functions import BUILTINS
 from server.decisions import runtime
 from server.decisions.operators import equality, is_pure
 from server.decisions.types import conform_result
-from server.decisions.values import equal
+from server.decisions.values import ATOMS, equal
 
 Expr = Callable[[Scope], Any]
 SINGLE_HIT = frozenset({"UNIQUE", "FIRST", "PRIORITY", "ANY"})
@@ -129,7 +129,7 @@ class DecisionTable:
             raw = self._getter(variables)
         except KeyError:
             return None
-        values = [value if type(value) in _PLAIN else
+        values = [value if type(value) in ATOMS else
                   _SMALL_INTS[value] if type(value) is int and value in _SMALL_INTS else plain_value(value)
                   for value in raw]
         for column, convert in self._converts:
@@ -228,7 +228,6 @@ class DecisionTable:
         return shaped, {}
 
 
-_PLAIN = frozenset({Decimal, str, bool, type(None)})
 # (rule, getter of its `= constant` columns, their constants, their kind(s), the other tests)
 _Plan = tuple[Rule, Callable[[Any], Any] | None, Any, "type | tuple[type, ...] | None", tuple[tuple[int, Test], ...]]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.decisions.temporal import YearsMonths, parse_date, parse_datetime, parse_duration, parse_time
-from server.decisions.values import UNBOUNDED, Range, coerce_in, kind_of
+from server.decisions.values import ATOMS, UNBOUNDED, Range, coerce_in, kind_of
 
 _ALIASES = {"integer": "number", "long": "number", "double": "number", "decimal": "number", "int": "number",
             "dateTime": "date and time", "date and time": "date and time", "dayTimeDuration":
@@ -147,7 +147,7 @@ def converter(item: ItemType | str | None, defs: Mapping[str, ItemType]) -> Call
 
     def convert(value: Any) -> Any:
         # convert_input for a basic temporal typeRef: a string parsed, anything else only coerced
-        return parse(value) if type(value) is str else coerce_in(value)
+        return parse(value) if type(value) is str else value if type(value) in ATOMS else coerce_in(value)
     return convert
 
 

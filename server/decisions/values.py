@@ -20,8 +20,10 @@ from server.decisions.temporal import (
 DECIMAL = Context(prec=34)
 TEMPORAL = (dt.date, dt.time, dt.timedelta, YearsMonths)
 _ORDERED = frozenset({Decimal, str, dt.date, dt.datetime, dt.time, dt.timedelta, YearsMonths})
+# The kinds coerce_in() gives back unchanged (tested with one set lookup on the hot paths)
+ATOMS = frozenset({Decimal, str, bool, type(None), dt.date, dt.datetime, dt.time, dt.timedelta, YearsMonths})
 
-__all__ = ["DECIMAL", "UNBOUNDED", "Range", "coerce_in", "compare", "equal", "get_field", "parse_date",
+__all__ = ["ATOMS", "DECIMAL", "UNBOUNDED", "Range", "coerce_in", "compare", "equal", "get_field", "parse_date",
            "to_json", "is_integral", "kind_of"]
 
 
