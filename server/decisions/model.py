@@ -131,7 +131,7 @@ class DecisionModel:
         if decision.id in self._pure:
             values = decision.table.read(variables)  # type: ignore[union-attr]
             if values is not None:  # every input given: nothing in this evaluation can touch runtime state
-                return self._table_result(decision, _NO_SCOPE, (), (), values)
+                return self._table_result(decision, _NO_SCOPE, (), [], values)
         return self._run(decision, Scope(variables, self._function_scope), {}, runtime.start(clock))
 
     def evaluate_service(self, name: str | None, inputs: Mapping[str, Any]) -> dict[str, Any]:

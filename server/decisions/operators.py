@@ -252,6 +252,7 @@ def constant_comparison(operator: str, endpoint: Any) -> Test:
         "<=": lambda value, scope: type(value) is kind and value <= endpoint,
         ">": lambda value, scope: type(value) is kind and value > endpoint,
         ">=": lambda value, scope: type(value) is kind and value >= endpoint,
-        "!=": lambda value, scope: type(value) is kind and value != endpoint,
+        # null != 1 is true in FEEL (null equals only null); another kind is not comparable (null, no match)
+        "!=": lambda value, scope: value is None or (type(value) is kind and value != endpoint),
     }
     return pure(tests[operator])
