@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from server.decisions import runtime, temporal_ops
-from server.decisions.temporal import YearsMonths
 from server.decisions.errors import FeelLimitError
+from server.decisions.temporal import YearsMonths
 from server.decisions.values import DECIMAL, Range, coerce_in, compare, equal, is_integral
 
 if TYPE_CHECKING:

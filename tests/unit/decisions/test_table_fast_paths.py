@@ -20,7 +20,7 @@ CELLS = ["1", "0", '"a"', "true", "false", "null", "< 1", "<= 1", "> 1", ">= 1",
          "(0..2)", "[0..2)", "(0..2]", '["a".."c")', "1, 2", '"a", "b"', "[1, 2]", 'date("2026-01-01")',
          '>= date("2026-01-01")', '[date("2026-01-01")..date("2026-12-31"))', '@"P1D"', '< @"P1D"',
          '(@"P1D"..@"P3D"]', '@"P1Y"', '> @"P1Y"', '[@"P1Y"..@"P2Y")', '"b"', "-1", "[1..3]"]
-VALUES: list[Any] = [0, 1, 2, 3, -1, 10 ** 6, 1.0, 0.5, Decimal("1"), Decimal("2.5"), True, False, None, "a",
+VALUES: list[Any] = [0, 1, 2, 3, -1, 10 ** 6, 1.0, 0.5, Decimal(1), Decimal("2.5"), True, False, None, "a",
                      "b", "", dt.date(2026, 1, 1), dt.date(2025, 12, 31), dt.datetime(2026, 1, 1, 12),
                      dt.timedelta(days=1), dt.timedelta(days=2), YearsMonths(12), YearsMonths(18), [1],
                      {"a": 1}]
@@ -63,7 +63,7 @@ def test_the_approval_table_fast_and_general_paths_agree_on_every_mix_of_inputs(
     names = ["confrontation_status_einvoice", "confrontation_status", "confrontation_difference_pct",
              "obligation_status", "free_matching_status", "manual_booking_status", "bank_account_is_preferred",
              "supplier_match_bank_account", "administration_match_name", "possible_duplicate"]
-    choices: list[Any] = [0, 1, 2, 3, 0.4, 1.5, True, False, None, "1", Decimal("2")]
+    choices: list[Any] = [0, 1, 2, 3, 0.4, 1.5, True, False, None, "1", Decimal(2)]
     for n in range(600):  # a deterministic spread over the combinations
         row = {name: choices[(n * (i + 3) + i * i + n // (i + 1)) % len(choices)] for i, name in enumerate(names)}
         fast, generic = model.evaluate("invoice_approval", row), model.evaluate("invoice_approval",
