@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from server.decisions import runtime
@@ -15,7 +14,7 @@ from server.decisions.types import conform_result, convert_input, converter, nee
 from server.decisions.values import to_json
 
 
-@dataclass(eq=False)  # plain (not frozen) dataclass: built once per evaluation, so its cost counts
+@dataclass(eq=False, slots=True)  # neither frozen nor a __dict__: built once per evaluation, so its cost counts
 class DecisionResult:
     """One decision's outcome: FEEL value, outputs to merge into process data, matched rules, trace."""
 
@@ -26,14 +25,20 @@ class DecisionResult:
     matched_rules: tuple[dict[str, Any], ...]
     _trace: Callable[[], dict[str, Any]] = field(repr=False, compare=False)
     warnings: Sequence[str] = ()
+    _record: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
-    @cached_property
+    @property
     def trace(self) -> dict[str, Any]:
-        """JSON-safe record: decision, hit policy, inputs, matched rules, outputs, required decisions, warnings."""
-        record = self._trace()
-        if self.warnings:
-            record["warnings"] = list(self.warnings)
-        return record
+        """JSON-safe record: decision, hit policy, inputs, matched rules, outputs, required decisions, warnings.
+
+        Built on first use (most evaluations never read it), then the same dict each time.
+        """
+        if self._record is None:
+            record = self._trace()
+            if self.warnings:
+                record["warnings"] = list(self.warnings)
+            self._record = record
+        return self._record
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe {"outputs", "matched_rules", "trace"}: integral numbers as int, dates as ISO."""
