@@ -285,7 +285,8 @@ def invoice_summary(invoice: Invoice, parsed: ParsedInvoice) -> dict[str, Any]:
     """The invoice fields process data carries (for tasks, lists, gateways and e-mails)."""
     return {
         "id": invoice.id, "number": invoice.number, "document_type": invoice.document_type,
-        "supplier_name": invoice.supplier_name, "customer_name": parsed.customer.display_name,
+        "supplier_name": invoice.supplier_name, "supplier_country": parsed.supplier.address.country,
+        "customer_name": parsed.customer.display_name,
         "payable_amount": str(invoice.payable_amount) if invoice.payable_amount is not None else None,
         "currency": invoice.currency, "issue_date": _iso(invoice.issue_date), "due_date": _iso(invoice.due_date),
         "order_reference": parsed.order_reference, "iban": parsed.iban, "contact_email": invoice.contact_email,
