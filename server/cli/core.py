@@ -14,8 +14,8 @@ from server.cli import echo_json
 from server.errors import InvalidInput
 from server.host import Host, open_host
 from server.instances import starts
-from server.operations import documents, models
 from server.migrate import is_new, upgrade
+from server.operations import documents, models
 from server.settings import load_settings
 
 ENV_OPTION = click.option("--environment", "environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True,
