@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import DateTime, Text, cast, func, select, type_coerce
 
 from server.audit.models import AuditEvent
-from server.csvsafe import row as csv_row
 from server.audit.query import AuditFilter, statement
+from server.csvsafe import row as csv_row
 from server.db import Database
 from server.errors import InvalidInput
 

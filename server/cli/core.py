@@ -104,7 +104,7 @@ def deploy_command(paths: tuple[str, ...], key: str | None, environment: str) ->
     host = host_from_env()
     with host.db.unit_of_work() as session:
         env = auth.ensure_environment(session, environment)
-        model_key = key or Path(sorted(files["bpmn"])[0]).stem
+        model_key = key or Path(min(files["bpmn"])).stem
         version = instances.deploy(session, host, actor=Actor.system(env.id, "cli"), key=model_key,
                                    bpmn=files["bpmn"], dmn=files["dmn"], forms=files["forms"])
         echo_json({"key": version.key, "version": version.version, "process_id": version.process_id,

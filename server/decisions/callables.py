@@ -83,7 +83,7 @@ class FeelFunction:
         if named is not None:
             unknown = set(named) - set(self.params)
             if unknown:
-                return runtime.null(f"{self.name or 'function'}() has no parameter {sorted(unknown)[0]!r}")
+                return runtime.null(f"{self.name or 'function'}() has no parameter {min(unknown)!r}")
             args = [named.get(p) for p in self.params]
         elif len(args) != len(self.params):
             return runtime.null(f"{self.name or 'function'}() takes {len(self.params)} argument(s), "

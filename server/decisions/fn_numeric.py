@@ -16,7 +16,7 @@ from decimal import (
 from typing import Any
 
 from server.decisions.temporal import YearsMonths, format_temporal
-from server.decisions.values import DECIMAL, Range, UNBOUNDED, is_integral
+from server.decisions.values import DECIMAL, UNBOUNDED, Range, is_integral
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 

@@ -148,7 +148,7 @@ class DecisionModel:
             if decision is not None:
                 value = root.lookup(decision.variable)
                 value = None if value is _MISSING_VALUE else value
-                done[decision_id] = DecisionResult(decision.id, decision.name, value, {}, (), lambda: {})
+                done[decision_id] = DecisionResult(decision.id, decision.name, value, {}, (), dict)
         values = {self.decisions[d].name: self._run(self.decisions[d], root, done).value
                   for d in service.outputs if d in self.decisions}
         if service.type_ref and len(values) == 1:

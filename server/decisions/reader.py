@@ -154,7 +154,7 @@ class _Reader(TableReader, BoxedReader):
             except FeelSyntaxError:
                 test = None
             if test is not None:
-                allowed = lambda value, test=test: test(value, Scope({}))  # noqa: E731
+                allowed = lambda value, test=test: test(value, Scope({}))
         return ItemType(el.get("name", ""), type_ref,
                         {c.get("name", ""): self.item_type(c) for c in components} if components else None,
                         el.get("isCollection") == "true", allowed, returns=returns)
@@ -207,7 +207,7 @@ class _Reader(TableReader, BoxedReader):
             if not self.lenient:
                 raise
             reason = str(exc)
-            body = lambda scope: runtime.null(reason)  # noqa: E731
+            body = lambda scope: runtime.null(reason)
         check = parameter_check(types, self.env.types) if any(types) else None
         return FeelFunction(name, params, body, self.function_scope, check)
 

@@ -7,7 +7,6 @@ from lxml import etree
 
 from server.decisions.compiler import compile_cell, compile_unary_tests, constant_values
 from server.decisions.errors import FeelSyntaxError
-from server.decisions.types import convert_input, needs_conversion
 from server.decisions.tables import (
     AGGREGATIONS,
     HIT_POLICIES,
@@ -17,6 +16,7 @@ from server.decisions.tables import (
     Rule,
     constant_row,
 )
+from server.decisions.types import convert_input, needs_conversion
 
 
 def _converting(expr: Any, type_ref: str, types: Any) -> Any:

@@ -117,7 +117,7 @@ def _assignment(node: etree._Element, checker: Checker) -> None:
 
 def _maybe_expression(value: str, checker: Checker, element: str, kind: str) -> str:
     text = value.strip()
-    if text.startswith("=") or text.startswith("${") or text.startswith("#{"):
+    if text.startswith(("=", "${", "#{")):
         return checker.expression(text, element=element, kind=kind)
     if "${" in text or "#{" in text:
         return checker.expression(text, element=element, kind=kind)  # refused: text around an expression

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from server.decisions.compiler import CompileEnv, compile_expression
 from server.decisions.errors import FeelEvaluationError, FeelSyntaxError
@@ -78,7 +79,7 @@ class Checker:
         if juel.is_juel(source) and lang in (None, JUEL):
             return "=" + self.juel(source, element=element, kind=kind)
         if source.startswith("=") or lang in (FEEL, JUEL):
-            return "=" + self.feel(source[1:] if source.startswith("=") else source, element=element, kind=kind,
+            return "=" + self.feel(source.removeprefix("="), element=element, kind=kind,
                                    original=text)
         # No language given: FEEL, unless the text is only Python and Python is allowed here.
         try:
@@ -147,7 +148,7 @@ class Checker:
                               kind=kind, text=text)
         if lang == PYTHON:
             return self.python(text, element=element, kind=kind, mode="exec")
-        body = self.feel(source[1:] if source.startswith("=") else source, element=element, kind=kind,
+        body = self.feel(source.removeprefix("="), element=element, kind=kind,
                          original=text)
         if result_variable:
             return "=" + context_of({self.variable(result_variable, element=element, kind=kind): body})

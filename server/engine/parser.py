@@ -7,7 +7,8 @@ engine's own parsers drop. Service tasks and business rule tasks get Stroom's ow
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag

@@ -6,7 +6,8 @@ which the engine turns into an incident naming the element.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from server.engine.expressions import PYTHON_OFF
 from server.engine.types import ScriptError

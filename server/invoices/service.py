@@ -28,8 +28,8 @@ from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
 from server.invoices import refusals
 from server.invoices.models import Invoice, ReceivedDocument
-from server.invoices.refusals import sender_address
 from server.invoices.receiving import SpooledBody
+from server.invoices.refusals import sender_address
 from server.invoices.safexml import DocumentError
 from server.invoices.steps import remember_parsed
 from server.invoices.ubl import parse_invoice

@@ -83,10 +83,10 @@ def start_conversion_task(ctx: JobContext) -> None:
 
     incident = ctx.session.get(Incident, int(ctx.job.payload["incident_id"]))
     if incident is None or incident.status != "open":
-        return None
+        return
     instance = ctx.session.get(ProcessInstance, incident.instance_id)
     if instance is None or instance.model_key == "conversion_task":
-        return None  # never loop: the conversion task's own failures stay incidents for admins
+        return  # never loop: the conversion task's own failures stay incidents for admins
     data = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor).data
     document = ctx.session.get(ReceivedDocument, data.get("document_id") or 0)
     reasons = refusals.mail_reasons([{"rule": "service_step_failed", "flag": "fatal"}])
@@ -94,7 +94,7 @@ def start_conversion_task(ctx: JobContext) -> None:
                                         business_key=f"incident-{incident.id}", hold_unknown=False,
                                         extra={"failed_instance_id": instance.id})
     if started is None:
-        return None
+        return
     audit.record(ctx.session, actor=ctx.actor, action="incident.exhausted", target_type="incident",
                  target_id=incident.id, instance_id=instance.id, after={"conversion_instance_id": started.id})
-    return None
+    return

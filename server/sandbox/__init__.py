@@ -7,7 +7,8 @@ executed in the server process. Whether an environment allows Python: `server.sa
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from server.sandbox import pool, restricted
 from server.sandbox.errors import LimitExceeded, SandboxError, ScriptFailed, ScriptRefused
