@@ -23,7 +23,7 @@ from server.decisions.types import conforms
 from server.decisions.values import UNBOUNDED, Range, coerce_in, get_field
 
 Expr = Callable[["Scope"], Any]
-Test = Callable[[Any, "Scope"], bool]
+Test = Callable[[Any, "Scope"], bool | None]  # None: a strict test met null
 MISSING = object()
 _PLAIN = frozenset({Decimal, str, bool, type(None)})
 # Status codes and small counts arrive as ints on every evaluation; Decimals are immutable, so share them.
@@ -124,7 +124,7 @@ class _Compiler:
         handler = getattr(self, "_" + node[0], None)
         if handler is None:
             raise FeelSyntaxError(f"unsupported expression {node[0]!r}")
-        return handler(node)  # type: ignore[no-any-return]
+        return handler(node)
 
     def _fold(self, node: Node) -> Any:
         handler = getattr(self, "_" + node[0])

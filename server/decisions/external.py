@@ -89,7 +89,7 @@ def java_function(spec: Any, name: str) -> Any:
     """A callable for `{class, method signature}`; one that gives null when it is not on the allowlist."""
     spec = spec.get("java", spec) if isinstance(spec, dict) else None
     match = _SIGNATURE.fullmatch(spec.get("method signature", "")) if isinstance(spec, dict) else None
-    target = _ALLOWED.get((spec.get("class"), match[1])) if isinstance(spec, dict) and match else None
+    target = _ALLOWED.get((spec.get("class", ""), match[1])) if isinstance(spec, dict) and match else None
     if target is None:
         return lambda *args: runtime.null(f"{name}: external function {spec!r} is not available")
     kinds = [k for k in match[2].split(",") if k.strip()] if match else []

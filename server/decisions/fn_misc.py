@@ -93,7 +93,8 @@ def _range(text: Any) -> Range:
     low, high = _literal(node[1]), _literal(node[2])
     if low is None and high is None:
         raise ValueError("a range needs an endpoint")
-    if low is not None and high is not None and (compare(low, high) is None or compare(low, high) > 0):
+    order = compare(low, high) if low is not None and high is not None else 0
+    if order is None or order > 0:
         raise ValueError("the endpoints are of different kinds or in the wrong order")
     return Range(UNBOUNDED if low is None else low, UNBOUNDED if high is None else high, node[3], node[4])
 

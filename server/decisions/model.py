@@ -154,7 +154,7 @@ class DecisionModel:
         if service.type_ref and len(values) == 1:
             (name, value), = values.items()
             item = self._types.get(service.type_ref, service.type_ref)
-            item = item.returns if getattr(item, "returns", None) else item
+            item = getattr(item, "returns", None) or item
             typed, ok = conform_result(value, item, self._types)
             values[name] = typed if ok else runtime.null(f"{service.name}: the value is not a {service.type_ref}")
         return values

@@ -13,7 +13,7 @@ from server.decisions.values import DECIMAL, Range, coerce_in, compare, equal, i
 if TYPE_CHECKING:
     from server.decisions.compiler import Scope
 
-Test = Callable[[Any, "Scope"], bool]
+Test = Callable[[Any, "Scope"], bool | None]  # None: a strict test met null
 MAX_STRING = 10_000_000  # characters a string built by an expression may reach
 
 

@@ -64,8 +64,8 @@ def _rewrite(root: etree._Element, checker: Checker) -> None:
         namespace, local = etree.QName(node).namespace, etree.QName(node).localname
         if namespace == BPMN and local in _EXPRESSIONS:
             _expression_text(node, checker, _EXPRESSIONS[local])
-        elif namespace == BPMN and local == "formalExpression" and node.getparent() is not None and \
-                _local(node.getparent()) == "correlationPropertyRetrievalExpression":
+        elif namespace == BPMN and local == "formalExpression" and (parent := node.getparent()) is not None \
+                and _local(parent) == "correlationPropertyRetrievalExpression":
             _expression_text(node, checker, "correlation expression")
         elif namespace == BPMN and local == "scriptTask":
             _script_task(node, checker)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
+from server import sandbox
 from server.decisions.compiler import CompileEnv, compile_expression
 from server.decisions.errors import FeelEvaluationError, FeelSyntaxError
 from server.decisions.expressions import evaluate_feel
@@ -121,7 +122,7 @@ class Checker:
                               text=original)
         return body
 
-    def python(self, source: str, *, element: str, kind: str, mode: str) -> str:
+    def python(self, source: str, *, element: str, kind: str, mode: Literal["exec", "eval"]) -> str:
         """A Python script or expression: refused where Python is off, else checked by the sandbox."""
         if not self.python_scripts:
             raise self.refuse(f"is Python; {PYTHON_OFF}", element=element, kind=kind, text=source)
@@ -192,13 +193,11 @@ def _double_equals(node: Any) -> bool:
     return False
 
 
-def check_python(source: str, *, mode: str, refuse: Any) -> None:
+def check_python(source: str, *, mode: Literal["exec", "eval"], refuse: Any) -> None:
     """The sandbox's compile check; ScriptRefused becomes the caller's ModelError."""
-    from server import sandbox
-
     try:
-        sandbox.check_python(source, mode=mode)  # type: ignore[attr-defined]
-    except sandbox.ScriptRefused as exc:  # type: ignore[attr-defined]
+        sandbox.check_python(source, mode=mode)
+    except sandbox.ScriptRefused as exc:
         raise refuse(str(exc)) from None
 
 

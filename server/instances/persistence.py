@@ -104,7 +104,8 @@ def _sync_tasks(session: Session, host: Host, *, instance: ProcessInstance, run:
 
 def _create_task(session: Session, host: Host, *, instance: ProcessInstance, info: UserTaskInfo,
                  actor: Actor, run: WorkflowRun) -> HumanTask:
-    invoice = info.data.get("invoice") if isinstance(info.data.get("invoice"), dict) else {}
+    found = info.data.get("invoice")
+    invoice: dict[str, Any] = found if isinstance(found, dict) else {}
     supplier = str(invoice.get("supplier_name") or "")
     key = (info.form_key or "").removeprefix("stroom:")
     form = dict(run.model.forms.get(key, {})) if key else {}

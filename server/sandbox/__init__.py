@@ -30,7 +30,7 @@ def _copy(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ScriptFailed(f"TypeError: {exc}") from None
     except RecursionError:
         raise ScriptFailed("RecursionError: the data is nested too deeply") from None
-    return copied  # type: ignore[no-any-return]
+    return copied
 
 
 def run_python_script(source: str, data: Mapping[str, Any]) -> dict[str, Any]:
