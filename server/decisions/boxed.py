@@ -13,6 +13,7 @@ from server.decisions.compiler import Scope, compile_expression
 from server.decisions.errors import FeelSyntaxError
 from server.decisions.external import external_function
 from server.decisions.iteration import compile_for, compile_quantifier
+from server.decisions.operators import filter_list
 from server.decisions.types import conform_result
 
 Expr = Callable[[Scope], Any]
@@ -139,8 +140,6 @@ class BoxedReader:
         return choose
 
     def boxed_filter(self, el: etree._Element, label: str) -> Expr:
-        from server.decisions.operators import filter_list
-
         source = self.inner(self.child(el, "in"), label)  # type: ignore[attr-defined]
         match = self.inner(self.child(el, "match"), label)  # type: ignore[attr-defined]
         return lambda scope: filter_list(source(scope), match, scope)

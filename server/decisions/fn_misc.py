@@ -85,6 +85,7 @@ def _range(text: Any) -> Range:
     """range("[1..10)"): a range from its FEEL text; the endpoints must be literals of one kind."""
     if type(text) is not str:
         raise TypeError("range(from) needs a string")
+    # range() reads FEEL text, and the compiler's builtins include range(): a real recursion, resolved at call time.
     from server.decisions.compiler import BUILTIN_NAMES
 
     node = parse_expression(text, BUILTIN_NAMES)
@@ -100,7 +101,7 @@ def _range(text: Any) -> Range:
 
 
 def _literal(node: Any) -> Any:
-    from server.decisions.compiler import EMPTY_SCOPE, CompileEnv, compile_node
+    from server.decisions.compiler import EMPTY_SCOPE, CompileEnv, compile_node  # see _range
 
     kind = node[0]
     if kind == "const" or kind == "at" or (kind == "neg" and node[1][0] == "const"):
