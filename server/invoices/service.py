@@ -206,7 +206,8 @@ def submitters(session: Session, *, document: ReceivedDocument, actor: Actor) ->
 def start_document(session: Session, host: Host, *, actor: Actor, document_id: int,
                    key: str = PURCHASE_MODEL, motivation: str = "") -> ProcessInstance:
     """Start a workflow for a received document by hand (the inbox); an invoice gets its full purchase data,
-    `trusted_sender` asks to trust the document's sender (`motivation`: why); system-only models: Forbidden."""
+    `trusted_sender` asks to trust the document's sender (`motivation`: why); system-only models: Forbidden.
+    The caller audits (operations.documents.start_document)."""
     document = get_document(session, actor, document_id)
     invoice = session.scalars(select(Invoice).where(Invoice.document_id == document.id)).first()
     if key == PURCHASE_MODEL and invoice is not None:
@@ -228,8 +229,6 @@ def start_document(session: Session, host: Host, *, actor: Actor, document_id: i
                                         data={"document_id": document.id, "sender": document.sender or "",
                                               "filename": document.filename or "",
                                               "reasons": [r.get("message") for r in document.reasons]})
-    audit.record(session, actor=actor, action="document.started", target_type="document", target_id=document.id,
-                 instance_id=instance.id, after={"model": key})
     return instance
 
 
@@ -252,8 +251,12 @@ def start_waiting_documents(session: Session, host: Host, *, actor: Actor, sende
     waiting = session.scalars(select(ReceivedDocument).where(
         ReceivedDocument.environment_id == actor.environment_id, ReceivedDocument.status == "waiting")
         .order_by(ReceivedDocument.id)).all()
-    started = [start_document(session, host, actor=actor, document_id=d.id).id
-               for d in waiting if sender_address(d.sender) == sender_address(sender)]
+    started = []
+    for document in (d for d in waiting if sender_address(d.sender) == sender_address(sender)):
+        instance = start_document(session, host, actor=actor, document_id=document.id)
+        audit.record(session, actor=actor, action="document.started", target_type="document",
+                     target_id=document.id, instance_id=instance.id, after={"model": PURCHASE_MODEL})
+        started.append(instance.id)
     return started + refusals.release_held(session, host, actor=actor, address=sender)
 
 
@@ -281,7 +284,8 @@ def invoice_summary(invoice: Invoice, parsed: ParsedInvoice) -> dict[str, Any]:
     """The invoice fields process data carries (for tasks, lists, gateways and e-mails)."""
     return {
         "id": invoice.id, "number": invoice.number, "document_type": invoice.document_type,
-        "supplier_name": invoice.supplier_name, "customer_name": parsed.customer.display_name,
+        "supplier_name": invoice.supplier_name, "supplier_country": parsed.supplier.address.country,
+        "customer_name": parsed.customer.display_name,
         "payable_amount": str(invoice.payable_amount) if invoice.payable_amount is not None else None,
         "currency": invoice.currency, "issue_date": _iso(invoice.issue_date), "due_date": _iso(invoice.due_date),
         "order_reference": parsed.order_reference, "iban": parsed.iban, "contact_email": invoice.contact_email,
