@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from server.sandbox import limits as script_limits
 from server.sandbox.errors import SandboxError
@@ -47,7 +47,7 @@ class Settings:
         """The folder e-mail goes to when no SMTP server is configured."""
         return self.outbox_dir or self.instance_dir / "outbox"
 
-    def replace(self, **changes: object) -> "Settings":
+    def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (used by tests and the CLI)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 

@@ -104,7 +104,7 @@ def deploy_command(paths: tuple[str, ...], key: str | None, environment: str) ->
     host = host_from_env()
     with host.db.unit_of_work() as session:
         env = auth.ensure_environment(session, environment)
-        model_key = key or Path(sorted(files["bpmn"])[0]).stem
+        model_key = key or Path(min(files["bpmn"])).stem
         deployed = models.deploy(session, host, actor=Actor.system(env.id, "cli"), key=model_key,
                                  bpmn=files["bpmn"], dmn=files["dmn"], forms=files["forms"])
     echo_json({"key": deployed.key, "version": deployed.version, "process_id": deployed.process_id,

@@ -7,11 +7,12 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from server.decisions.compiler import EMPTY_SCOPE, SMALL_INTS as _SMALL_INTS, Scope, Test, plain_value
+from server.decisions import runtime
+from server.decisions.compiler import SMALL_INTS, plain_value
 from server.decisions.errors import DecisionError
 from server.decisions.functions import BUILTINS
-from server.decisions import runtime
 from server.decisions.operators import equality, is_pure
+from server.decisions.scope import EMPTY_SCOPE, Scope, Test
 from server.decisions.types import conform_result
 from server.decisions.values import ATOMS, equal
 
@@ -130,7 +131,7 @@ class DecisionTable:
         except KeyError:
             return None
         values = [value if type(value) in ATOMS else
-                  _SMALL_INTS[value] if type(value) is int and value in _SMALL_INTS else plain_value(value)
+                  SMALL_INTS[value] if type(value) is int and value in SMALL_INTS else plain_value(value)
                   for value in raw]
         for column, convert in self._converts:
             values[column] = convert(values[column])

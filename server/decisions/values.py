@@ -23,8 +23,20 @@ _ORDERED = frozenset({Decimal, str, dt.date, dt.datetime, dt.time, dt.timedelta,
 # The kinds coerce_in() gives back unchanged (tested with one set lookup on the hot paths)
 ATOMS = frozenset({Decimal, str, bool, type(None), dt.date, dt.datetime, dt.time, dt.timedelta, YearsMonths})
 
-__all__ = ["ATOMS", "DECIMAL", "UNBOUNDED", "Range", "coerce_in", "compare", "equal", "get_field", "parse_date",
-           "to_json", "is_integral", "kind_of"]
+__all__ = [
+    "ATOMS",
+    "DECIMAL",
+    "UNBOUNDED",
+    "Range",
+    "coerce_in",
+    "compare",
+    "equal",
+    "get_field",
+    "is_integral",
+    "kind_of",
+    "parse_date",
+    "to_json",
+]
 
 
 class _Unbounded:

@@ -27,14 +27,18 @@ from server.instances import starts
 from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
 from server.invoices import refusals
+from server.invoices.facts import facts_from_invoice
+from server.invoices.matching import supplier_key
 from server.invoices.models import Invoice, ReceivedDocument
-from server.invoices.refusals import sender_address
+from server.invoices.parsed import remember_parsed
 from server.invoices.receiving import SpooledBody
+from server.invoices.refusals import sender_address
 from server.invoices.safexml import DocumentError
-from server.invoices.steps import remember_parsed
 from server.invoices.ubl import parse_invoice
 from server.invoices.ubl_types import Invoice as ParsedInvoice
 from server.invoices.validation import Finding, ValidationReport
+from server.invoices.validation_pool import validate_in_worker
+from server.masterdata.service import is_trusted_sender
 
 PURCHASE_MODEL = "purchase_invoice"
 CONVERSION_MODEL = refusals.CONVERSION_MODEL
@@ -167,8 +171,6 @@ def waits_for_manual_start(session: Session, document: ReceivedDocument) -> bool
     Documents without a sender came over an authenticated channel (API token, watched folder) and
     start at once; an e-mailed one may be from anyone, so someone starts it from the inbox.
     """
-    from server.masterdata.service import is_trusted_sender
-
     address = sender_address(document.sender)
     return bool(address) and not is_trusted_sender(session, address, environment_id=document.environment_id)
 
@@ -266,9 +268,6 @@ def _parse(content: bytes, host: Host) -> ParsedInvoice | None:
 
 
 def _store_invoice(session: Session, *, actor: Actor, document: ReceivedDocument, parsed: ParsedInvoice) -> Invoice:
-    from server.invoices.facts import facts_from_invoice
-    from server.invoices.matching import supplier_key
-
     invoice = Invoice(environment_id=actor.environment_id, document_id=document.id,
                       document_type=parsed.document_type, number=parsed.id[:200],
                       supplier_key=supplier_key(facts_from_invoice(parsed).supplier)[:300],
@@ -369,6 +368,4 @@ def receive(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None
 
 def default_validator(content: bytes, mode: str, max_bytes: int) -> ValidationReport:
     """Validation in the worker pool: Saxon holds the GIL, so it stays off request threads."""
-    from server.invoices.validation_pool import validate_in_worker
-
     return validate_in_worker(content, mode=mode, max_bytes=max_bytes)
