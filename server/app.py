@@ -11,7 +11,7 @@ from server.api import transactions
 from server.api.auth import init_login
 from server.api.metrics import record_requests
 from server.host import Host, open_host
-from server.pages.web import init_web
+from server.pages.web import error_page, init_web
 from server.settings import Settings, load_settings
 
 # Modules exposing `bp` (a Blueprint); add yours here.
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, host: Host | None = None) ->
     init_login(app)
     record_requests(app)
     init_web(app)
+    app.extensions[api_errors.HTML_ERRORS] = error_page  # browsers off /api get HTML error pages
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)
     return app

@@ -19,8 +19,8 @@ STATUS = {
 log = logging.getLogger(__name__)
 # Paths that always answer JSON (or Prometheus text): the API and the machine endpoints.
 MACHINE_PATHS = ("/api/", "/metrics", "/healthz")
-# app.extensions key of the HTML error page renderer (status, code, message) -> Response; the web
-# layer installs it, so this module does not import the pages.
+# app.extensions key of the HTML error page renderer (status, code, message) -> Response; server.app
+# installs the pages' one, so this module does not import the pages.
 HTML_ERRORS = "stroom_html_errors"
 HtmlRenderer = Callable[[int, str, str], Response]
 # Database integers are 64-bit; a larger id in a URL names no row (found by tests/contract).

@@ -20,7 +20,6 @@ from flask_babel import Babel, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
-from server.api.errors import HTML_ERRORS
 from server.auth.models import Environment
 from server.auth.permissions import allowed
 from server.pages.common import TEMPLATES, WEB, actor, host
@@ -96,7 +95,7 @@ def _can(who: Any) -> Any:
     return lambda permission: allowed(who, permission)
 
 
-def _error_page(status: int, code: str, message: str) -> Response:
+def error_page(status: int, code: str, message: str) -> Response:
     """The HTML error page a browser gets for an unknown URL or a refusal outside the page blueprints."""
     try:
         body = render_template("error.html", status=status, message=message, code=code)
@@ -131,7 +130,6 @@ def init_web(app: Flask) -> None:
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.path.startswith("/api/"):
             csrf.protect()
 
-    app.extensions[HTML_ERRORS] = _error_page
     app.after_request(_security_headers)
     app.context_processor(_layout_context)
     app.register_blueprint(bp)
