@@ -58,6 +58,7 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
     with host().db.unit_of_work() as db:
         found = ops.show(db, host(), actor=who, task_id=task_id)
         task = found.task
+        fields = forms.fields_of(found.schema, found.data)
         invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
         context = {
             "task": task, "invoice": invoice, "detail": found,
@@ -65,13 +66,21 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
             "flags": invoice_view.flags(invoice.collection or {}) if invoice else [],
             "decisions": invoice_view.decisions(db, who.environment_id, task.instance_id),
             "attachments": _attachment_list(db, invoice),
-            "fields": forms.fields_of(found.schema, found.data),
-            "values": {k: forms.shown_value(v) for k, v in {**found.data, **(posted or {})}.items()},
+            "fields": fields, "values": _values(fields, found.data, posted),
             "choice": choice, "error": error, "outcome": _outcome_words(task),
             "is_open": task.status in OPEN_STATUSES, "may_act": found.may_act, "me": who.name,
             "text_html": forms.text_html,
         }
         return render_template("tasks/task.html", **context), status
+
+
+def _values(fields: list[forms.Field], data: Mapping[str, Any], posted: Mapping[str, Any] | None
+            ) -> dict[str, str]:
+    """What the inputs show: the process data, except in fields of a decision not taken yet (the routing
+    table's `reason` is not the approver's reason for a disapproval), then whatever was typed."""
+    dependent = {f.key for f in fields if f.show_for is not None}
+    shown = {k: v for k, v in data.items() if k not in dependent}
+    return {k: forms.shown_value(v) for k, v in {**shown, **(posted or {})}.items()}
 
 
 def _outcome_words(task: ops.TaskView) -> str | None:
