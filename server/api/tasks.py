@@ -216,6 +216,8 @@ def _text(body: dict[str, Any], name: str) -> str | None:
 
 def _names(body: dict[str, Any], name: str) -> list[str]:
     value = body.get(name) or []
+    if isinstance(value, str):
+        value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidInput(f"{name} must be a list of names", code="invalid_input", details=[{"field": name}])
     return [v.strip() for v in value if v.strip()]
