@@ -184,3 +184,32 @@ def test_reassign_through_both_api_endpoints_the_instance_page_and_both_commands
         mails = [m for m in edges.mails(edges.task(task_id).instance_id) if m["template"] == "task_assigned"]
         assert [m["to"] for m in mails] == [["piet <piet@example.com>"]] or [m["to"] for m in mails] == [
             ["piet@example.com"]], mails
+
+
+def test_list_and_show_answer_alike_through_api_and_cli(edges: Edges) -> None:
+    task_id = edges.fresh_task()
+    client, _token = edges.browser("carla")
+    listed = client.get("/api/v1/tasks?per_page=200").get_json()
+    code, [cli_listed], err = edges.stroom("tasks", "list", "--limit", "200", "--as", "carla")
+    assert code == 0, err
+    assert cli_listed == listed and task_id in [t["id"] for t in listed["tasks"]]
+    shown = client.get(f"/api/v1/tasks/{task_id}").get_json()
+    code, [cli_shown], err = edges.stroom("tasks", "show", str(task_id), "--as", "carla")
+    assert code == 0, err
+    assert cli_shown == shown and shown["may_act"] is True
+    # the page lists it too, with its form to act on
+    assert f"/tasks/{task_id}" in client.get("/tasks").text
+    assert 'id="task-form"' in client.get(f"/tasks/{task_id}").text
+
+
+def test_a_refusal_reads_the_same_through_api_and_cli(edges: Edges) -> None:
+    task_id = edges.fresh_task()
+    status, refused = edges.api("admin", f"/api/v1/tasks/{task_id}/reassign", {"assignee": "ghost", "reason": "x"})
+    assert status == 422 and "ghost" in refused["error"]["message"]
+    code, _printed, err = edges.stroom("tasks", "reassign", str(task_id), "--assignee", "ghost", "--reason", "x",
+                                       "--as", "admin")
+    assert code == 1 and refused["error"]["message"] in err
+    status, page = edges.page("admin", f"/instances/{edges.task(task_id).instance_id}/admin/reassign",
+                              {"task_id": str(task_id), "assignee": "ghost", "reason": "x"})
+    assert refused["error"]["message"] in page.replace("&#39;", "'")
+    assert edges.task(task_id).assignee is None
