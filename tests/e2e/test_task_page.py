@@ -91,6 +91,12 @@ def delivered_mails(site: Site) -> list[Any]:
             for p in sorted(site.settings.outbox.glob("*.eml"))]
 
 
+def refusals(site: Site) -> list[Any]:
+    """The disapproval mails delivered so far (in the supplier's language: English or Dutch)."""
+    return [m for m in delivered_mails(site) if any(words in str(m["Subject"])
+                                                    for words in ("not accepted", "niet geaccepteerd"))]
+
+
 def text_of(message: Any) -> str:
     return str(message.get_body(preferencelist=("plain",)).get_content())
 
@@ -140,7 +146,7 @@ def test_typed_input_survives_an_error_and_the_supplier_reads_the_reason_not_the
     outcome = fresh(site, task).outcome
     assert outcome["reason"] == "Order 4711 was cancelled; please credit this invoice."
     assert outcome["comment"] == "Internal: Piet says the order was cancelled."
-    mails = [m for m in delivered_mails(site) if "not accepted" in str(m["Subject"])]
+    mails = refusals(site)
     texts = [text_of(m) for m in mails]
     assert any("Order 4711 was cancelled; please credit this invoice." in t for t in texts), texts
     assert not any("Piet says" in t or "Piet says" in str(m.get_body(("html",)).get_content())
@@ -201,7 +207,7 @@ def test_the_approvers_day(browse: Browse, site: Site) -> None:
     assert [(t.status, t.completed_by) for t in done[:2]] == [("completed", "carla"), ("completed", "carla")]
     assert [t.outcome["decision"] for t in done[:2]] == ["approve", "disapprove"]
     assert (done[2].status, done[2].delegated_to, done[2].owner) == ("delegated", "frank", "carla")
-    mails = [text_of(m) for m in delivered_mails(site) if "not accepted" in str(m["Subject"])]
+    mails = [text_of(m) for m in refusals(site)]
     assert any("The bank account on the invoice is not the one we know." in t for t in mails), mails
     assert not any("delivery note" in t for t in mails)
     frank = browse.context.browser.new_context()
