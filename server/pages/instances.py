@@ -14,6 +14,7 @@ from server.errors import InvalidInput
 from server.instances import admin, view
 from server.instances import service as instances
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.operations import tasks as task_ops
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
@@ -122,9 +123,9 @@ def _run_action(action: str, instance_id: int) -> None:
             task = form.get("task_id", "")
             if not task.isdigit():
                 raise InvalidInput(_("Choose a task to reassign."), code="task_required")
-            admin.reassign(db, actor=who, task_id=int(task), reason=reason, instance_id=instance_id,
-                           assignee=form.get("assignee", "").strip() or None, groups=_names("groups"),
-                           users=_names("users"), roles=_names("roles"))
+            task_ops.reassign(db, host(), actor=who, task_id=int(task), reason=reason, instance_id=instance_id,
+                              assignee=form.get("assignee", "").strip() or None, groups=_names("groups"),
+                              users=_names("users"), roles=_names("roles"), edge="web")
 
 
 @bp.post("/<int:instance_id>/admin/<action>")
