@@ -62,7 +62,8 @@ function SettingEntry(props) {
   const debounce = useService('debounceInput');
   const bo = target(element);
   const getValue = () => readSetting(bo, meta);
-  const setValue = (value) => {
+  const setValue = (value, error) => {
+    if (error) { return; } // the panel shows the error; an invalid value never reaches the XML
     value = (value || '').trim();
     const commands = meta.camundaAttribute
       ? [{ cmd: 'element.updateModdleProperties',
@@ -112,7 +113,7 @@ StroomPropertiesProvider.prototype.getGroups = function (element) {
       const type = this._moddle.getTypeDescriptor(typeName);
       if (!type.meta.appliesTo.some((t) => is(subject, t))) { return; }
       type.properties.forEach((p) => {
-        const id = 'stroom-' + p.name;
+        const id = 'stroom-' + p.ns.localName;
         const component = componentFor(p);
         entries.push({ id, element, component, isEdited: p.meta.choices || p.meta.choicesFrom ? isSelectEntryEdited : isTextFieldEntryEdited });
       });
