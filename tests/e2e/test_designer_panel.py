@@ -57,6 +57,7 @@ def test_a_designer_sets_a_condition_a_timer_and_a_mail_step_and_deploys(browse:
     key, filename = story_key
     page = _open(browse, key, filename)
     assert page.get_attribute("#editor", "data-templates") == "7"
+    assert page.get_attribute("#editor", "data-template-errors") is None
 
     click_element(page, "Flow_approved")  # leaves the "Approved?" gateway
     open_group(page, "Condition")

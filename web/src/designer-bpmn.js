@@ -29,6 +29,12 @@ const modeler = new BpmnModeler({
 });
 let marked = [];
 
+// A template the loader refuses is named on the page (and in the console) rather than silently missing.
+modeler.on('elementTemplates.errors', (event) => {
+  event.errors.forEach((e) => console.error('Element template refused: ' + e.message));
+  D.editor.setAttribute('data-template-errors', String(event.errors.length));
+});
+
 function loadTemplates() {
   const url = D.editor.getAttribute('data-templates-url');
   return fetch(url, { credentials: 'same-origin' }).then((r) => (r.ok ? r.json() : [])).then((templates) => {
