@@ -154,3 +154,17 @@ def test_deploying_an_unchanged_shipped_model_creates_no_version(browse: Browse,
     assert saved != shipped  # bpmn-js writes the file its own way
     assert deploy(page) == "Nothing changed; still version 1."
     assert _deployed(site, key, filename)[0] == 1
+
+
+def test_the_first_view_shows_the_whole_diagram_clear_of_the_palette(browse: Browse, story_key: tuple[str, str]) -> None:
+    key, filename = story_key
+    page = _open(browse, key, filename)
+    palette = page.locator("#editor .djs-palette").bounding_box()
+    canvas = page.locator("#editor").bounding_box()
+    assert palette and canvas
+    for shape in page.locator("#editor .djs-element.djs-shape").all():
+        box = shape.bounding_box()
+        if box is None or box["width"] == 0:
+            continue
+        assert box["x"] >= palette["x"] + palette["width"], shape.get_attribute("data-element-id")
+        assert box["x"] + box["width"] <= canvas["x"] + canvas["width"] + 1, shape.get_attribute("data-element-id")

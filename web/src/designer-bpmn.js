@@ -68,12 +68,27 @@ function onError(details, message) {
   });
 }
 
+// Fit the whole diagram into the part of the canvas the palette does not cover (at most 100 %).
+function fitClearOfPalette() {
+  const canvas = modeler.get('canvas');
+  canvas.zoom('fit-viewport');
+  const palette = D.editor.querySelector('.djs-palette');
+  if (!palette) { return; }
+  const { inner, outer } = canvas.viewbox();
+  const margin = 16;
+  const left = palette.getBoundingClientRect().right - D.editor.getBoundingClientRect().left + margin;
+  const scale = Math.min((outer.width - left - margin) / inner.width, (outer.height - 2 * margin) / inner.height, 1);
+  if (!(scale > 0)) { return; }
+  canvas.viewbox({ x: inner.x - left / scale, y: inner.y - margin / scale,
+                   width: outer.width / scale, height: outer.height / scale });
+}
+
 D.load().then((xml) => modeler.importXML(xml)).then((result) => {
   // Import warnings mean bpmn-js could not show part of the model: report them to people and tests.
   const warnings = (result && result.warnings) || [];
   warnings.forEach((w) => console.warn('BPMN import warning: ' + w.message));
   D.editor.setAttribute('data-import-warnings', String(warnings.length));
-  modeler.get('canvas').zoom('fit-viewport');
+  fitClearOfPalette();
   return loadTemplates();
 }).then(() => {
   D.wire(() => modeler.saveXML({ format: true }).then((r) => r.xml), onError, clearErrors);
