@@ -23,7 +23,7 @@ def resaved(source: bytes) -> bytes:
     reordered = " ".join(reversed(re.findall(r'\S+="[^"]*"', attributes)))
     body = body.replace("\n    ", "\n\t").replace('camunda:type="external" camunda:topic="match_invoice"',
                                                  "camunda:topic='match_invoice' camunda:type='external'")
-    return f'{head}<bpmn:definitions {reordered}>\n<!-- saved by an editor -->{body}'.encode("utf-8")
+    return f'{head}<bpmn:definitions {reordered}>\n<!-- saved by an editor -->{body}'.encode()
 
 
 def test_a_resaved_unchanged_model_has_the_same_checksum() -> None:
