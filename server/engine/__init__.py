@@ -2,11 +2,23 @@
 from server.engine.model import CompiledModel, checksum, compile_model
 from server.engine.runtime import WorkflowRun
 from server.engine.services import ServiceCall, ServiceInfo, ServiceParam, ServiceRegistry, describe
-from server.engine.types import (Assignment, ElementState, EngineError, Failure, ModelError, MoveOutcome,
-                                 PendingTimer, ScriptError, StepEvent, TaskNotReady, UserTaskInfo)
+from server.engine.types import (
+                                 Assignment,
+                                 ElementState,
+                                 EngineError,
+                                 Failure,
+                                 ModelError,
+                                 MoveOutcome,
+                                 PendingTimer,
+                                 ScriptError,
+                                 StepEvent,
+                                 TaskNotReady,
+                                 UserTaskInfo,
+)
 
 __all__ = [
     "Assignment", "CompiledModel", "ElementState", "EngineError", "Failure", "ModelError", "MoveOutcome",
-    "PendingTimer", "ScriptError", "ServiceCall", "ServiceInfo", "ServiceParam", "ServiceRegistry", "StepEvent", "TaskNotReady", "UserTaskInfo",
+    "PendingTimer", "ScriptError", "ServiceCall", "ServiceInfo", "ServiceParam", "ServiceRegistry", "StepEvent",
+    "TaskNotReady", "UserTaskInfo",
     "WorkflowRun", "checksum", "compile_model", "describe",
 ]
