@@ -127,9 +127,10 @@ def _maybe_expression(value: str, checker: Checker, element: str, kind: str) -> 
 def _service_parameters(node: etree._Element, checker: Checker) -> None:
     element = node.get("id", "")
     for prop in node.findall(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}properties/{{{CAMUNDA}}}property"):
-        if not prop.get("value", "").strip():
+        parent = prop.getparent()
+        if not prop.get("value", "").strip() and parent is not None:
             # An optional element-template field left blank: the parameter is not given.
-            prop.getparent().remove(prop)
+            parent.remove(prop)
             continue
         prop.set("value", checker.expression(prop.get("value", ""), element=element,
                                              kind=f"service parameter {prop.get('name')}"))
