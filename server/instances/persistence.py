@@ -24,6 +24,9 @@ from server.tasks.models import OPEN_STATUSES, HumanTask, TaskCandidate
 SERVICE_RETRIES = 3
 # Automatic retries of a failed service step wait 30 s, 2 min, 8 min.
 RETRY_BASE_SECONDS = 30
+ENDED = ("completed", "terminated")
+# Stored times may lose sub-second precision; a re-armed timer differs by far more.
+SAME_DUE = dt.timedelta(seconds=1)
 
 
 def save(session: Session, host: Host, *, instance: ProcessInstance, run: WorkflowRun, actor: Actor,
@@ -144,12 +147,28 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _schedule_timers(session: Session, *, instance: ProcessInstance, run: WorkflowRun, new: bool) -> None:
-    if instance.status in ("completed", "terminated"):
-        return
-    scheduled = [] if new else list(session.scalars(select(Job.payload).where(
-        Job.instance_id == instance.id, Job.kind == "timer", Job.status.in_(("pending", "running")))))
-    known = {p.get("task_id") for p in scheduled if isinstance(p, dict)}
-    for timer in run.pending_timers():
+    """Make the pending timer jobs be exactly the timers that wait now.
+
+    A job is kept only while its timer waits with the same due time: a reset re-arms a boundary
+    timer under the same engine id, and the earlier run's job must not fire the new timer. A finished
+    instance keeps none. A running job is the worker's (it finds the timer gone, or reschedules a cycle)."""
+    waiting = {} if instance.status in ENDED else {t.task_id: t for t in run.pending_timers()}
+    known: set[str] = set()
+    if not new:
+        stale = []
+        for job_id, payload, status, due_at in session.execute(select(Job.id, Job.payload, Job.status, Job.due_at)
+                                                               .where(Job.instance_id == instance.id,
+                                                                      Job.kind == "timer",
+                                                                      Job.status.in_(("pending", "running")))):
+            task_id = (payload or {}).get("task_id")
+            timer = waiting.get(task_id)
+            if status == "running" or (timer is not None and abs(timer.due_at - due_at) <= SAME_DUE):
+                known.add(task_id)
+            else:
+                stale.append(job_id)
+        if stale:
+            jobs.cancel_pending(session, stale, reason="timer no longer waits")
+    for timer in waiting.values():
         if timer.task_id not in known:
             jobs.enqueue(session, "timer", {"task_id": timer.task_id, "element_id": timer.element_id},
                          due_at=timer.due_at, environment_id=instance.environment_id, instance_id=instance.id)
