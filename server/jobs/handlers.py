@@ -87,6 +87,8 @@ def start_conversion_task(ctx: JobContext) -> None:
     instance = ctx.session.get(ProcessInstance, incident.instance_id)
     if instance is None or instance.model_key == "conversion_task":
         return None  # never loop: the conversion task's own failures stay incidents for admins
+    if not instances.claim_follow_up(ctx.session, incident.id):
+        return None  # a racing retry failed for good too: its follow-up is the one
     data = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor).data
     document = ctx.session.get(ReceivedDocument, data.get("document_id") or 0)
     reasons = refusals.mail_reasons([{"rule": "service_step_failed", "flag": "fatal"}])
