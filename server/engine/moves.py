@@ -73,7 +73,8 @@ def precedes(source: Any, element_id: str) -> bool:
     """Whether `element_id` comes before the source task in the model (a move back), by the flow.
 
     In a loop both lead to each other; then it is back if the element already ran on this path."""
-    target = target_spec(source, element_id)
+    # From where the element is entered: its boundary events' branches follow it, too.
+    target = graft_spec(target_spec(source, element_id))
     if not _reaches(target, source.task_spec):
         return False
     return not _reaches(source.task_spec, target) or is_behind(source, element_id)
