@@ -50,7 +50,8 @@ def apply(session: Session, *, outcome: StepOutcome, actor: Actor) -> list[tuple
 
 def _create(session: Session, *, outcome: StepOutcome, opening: OpenTask, actor: Actor) -> HumanTask:
     info = opening.info
-    invoice = info.data.get("invoice") if isinstance(info.data.get("invoice"), dict) else {}
+    found = info.data.get("invoice")
+    invoice: dict[str, Any] = found if isinstance(found, dict) else {}
     supplier = str(invoice.get("supplier_name") or "")
     task = HumanTask(
         environment_id=outcome.environment_id, instance_id=outcome.instance_id, engine_task_id=info.task_id,
