@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any, Mapping
 
+from server import sandbox
 from server.decisions.compiler import CompileEnv, compile_expression
 from server.decisions.errors import FeelEvaluationError, FeelSyntaxError
 from server.decisions.expressions import evaluate_feel
@@ -193,7 +194,6 @@ def _double_equals(node: Any) -> bool:
 
 def check_python(source: str, *, mode: str, refuse: Any) -> None:
     """The sandbox's compile check; ScriptRefused becomes the caller's ModelError."""
-    from server import sandbox
 
     try:
         sandbox.check_python(source, mode=mode)  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from typing import Any, Iterator, Mapping
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
+from server.decisions import DecisionParseError, parse_dmn
 from server.engine.expressions import Checker
 from server.engine.parser import ParsedProcess, parse_process
 from server.engine.services import ServiceRegistry
@@ -107,7 +108,6 @@ def _expression_collection(spec: Any) -> None:
 def _parse_decisions(dmn: Mapping[str, bytes]) -> dict[str, Any]:
     if not dmn:
         return {}
-    from server.decisions import DecisionParseError, parse_dmn
 
     parsed: dict[str, Any] = {}
     for filename, source in dmn.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from server import sandbox
 from server.engine.expressions import PYTHON_OFF
 from server.engine.types import ScriptError
 
@@ -15,7 +16,6 @@ from server.engine.types import ScriptError
 def _sandbox(allowed: bool) -> Any:
     if not allowed:
         raise ScriptError(f"a Python script or expression was not run. {PYTHON_OFF}")
-    from server import sandbox
 
     return sandbox
 

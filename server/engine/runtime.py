@@ -15,8 +15,15 @@ from server.engine.assignment import resolve_assignment, task_properties
 from server.engine.model import CompiledModel
 from server.engine.script_engine import ServiceFailed, StroomScriptEngine
 from server.engine.state import StateCodec
-from server.engine.types import (ElementState, Failure, MoveOutcome, PendingTimer, StepEvent, TaskNotReady,
-                                 UserTaskInfo)
+from server.engine.types import (
+    ElementState,
+    Failure,
+    MoveOutcome,
+    PendingTimer,
+    StepEvent,
+    TaskNotReady,
+    UserTaskInfo,
+)
 
 _CODEC: StateCodec | None = None
 _STATE_NAMES = {TaskState.COMPLETED: "done", TaskState.READY: "active", TaskState.STARTED: "active",

@@ -29,6 +29,10 @@ class ServiceContext:
     instance_id: int | None
     actor: Actor
 
+    def python_scripts_allowed(self) -> bool:
+        """The environment's current python_scripts setting (the engine asks before any Python runs)."""
+        return python_scripts_allowed(self.session, environment_id=self.environment_id)
+
 
 def _encode(files: Mapping[str, bytes]) -> dict[str, str]:
     return {name: data.decode("utf-8") for name, data in files.items()}
