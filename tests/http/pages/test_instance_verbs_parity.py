@@ -150,3 +150,25 @@ def test_the_instance_page_masks_secrets_in_the_data_as_the_api_does(site: Site)
     assert "k-123" not in page and "hunter2" not in page
     assert "********" in page and "NL91ABNA0417164300" in page  # only secrets are masked
     assert api_view(site, instance_id)["data"]["erp_api_key"] == "********"
+
+
+def test_a_hand_start_answers_and_refuses_alike_over_the_api_and_the_command_line(site: Site, cli: Any) -> None:
+    admin = site.client("admin")
+    response = admin.post("/api/v1/process-instances", headers={"X-Requested-With": "fetch"},
+                          json={"model": "expense_declaration", "business_key": "EXP-1"})
+    assert response.status_code == 201
+    code, output = cli("start", "expense_declaration", "--business-key", "EXP-1")
+    assert code == 0, output
+    by_api, by_cli = response.get_json(), json.loads(output)
+    assert {k: v for k, v in by_api.items() if k != "id"} == {k: v for k, v in by_cli.items() if k != "id"}
+    with site.host.db.unit_of_work() as session:
+        started = [(e.action, json.dumps(e.after)) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "instance.started",
+                                     AuditEvent.instance_id.in_((by_api["id"], by_cli["id"]))))]
+    assert len(started) == 2 and started[0] == started[1]
+
+    refused = admin.post("/api/v1/process-instances", headers={"X-Requested-With": "fetch"},
+                         json={"model": "trusted_sender", "data": {}})
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_start_data"
+    code, output = cli("start", "trusted_sender")
+    assert code != 0 and "email is required" in output and refused.get_json()["error"]["message"] in output
