@@ -45,11 +45,6 @@ def _reason(reason: str | None) -> str:
     return checked_reason(reason)
 
 
-def _instance(session: Session, actor: Actor, instance_id: int, allowed: Sequence[str]) -> ProcessInstance:
-    require(actor, "instances.admin")
-    return instance_in_state(session, actor, instance_id, allowed)
-
-
 def instance_in_state(session: Session, actor: Actor, instance_id: int, allowed: Sequence[str]) -> ProcessInstance:
     """The caller's instance, locked for this change; Conflict unless its status is one of `allowed`."""
     instance = instances.get_instance(session, actor.environment_id, instance_id)
@@ -95,15 +90,6 @@ def finish(session: Session, host: Host, *, actor: Actor, work: Intervention) ->
     """Advance and save like any step, then resolve the incidents whose step no longer fails."""
     instances.advance_and_save(session, host, instance=work.instance, run=work.run, actor=actor)
     _settle(session, instance=work.instance, run=work.run, actor=actor)
-
-
-def _intervene(session: Session, host: Host, *, actor: Actor, instance: ProcessInstance, action: str,
-               reason: str, change: Callable[[WorkflowRun], dict[str, Any]], status: str | None = None) -> None:
-    """Load, change the run, record the intervention, then advance and save like any step."""
-    work = begin(session, host, actor=actor, instance=instance, change=change, status=status)
-    audit.record(session, actor=actor, action=action, target_type="instance", target_id=instance.id,
-                 instance_id=instance.id, before=work.before, after=work.after, note=reason)
-    finish(session, host, actor=actor, work=work)
 
 
 def _settle(session: Session, *, instance: ProcessInstance, run: WorkflowRun, actor: Actor) -> None:
