@@ -148,13 +148,13 @@ class DecisionModel:
             if decision is not None:
                 value = root.lookup(decision.variable)
                 value = None if value is _MISSING_VALUE else value
-                done[decision_id] = DecisionResult(decision.id, decision.name, value, {}, (), lambda: {})
+                done[decision_id] = DecisionResult(decision.id, decision.name, value, {}, (), dict)
         values = {self.decisions[d].name: self._run(self.decisions[d], root, done).value
                   for d in service.outputs if d in self.decisions}
         if service.type_ref and len(values) == 1:
             (name, value), = values.items()
             item = self._types.get(service.type_ref, service.type_ref)
-            item = item.returns if getattr(item, "returns", None) else item
+            item = getattr(item, "returns", None) or item
             typed, ok = conform_result(value, item, self._types)
             values[name] = typed if ok else runtime.null(f"{service.name}: the value is not a {service.type_ref}")
         return values

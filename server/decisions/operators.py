@@ -4,16 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server.decisions import runtime, temporal_ops
 from server.decisions.errors import FeelLimitError
+from server.decisions.scope import Scope, Test
 from server.decisions.values import DECIMAL, Range, coerce_in, compare, equal, is_integral
 
-if TYPE_CHECKING:
-    from server.decisions.compiler import Scope
-
-Test = Callable[[Any, "Scope"], bool]
 MAX_STRING = 10_000_000  # characters a string built by an expression may reach
 
 
@@ -163,8 +160,6 @@ def test_outcome(value: Any, expected: Any) -> bool | None:
 
 def filter_list(target: Any, predicate: Callable[[Scope], Any], scope: Scope) -> Any:
     """`list[n]` (1-based, negative from the end) or `list[condition]` with `item` and its fields in scope."""
-    from server.decisions.compiler import Scope
-
     if target is None:
         return None
     items = target if isinstance(target, list) else [target]

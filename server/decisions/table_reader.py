@@ -7,7 +7,6 @@ from lxml import etree
 
 from server.decisions.compiler import compile_cell, compile_unary_tests, constant_values
 from server.decisions.errors import FeelSyntaxError
-from server.decisions.types import convert_input, needs_conversion
 from server.decisions.tables import (
     AGGREGATIONS,
     HIT_POLICIES,
@@ -17,6 +16,7 @@ from server.decisions.tables import (
     Rule,
     constant_row,
 )
+from server.decisions.types import convert_input, needs_conversion
 
 
 def _converting(expr: Any, type_ref: str, types: Any) -> Any:
@@ -104,7 +104,8 @@ class TableReader:
             except FeelSyntaxError as exc:
                 raise self.fail(exc.reason, rule=number, column=output.name, text=text) from None  # type: ignore
         exprs = tuple(c[0] for c in compiled)
-        annotation = (el.findtext(self.tag("description")) or "").strip() or \
+        description = el.findtext(self.tag("description"))  # type: ignore[attr-defined]
+        annotation = (description or "").strip() or \
             " ".join(self.text(a) for a in self.children(el, "annotationEntry")).strip() or None  # type: ignore
         return Rule(number, el.get("id", ""), annotation, tuple(tests), exprs,
                     constant_row(exprs, tuple(c[1] for c in compiled), tuple(o.type_ref for o in outputs),

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from server.decisions import runtime
 from server.decisions.compiler import EMPTY_SCOPE, Scope, Test
 from server.decisions.errors import DecisionError
 from server.decisions.functions import BUILTINS
-from server.decisions import runtime
 from server.decisions.types import conform_result
 from server.decisions.values import equal
 

@@ -21,8 +21,19 @@ DECIMAL = Context(prec=34)
 TEMPORAL = (dt.date, dt.time, dt.timedelta, YearsMonths)
 _ORDERED = frozenset({Decimal, str, dt.date, dt.datetime, dt.time, dt.timedelta, YearsMonths})
 
-__all__ = ["DECIMAL", "UNBOUNDED", "Range", "coerce_in", "compare", "equal", "get_field", "parse_date",
-           "to_json", "is_integral", "kind_of"]
+__all__ = [
+    "DECIMAL",
+    "UNBOUNDED",
+    "Range",
+    "coerce_in",
+    "compare",
+    "equal",
+    "get_field",
+    "is_integral",
+    "kind_of",
+    "parse_date",
+    "to_json",
+]
 
 
 class _Unbounded:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -35,7 +37,6 @@ class Environment(BasePythonScriptEngineEnvironment):
         data = {**(external_context or {}), **context}
         if expressions.is_feel(expression):
             return expressions.evaluate(expression, data)
-
         return python.evaluate(expression, data, allowed=self.python_allowed())
 
     def execute(self, script: str | None, context: dict[str, Any], external_context: Any = None) -> bool:
@@ -48,7 +49,6 @@ class Environment(BasePythonScriptEngineEnvironment):
                 raise ScriptError(f"the script gave {type(result).__name__}, not a context of variables")
             context.update(result)
             return True
-
         new = python.run_script(script, context, allowed=self.python_allowed())
         context.clear()
         context.update(new)
@@ -71,10 +71,10 @@ class StroomScriptEngine(PythonScriptEngine):
         """Expressions are checked at deploy (server.engine.canonical); nothing to do here."""
 
     def python_allowed(self) -> bool:
-        """Whether Python may run now: the environment's current setting, asked of the host's context
-        (the engine stays below the packages that store settings), or the model's without a host."""
-        ask = getattr(self.context, "python_scripts_allowed", None)
-        if not callable(ask):
+        """Whether Python may run now: the context's answer (the environment's current setting, read by
+        the caller's domain package), or the model's own setting where the context gives none."""
+        ask = getattr(self.context, "python_allowed", None)
+        if ask is None:
             return bool(getattr(self.model, "python_scripts", False))
         return bool(ask())
 
@@ -126,15 +126,12 @@ class StroomScriptEngine(PythonScriptEngine):
 
 def _plain(value: Any) -> Any:
     """Decimals from FEEL become int or float, temporal values ISO text, so task data stays JSON-friendly."""
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-
     if isinstance(value, TEMPORAL):  # dates, times, durations: ISO text, as the trace shows them
         return to_json(value)
     return value

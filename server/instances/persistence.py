@@ -35,7 +35,7 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
     for event in run.take_events():
         audit.record(session, actor=actor, action=f"engine.{event.kind}", target_type="element",
                      target_id=event.element_id, instance_id=instance.id,
-                     after={"name": event.name, **event.detail} or None)
+                     after={"name": event.name, **event.detail})
     if failure is not None:
         _open_incident(session, instance=instance, failure=failure, actor=actor)
     instance.state = run.dumps()

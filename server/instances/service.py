@@ -29,8 +29,8 @@ class ServiceContext:
     instance_id: int | None
     actor: Actor
 
-    def python_scripts_allowed(self) -> bool:
-        """The environment's current python_scripts setting (the engine asks before any Python runs)."""
+    def python_allowed(self) -> bool:
+        """Whether Python may run now: the environment's setting, read at each use (an admin may turn it off)."""
         return python_scripts_allowed(self.session, environment_id=self.environment_id)
 
 

@@ -7,7 +7,10 @@ from server.audit import service as audit
 from server.engine import TaskNotReady
 from server.instances import service as instances
 from server.instances.models import Incident, ProcessInstance
+from server.invoices import refusals
+from server.invoices.models import ReceivedDocument
 from server.jobs.types import Handler, JobContext, Reschedule
+from server.mail import delivery, notifications
 
 # A suspended instance's timers are looked at again this often; resuming makes them fire then.
 SUSPENDED_RECHECK = dt.timedelta(seconds=60)
@@ -16,8 +19,6 @@ ENDED = ("completed", "terminated")
 
 def default_handlers() -> dict[str, Handler]:
     """A fresh kind -> handler mapping; workers (and tests) may extend their own copy."""
-    from server.mail import delivery, notifications
-
     return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
             "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task}
 
@@ -78,23 +79,20 @@ def retry_service_step(ctx: JobContext) -> Reschedule | None:
 def start_conversion_task(ctx: JobContext) -> None:
     """A service step that failed for good: the conversion task tells the document's sender (when the
     environment knows the address; else creditors follow up) that it failed, never the error's text."""
-    from server.invoices import refusals
-    from server.invoices.models import ReceivedDocument
-
     incident = ctx.session.get(Incident, int(ctx.job.payload["incident_id"]))
     if incident is None or incident.status != "open":
-        return None
+        return
     instance = ctx.session.get(ProcessInstance, incident.instance_id)
     if instance is None or instance.model_key == "conversion_task":
-        return None  # never loop: the conversion task's own failures stay incidents for admins
+        return  # never loop: the conversion task's own failures stay incidents for admins
     if not instances.claim_follow_up(ctx.session, incident.id):
-        return None  # a racing retry failed for good too: its follow-up is the one
+        return  # a racing retry failed for good too: its follow-up is the one
     data = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor).data
     document = ctx.session.get(ReceivedDocument, data.get("document_id") or 0)
     started = refusals.follow_up_failed_step(ctx.session, ctx.host, actor=ctx.actor, incident_id=incident.id,
                                              instance_id=instance.id, document=document)
     if started is None:
-        return None
+        return
     audit.record(ctx.session, actor=ctx.actor, action="incident.exhausted", target_type="incident",
                  target_id=incident.id, instance_id=instance.id, after={"conversion_instance_id": started.id})
-    return None
+    return
