@@ -8,9 +8,9 @@ Revision ID: 0014_ops_instances
 Revises: 0012_python_scripts_setting
 """
 import sqlalchemy as sa
+from alembic import op
 
 import server.db
-from alembic import op
 
 revision = "0014_ops_instances"
 down_revision = "0012_python_scripts_setting"
