@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from server.api.auth import current_actor, host, requires
 from server.auth.actor import Actor
 from server.errors import InvalidInput
-from server.instances import admin
 from server.instances import view as views
 from server.operations import instances as operations
+from server.operations import tasks as task_ops
 
 bp = Blueprint("api_instances", __name__, url_prefix="/api/v1/process-instances")
 
@@ -182,8 +182,9 @@ def _answer(call: Callable[[Session, Actor], operations.InstanceView]) -> Respon
 def reassign(instance_id: int, task_id: int) -> Response:
     data = body()
     with host().db.unit_of_work() as session:
-        admin.reassign(session, actor=current_actor(), task_id=task_id, instance_id=instance_id,
-                       reason=text_field(data, "reason") or "", assignee=text_field(data, "assignee", required=False),
-                       users=_names(data, "users"), groups=_names(data, "groups"), roles=_names(data, "roles"))
+        task_ops.reassign(session, host(), actor=current_actor(), task_id=task_id, instance_id=instance_id,
+                          reason=text_field(data, "reason") or "", assignee=text_field(data, "assignee", required=False),
+                          users=_names(data, "users"), groups=_names(data, "groups"), roles=_names(data, "roles"),
+                          edge="api")
     with host().db.unit_of_work() as session:
         return jsonify(views.instance_view(session, host(), actor=current_actor(), instance_id=instance_id))

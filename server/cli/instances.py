@@ -14,9 +14,9 @@ from server.auth.models import User
 from server.cli import echo_json
 from server.errors import NotFound
 from server.host import Host, open_host
-from server.instances import admin
 from server.instances import view as views
 from server.operations import instances as operations
+from server.operations import tasks as task_ops
 from server.settings import load_settings
 
 ENV = click.option("--environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True)
@@ -153,9 +153,9 @@ def restart_command(instance_id: int, element_id: str, reason: str, environment:
 def reassign_command(task_id: int, assignee: str | None, users: tuple[str, ...], groups: tuple[str, ...],
                      roles: tuple[str, ...], reason: str, environment: str, login: str | None) -> None:
     """Give an open task to another user, or to candidate users, groups or roles."""
-    _run(environment, login, lambda s, h, a: admin.reassign(s, actor=a, task_id=task_id, reason=reason,
-                                                            assignee=assignee, users=users, groups=groups,
-                                                            roles=roles).instance_id)
+    _run(environment, login, lambda s, h, a: task_ops.reassign(s, h, actor=a, task_id=task_id, reason=reason,
+                                                               assignee=assignee, users=users, groups=groups,
+                                                               roles=roles, edge="cli").instance_id)
 
 
 def register(group: click.Group) -> None:

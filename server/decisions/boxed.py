@@ -62,7 +62,7 @@ class BoxedReader:
 
     def boxed_decisiontable(self, el: etree._Element, label: str) -> Expr:
         table = self.read_table(el, label)  # type: ignore[attr-defined]
-        return lambda scope: table.evaluate(scope).value
+        return lambda scope: table.outcome(scope)[0]
 
     def boxed_context(self, el: etree._Element, label: str) -> Expr:
         entries: list[tuple[str | None, Expr]] = []

@@ -22,11 +22,11 @@ from server.decisions.scope import EMPTY_SCOPE, MISSING, CompileEnv, Expr, Scope
 from server.decisions.temporal import parse_any
 from server.decisions.types import conforms
 from server.decisions.unary import compile_tests
-from server.decisions.values import UNBOUNDED, Range, coerce_in, get_field
+from server.decisions.values import ATOMS, UNBOUNDED, Range, coerce_in, get_field
 
-_PLAIN = frozenset({Decimal, str, bool, type(None)})
+_PLAIN = ATOMS  # values a name lookup gives back as they are
 # Status codes and small counts arrive as ints on every evaluation; Decimals are immutable, so share them.
-_SMALL_INTS = {i: Decimal(i) for i in range(-16, 1025)}
+SMALL_INTS = {i: Decimal(i) for i in range(-16, 1025)}
 
 
 BUILTIN_NAMES = frozenset(BUILTINS)
@@ -48,6 +48,15 @@ def compile_cell(text: str, env: CompileEnv) -> tuple[Expr, bool]:
         return _const(None), True
     node = parse_expression(text, env.known_names | BUILTIN_NAMES)
     return _Compiler(env).expr(node), is_constant(node)
+
+
+def plain_name(text: str, env: CompileEnv) -> str | None:
+    """The variable when an expression is only a name (no path, no call), else None."""
+    try:
+        node = parse_expression(text, env.known_names | BUILTIN_NAMES)
+    except FeelSyntaxError:
+        return None
+    return node[1] if node[0] == "name" and "." not in node[1] else None
 
 
 def constant_values(text: str, env: CompileEnv) -> tuple[Any, ...]:
@@ -126,7 +135,7 @@ class _Compiler:
                 value = scope.lookup(name)
                 if value is MISSING:
                     return builtin if dotted is None else _path(scope, dotted)
-            return value if type(value) in _PLAIN else _coerce(value)
+            return value if type(value) in _PLAIN else plain_value(value)
         return lookup
 
     def _and(self, node: Node) -> Expr:
@@ -282,9 +291,10 @@ def _path(scope: Scope, parts: list[str]) -> Any:
     return value
 
 
-def _coerce(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """An input value as a name lookup gives it: ints (small ones shared), floats, lists coerced to FEEL values."""
     if type(value) is int:
-        small = _SMALL_INTS.get(value)
+        small = SMALL_INTS.get(value)
         if small is not None:
             return small
     return coerce_in(value)
@@ -305,4 +315,6 @@ __all__ = [
     "compile_node",
     "compile_unary_tests",
     "constant_values",
+    "plain_name",
+    "plain_value",
 ]

@@ -22,7 +22,8 @@ def compile_tests(compiler: Any, node: Node, strict: bool) -> Test:
     if len(tests) == 1:
         return tests[0]
     if not strict:
-        return lambda value, scope: any(test(value, scope) for test in tests)
+        either: Test = lambda value, scope: any(test(value, scope) for test in tests)
+        return op.pure(either) if all(op.is_pure(test) for test in tests) else either
 
     def any_of(value: Any, scope: Any) -> Any:
         saw_null = False

@@ -267,7 +267,7 @@ class WorkflowRun:
             element = getattr(task.task_spec, "bpmn_id", None)
             if not element or task.state not in _STATE_NAMES:
                 continue
-            if element not in newest or task.last_state_change >= newest[element].last_state_change:
+            if element not in newest or _shown_before(task, newest[element]):
                 newest[element] = task
         return [ElementState(e, _STATE_NAMES[t.state],
                              dt.datetime.fromtimestamp(t.last_state_change, dt.UTC))
@@ -277,6 +277,15 @@ class WorkflowRun:
         yield from self._wf.tasks.values()
         for sub in self._wf.subprocesses.values():
             yield from sub.tasks.values()
+
+
+def _shown_before(task: Any, other: Any) -> bool:
+    """Whether `task` decides its element's state over `other`: an open share of a multi-instance step
+    keeps the step active however recently another share was done; otherwise the newest wins."""
+    open_states = (TaskState.READY, TaskState.STARTED)
+    if (task.state in open_states) != (other.state in open_states):
+        return task.state in open_states
+    return bool(task.last_state_change >= other.last_state_change)
 
 
 def _name(task: Any) -> str:

@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
 from server.errors import InvalidInput
-from server.instances import admin, view
 from server.instances import service as instances
+from server.instances import view
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.operations import instances as operations
+from server.operations import tasks as task_ops
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
@@ -89,13 +90,6 @@ def diagram(instance_id: int) -> Response:
     return Response(text, mimetype="application/xml")
 
 
-def _reason() -> str:
-    reason = request.form.get("reason", "").strip()
-    if not reason:
-        raise InvalidInput(_("Give a reason; every intervention is logged."), code="reason_required")
-    return reason
-
-
 def _names(field: str) -> list[str]:
     return [n.strip() for n in request.form.get(field, "").split(",") if n.strip()]
 
@@ -124,9 +118,9 @@ def _run_action(action: str, instance_id: int) -> operations.InstanceView | None
         task = form.get("task_id", "")
         if not task.isdigit():
             raise InvalidInput(_("Choose a task to reassign."), code="task_required")
-        admin.reassign(db, actor=who, task_id=int(task), reason=_reason(), instance_id=instance_id,
-                       assignee=form.get("assignee", "").strip() or None, groups=_names("groups"),
-                       users=_names("users"), roles=_names("roles"))
+        task_ops.reassign(db, host(), actor=who, task_id=int(task), reason=reason, instance_id=instance_id,
+                          assignee=form.get("assignee", "").strip() or None, groups=_names("groups"),
+                          users=_names("users"), roles=_names("roles"), edge="web")
         return None
 
 

@@ -161,3 +161,18 @@ def list_tasks(session: Session, actor: Actor, query: TaskQuery) -> TaskPage:
                            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
                            .offset((page - 1) * per_page).limit(per_page))
     return TaskPage(list(rows), min(counted, TOTAL_CAP), page, per_page, total_exact=counted <= TOTAL_CAP)
+
+
+def counts(session: Session, actor: Actor) -> dict[str, int]:
+    """Open, mine, my groups' and done tasks the actor can see (each counted up to the list's cap)."""
+    def total(**query: Any) -> int:
+        return list_tasks(session, actor, TaskQuery(per_page=1, **query)).total
+
+    return {"open": total(), "mine": total(mine=True), "groups": total(my_groups=True) if actor.groups else 0,
+            "done": total(status="done")}
+
+
+def process_keys(session: Session, environment_id: int) -> list[str]:
+    """Process keys that have tasks (for the filter's choices)."""
+    return list(session.scalars(select(HumanTask.process_key).where(HumanTask.environment_id == environment_id)
+                                .distinct().order_by(HumanTask.process_key)))
