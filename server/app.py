@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = (
     "server.api.partnerships",
     "server.api.invoices",
     "server.api.models",
+    "server.api.element_templates",
     "server.api.decisions",
     "server.api.masterdata",
     "server.api.instances",
