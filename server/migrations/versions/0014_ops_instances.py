@@ -5,7 +5,7 @@ automatic retry could each fail for good and each start one; the follow-up now c
 with a conditional update, which only one transaction can win.
 
 Revision ID: 0014_ops_instances
-Revises: 0012_python_scripts_setting
+Revises: 0018_designer
 """
 import sqlalchemy as sa
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 import server.db
 
 revision = "0014_ops_instances"
-down_revision = "0012_python_scripts_setting"
+down_revision = "0018_designer"
 branch_labels = None
 depends_on = None
 
