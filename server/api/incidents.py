@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
-from server.api.instances import body, parse_int, text_field
+from server.api.instances import body, parse_int
 from server.api.paging import encode, paging
 from server.errors import InvalidInput
 from server.instances import admin
 from server.instances import view as views
+from server.operations import instances as operations
 
 bp = Blueprint("api_incidents", __name__, url_prefix="/api/v1/incidents")
 STATUSES = ("open", "resolved", "retried", "closed", "all")
@@ -42,9 +43,7 @@ def show(incident_id: int) -> Response:
 @bp.post("/<int:incident_id>/retry")
 @requires("instances.admin")
 def retry(incident_id: int) -> Response:
-    reason = text_field(body(), "reason")
+    reason = body().get("reason")
     with host().db.unit_of_work() as session:
-        admin.retry_incident(session, host(), actor=current_actor(), incident_id=incident_id, reason=reason or "")
-    with host().db.unit_of_work() as session:
-        return jsonify(views.incident_json(admin.get_incident(session, current_actor(), incident_id),
-                                           with_stack=views.shows_stacks(current_actor())))
+        return jsonify(operations.retry_incident(session, host(), actor=current_actor(), incident_id=incident_id,
+                                                 reason=reason).to_json())

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from server.api.auth import current_actor, host, requires
 from server.api.paging import next_offset, paging
 from server.errors import InvalidInput, NotFound
-from server.instances import starts
 from server.instances.models import ProcessModelVersion
+from server.operations import instances as operations
 from server.operations import models
 
 bp = Blueprint("api_models", __name__, url_prefix="/api/v1")
@@ -93,6 +93,6 @@ def start_instance() -> tuple[Response, int]:
     if not isinstance(data, dict):
         raise InvalidInput("data must be a JSON object", code="invalid_json")
     with host().db.unit_of_work() as session:
-        instance = starts.start_by_hand(session, host(), actor=current_actor(), key=payload["model"], data=data,
-                                        business_key=payload.get("business_key"))
-        return jsonify({"id": instance.id, "status": instance.status, "model": instance.model_key}), 201
+        started = operations.start_instance(session, host(), actor=current_actor(), key=payload["model"], data=data,
+                                            business_key=payload.get("business_key"))
+        return jsonify(started.to_json()), 201
