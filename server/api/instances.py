@@ -113,21 +113,21 @@ def history(instance_id: int) -> Response:
 @requires("instances.admin")
 def suspend(instance_id: int) -> Response:
     return _answer(lambda session, actor: operations.suspend(session, host(), actor=actor, instance_id=instance_id,
-                                                             reason=body().get("reason")))
+                                                             reason=_text(body(), "reason")))
 
 
 @bp.post("/<int:instance_id>/resume")
 @requires("instances.admin")
 def resume(instance_id: int) -> Response:
     return _answer(lambda session, actor: operations.resume(session, host(), actor=actor, instance_id=instance_id,
-                                                            reason=body().get("reason")))
+                                                            reason=_text(body(), "reason")))
 
 
 @bp.post("/<int:instance_id>/terminate")
 @requires("instances.admin")
 def terminate(instance_id: int) -> Response:
     return _answer(lambda session, actor: operations.terminate(session, host(), actor=actor,
-                                                               instance_id=instance_id, reason=body().get("reason")))
+                                                               instance_id=instance_id, reason=_text(body(), "reason")))
 
 
 @bp.post("/<int:instance_id>/retry")
@@ -138,7 +138,7 @@ def retry(instance_id: int) -> Response:
     if incident is not None and not isinstance(incident, int):
         raise InvalidInput("incident_id must be an integer", code="invalid_input", details=[{"field": "incident_id"}])
     return _answer(lambda session, actor: operations.retry(session, host(), actor=actor, instance_id=instance_id,
-                                                           reason=data.get("reason"), incident_id=incident))
+                                                           reason=_text(data, "reason"), incident_id=incident))
 
 
 @bp.post("/<int:instance_id>/move")
@@ -146,7 +146,7 @@ def retry(instance_id: int) -> Response:
 def move(instance_id: int) -> Response:
     data = body()
     return _answer(lambda session, actor: operations.move(
-        session, host(), actor=actor, instance_id=instance_id, reason=data.get("reason"),
+        session, host(), actor=actor, instance_id=instance_id, reason=_text(data, "reason"),
         to_element=_text(data, "to"), from_element=_text(data, "from")))
 
 
@@ -155,7 +155,7 @@ def move(instance_id: int) -> Response:
 def restart_step(instance_id: int) -> Response:
     data = body()
     return _answer(lambda session, actor: operations.restart_step(
-        session, host(), actor=actor, instance_id=instance_id, reason=data.get("reason"),
+        session, host(), actor=actor, instance_id=instance_id, reason=_text(data, "reason"),
         element_id=_text(data, "element_id")))
 
 
@@ -164,7 +164,7 @@ def restart_step(instance_id: int) -> Response:
 def restart(instance_id: int) -> Response:
     data = body()
     return _answer(lambda session, actor: operations.restart(
-        session, host(), actor=actor, instance_id=instance_id, reason=data.get("reason"),
+        session, host(), actor=actor, instance_id=instance_id, reason=_text(data, "reason"),
         element_id=_text(data, "element_id")))
 
 
