@@ -1,7 +1,8 @@
-"""record() buffers audit entries in the session; they are chained and written just before commit.
+"""record() queues audit entries for the session's transaction; they are chained and written just before commit.
 
 Writing at commit keeps the per-environment chain lock (the head row) held for the shortest time
-and inserts a transaction's entries in one batch; a rolled-back transaction leaves no entry.
+and inserts a transaction's entries in one batch. The queue belongs to the transaction (not to
+`session.info`): a rolled-back transaction, or savepoint, leaves no entry, now or at a later commit.
 Links are HMAC-SHA256 under the audit key (server/audit/keys.py); rows written before migration 0011
 keep their plain SHA-256 links (`entry_hash` without a key) and are sealed by `AuditKeyedSegment`.
 """
@@ -14,15 +15,18 @@ import json
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from server.audit.keys import keyed_hash
 from server.audit.models import AuditChainHead, AuditEvent
 from server.auth.actor import Actor
 from server.db import utcnow
+from server.txlocal import TransactionLocal
 
 GENESIS = "0" * 64
-_PENDING = "audit_pending"
+# Each entry with the savepoint it was recorded in (None: the outermost transaction).
+_Queued = tuple[SessionTransaction | None, dict[str, Any]]
+_PENDING: TransactionLocal[list[_Queued]] = TransactionLocal(list)
 
 
 def record(session: Session, *, actor: Actor, action: str, target_type: str, target_id: object,
@@ -30,18 +34,35 @@ def record(session: Session, *, actor: Actor, action: str, target_type: str, tar
            after: dict[str, Any] | None = None, note: str | None = None,
            environment_id: int | None = None) -> None:
     """Queue an audit entry; it is written in the same transaction, at commit."""
-    session.info.setdefault(_PENDING, []).append({
+    _PENDING.get(session).append((session.get_nested_transaction(), {
         "environment_id": environment_id if environment_id is not None else actor.environment_id,
         "at": utcnow(), "actor_type": actor.kind, "actor": actor.name, "action": action,
         "target_type": target_type, "target_id": str(target_id), "instance_id": instance_id,
         "before": _jsonable(before), "after": _jsonable(after), "note": note,
-    })
+    }))
 
 
 def queued(session: Session, *, instance_id: int, prefix: str = "") -> list[dict[str, Any]]:
     """Entries of this transaction not yet written (they are at commit), oldest first, as rows."""
-    return [dict(row) for row in session.info.get(_PENDING, ())
+    return [dict(row) for _, row in _PENDING.peek(session) or ()
             if row["instance_id"] == instance_id and row["action"].startswith(prefix)]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_savepoint(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Drop the entries recorded inside a savepoint that was rolled back (the outermost transaction's
+    end drops them all, see TransactionLocal)."""
+    queue = _PENDING.peek(session)
+    if queue and previous_transaction.nested:
+        queue[:] = [(at, row) for at, row in queue if not _inside(at, previous_transaction)]
+
+
+def _inside(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 # Built once: json.dumps() with options builds a new encoder per call, and a received invoice
@@ -85,12 +106,12 @@ _INSERT = insert(AuditEvent)
 
 def write_pending(session: Session, key: bytes) -> None:
     """Chain (keyed) and insert the buffered entries; takes each environment's head row lock."""
-    pending = session.info.pop(_PENDING, None)
+    pending = _PENDING.pop(session)
     if not pending:
         return
     session.flush()
     by_env: dict[int, list[dict[str, Any]]] = {}
-    for row in pending:
+    for _, row in pending:
         by_env.setdefault(row["environment_id"], []).append(row)
     connection = session.connection()
     for env_id in sorted(by_env):
