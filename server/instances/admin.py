@@ -2,7 +2,7 @@
 
 `begin` loads a run and changes it, `finish` runs it on and saves; the operation records its audit
 entry between the two, so the consequences follow it in the log. Timers of a suspended instance are
-held back by the job worker (server.jobs.handlers.run_timer). `reassign` stays here for the task verbs.
+held back by the job worker (server.jobs.handlers.run_timer).
 """
 from __future__ import annotations
 
@@ -14,15 +14,12 @@ from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
-from server.auth.permissions import require
 from server.db import utcnow
 from server.engine import EngineError, WorkflowRun
 from server.errors import Conflict, InvalidInput, NotFound
 from server.host import Host
 from server.instances import service as instances
 from server.instances.models import Incident, ProcessInstance
-from server.tasks import assignment
-from server.tasks.models import OPEN_STATUSES, HumanTask
 
 REASON_MAX = 2000
 ENDED = ("completed", "terminated")
@@ -39,10 +36,6 @@ def checked_reason(reason: str | None) -> str:
         raise InvalidInput(f"the reason is longer than {REASON_MAX} characters", code="reason_too_long",
                            details=[{"field": "reason"}])
     return text
-
-
-def _reason(reason: str | None) -> str:
-    return checked_reason(reason)
 
 
 def instance_in_state(session: Session, actor: Actor, instance_id: int, allowed: Sequence[str]) -> ProcessInstance:
@@ -167,27 +160,3 @@ def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
     if incident is None or incident.environment_id != actor.environment_id:
         raise NotFound(f"incident {incident_id} not found", code="incident_not_found")
     return incident
-
-
-def reassign(session: Session, *, actor: Actor, task_id: int, reason: str, instance_id: int | None = None,
-             assignee: str | None = None, users: Sequence[str] = (), groups: Sequence[str] = (),
-             roles: Sequence[str] = ()) -> HumanTask:
-    """Give an open task to another user (assignee) or to candidate users, groups or roles.
-
-    Every name must exist in the environment (422 naming it) and four eyes holds (403); naming only an
-    assignee keeps the candidates, so an unclaim gives the task back to them."""
-    why = _reason(reason)
-    require(actor, "instances.admin")
-    task = session.get(HumanTask, task_id, with_for_update=True)
-    if task is None or task.environment_id != actor.environment_id or instance_id not in (None, task.instance_id):
-        raise NotFound(f"task {task_id} not found", code="task_not_found")
-    if task.status not in OPEN_STATUSES:
-        raise Conflict(f"task {task_id} is {task.status}", code="task_not_open")
-    if not (assignee or users or groups or roles):
-        raise InvalidInput("name an assignee or candidate users, groups or roles", code="no_assignment")
-    before = assignment.snapshot(task)
-    assignment.give(session, actor=actor, task=task, assignee=assignee, users=users, groups=groups, roles=roles)
-    audit.record(session, actor=actor, action="admin.reassigned", target_type="task", target_id=task.id,
-                 instance_id=task.instance_id, before=before, after=assignment.snapshot(task), note=why)
-    session.flush()
-    return task

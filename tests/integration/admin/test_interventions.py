@@ -7,9 +7,9 @@ import pytest
 
 from server.db import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.instances import admin
-from server.operations import instances as operations
 from server.jobs.worker import Worker
+from server.operations import instances as operations
+from server.operations import tasks as task_operations
 from tests.support.admin_scenario import token_user
 
 
@@ -141,7 +141,8 @@ def test_reassigning_a_task_gives_it_to_another_user(purchase):
     iid = purchase.start()
     task = purchase.open_task(iid, "approve")
     with purchase.host.db.unit_of_work() as session:
-        admin.reassign(session, actor=purchase.admin, task_id=task.id, assignee="bob", reason="carl is away")
+        task_operations.reassign(session, purchase.host, actor=purchase.admin, task_id=task.id, assignee="bob",
+                                 reason="carl is away", edge="api")
     with pytest.raises((Forbidden, NotFound)):  # the task left carl's list
         purchase.complete(iid, "approve", actor=purchase.clerk, approved=True)
     purchase.complete(iid, "approve", actor=bob, approved=True)
@@ -156,7 +157,8 @@ def test_reassigning_to_a_group_lets_its_members_act(purchase):
     iid = purchase.start()
     task = purchase.open_task(iid, "approve")
     with purchase.host.db.unit_of_work() as session:
-        admin.reassign(session, actor=purchase.admin, task_id=task.id, groups=["managers"], reason="escalation")
+        task_operations.reassign(session, purchase.host, actor=purchase.admin, task_id=task.id, groups=["managers"],
+                                 reason="escalation", edge="api")
     with pytest.raises((Forbidden, NotFound)):  # the task left carl's list
         purchase.complete(iid, "approve", actor=purchase.clerk, approved=True)
     purchase.complete(iid, "approve", actor=dora, approved=False)
