@@ -5,8 +5,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request, session
-from flask_login import LoginManager, UserMixin, current_user, logout_user
+from flask import Flask, g, request
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
@@ -16,35 +16,10 @@ from server.auth.actor import Actor
 from server.auth.models import User
 from server.auth.permissions import require
 from server.errors import Forbidden, Unauthorized
-from server.host import Host
+from server.web import SessionUser, host, parse_session_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-class SessionUser(UserMixin):
-    """What flask-login keeps in the session: "user id:session epoch", and the actor built at load time.
-
-    The epoch is the user's `session_epoch` at login; logout, a new password, deactivation and a role
-    change raise it, and `load_user` refuses a cookie whose epoch is no longer the user's.
-    """
-
-    def __init__(self, user_id: int, epoch: int, actor: Actor):
-        self.id = f"{user_id}:{epoch}"
-        self.user_id = user_id
-        self.actor = actor
-
-
-def parse_session_id(value: str) -> tuple[int, int] | None:
-    """(user id, epoch) from the session's user id; None for anything else (cookies before 0010 too)."""
-    user_id, sep, epoch = value.partition(":")
-    if not sep or not user_id.isdigit() or not epoch.isdigit() or len(value) > 40:
-        return None
-    return int(user_id), int(epoch)
-
-
-def host() -> Host:
-    return current_app.extensions["stroom"]
 
 
 def init_login(app: Flask) -> None:
@@ -64,15 +39,6 @@ def init_login(app: Flask) -> None:
             return SessionUser(user.id, user.session_epoch, auth.actor_for(session, user))
 
     manager.init_app(app)
-
-
-def end_user_sessions() -> None:
-    """Log out: raise the user's session epoch (copies of this cookie die too), then clear the cookie."""
-    if current_user.is_authenticated:
-        with host().db.unit_of_work() as db:
-            auth.end_sessions(db, current_user.user_id)
-    logout_user()
-    session.clear()
 
 
 def current_actor() -> Actor:

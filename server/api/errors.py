@@ -10,12 +10,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from server import errors
+from server.web import status_of
 
-STATUS = {
-    errors.InvalidInput: 422, errors.NotFound: 404, errors.Conflict: 409, errors.Forbidden: 403,
-    errors.Unauthorized: 401, errors.TooManyRequests: 429,
-    errors.PayloadTooLarge: 413, errors.UnsupportedMediaType: 415,
-}
 log = logging.getLogger(__name__)
 # Paths that always answer JSON (or Prometheus text): the API and the machine endpoints.
 MACHINE_PATHS = ("/api/", "/metrics", "/healthz")
@@ -51,13 +47,6 @@ def error_response(status: int, code: str, message: str, details: list | None = 
     response = jsonify({"error": {"code": code, "message": message, "details": details or []}})
     response.status_code = status
     return response
-
-
-def status_of(exc: errors.DomainError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 400
 
 
 def register(app: Flask) -> None:

@@ -6,12 +6,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, session
 from flask_login import login_user
 
-from server.api.auth import SessionUser, current_actor, end_user_sessions, host
+from server.api.auth import current_actor
 from server.auth import login as logins
 from server.auth import service as auth
 from server.auth.directory import view
 from server.auth.models import User
 from server.errors import InvalidInput, TooManyRequests, Unauthorized
+from server.web import SessionUser, end_user_sessions, host
 
 bp = Blueprint("api_session", __name__, url_prefix="/api/v1/session")
 FAILED_LOGIN = "unknown login or wrong password, or the account is locked for a while after too many failures"

@@ -6,11 +6,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from server.api.auth import SessionUser, end_user_sessions
 from server.auth import login as login_service
 from server.auth import service as auth
 from server.auth.models import User
 from server.pages.common import actor, blueprint, host, page, safe_next
+from server.web import SessionUser, end_user_sessions
 
 bp = blueprint("pages", __name__)
 LANGUAGES = ("nl", "en")

@@ -15,10 +15,9 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from server import errors
-from server.api.auth import host
-from server.api.errors import status_of
 from server.auth.actor import Actor
 from server.auth.permissions import allowed, require
+from server.web import host, status_of
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 TEMPLATES = WEB / "templates"
