@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from server.auth.actor import Actor
 from server.host import Host
 from server.instances.view import mask_secrets
+from server.operations import task_detail as details
 from server.tasks import access, foureyes, listing
-from server.tasks import detail as details
 from server.tasks.models import HumanTask
 
 

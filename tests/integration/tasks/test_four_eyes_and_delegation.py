@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from server.errors import Conflict, Forbidden, NotFound
-from server.tasks import detail, listing
+from server.operations import task_detail as detail
+from server.tasks import listing
 from server.tasks import service as tasks
 
 
