@@ -18,9 +18,9 @@ from server.invoices.facts import EarlierInvoice, facts_from_invoice
 from server.invoices.matching import match
 from server.invoices.models import Invoice
 from server.invoices.parsed import parsed_invoice
+from server.invoices.snapshot import snapshot_for
 from server.masterdata import service as masterdata
 from server.masterdata.inputs import TrustedSenderInput
-from server.masterdata.snapshot import snapshot_for
 
 
 def _invoice(call: ServiceCall) -> Invoice:

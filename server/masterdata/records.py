@@ -1,7 +1,7 @@
 """Plain frozen snapshots of master data, the input of the pure matcher (no ORM, no session).
 
 Keys are stored normalised (see `normalise.py`): names, postal codes, IBANs, identifier pairs.
-Tests and the demo build these directly; `service.snapshot_for` builds them from the database.
+Tests and the demo build these directly; `server.invoices.snapshot.snapshot_for` builds them from the database.
 """
 
 from __future__ import annotations

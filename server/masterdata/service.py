@@ -65,7 +65,6 @@ from server.masterdata.parties import (
     update_supplier,
     update_trusted_sender,
 )
-from server.masterdata.snapshot import snapshot_for
 
 __all__ = [
     "IMPORT_KINDS", "AdministrationInput", "BankAccountInput", "ImportResult", "OrderInput", "OrderLineInput",
@@ -76,7 +75,7 @@ __all__ = [
     "import_csv", "is_trusted_sender", "list_administrations", "list_bank_accounts", "list_order_lines",
     "list_orders", "list_receipts", "list_rules", "list_suppliers", "list_trusted_senders", "order_by_number",
     "order_line_by_number", "save_administration", "save_bank_account", "save_order", "save_order_line",
-    "save_receipt", "save_rule", "save_supplier", "snapshot_for", "supplier_by_code", "update_administration",
+    "save_receipt", "save_rule", "save_supplier", "supplier_by_code", "update_administration",
     "update_bank_account", "update_order", "update_order_line", "update_receipt", "update_rule",
     "update_supplier", "update_trusted_sender",
 ]  # fmt: skip

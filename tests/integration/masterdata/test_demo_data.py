@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from server.demo_data import demo_invoice_paths, demo_snapshot, load_demo
 from server.invoices.facts import EarlierInvoice, facts_from_invoice
 from server.invoices.matching import match, supplier_key
+from server.invoices.snapshot import snapshot_for
 from server.invoices.ubl import parse_invoice
 from server.masterdata import models, service
 from tests.integration.masterdata.conftest import Env
@@ -40,7 +41,7 @@ def test_samples_match_the_same_against_the_database_as_against_plain_records(en
     earlier_plain: list[EarlierInvoice] = []
     for path in demo_invoice_paths():
         facts = facts_from_invoice(parse_invoice(path.read_bytes()))
-        snapshot = service.snapshot_for(env.session, environment_id=env.id, facts=facts)
+        snapshot = snapshot_for(env.session, environment_id=env.id, facts=facts)
         from_db = match(facts, snapshot, today=TODAY, earlier_invoices=earlier_db)
         plain = match(facts, records, today=TODAY, earlier_invoices=earlier_plain)
         assert from_db.collection() == plain.collection(), path.name
@@ -57,7 +58,7 @@ def test_samples_match_the_same_against_the_database_as_against_plain_records(en
 def test_snapshot_finds_order_cited_in_another_case(env: Env) -> None:
     load_demo(env.session, environment_id=env.id)
     facts = facts_from_invoice(parse_invoice(demo_invoice_paths()[0].read_bytes()))
-    snapshot = service.snapshot_for(
+    snapshot = snapshot_for(
         env.session, environment_id=env.id, facts=dataclasses.replace(facts, order_reference=" 6001001 ")
     )
     assert [o.number for o in snapshot.orders] == ["6001001"]
@@ -67,5 +68,5 @@ def test_snapshot_finds_order_cited_in_another_case(env: Env) -> None:
 def test_demo_data_stays_in_its_environment(env: Env) -> None:
     load_demo(env.session, environment_id=env.id)
     facts = facts_from_invoice(parse_invoice(demo_invoice_paths()[0].read_bytes()))
-    snapshot = service.snapshot_for(env.session, environment_id=env.other_id, facts=facts)
+    snapshot = snapshot_for(env.session, environment_id=env.other_id, facts=facts)
     assert snapshot.suppliers == snapshot.administrations == snapshot.orders == snapshot.rules == ()
