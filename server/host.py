@@ -9,7 +9,7 @@ from server.audit.keys import load_key
 from server.auth.ratelimit import LoginThrottle
 from server.db import Database
 from server.engine import ServiceRegistry
-from server.instances.cache import ModelCache
+from server.engine.cache import ModelCache
 from server.instances.registry import default_services
 from server.settings import Settings
 

@@ -5,7 +5,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from server.engine import CompiledModel
+from server.engine.model import CompiledModel
 
 _MAX = 64
 
