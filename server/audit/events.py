@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.actor import Actor
 from server.audit.service import record
-from server.auth.actor import Actor
 
 LOGIN = "auth.login"
 LOGIN_FAILED = "auth.login_failed"

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from server.actor import Actor
 from server.audit.keys import keyed_hash
 from server.audit.models import AuditChainHead, AuditEvent
-from server.auth.actor import Actor
 from server.db import utcnow
 from server.txlocal import TransactionLocal
 

@@ -1,24 +1,6 @@
-"""Who is acting: passed explicitly to every service function (services never read flask.g)."""
+"""Actor, where most code imports it from; it lives in server.actor, below auth and audit (both use it)."""
 from __future__ import annotations
 
-import dataclasses
+from server.actor import Actor
 
-
-@dataclasses.dataclass(frozen=True)
-class Actor:
-    """A user, a token or the system, acting inside one environment."""
-
-    kind: str  # user, token, system
-    name: str
-    environment_id: int
-    user_id: int | None = None
-    roles: frozenset[str] = frozenset()
-    groups: frozenset[str] = frozenset()
-
-    @classmethod
-    def system(cls, environment_id: int, name: str = "system") -> Actor:
-        return cls(kind="system", name=name, environment_id=environment_id,
-                   roles=frozenset({"admin", "designer", "user"}))
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
+__all__ = ["Actor"]
