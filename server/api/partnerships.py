@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from server.api.auth import current_actor, host, requires
 from server.api.paging import paging, slice_of
 from server.auth import partnerships
+from server.auth import script_policy as policy
 from server.auth import service as auth
 from server.auth.models import Environment, Partnership, User
 from server.errors import InvalidInput
-from server.sandbox import policy
 
 bp = Blueprint("api_partnerships", __name__, url_prefix="/api/v1")
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
+from server.auth import script_policy as policy
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
 from server.host import open_host
-from server.sandbox import policy
 from server.settings import load_settings
 
 ENV_OPTION = click.option("--environment", "environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True,

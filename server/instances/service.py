@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
+from server.auth.script_policy import python_scripts_allowed
 from server.db import utcnow
 from server.engine import CompiledModel, ModelError, ServiceRegistry, WorkflowRun, checksum, compile_model
 from server.errors import InvalidInput, NotFound
 from server.host import Host
 from server.instances import persistence
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
-from server.sandbox.policy import python_scripts_allowed
 
 
 @dataclasses.dataclass(frozen=True)

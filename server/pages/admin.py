@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from server.auth import directory, partnerships
+from server.auth import script_policy as policy
 from server.auth import service as auth
 from server.auth.models import Environment, Role, RoleMembership, User
 from server.auth.permissions import PERMISSIONS, allowed, require
 from server.errors import InvalidInput
 from server.masterdata import service as masterdata
 from server.pages.common import actor, blueprint, host, page
-from server.sandbox import policy
 
 bp = blueprint("admin_pages", __name__, url_prefix="/admin")
 

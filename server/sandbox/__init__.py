@@ -3,7 +3,7 @@
 `check_python` compiles under RestrictedPython's policy in the calling process (nothing runs);
 `run_python_script` and `evaluate_python` send the text and a JSON copy of the data to a worker
 process with CPU-time, wall-time, memory and output limits and return JSON. No designer text is
-executed in the server process. Whether an environment allows Python: `server.sandbox.policy`.
+executed in the server process. Whether an environment allows Python: `server.auth.script_policy`.
 """
 from __future__ import annotations
 

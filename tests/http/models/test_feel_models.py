@@ -6,7 +6,7 @@ import pytest
 
 from server.app import create_app
 from server.auth.actor import Actor
-from server.sandbox import policy
+from server.auth import script_policy as policy
 from tests.support.factories import bearer, make_user
 from tests.unit.engine.test_feel_expressions import attack_models, chain, process
 

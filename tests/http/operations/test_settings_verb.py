@@ -1,5 +1,5 @@
 """Changing a setting: the API, the admin page and `stroom settings set` call one verb
-(sandbox.policy.change_settings), so each change lands, is audited and is answered the same way."""
+(auth.script_policy.change_settings), so each change lands, is audited and is answered the same way."""
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -22,7 +22,7 @@ from server.auth import tokens
 from server.auth.actor import Actor
 from server.auth.models import User
 from server.errors import Forbidden, InvalidInput, NotFound
-from server.sandbox import policy
+from server.auth import script_policy as policy
 from tests.e2e.site import Site, build_site, csrf
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from server.auth import service as auth
 from server.db import Database
 from server.migrate import upgrade
-from server.sandbox import policy
+from server.auth import script_policy as policy
 from tests.integration.db.test_migration_supplier_search import migrate
 
 BEFORE = "0011_keyed_audit_chain"

@@ -10,7 +10,7 @@ from server.audit.models import AuditEvent
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.host import open_host
-from server.sandbox import policy
+from server.auth import script_policy as policy
 from tests.conftest import make_settings
 from tests.support import databases
 
