@@ -44,17 +44,17 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(dt.timezone.utc) if value is not None else None
+        return value.astimezone(dt.UTC) if value is not None else None
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
         return value
 
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware, in UTC."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # How long a SQLite writer waits for its turn (in the writer queue, then in SQLite's busy handler)
@@ -69,6 +69,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WAIT_SECONDS * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# How many index rows ANALYZE (and PRAGMA optimize) reads per index: approximate statistics in a few
+# milliseconds instead of a full scan that would hold the writer lock for seconds after a bulk load.
+SQLITE_ANALYSIS_LIMIT = 1000
+# A pooled connection lives for the whole process; SQLite's docs ask such connections to run
+# PRAGMA optimize periodically, and every connection to run it before it closes.
+SQLITE_OPTIMIZE_EVERY_SECONDS = 3600.0
+
+
+def _sqlite_optimize(dbapi_connection: Any) -> None:
+    """PRAGMA optimize: ANALYZE the tables whose statistics are missing or out of date (usually none)."""
+    try:
+        dbapi_connection.execute(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
+        dbapi_connection.execute("PRAGMA optimize")
+    except sqlite3.Error:
+        pass  # statistics are an optimisation: a busy or closing database must not fail the caller
+
+
+def _optimize_sqlite_connections(engine: Engine) -> None:
+    """Run PRAGMA optimize when a connection closes and, for long-lived pooled ones, once an hour."""
+    @event.listens_for(engine, "connect")
+    def _opened(_dbapi_connection: Any, record: Any) -> None:
+        record.info["optimized_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _now_and_then(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is None:
+            return
+        if time.monotonic() - record.info.get("optimized_at", 0.0) >= SQLITE_OPTIMIZE_EVERY_SECONDS:
+            record.info["optimized_at"] = time.monotonic()
+            _sqlite_optimize(dbapi_connection)
+
+    @event.listens_for(engine, "close")
+    def _closing(dbapi_connection: Any, _record: Any) -> None:
+        _sqlite_optimize(dbapi_connection)
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
@@ -206,6 +242,8 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
         if not read_only and engine.url.database not in (None, "", ":memory:"):
             _queue_sqlite_writers(engine, engine.url.database)
         event.listen(engine, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate)
+        if not read_only:
+            _optimize_sqlite_connections(engine)
         return engine
     # JIT compilation pays off for long analytic queries only: on the task list's count it cost more
     # than the query itself (hundreds of ms of LLVM work for a 100,000-row scan).
@@ -318,8 +356,18 @@ def refresh_statistics(session: Session, tables: Iterable[str]) -> None:
     to them, and picks any index that filters on the environment: on PostgreSQL the supplier look-up of
     every invoice then read all 5,000 suppliers (0.7 ms) instead of one index entry (0.01 ms).
     """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}"))
     for table in tables:
         session.execute(text(f"ANALYZE {table}"))  # our own table names, never user input
+
+
+def optimize_statistics(session: Session, tables: Iterable[str]) -> None:
+    """After a bulk load: fresh planner statistics for `tables` (ANALYZE on PostgreSQL; on SQLite ANALYZE
+    bounded by analysis_limit, then PRAGMA optimize for the rest of the schema)."""
+    refresh_statistics(session, tables)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA optimize"))
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:

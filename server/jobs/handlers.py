@@ -1,4 +1,4 @@
-"""The shipped job kinds: timer, service_retry, reminder and mail. Built per worker, never mutated globally."""
+"""The shipped job kinds: timer, service_retry, reminder, mail and masterdata_import. Built per worker, never mutated globally."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +8,7 @@ from server.engine import TaskNotReady
 from server.instances import service as instances
 from server.instances.models import Incident, ProcessInstance
 from server.jobs.types import Handler, JobContext, Reschedule
+from server.masterdata import bulk as masterdata_bulk
 
 # A suspended instance's timers are looked at again this often; resuming makes them fire then.
 SUSPENDED_RECHECK = dt.timedelta(seconds=60)
@@ -19,7 +20,8 @@ def default_handlers() -> dict[str, Handler]:
     from server.mail import delivery, notifications
 
     return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
-            "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task}
+            "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task,
+            "masterdata_import": run_masterdata_import}
 
 
 def _live_instance(ctx: JobContext, instance_id: int | None) -> ProcessInstance | Reschedule | None:
@@ -83,10 +85,10 @@ def start_conversion_task(ctx: JobContext) -> None:
 
     incident = ctx.session.get(Incident, int(ctx.job.payload["incident_id"]))
     if incident is None or incident.status != "open":
-        return None
+        return
     instance = ctx.session.get(ProcessInstance, incident.instance_id)
     if instance is None or instance.model_key == "conversion_task":
-        return None  # never loop: the conversion task's own failures stay incidents for admins
+        return  # never loop: the conversion task's own failures stay incidents for admins
     data = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor).data
     document = ctx.session.get(ReceivedDocument, data.get("document_id") or 0)
     reasons = refusals.mail_reasons([{"rule": "service_step_failed", "flag": "fatal"}])
@@ -94,7 +96,13 @@ def start_conversion_task(ctx: JobContext) -> None:
                                         business_key=f"incident-{incident.id}", hold_unknown=False,
                                         extra={"failed_instance_id": instance.id})
     if started is None:
-        return None
+        return
     audit.record(ctx.session, actor=ctx.actor, action="incident.exhausted", target_type="incident",
                  target_id=incident.id, instance_id=instance.id, after={"conversion_instance_id": started.id})
-    return None
+    return
+
+
+def run_masterdata_import(ctx: JobContext) -> None:
+    """Run a queued master-data import in its own short transactions; the job's unit of work stays
+    untouched until the import ended (on SQLite, touching it would hold the writer lock throughout)."""
+    masterdata_bulk.run(ctx.host.db, int(ctx.job.payload["import_id"]))
