@@ -156,9 +156,11 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
         session.execute(delete(IDENTIFIERS).where(IDENTIFIERS.c.id.in_(drop)))
     _update_many(session, SUPPLIERS, SUPPLIER_COLUMNS, changed)
     if new:
-        ids = dict(session.execute(insert(SUPPLIERS).returning(SUPPLIERS.c.code, SUPPLIERS.c.id,
-                                                               sort_by_parameter_order=True),
-                                   [values for values, _ in new]).all())
+        # A plain executemany (no RETURNING: that goes statement by statement batch on SQLite), then the
+        # new ids in one read.
+        session.execute(insert(SUPPLIERS), [values for values, _ in new])
+        ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id).where(
+            SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_([v["code"] for v, _ in new]))).all())
         add += [{"environment_id": env, "supplier_id": ids[values["code"]], "scheme": s, "value": v}
                 for values, pairs in new for s, v in pairs]
     if add:
