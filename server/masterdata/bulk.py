@@ -224,7 +224,8 @@ def _run(db: Database, plan: _Plan, progress: Progress | None) -> tuple[list[dic
     if plan.kind not in WRITERS:
         return _write_whole(db, plan)
     rows, refused = parse(plan.kind, plan.data)
-    refused = refused or check_references(db, plan.kind, rows, environment_id=plan.actor.environment_id)
+    refused = sorted(refused + check_references(db, plan.kind, rows, environment_id=plan.actor.environment_id),
+                     key=lambda problem: problem["line"])
     if refused:
         return refused, 0
     return [], _write_chunks(db, plan, rows, progress).records
