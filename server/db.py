@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
+from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, insert, text
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import InvalidatePoolError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -360,6 +360,25 @@ def refresh_statistics(session: Session, tables: Iterable[str]) -> None:
         session.execute(text(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}"))
     for table in tables:
         session.execute(text(f"ANALYZE {table}"))  # our own table names, never user input
+
+
+def insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of a table without JSON columns, fast: COPY on PostgreSQL (Python-side column
+    defaults filled in here, as COPY skips SQLAlchemy), sqlite3's executemany on SQLite (one prepared
+    statement, run in C)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    defaults = {c.name: c.default for c in table.columns if c.default is not None and c.name not in rows[0]}
+    columns = list(rows[0]) + list(defaults)
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    names = ", ".join(f'"{name}"' for name in columns)  # our own table and column names
+    with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            filled = [d.arg(None) if d.is_callable else d.arg for d in defaults.values()]
+            copy.write_row([row[name] for name in rows[0]] + filled)
 
 
 def optimize_statistics(session: Session, tables: Iterable[str]) -> None:

@@ -34,6 +34,9 @@ from server.masterdata.models import MATCHING_TABLES, MasterDataImport, Purchase
 log = logging.getLogger("stroom.masterdata")
 CHUNK_SECONDS = 0.1  # aimed at; the chunk size follows the measured time of the previous chunk
 FIRST_CHUNK, MIN_CHUNK, MAX_CHUNK = 500, 50, 5000
+# PostgreSQL has no database-wide writer lock: a chunk blocks others only on the audit chain head, from
+# the audit insert at commit to the commit. Each commit waits for the WAL flush, so chunks stay big there.
+MIN_CHUNK_POSTGRES = 500
 STALE_AFTER = dt.timedelta(seconds=60)  # a running import without a heartbeat this long is taken over
 MAX_REFUSED = 1000  # refused rows kept in the summary (the count is always complete)
 ENDED = ("done", "refused", "failed")
@@ -171,16 +174,18 @@ def _advance(session: Any, plan_id: int, *, expected: int, rows: int, counts: Co
 def _write_chunks(db: Database, plan: _Plan, rows: list[tuple[int, Any]], progress: Progress | None) -> Counts:
     who = Audience(actor=plan.actor, edge=plan.edge, environment_id=plan.actor.environment_id)
     writer, total, done, size, counts = WRITERS[plan.kind], len(rows), plan.done, FIRST_CHUNK, Counts()
+    smallest = max(MIN_CHUNK, MIN_CHUNK_POSTGRES) if db.is_postgres else MIN_CHUNK
     while done < total:
         chunk = rows[done:done + size]
-        started = time.perf_counter()
         with db.unit_of_work() as session:
+            session.connection()  # BEGIN: on SQLite this waits for the writer turn, which is not our time
+            started = time.perf_counter()
             chunk_counts = writer(session, chunk, who=who)
             _advance(session, plan.id, expected=done, rows=len(chunk), counts=chunk_counts, total=total)
         elapsed = time.perf_counter() - started
         done += len(chunk)
         counts.add(chunk_counts)
-        size = max(MIN_CHUNK, min(MAX_CHUNK, int(len(chunk) * CHUNK_SECONDS / max(elapsed, 0.001))))
+        size = max(smallest, min(MAX_CHUNK, int(len(chunk) * CHUNK_SECONDS / max(elapsed, 0.001))))
         if progress is not None:
             progress(done, total)
     return counts

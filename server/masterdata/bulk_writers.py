@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
 from server.audit import events
 from server.auth.actor import Actor
+from server.db import insert_many
 from server.masterdata.common import blank_to_none
 from server.masterdata.inputs import BankAccountInput, OrderLineInput, SupplierInput
 from server.masterdata.models import (
@@ -156,15 +157,13 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
         session.execute(delete(IDENTIFIERS).where(IDENTIFIERS.c.id.in_(drop)))
     _update_many(session, SUPPLIERS, SUPPLIER_COLUMNS, changed)
     if new:
-        # A plain executemany (no RETURNING: that goes statement by statement batch on SQLite), then the
-        # new ids in one read.
-        session.execute(insert(SUPPLIERS), [values for values, _ in new])
+        # Then the new ids in one read (insert_many returns none: on SQLite that keeps it one executemany).
+        insert_many(session, SUPPLIERS, [values for values, _ in new])
         ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id).where(
             SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_([v["code"] for v, _ in new]))).all())
         add += [{"environment_id": env, "supplier_id": ids[values["code"]], "scheme": s, "value": v}
                 for values, pairs in new for s, v in pairs]
-    if add:
-        session.execute(insert(IDENTIFIERS), add)
+    insert_many(session, IDENTIFIERS, add)
     return counts
 
 
@@ -235,8 +234,7 @@ def write_bank_accounts(session: Session, rows: Rows, *, who: Audience) -> Count
     # One preferred account per supplier (a partial unique index): clear flags before setting them.
     _update_many(session, ACCOUNTS, ("bic", "preferred"), unset)
     _update_many(session, ACCOUNTS, ("bic", "preferred"), setting)
-    if new:
-        session.execute(insert(ACCOUNTS), new)
+    insert_many(session, ACCOUNTS, new)
     return counts
 
 
@@ -293,8 +291,7 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
         changed.append({"id": row.id, **values})
         who.changed(session, "order_line", f"{number}/{values['line_number']}", before, after, counts)
     _update_many(session, LINES, LINE_COLUMNS, changed)
-    if new:
-        session.execute(insert(LINES), new)
+    insert_many(session, LINES, new)
     return counts
 
 

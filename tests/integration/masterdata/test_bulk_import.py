@@ -38,6 +38,7 @@ def importer(env: Env, host, monkeypatch: pytest.MonkeyPatch):
     """import(kind, data) -> (summary view, progress calls); small chunks so every import takes several."""
     monkeypatch.setattr(bulk, "FIRST_CHUNK", 100)
     monkeypatch.setattr(bulk, "MAX_CHUNK", 250)
+    monkeypatch.setattr(bulk, "MIN_CHUNK_POSTGRES", 50)
     db = host.db  # with the audit chain installed, as the worker's
     actor = Actor.system(env.id, "erp")
 
