@@ -373,7 +373,7 @@ def insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         return
     defaults = {c.name: c.default for c in table.columns if c.default is not None and c.name not in rows[0]}
     columns = list(rows[0]) + list(defaults)
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     names = ", ".join(f'"{name}"' for name in columns)  # our own table and column names
     with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         for row in rows:

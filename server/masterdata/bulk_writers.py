@@ -219,7 +219,9 @@ def write_bank_accounts(session: Session, rows: Rows, *, who: Audience) -> Count
         counts.created += outcome is None
         counts.updated += outcome is True
         counts.unchanged += outcome is False
-    unset, setting, new = [], [], []
+    unset: list[dict[str, Any]] = []
+    setting: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
     for code, sid in ids.items():
         before, after = original.get(sid, {}), state.get(sid, {})
         for iban, account in after.items():
@@ -273,7 +275,8 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
     ids = _order_ids(session, rows, env)
     stored = {(r.order_id, r.line_number): r for r in session.execute(
         select(LINES).where(LINES.c.order_id.in_(sorted(set(ids.values())))))}
-    new, changed = [], []
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for _, data in rows:
         number, values = data.order_number.strip(), _line_values(data)
         order_id = ids[number]
