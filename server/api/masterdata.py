@@ -92,12 +92,23 @@ def queue_import() -> tuple[Response, int, dict[str, str]]:
     """Queue a background import of `kind` (query parameter, form field or JSON member); answers 202 with
     the status URL to poll (GET /api/v1/masterdata/imports/<id>)."""
     body = request.get_json(silent=True) if request.is_json else None
-    kind = request.args.get("kind") or request.form.get("kind") or (body or {}).get("kind") or ""
+    kind = request.args.get("kind") or request.form.get("kind") or (body.get("kind") if isinstance(body, dict)
+                                                                     else None) or ""
     with host().db.unit_of_work() as session:
         view = operations.import_master_data(session, actor=current_actor(), edge="api", kind=str(kind),
                                              **_upload())
     url = url_for("api_masterdata.import_status", import_id=view.id)
     return jsonify({**view.to_json(), "status_url": url}), 202, {"Location": url}
+
+
+@bp.get("/imports")
+@requires("masterdata.read")
+def recent_imports() -> Response:
+    """The environment's latest imports, newest first (`limit`, default 50)."""
+    limit = request.args.get("limit", 50, type=int) or 50
+    with host().db.reading() as session:
+        views = operations.recent_master_data_imports(session, actor=current_actor(), limit=limit)
+        return jsonify({"items": [view.to_json() for view in views], "limit": limit})
 
 
 @bp.get("/imports/<int:import_id>")

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.auth.actor import Actor
@@ -25,6 +26,7 @@ from server.masterdata.models import MasterDataImport
 from server.masterdata.trail import EDGES
 
 JOB_KIND = "masterdata_import"
+MAX_LISTED = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +102,16 @@ def master_data_import(session: Session, *, actor: Actor, import_id: int) -> Imp
     if row is None or row.environment_id != actor.environment_id:
         raise NotFound(f"master-data import {import_id} not found", code="import_not_found")
     return _view(row)
+
+
+def recent_master_data_imports(session: Session, *, actor: Actor, limit: int = 50) -> list[ImportView]:
+    """The environment's latest imports, newest first (at most `limit`, 1..200)."""
+    require(actor, "masterdata.read")
+    if not 1 <= limit <= MAX_LISTED:
+        raise InvalidInput(f"limit must be 1..{MAX_LISTED}", details=[{"field": "limit", "message": "out of range"}])
+    query = (select(MasterDataImport).where(MasterDataImport.environment_id == actor.environment_id)
+             .order_by(MasterDataImport.id.desc()).limit(limit))
+    return [_view(row) for row in session.scalars(query)]
 
 
 def run_master_data_import(db: Database, *, import_id: int, progress: bulk.Progress | None = None) -> None:
