@@ -1,5 +1,9 @@
 """Decisions per second on one core, once a table is parsed: the default invoice approval table, a table
-with date and duration cells; and the run time of the complete DMN TCK (levels 2 and 3)."""
+with date and duration cells; and the run time of the complete DMN TCK (levels 2 and 3).
+
+Rates are per CPU-second of this process (the work of one core) and, for comparison, per wall-second,
+which on a shared machine also counts the time other processes held the core.
+"""
 from __future__ import annotations
 
 import json
@@ -60,17 +64,19 @@ ROWS = [  # one representative invoice per route, so every rule position is exer
 ]
 
 
-def measure(evaluate, rows, seconds: float = 2.0) -> float:
-    """Evaluations per second over about `seconds` of wall time (best of three rounds)."""
-    best = 0.0
+def measure(evaluate, rows, seconds: float = 2.0) -> tuple[float, float]:
+    """Evaluations per CPU-second of this process (one core's work, what the goal is about) and per wall
+    second (what other processes on a shared machine also eat into), each the best of three rounds."""
+    best_cpu = best_wall = 0.0
     for _ in range(3):
-        count, start = 0, time.perf_counter()
+        count, start, cpu = 0, time.perf_counter(), time.process_time()
         while time.perf_counter() - start < seconds / 3:
             for row in rows:
                 evaluate(row)
             count += len(rows)
-        best = max(best, count / (time.perf_counter() - start))
-    return best
+        best_wall = max(best_wall, count / (time.perf_counter() - start))
+        best_cpu = max(best_cpu, count / max(time.process_time() - cpu, 1e-9))
+    return best_cpu, best_wall
 
 
 def main() -> None:
@@ -79,31 +85,39 @@ def main() -> None:
     model = parse_dmn(xml, source="invoice_approval.dmn")
     parse_ms = (time.perf_counter() - started) * 1000
     routes = [model.evaluate("invoice_approval", row).outputs["reason"] for row in ROWS]
-    rate = measure(lambda row: model.evaluate("invoice_approval", row), ROWS)
-    with_trace = measure(lambda row: model.evaluate("invoice_approval", row).to_json(), ROWS)
+    rate, rate_wall = measure(lambda row: model.evaluate("invoice_approval", row), ROWS)
+    with_trace, _ = measure(lambda row: model.evaluate("invoice_approval", row).to_json(), ROWS)
     temporal = parse_dmn(TEMPORAL_TABLE, source="terms.dmn")
     temporal_routes = [temporal.evaluate("terms", row).value for row in TEMPORAL_ROWS]
-    temporal_rate = measure(lambda row: temporal.evaluate("terms", row), TEMPORAL_ROWS)
+    temporal_rate, temporal_wall = measure(lambda row: temporal.evaluate("terms", row), TEMPORAL_ROWS)
     from tests.unit.decisions.tck import run as run_tck
 
+    cpu = time.process_time()
     tck = run_tck()
-    result = {"decisions_per_second": round(rate), "with_trace_json_per_second": round(with_trace),
+    tck_cpu = time.process_time() - cpu
+    result = {"decisions_per_second": round(rate), "decisions_per_wall_second": round(rate_wall),
+              "with_trace_json_per_second": round(with_trace),
               "goal": GOAL, "ratio": round(rate / GOAL, 2), "parse_ms": round(parse_ms, 2),
               "rows": len(ROWS), "routes": routes, "python": platform.python_version(),
-              "temporal_table_per_second": round(temporal_rate), "temporal_routes": temporal_routes,
-              "tck_seconds": round(tck.seconds, 2), "tck_passed": tck.overall,
+              "temporal_table_per_second": round(temporal_rate), "temporal_table_per_wall_second":
+              round(temporal_wall), "temporal_routes": temporal_routes,
+              "tck_seconds": round(tck.seconds, 2), "tck_cpu_seconds": round(tck_cpu, 2), "tck_passed": tck.overall,
               "figures": [
-                  {"name": "default table decisions/s", "value": round(rate), "unit": "/s", "target": GOAL},
-                  {"name": "date and duration table decisions/s", "value": round(temporal_rate), "unit": "/s"},
+                  {"name": "default table decisions/s (CPU time, one core)", "value": round(rate), "unit": "/s",
+                   "target": GOAL},
+                  {"name": "date and duration table decisions/s (CPU time, one core)", "value": round(temporal_rate),
+                   "unit": "/s"},
                   {"name": "DMN TCK run (3,391 testCases)", "value": round(tck.seconds, 2), "unit": "s",
                    "target": TCK_GOAL_SECONDS, "at_most": True},
                   {"name": "DMN TCK testCases passed", "value": tck.overall, "unit": "testCases"}]}
-    print(f"decisions/s (default table, one core): {rate:,.0f}   goal >= {GOAL:,}   ratio {rate / GOAL:.2f}")
+    print(f"decisions/s (default table, one core): {rate:,.0f} per CPU-second, {rate_wall:,.0f} per wall-second"
+          f"   goal >= {GOAL:,}   ratio {rate / GOAL:.2f}")
     print(f"decisions/s including trace + to_json(): {with_trace:,.0f}")
     print(f"parse + compile of the table: {parse_ms:.1f} ms")
-    print(f"decisions/s (date and duration table, one core): {temporal_rate:,.0f}   routes {temporal_routes}")
+    print(f"decisions/s (date and duration table, one core): {temporal_rate:,.0f} per CPU-second, "
+          f"{temporal_wall:,.0f} per wall-second   routes {temporal_routes}")
     print(f"DMN TCK: {tck.overall}/{sum(tck.total.values())} testCases in {tck.seconds:.1f} s "
-          f"(goal <= {TCK_GOAL_SECONDS:g} s)")
+          f"({tck_cpu:.1f} s CPU; goal <= {TCK_GOAL_SECONDS:g} s)")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "decisions.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

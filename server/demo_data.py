@@ -4,7 +4,7 @@ The sample invoices are in `server/demo_invoices/` (made by tests/data/invoices/
 
 | invoice                              | row of dmn/invoice_approval.dmn              | why                                   |
 | ------------------------------------ | -------------------------------------------- | ------------------------------------- |
-| auto_approve_exact.xml               | auto-approve, no match difference            | PO-1001 ordered, received, invoiced   |
+| auto_approve_exact.xml               | auto-approve, no match difference            | 6001001 ordered, received, invoiced   |
 | auto_approve_small_difference.xml    | auto-approve, confrontation difference < 1%  | 200 m invoiced, 199 m received        |
 | matching_difference.xml              | matching difference -> purchasing            | price above order, advice for review  |
 | preferred_bank_differs.xml           | preferred bank account differs -> creditors  | Pieters' second (known) account       |
@@ -73,23 +73,23 @@ ADMINISTRATIONS = (
     AdministrationInput("A02", "Stroom Noord B.V.", "Groningen", (("0106", "98765432"),)),
 )
 ORDERS = (
-    OrderInput("PO-1001", "S001", "A01"),
-    OrderInput("PO-1002", "S001", "A01"),
-    OrderInput("PO-1003", "S003", "A01"),
-    OrderInput("PO-1004", "S002", "A02", status="blocked"),
+    OrderInput("6001001", "S001", "A01"),
+    OrderInput("6001002", "S001", "A01"),
+    OrderInput("6001003", "S003", "A01"),
+    OrderInput("6001004", "S002", "A02", status="blocked"),
 )
 ORDER_LINES = (
-    OrderLineInput("PO-1001", "1", Decimal(100), Decimal("4.50"), "PAP-A4", "Papier A4, 500 vel", "7000"),
-    OrderLineInput("PO-1001", "2", Decimal(4), Decimal("62.00"), "TON-ZW", "Toner zwart", "7000"),
-    OrderLineInput("PO-1002", "1", Decimal(200), Decimal("10.00"), "KG-60", "Kabelgoot 60 mm per meter", "7100"),
-    OrderLineInput("PO-1003", "1", Decimal(10), Decimal("65.00"), "INST-UUR", "Installatie per uur", "7200"),
-    OrderLineInput("PO-1004", "1", Decimal(12), Decimal("250.00"), None, "Transport per rit", "4510"),
+    OrderLineInput("6001001", "1", Decimal(100), Decimal("4.50"), "PAP-A4", "Papier A4, 500 vel", "7000"),
+    OrderLineInput("6001001", "2", Decimal(4), Decimal("62.00"), "TON-ZW", "Toner zwart", "7000"),
+    OrderLineInput("6001002", "1", Decimal(200), Decimal("10.00"), "KG-60", "Kabelgoot 60 mm per meter", "7100"),
+    OrderLineInput("6001003", "1", Decimal(10), Decimal("65.00"), "INST-UUR", "Installatie per uur", "7200"),
+    OrderLineInput("6001004", "1", Decimal(12), Decimal("250.00"), None, "Transport per rit", "4510"),
 )
 RECEIPTS = (
-    ReceiptInput("PO-1001", "1", "GR-5001", Decimal(100), dt.date(2026, 2, 26)),
-    ReceiptInput("PO-1001", "2", "GR-5001", Decimal(4), dt.date(2026, 2, 26)),
-    ReceiptInput("PO-1002", "1", "GR-5002", Decimal(199), dt.date(2026, 2, 27)),
-    ReceiptInput("PO-1003", "1", "GR-5003", Decimal(10), dt.date(2026, 3, 2)),
+    ReceiptInput("6001001", "1", "GR-5001", Decimal(100), dt.date(2026, 2, 26)),
+    ReceiptInput("6001001", "2", "GR-5001", Decimal(4), dt.date(2026, 2, 26)),
+    ReceiptInput("6001002", "1", "GR-5002", Decimal(199), dt.date(2026, 2, 27)),
+    ReceiptInput("6001003", "1", "GR-5003", Decimal(10), dt.date(2026, 3, 2)),
 )
 RULES = (
     RuleInput("vracht", "4500", supplier_code="S001"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from server.sandbox import limits as script_limits
 from server.sandbox.errors import SandboxError
@@ -35,6 +35,8 @@ class Settings:
     embedded_worker: bool = True
     db_pool_size: int = 5
     base_url: str = "http://127.0.0.1:5000"
+    # STROOM_MAIL_LANGUAGE: a supplier's mail language when neither master data nor the invoice's country says.
+    mail_language: str = "en"
     metrics_public: bool = False
     testing: bool = False
     # STROOM_AUDIT_KEY; None: the key file in the instance directory (server/audit/keys.py).
@@ -45,9 +47,17 @@ class Settings:
         """The folder e-mail goes to when no SMTP server is configured."""
         return self.outbox_dir or self.instance_dir / "outbox"
 
-    def replace(self, **changes: object) -> "Settings":
+    def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (used by tests and the CLI)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _mail_language(value: str) -> str:
+    """`en` or `nl` (the languages mail templates exist in); anything else is refused at start."""
+    code = value.strip().lower()
+    if code not in ("en", "nl"):
+        raise SettingsError(f"STROOM_MAIL_LANGUAGE must be en or nl, not {value!r}")
+    return code
 
 
 def _secret_key(instance_dir: Path) -> str:
@@ -120,6 +130,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         embedded_worker=_bool("STROOM_EMBEDDED_WORKER", env.get("STROOM_EMBEDDED_WORKER", "true")),
         db_pool_size=pool_size,
         base_url=env.get("STROOM_BASE_URL", "http://127.0.0.1:5000"),
+        mail_language=_mail_language(env.get("STROOM_MAIL_LANGUAGE", "en")),
         audit_key=audit_key.strip() if audit_key else None,
         metrics_public=_bool("STROOM_METRICS_PUBLIC", env.get("STROOM_METRICS_PUBLIC", "false")),
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
-from server.decisions import service as decisions
 from server.errors import InvalidInput
+from server.operations import decisions
 
 bp = Blueprint("api_decisions", __name__, url_prefix="/api/v1/decisions")
 

@@ -14,6 +14,7 @@ from server.invoices import service as ingestion
 from server.invoices.models import ReceivedDocument
 from server.invoices.receiving import CHUNK_BYTES, SpooledBody, spool
 from server.invoices.ubl import parse_invoice
+from server.operations import documents
 
 bp = Blueprint("api_invoices", __name__, url_prefix="/api/v1")
 START_BODY_BYTES = 64 * 1024
@@ -39,8 +40,8 @@ def submit_invoice() -> tuple[Response, int]:
     sender = request.headers.get("X-Sender") or request.args.get("sender")
     spooled, filename, content_type = _body()
     with spooled:
-        result = ingestion.receive(host(), actor=actor, body=spooled, filename=filename, sender=sender,
-                                   content_type=content_type)
+        result = documents.submit_document(host(), actor=actor, body=spooled, filename=filename, sender=sender,
+                                           content_type=content_type)
     body = result.to_dict()
     if result.status == "rejected":
         first = result.reasons[0] if result.reasons else {"rule": "rejected", "message": "document refused"}
@@ -121,16 +122,11 @@ def start_from_document(document_id: int) -> tuple[Response, int]:
     payload = _small_json() or {}
     if not isinstance(payload, dict):
         raise InvalidInput('send a JSON object: {"model": KEY}', code="invalid_json")
-    key = payload.get("model", ingestion.PURCHASE_MODEL)
-    if not isinstance(key, str):
-        raise InvalidInput("model must be a model key", code="invalid_model_key")
-    motivation = payload.get("motivation") or ""
-    if not isinstance(motivation, str):
-        raise InvalidInput("motivation must be text", code="invalid_json")
     with host().db.unit_of_work() as session:
-        instance = ingestion.start_document(session, host(), actor=actor, document_id=document_id, key=key,
-                                            motivation=motivation)
-        return jsonify({"instance_id": instance.id, "status": instance.status, "model": key}), 201
+        started = documents.start_document(session, host(), actor=actor, document_id=document_id,
+                                           model=payload.get("model", ingestion.PURCHASE_MODEL),
+                                           motivation=payload.get("motivation") or "")
+    return jsonify({"instance_id": started.instance_id, "status": started.status, "model": started.model}), 201
 
 
 @bp.get("/invoices/<int:invoice_id>")

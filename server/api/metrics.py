@@ -81,7 +81,7 @@ def _database_up() -> list[str]:
         with host().db.unit_of_work() as session:
             session.execute(select(1))
         return ["# TYPE stroom_database_up gauge", "stroom_database_up 1"]
-    except Exception:  # the database being down is itself a metric
+    except Exception:  # noqa: BLE001 - the database being down is itself a metric
         return ["# TYPE stroom_database_up gauge", "stroom_database_up 0"]
 
 
@@ -128,7 +128,7 @@ def metrics() -> Response:
     if actor is not None and lines[-1].endswith(" 1"):
         try:
             lines += _environment_gauges(actor.environment_id)
-        except Exception:  # the database went away between the two reads
+        except Exception:  # noqa: BLE001 - the database went away between the two reads
             lines = ["# TYPE stroom_database_up gauge", "stroom_database_up 0"]
     lines += _process_lines() + (_request_lines() if public else [])
     body = "\n".join(lines) + "\n"

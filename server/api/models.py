@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from server.api.auth import current_actor, host, requires
 from server.errors import InvalidInput, NotFound
-from server.instances import service as instances
 from server.instances import starts
 from server.instances.models import ProcessModelVersion
+from server.operations import models
 
 bp = Blueprint("api_models", __name__, url_prefix="/api/v1")
 
@@ -66,10 +66,16 @@ def deploy(key: str) -> tuple[Response, int]:
     if not isinstance(payload, dict):
         raise InvalidInput("send a JSON object with bpmn, dmn and forms", code="invalid_json")
     with host().db.unit_of_work() as session:
-        version = instances.deploy(session, host(), actor=current_actor(), key=key,
-                                   bpmn=_files(payload, "bpmn"), dmn=_files(payload, "dmn"),
-                                   forms=_files(payload, "forms"))
-        return jsonify(version_json(version)), 201
+        deployed = models.deploy(session, host(), actor=current_actor(), key=key, bpmn=_files(payload, "bpmn"),
+                                 dmn=_files(payload, "dmn"), forms=_files(payload, "forms"))
+    return jsonify(deployed_json(deployed)), 201
+
+
+def deployed_json(deployed: models.DeployedModel) -> dict[str, Any]:
+    """The deploy answer: the same fields as a listed version."""
+    return {"id": deployed.id, "key": deployed.key, "version": deployed.version, "process_id": deployed.process_id,
+            "name": deployed.name, "checksum": deployed.checksum, "deployed_by": deployed.deployed_by,
+            "deployed_at": deployed.deployed_at.isoformat(), "files": list(deployed.files)}
 
 
 @bp.post("/process-instances")

@@ -50,9 +50,10 @@ def create_token() -> tuple[Response, int]:
                 raise Forbidden("only an admin creates tokens for other users", code="forbidden")
             user = directory.get_user(session, actor.environment_id, str(login))
         else:
-            user = session.get(User, actor.user_id) if actor.user_id else None
-            if user is None:
+            own = session.get(User, actor.user_id) if actor.user_id else None
+            if own is None:
                 raise Forbidden("this caller has no user to own a token", code="forbidden")
+            user = own
         token, plain = tokens.create_token(session, user, actor=actor, name=name)
         payload = {**_token_json(token, user.login), "token": plain}
     return jsonify(payload), 201

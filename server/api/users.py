@@ -87,7 +87,7 @@ def list_groups() -> Response:
 def create_group() -> tuple[Response, int]:
     body, actor = _body(), current_actor()
     with host().db.unit_of_work() as session:
-        group = directory.create_group(session, actor.environment_id, body.get("name"), actor=actor,
+        group = directory.create_group(session, actor.environment_id, body.get("name") or "", actor=actor,
                                        display_name=str(body.get("display_name") or ""))
         payload = {"name": group.name, "display_name": group.display_name, "members": []}
     return jsonify(payload), 201

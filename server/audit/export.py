@@ -11,14 +11,14 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import DateTime, Text, cast, func, select, type_coerce
 
 from server.audit.models import AuditEvent
-from server.csvsafe import row as csv_row
 from server.audit.query import AuditFilter, statement
+from server.csvsafe import row as csv_row
 from server.db import Database
 from server.errors import InvalidInput
 

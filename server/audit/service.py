@@ -54,7 +54,7 @@ def entry_hash(prev_hash: str, row: dict[str, Any], key: bytes | None = None) ->
     at = row["at"]
     fields = {
         "environment_id": row["environment_id"], "seq": row["seq"],
-        "at": at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds") if at else None,
+        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds") if at else None,
         "actor_type": row["actor_type"], "actor": row["actor"], "action": row["action"],
         "target_type": row["target_type"], "target_id": row["target_id"], "instance_id": row["instance_id"],
         "before": row["before"], "after": row["after"], "note": row["note"],

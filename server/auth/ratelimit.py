@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 DEFAULT_LIMIT = 20
 DEFAULT_WINDOW = 300.0
@@ -17,7 +18,8 @@ DEFAULT_WINDOW = 300.0
 class LoginThrottle:
     """A sliding window of failed login times per client address."""
 
-    def __init__(self, *, limit: int = DEFAULT_LIMIT, window: float = DEFAULT_WINDOW, clock=time.monotonic):
+    def __init__(self, *, limit: int = DEFAULT_LIMIT, window: float = DEFAULT_WINDOW,
+                 clock: Callable[[], float] = time.monotonic):
         self.limit, self.window, self._clock = limit, window, clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()

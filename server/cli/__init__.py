@@ -57,4 +57,4 @@ def main() -> None:
     build()(prog_name="stroom")
 
 
-__all__ = ["cli", "echo_json", "main", "load_settings"]
+__all__ = ["cli", "echo_json", "load_settings", "main"]

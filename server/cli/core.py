@@ -13,9 +13,9 @@ from server.auth.actor import Actor
 from server.cli import echo_json
 from server.errors import InvalidInput
 from server.host import Host, open_host
-from server.instances import service as instances
 from server.instances import starts
 from server.migrate import is_new, upgrade
+from server.operations import documents, models
 from server.settings import load_settings
 
 ENV_OPTION = click.option("--environment", "environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True,
@@ -49,7 +49,7 @@ def run_command(bind: str, port: int) -> None:
     if host.settings.inbox_dir is not None:
         from server.invoices.inbox import start_watcher
 
-        start_watcher(host, host.settings.inbox_dir)
+        start_watcher(host, host.settings.inbox_dir, submit=documents.submit_content)
     click.echo(f"Stroom listening on http://{bind}:{port}")
     app.run(host=bind, port=port, threaded=True, use_reloader=False)
 
@@ -104,11 +104,11 @@ def deploy_command(paths: tuple[str, ...], key: str | None, environment: str) ->
     host = host_from_env()
     with host.db.unit_of_work() as session:
         env = auth.ensure_environment(session, environment)
-        model_key = key or Path(sorted(files["bpmn"])[0]).stem
-        version = instances.deploy(session, host, actor=Actor.system(env.id, "cli"), key=model_key,
-                                   bpmn=files["bpmn"], dmn=files["dmn"], forms=files["forms"])
-        echo_json({"key": version.key, "version": version.version, "process_id": version.process_id,
-                   "checksum": version.checksum})
+        model_key = key or Path(min(files["bpmn"])).stem
+        deployed = models.deploy(session, host, actor=Actor.system(env.id, "cli"), key=model_key,
+                                 bpmn=files["bpmn"], dmn=files["dmn"], forms=files["forms"])
+    echo_json({"key": deployed.key, "version": deployed.version, "process_id": deployed.process_id,
+               "checksum": deployed.checksum})
 
 
 @click.command("start")

@@ -32,7 +32,7 @@ def _read_inputs(raw: str) -> dict[str, Any]:
         _error("invalid_input", f"--input is not valid JSON: {exc}")
     if not isinstance(inputs, dict):
         _error("invalid_input", "--input must be a JSON object of input names to values")
-    return inputs  # type: ignore[no-any-return]
+    return inputs
 
 
 @click.command("decide")

@@ -10,9 +10,9 @@ from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
 from server.cli.core import ENV_OPTION, host_from_env
-from server.invoices import service as ingestion
 from server.invoices.inbox import scan_once
 from server.invoices.receiving import spool
+from server.operations import documents
 
 
 @click.command("ingest")
@@ -27,7 +27,8 @@ def ingest_command(files: tuple[Path, ...], sender: str | None, environment: str
     all_accepted = True
     for path in files:
         with path.open("rb") as file, spool(file, limit=host.settings.max_document_bytes) as body:
-            result = ingestion.receive(host, actor=actor, body=body, filename=path.name, source="cli", sender=sender)
+            result = documents.submit_document(host, actor=actor, body=body, filename=path.name, source="cli",
+                                               sender=sender)
         all_accepted &= result.status == "accepted"
         echo_json({"file": str(path), **result.to_dict()})
     sys.exit(0 if all_accepted else 1)
@@ -46,7 +47,8 @@ def inbox_scan(environment: str) -> None:
     if host.settings.inbox_dir is None:
         raise click.ClickException("STROOM_INBOX_DIR is not set")
     host.settings.inbox_dir.mkdir(parents=True, exist_ok=True)
-    for result in scan_once(host, host.settings.inbox_dir, environment=environment, settle_seconds=0):
+    for result in scan_once(host, host.settings.inbox_dir, environment=environment, settle_seconds=0,
+                            submit=documents.submit_content):
         echo_json(result.to_dict())
 
 

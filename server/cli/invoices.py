@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from server.cli import echo_json
 from server.invoices.rulesets import Finding
 from server.invoices.validation import MODES, ValidationReport, validate
 from server.settings import load_settings
@@ -34,8 +35,6 @@ def report_line(file: str, report: ValidationReport) -> dict[str, Any]:
 @click.option("--mode", type=click.Choice(MODES), default=None, help="Override STROOM_UBL_RULES.")
 def validate_command(files: tuple[Path, ...], mode: str | None) -> None:
     """Check UBL documents (schema and official rules); one JSON line per file, exit 1 if any is refused."""
-    from server.cli import echo_json
-
     # Validation needs no secret key; a placeholder keeps load_settings from writing instance/secret_key.
     settings = load_settings({"STROOM_SECRET_KEY": "not-used-by-validate", **os.environ})
     all_accepted = True

@@ -13,6 +13,7 @@ from server.decisions.compiler import Scope, compile_expression
 from server.decisions.errors import FeelSyntaxError
 from server.decisions.external import external_function
 from server.decisions.iteration import compile_for, compile_quantifier
+from server.decisions.operators import filter_list
 from server.decisions.types import conform_result
 
 Expr = Callable[[Scope], Any]
@@ -61,7 +62,7 @@ class BoxedReader:
 
     def boxed_decisiontable(self, el: etree._Element, label: str) -> Expr:
         table = self.read_table(el, label)  # type: ignore[attr-defined]
-        return lambda scope: table.evaluate(scope).value
+        return lambda scope: table.outcome(scope)[0]
 
     def boxed_context(self, el: etree._Element, label: str) -> Expr:
         entries: list[tuple[str | None, Expr]] = []
@@ -122,7 +123,7 @@ class BoxedReader:
 
         def call(scope: Scope) -> Any:
             function = callee(scope) if callee is not None else None
-            if getattr(function, "invoke", None) is None:
+            if function is None or getattr(function, "invoke", None) is None:
                 return runtime.null(f"{label}: {callee_text!r} is not a function")
             return function.invoke([], {name: value(scope) for name, value in bindings})
         return call
@@ -139,13 +140,11 @@ class BoxedReader:
         return choose
 
     def boxed_filter(self, el: etree._Element, label: str) -> Expr:
-        from server.decisions.operators import filter_list
-
         source = self.inner(self.child(el, "in"), label)  # type: ignore[attr-defined]
         match = self.inner(self.child(el, "match"), label)  # type: ignore[attr-defined]
         return lambda scope: filter_list(source(scope), match, scope)
 
-    def _iterator(self, el: etree._Element, label: str) -> tuple[list[Any], _Const]:
+    def _iterator(self, el: etree._Element, label: str) -> tuple[list[Any], type[_Const]]:
         name = el.get("iteratorVariable", "")
         source = self.inner(self.child(el, "in"), label)  # type: ignore[attr-defined]
         return [(name, source, None)], _Const
@@ -175,5 +174,5 @@ class _Const:
 
     def expr(self, node: Any) -> Expr:
         if callable(node):
-            return node  # type: ignore[no-any-return]
+            return node
         return self.named[node]

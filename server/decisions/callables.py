@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server.decisions import runtime
 from server.decisions.errors import FeelLimitError
-
-if TYPE_CHECKING:
-    from server.decisions.compiler import Scope
+from server.decisions.scope import Scope
 
 # What a built-in may raise on arguments it cannot use; anything else is a bug and propagates.
 _ARGUMENT_ERRORS = (TypeError, ValueError, ArithmeticError, AttributeError, IndexError, KeyError, OverflowError)
@@ -78,12 +76,10 @@ class FeelFunction:
 
     def invoke(self, args: list[Any], named: dict[str, Any] | None = None) -> Any:
         """Bind the arguments and evaluate the body; null and a warning on a wrong call."""
-        from server.decisions.compiler import Scope
-
         if named is not None:
             unknown = set(named) - set(self.params)
             if unknown:
-                return runtime.null(f"{self.name or 'function'}() has no parameter {sorted(unknown)[0]!r}")
+                return runtime.null(f"{self.name or 'function'}() has no parameter {min(unknown)!r}")
             args = [named.get(p) for p in self.params]
         elif len(args) != len(self.params):
             return runtime.null(f"{self.name or 'function'}() takes {len(self.params)} argument(s), "

@@ -6,63 +6,29 @@ runtime). Only the bounds (runtime.MAX_STEPS, MAX_DEPTH, MAX_ITEMS, operators.MA
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from server.decisions import operators as op
 from server.decisions import runtime
+from server.decisions.analysis import is_constant
 from server.decisions.callables import FeelFunction
 from server.decisions.errors import FeelEvaluationError, FeelSyntaxError
 from server.decisions.external import external_function
 from server.decisions.functions import BUILTINS
 from server.decisions.iteration import compile_for, compile_quantifier
 from server.decisions.parser import Node, parse_expression, parse_unary_tests
+from server.decisions.scope import EMPTY_SCOPE, MISSING, CompileEnv, Expr, Scope, Test
 from server.decisions.temporal import parse_any
 from server.decisions.types import conforms
-from server.decisions.values import UNBOUNDED, Range, coerce_in, get_field
+from server.decisions.unary import compile_tests
+from server.decisions.values import ATOMS, UNBOUNDED, Range, coerce_in, get_field
 
-Expr = Callable[["Scope"], Any]
-Test = Callable[[Any, "Scope"], bool]
-MISSING = object()
-_PLAIN = frozenset({Decimal, str, bool, type(None)})
+_PLAIN = ATOMS  # values a name lookup gives back as they are
 # Status codes and small counts arrive as ints on every evaluation; Decimals are immutable, so share them.
-_SMALL_INTS = {i: Decimal(i) for i in range(-16, 1025)}
-_VOLATILE = frozenset({"now", "today"})
+SMALL_INTS = {i: Decimal(i) for i in range(-16, 1025)}
 
 
-class Scope:
-    """Variables visible to an expression: this level's mapping, then the parent's."""
-
-    __slots__ = ("parent", "vars")
-
-    def __init__(self, variables: Mapping[str, Any], parent: Scope | None = None):
-        self.vars = variables
-        self.parent = parent
-
-    def lookup(self, name: str) -> Any:
-        scope: Scope | None = self
-        while scope is not None:
-            value = scope.vars.get(name, MISSING)
-            if value is not MISSING:
-                return value
-            scope = scope.parent
-        return MISSING
-
-
-@dataclass(frozen=True)
-class CompileEnv:
-    """What the compiler knows about the model: names with spaces (and symbols) and item definitions."""
-
-    known_names: frozenset[str] = frozenset()
-    functions: frozenset[str] = frozenset()
-    types: Mapping[str, Any] = field(default_factory=dict)
-    # Strict (deployment): a call of an unknown function or with a wrong argument count is refused when
-    # compiled. Lenient (the TCK, FEEL's own rule): it gives null and a warning when evaluated.
-    strict: bool = True
-
-
-EMPTY_SCOPE = Scope({})
 BUILTIN_NAMES = frozenset(BUILTINS)
 
 
@@ -81,7 +47,16 @@ def compile_cell(text: str, env: CompileEnv) -> tuple[Expr, bool]:
     if not text.strip():
         return _const(None), True
     node = parse_expression(text, env.known_names | BUILTIN_NAMES)
-    return _Compiler(env).expr(node), _is_constant(node)
+    return _Compiler(env).expr(node), is_constant(node)
+
+
+def plain_name(text: str, env: CompileEnv) -> str | None:
+    """The variable when an expression is only a name (no path, no call), else None."""
+    try:
+        node = parse_expression(text, env.known_names | BUILTIN_NAMES)
+    except FeelSyntaxError:
+        return None
+    return node[1] if node[0] == "name" and "." not in node[1] else None
 
 
 def constant_values(text: str, env: CompileEnv) -> tuple[Any, ...]:
@@ -91,7 +66,7 @@ def constant_values(text: str, env: CompileEnv) -> tuple[Any, ...]:
     node = parse_unary_tests(text, env.known_names | BUILTIN_NAMES)
     values = []
     for test in node[1] if node[0] == "ut_or" else []:
-        if test[0] != "ut_expr" or not _is_constant(test[1]):
+        if test[0] != "ut_expr" or not is_constant(test[1]):
             raise FeelSyntaxError("output values must be constants")
         values.append(_Compiler(env).expr(test[1])(EMPTY_SCOPE))
     return tuple(values)
@@ -114,7 +89,7 @@ class _Compiler:
 
     # expressions ------------------------------------------------------------------------------
     def expr(self, node: Node) -> Expr:
-        if node[0] != "const" and _is_constant(node):
+        if node[0] != "const" and is_constant(node):
             warnings = runtime.warnings()
             before = len(warnings)
             value = self._fold(node)
@@ -124,7 +99,7 @@ class _Compiler:
         handler = getattr(self, "_" + node[0], None)
         if handler is None:
             raise FeelSyntaxError(f"unsupported expression {node[0]!r}")
-        return handler(node)  # type: ignore[no-any-return]
+        return handler(node)
 
     def _fold(self, node: Node) -> Any:
         handler = getattr(self, "_" + node[0])
@@ -160,7 +135,7 @@ class _Compiler:
                 value = scope.lookup(name)
                 if value is MISSING:
                     return builtin if dotted is None else _path(scope, dotted)
-            return value if type(value) in _PLAIN else _coerce(value)
+            return value if type(value) in _PLAIN else plain_value(value)
         return lookup
 
     def _and(self, node: Node) -> Expr:
@@ -295,8 +270,6 @@ class _Compiler:
 
     # unary tests ------------------------------------------------------------------------------
     def tests(self, node: Node, strict: bool = False) -> Any:
-        from server.decisions.unary import compile_tests
-
         return compile_tests(self, node, strict)
 
 
@@ -318,9 +291,10 @@ def _path(scope: Scope, parts: list[str]) -> Any:
     return value
 
 
-def _coerce(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """An input value as a name lookup gives it: ints (small ones shared), floats, lists coerced to FEEL values."""
     if type(value) is int:
-        small = _SMALL_INTS.get(value)
+        small = SMALL_INTS.get(value)
         if small is not None:
             return small
     return coerce_in(value)
@@ -328,43 +302,6 @@ def _coerce(value: Any) -> Any:
 
 def _const(value: Any) -> Expr:
     return lambda scope: value
-
-
-_KINDS = frozenset({"const", "at", "input", "name", "and", "or", "cmp", "arith", "neg", "if", "between", "in",
-                    "instance", "list", "context", "range", "urange", "path", "filter", "call", "for", "quant",
-                    "fn", "ut_or", "ut_not", "ut_cmp", "ut_expr", "external"})
-
-
-def _children(node: Node) -> list[Node]:
-    kids: list[Node] = []
-    for part in node[1:]:
-        if isinstance(part, tuple) and part and part[0] in _KINDS:
-            kids.append(part)
-        elif isinstance(part, (list, tuple)):
-            for item in part:
-                if isinstance(item, tuple) and item and item[0] in _KINDS:
-                    kids.append(item)
-                elif isinstance(item, tuple):  # a context entry, named argument, iterator or parameter
-                    kids.extend(k for k in item if isinstance(k, tuple) and k and k[0] in _KINDS)
-    return kids
-
-
-def _is_constant(node: Node) -> bool:
-    kind = node[0]
-    if kind in ("const", "at"):
-        return True
-    if kind in ("name", "input", "filter", "for", "quant", "fn", "instance", "context"):
-        return False
-    if kind == "call" and (node[1][0] != "name" or node[1][1] not in BUILTINS or node[1][1] in _VOLATILE
-                           or node[3]):
-        return False
-    children = _children(node)[1:] if kind == "call" else _children(node)
-    return all(_is_constant(child) for child in children)
-
-
-def uses_input(node: Node) -> bool:
-    """Whether an expression mentions `?` (the input value of a unary test)."""
-    return node[0] == "input" or any(uses_input(child) for child in _children(node))
 
 
 __all__ = [
@@ -378,4 +315,6 @@ __all__ = [
     "compile_node",
     "compile_unary_tests",
     "constant_values",
+    "plain_name",
+    "plain_value",
 ]

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from server.decisions import runtime
 from server.decisions.compiler import CompileEnv, Expr, Scope, compile_expression
@@ -22,8 +23,7 @@ def evaluate_feel(text: str, variables: Mapping[str, Any], *, clock: runtime.Clo
     error (bad call, wrong type) gives null, as FEEL says. now()/today() read `clock` when given.
     """
     source = text.strip()
-    if source.startswith("="):
-        source = source[1:]
+    source = source.removeprefix("=")
     names = frozenset(name for name in variables if not name.isidentifier())
     expr = _compiled(source, names)
     runtime.start(clock)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from server.decisions import runtime
+from server.decisions.callables import FeelFunction
 
 _SIGNATURE = re.compile(r"\s*([\w$]+)\s*\(([^)]*)\)\s*")
 _INTEGRAL = {"int": (-2**31, 2**31 - 1), "long": (-2**63, 2**63 - 1), "short": (-2**15, 2**15 - 1),
@@ -79,8 +80,6 @@ def _result(value: Any) -> Any:
 
 def external_function(name: str, params: tuple[str, ...], spec: Any, closure: Any) -> Any:
     """A FEEL function value whose body is the allowlisted Java method `spec` names."""
-    from server.decisions.callables import FeelFunction
-
     call = java_function(spec, name)
     return FeelFunction(name, params, lambda scope: call(*(scope.vars.get(p) for p in params)), closure)
 
@@ -89,7 +88,7 @@ def java_function(spec: Any, name: str) -> Any:
     """A callable for `{class, method signature}`; one that gives null when it is not on the allowlist."""
     spec = spec.get("java", spec) if isinstance(spec, dict) else None
     match = _SIGNATURE.fullmatch(spec.get("method signature", "")) if isinstance(spec, dict) else None
-    target = _ALLOWED.get((spec.get("class"), match[1])) if isinstance(spec, dict) and match else None
+    target = _ALLOWED.get((spec.get("class", ""), match[1])) if isinstance(spec, dict) and match else None
     if target is None:
         return lambda *args: runtime.null(f"{name}: external function {spec!r} is not available")
     kinds = [k for k in match[2].split(",") if k.strip()] if match else []

@@ -85,6 +85,7 @@ def _range(text: Any) -> Range:
     """range("[1..10)"): a range from its FEEL text; the endpoints must be literals of one kind."""
     if type(text) is not str:
         raise TypeError("range(from) needs a string")
+    # range() reads FEEL text, and the compiler's builtins include range(): a real recursion, resolved at call time.
     from server.decisions.compiler import BUILTIN_NAMES
 
     node = parse_expression(text, BUILTIN_NAMES)
@@ -93,13 +94,14 @@ def _range(text: Any) -> Range:
     low, high = _literal(node[1]), _literal(node[2])
     if low is None and high is None:
         raise ValueError("a range needs an endpoint")
-    if low is not None and high is not None and (compare(low, high) is None or compare(low, high) > 0):
+    order = compare(low, high) if low is not None and high is not None else 0
+    if order is None or order > 0:
         raise ValueError("the endpoints are of different kinds or in the wrong order")
     return Range(UNBOUNDED if low is None else low, UNBOUNDED if high is None else high, node[3], node[4])
 
 
 def _literal(node: Any) -> Any:
-    from server.decisions.compiler import EMPTY_SCOPE, CompileEnv, compile_node
+    from server.decisions.compiler import EMPTY_SCOPE, CompileEnv, compile_node  # see _range
 
     kind = node[0]
     if kind == "const" or kind == "at" or (kind == "neg" and node[1][0] == "const"):

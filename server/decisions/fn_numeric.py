@@ -16,7 +16,7 @@ from decimal import (
 from typing import Any
 
 from server.decisions.temporal import YearsMonths, format_temporal
-from server.decisions.values import DECIMAL, Range, UNBOUNDED, is_integral
+from server.decisions.values import DECIMAL, UNBOUNDED, Range, is_integral
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -82,7 +82,8 @@ def _quantize(n: Any, scale: Any, mode: str) -> Decimal:
     if not -6111 <= places <= 6176:
         raise ValueError("scale out of range")
     value = num(n)
-    if value.is_finite() and value.as_tuple().exponent >= -places and places >= 0:
+    exponent = value.as_tuple().exponent  # an int exactly when the value is finite
+    if isinstance(exponent, int) and exponent >= -places and places >= 0:
         return value  # already no more decimals than asked for
     result = value.quantize(Decimal(1).scaleb(-places), rounding=mode, context=DECIMAL)
     return result if places >= 0 else Decimal(int(result))

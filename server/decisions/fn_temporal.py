@@ -8,6 +8,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from server.decisions import runtime
+from server.decisions.runtime import set_clock
 from server.decisions.temporal import (
     UTC,
     YearsMonths,
@@ -16,8 +18,6 @@ from server.decisions.temporal import (
     parse_duration,
     parse_time,
 )
-from server.decisions import runtime
-from server.decisions.runtime import set_clock
 from server.decisions.values import is_integral
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -8,13 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server.decisions import runtime
+from server.decisions.scope import Scope
 from server.decisions.values import UNBOUNDED, Range, is_integral
-
-if TYPE_CHECKING:
-    from server.decisions.compiler import Scope
 
 Expr = Callable[["Scope"], Any]
 
@@ -56,8 +54,6 @@ def _iteration(value: Any) -> Iterator[Any] | None:
 def _contexts(iterators: list[tuple[str, Expr, Expr | None]], scope: Scope,
               results: list[Any]) -> Iterator[Scope] | None:
     """Every binding of the iterators (nested, left to right) as a Scope; None if one cannot iterate."""
-    from server.decisions.compiler import Scope
-
     if len(iterators) == 1:  # the common case, without the nested bindings' copies
         name, low, high = iterators[0]
         outer = Scope({"partial": results}, scope)
@@ -84,8 +80,6 @@ def _contexts(iterators: list[tuple[str, Expr, Expr | None]], scope: Scope,
 
 
 def _bind(name: str, value: Any, results: list[Any], scope: Scope) -> Scope:
-    from server.decisions.compiler import Scope
-
     runtime.step()
     return Scope({name: value, "partial": results}, scope)
 

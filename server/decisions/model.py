@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from server.decisions import runtime
@@ -11,11 +10,11 @@ from server.decisions.compiler import MISSING as _MISSING_VALUE
 from server.decisions.compiler import Scope
 from server.decisions.errors import DecisionError, DecisionParseError, FeelEvaluationError
 from server.decisions.reader import Decision, Definitions, Service, read_definitions
-from server.decisions.types import conform_result, convert_input, needs_conversion, parameter_check
+from server.decisions.types import conform_result, convert_input, converter, needs_conversion, parameter_check
 from server.decisions.values import to_json
 
 
-@dataclass(eq=False)  # plain (not frozen) dataclass: built once per evaluation, so its cost counts
+@dataclass(eq=False, slots=True)  # neither frozen nor a __dict__: built once per evaluation, so its cost counts
 class DecisionResult:
     """One decision's outcome: FEEL value, outputs to merge into process data, matched rules, trace."""
 
@@ -26,14 +25,20 @@ class DecisionResult:
     matched_rules: tuple[dict[str, Any], ...]
     _trace: Callable[[], dict[str, Any]] = field(repr=False, compare=False)
     warnings: Sequence[str] = ()
+    _record: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
-    @cached_property
+    @property
     def trace(self) -> dict[str, Any]:
-        """JSON-safe record: decision, hit policy, inputs, matched rules, outputs, required decisions, warnings."""
-        record = self._trace()
-        if self.warnings:
-            record["warnings"] = list(self.warnings)
-        return record
+        """JSON-safe record: decision, hit policy, inputs, matched rules, outputs, required decisions, warnings.
+
+        Built on first use (most evaluations never read it), then the same dict each time.
+        """
+        if self._record is None:
+            record = self._trace()
+            if self.warnings:
+                record["warnings"] = list(self.warnings)
+            self._record = record
+        return self._record
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe {"outputs", "matched_rules", "trace"}: integral numbers as int, dates as ISO."""
@@ -79,8 +84,9 @@ class DecisionModel:
         self.input_names = definitions.input_names
         self._functions = definitions.functions
         self._types = definitions.types
-        self._input_types = {name: self._types.get(t, t) for name, t in definitions.input_types.items()
-                             if needs_conversion(self._types.get(t, t), self._types)}
+        self._converters = tuple((name, converter(self._types.get(t, t), self._types))
+                                 for name, t in definitions.input_types.items()
+                                 if needs_conversion(self._types.get(t, t), self._types))
         self._by_name = {d.name: d for d in definitions.decisions.values()}
         self.services = definitions.services
         for service in definitions.services.values():
@@ -88,6 +94,9 @@ class DecisionModel:
         required = {r for d in definitions.decisions.values() for r in d.required}
         self._top = tuple(d for d in definitions.decisions.values() if d.id not in required)
         self._function_scope = Scope(self._functions) if self._functions else None
+        # Tables whose evaluation cannot warn, count steps or read the clock: evaluated without runtime state
+        self._pure = frozenset(d.id for d in definitions.decisions.values() if d.kind == "table" and d.error is None
+                               and not d.required and d.type_ref is None and d.table is not None and d.table.pure)
 
     def input_type(self, input_id: str) -> str | None:
         """The typeRef of an input data element (by id)."""
@@ -123,7 +132,12 @@ class DecisionModel:
         now() and today() read `clock` when given (an aware datetime factory), else the default clock.
         """
         decision = self._resolve(decision_id)
-        return self._run(decision, self._root(inputs), {}, runtime.start(clock))
+        variables = self._inputs(inputs)
+        if decision.id in self._pure:
+            values = decision.table.read(variables)  # type: ignore[union-attr]
+            if values is not None:  # every input given: nothing in this evaluation can touch runtime state
+                return self._table_result(decision, _NO_SCOPE, (), [], values)
+        return self._run(decision, Scope(variables, self._function_scope), {}, runtime.start(clock))
 
     def evaluate_service(self, name: str | None, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The output decisions' values of a decision service (by name or id) for these parameters."""
@@ -148,25 +162,28 @@ class DecisionModel:
             if decision is not None:
                 value = root.lookup(decision.variable)
                 value = None if value is _MISSING_VALUE else value
-                done[decision_id] = DecisionResult(decision.id, decision.name, value, {}, (), lambda: {})
+                done[decision_id] = DecisionResult(decision.id, decision.name, value, {}, (), dict)
         values = {self.decisions[d].name: self._run(self.decisions[d], root, done).value
                   for d in service.outputs if d in self.decisions}
         if service.type_ref and len(values) == 1:
             (name, value), = values.items()
             item = self._types.get(service.type_ref, service.type_ref)
-            item = item.returns if getattr(item, "returns", None) else item
+            item = getattr(item, "returns", None) or item
             typed, ok = conform_result(value, item, self._types)
             values[name] = typed if ok else runtime.null(f"{service.name}: the value is not a {service.type_ref}")
         return values
 
     def _root(self, inputs: Mapping[str, Any] | None) -> Scope:
+        return Scope(self._inputs(inputs), self._function_scope)
+
+    def _inputs(self, inputs: Mapping[str, Any] | None) -> Mapping[str, Any]:
         values = inputs if inputs is not None else {}
-        if self._input_types:
+        if self._converters:  # the input data's typeRefs: dates from strings, ...
             values = dict(values)
-            for name, item in self._input_types.items():
+            for name, convert in self._converters:
                 if name in values:
-                    values[name] = convert_input(values[name], item, self._types)
-        return Scope(values, self._function_scope)
+                    values[name] = convert(values[name])
+        return values
 
     def _resolve(self, decision_id: str | None) -> Decision:
         if decision_id is None:
@@ -214,33 +231,38 @@ class DecisionModel:
         return typed if ok else runtime.null(f"{decision.name}: the value is not a {decision.type_ref}")
 
     def _table_result(self, decision: Decision, scope: Scope, required: tuple[DecisionResult, ...],
-                      warnings: Sequence[str]) -> DecisionResult:
+                      warnings: Sequence[str], values: tuple[Any, ...] | None = None) -> DecisionResult:
         table = decision.table
         assert table is not None
-        outcome = table.evaluate(scope)
+        if values is None and not decision.required:  # scope is the root: its variables are the inputs
+            values = table.read(scope.vars)
+        value, hits, input_values, outputs = table.outcome(scope, values)
         single = table.single_value
-        value = outcome.value if not single or decision.type_ref is None else self._typed(decision, outcome.value)
-        if single:
-            outputs = dict(outcome.by_output)
+        if single and decision.type_ref is not None:
+            value = self._typed(decision, value)
+        if single:  # outputs: the table's fresh dict of output values
             if len(table.outputs) == 1:
                 outputs[decision.variable] = value
         elif len(table.outputs) == 1:  # several hits of one output: the list, under both names
             outputs = {table.outputs[0].name: value, decision.variable: value}
         else:  # several hits of several outputs: one list of contexts, as DMN says
             outputs = {decision.variable: value}
-        matched = tuple([rule.info() for rule in outcome.matched])
+        matched = tuple([rule.record.copy() for rule in hits])
 
         def trace() -> dict[str, Any]:
             return {
                 "decision_id": decision.id, "decision_name": decision.name, "hit_policy": table.hit_policy,
                 "aggregation": table.aggregation,
                 "inputs": [{"label": clause.label, "expression": clause.text, "value": to_json(v)}
-                           for clause, v in zip(table.inputs, outcome.input_values)],
+                           for clause, v in zip(table.inputs, input_values)],
                 "matched_rules": [dict(m) for m in matched],
                 "outputs": to_json(outputs),
                 "required_decisions": [r.trace for r in required],
             }
         return DecisionResult(decision.id, decision.name, value, outputs, matched, trace, warnings)
+
+
+_NO_SCOPE = Scope({})  # what a pure table's cells get: they read only their input value
 
 
 def _expression_trace(decision: Decision, value: Any, required: tuple[DecisionResult, ...]) -> dict[str, Any]:

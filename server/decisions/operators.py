@@ -4,16 +4,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server.decisions import runtime, temporal_ops
 from server.decisions.errors import FeelLimitError
+from server.decisions.scope import Scope, Test
+from server.decisions.temporal import YearsMonths
 from server.decisions.values import DECIMAL, Range, coerce_in, compare, equal, is_integral
 
-if TYPE_CHECKING:
-    from server.decisions.compiler import Scope
-
-Test = Callable[[Any, "Scope"], bool]
 MAX_STRING = 10_000_000  # characters a string built by an expression may reach
 
 
@@ -163,8 +161,6 @@ def test_outcome(value: Any, expected: Any) -> bool | None:
 
 def filter_list(target: Any, predicate: Callable[[Scope], Any], scope: Scope) -> Any:
     """`list[n]` (1-based, negative from the end) or `list[condition]` with `item` and its fields in scope."""
-    from server.decisions.compiler import Scope
-
     if target is None:
         return None
     items = target if isinstance(target, list) else [target]
@@ -187,42 +183,71 @@ def filter_list(target: Any, predicate: Callable[[Scope], Any], scope: Scope) ->
     return kept
 
 
+def pure(test: Test, equals: tuple[type, Any] | None = None) -> Test:
+    """Mark a test that reads only its value and never warns; `equals` (kind, constant) when it is `= constant`.
+
+    A decision table may check pure tests in any order, and compare all `equals` tests of a rule at once.
+    """
+    setattr(test, "pure", True)  # noqa: B010 - an attribute of the function object, read by tables
+    setattr(test, "equals", equals)  # noqa: B010
+    return test
+
+
+def is_pure(test: Test) -> bool:
+    """Whether `test` was marked pure (see pure())."""
+    return getattr(test, "pure", False) is True
+
+
+def equality(test: Test) -> tuple[type, Any] | None:
+    """(kind, constant) when `test` is `type(value) is kind and value == constant`, else None."""
+    return getattr(test, "equals", None)
+
+
 def constant_test(expected: Any) -> Test:
     """A fast test for a constant cell: `"creditors"`, `3`, `true`, `null`, `[0..2]`, `"a", "b"`."""
     if expected is None:
-        return lambda value, scope: value is None
+        return pure(lambda value, scope: value is None, (type(None), None))
     kind = type(expected)
-    if kind in (Decimal, str, bool, dt.date):
-        return lambda value, scope: type(value) is kind and value == expected
+    if kind in _NATIVE or kind is bool:
+        return pure(lambda value, scope: type(value) is kind and value == expected, (kind, expected))
     if isinstance(expected, list) and all(type(item) in (Decimal, str, bool) for item in expected):
-        return lambda value, scope: any(type(value) is type(item) and value == item for item in expected)
+        return pure(lambda value, scope: any(type(value) is type(item) and value == item for item in expected))
     if isinstance(expected, Range):
-        return _range_test(expected)
-    return lambda value, scope: test_outcome(value, expected) is True
+        return pure(_range_test(expected))
+    return pure(lambda value, scope: test_outcome(value, expected) is True)
+
+
+# Kinds whose values compare with Python's operators exactly as values.compare() orders them (same kind only)
+_NATIVE = (Decimal, str, dt.date, dt.timedelta, YearsMonths)
 
 
 def _range_test(rng: Range) -> Test:
-    low, high = rng.low, rng.high
-    if type(low) is Decimal and type(high) is Decimal:
-        if rng.low_closed and rng.high_closed:
-            return lambda value, scope: type(value) is Decimal and low <= value <= high
-        if not rng.low_closed and not rng.high_closed:
-            return lambda value, scope: type(value) is Decimal and low < value < high
-    return lambda value, scope: rng.contains(value) is True
+    low, high, kind = rng.low, rng.high, type(rng.low)
+    if kind is not type(high) or kind not in _NATIVE:
+        return lambda value, scope: rng.contains(value) is True
+    if rng.low_closed and rng.high_closed:
+        return lambda value, scope: type(value) is kind and low <= value <= high
+    if rng.low_closed:
+        return lambda value, scope: type(value) is kind and low <= value < high
+    if rng.high_closed:
+        return lambda value, scope: type(value) is kind and low < value <= high
+    return lambda value, scope: type(value) is kind and low < value < high
 
 
 def constant_comparison(operator: str, endpoint: Any) -> Test:
     """A fast `< 1`, `>= 0.5`, `= "x"` against a constant endpoint; other types never match."""
     kind = type(endpoint)
-    if kind not in (Decimal, str, dt.date):
+    if kind not in _NATIVE:
         fn = COMPARE[operator]
-        return lambda value, scope: fn(value, endpoint) is True
+        return pure(lambda value, scope: fn(value, endpoint) is True)
+    if operator == "=":
+        return pure(lambda value, scope: type(value) is kind and value == endpoint, (kind, endpoint))
     tests: dict[str, Test] = {
         "<": lambda value, scope: type(value) is kind and value < endpoint,
         "<=": lambda value, scope: type(value) is kind and value <= endpoint,
         ">": lambda value, scope: type(value) is kind and value > endpoint,
         ">=": lambda value, scope: type(value) is kind and value >= endpoint,
-        "=": lambda value, scope: type(value) is kind and value == endpoint,
-        "!=": lambda value, scope: type(value) is kind and value != endpoint,
+        # null != 1 is true in FEEL (null equals only null); another kind is not comparable (null, no match)
+        "!=": lambda value, scope: value is None or (type(value) is kind and value != endpoint),
     }
-    return tests[operator]
+    return pure(tests[operator])

@@ -4,9 +4,9 @@ A mixin of parser._Parser (token helpers and `expression()` come from there).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from server.decisions.lexer import KEYWORDS
+from server.decisions.lexer import KEYWORDS, Token
 
 Node = tuple[Any, ...]
 
@@ -18,6 +18,16 @@ class LiteralParser:
     tokens: list[Any]
     i: int
     range_end: bool
+
+    if TYPE_CHECKING:  # the token helpers parser._Parser defines, declared for the type checker
+        def peek(self, ahead: int = 0) -> Token: ...
+        def advance(self, count: int = 1) -> Token: ...
+        def at_op(self, *ops: str) -> bool: ...
+        def at_name(self, word: str) -> bool: ...
+        def expect_op(self, op: str) -> None: ...
+        def fail(self, reason: str) -> NoReturn: ...
+        def plain_name(self) -> str: ...
+        def expression(self) -> Node: ...
 
     # types -------------------------------------------------------------------------------------
     def type_spec(self) -> Node:
@@ -32,7 +42,7 @@ class LiteralParser:
             return (word, inner)
         if word == "context" and self.peek(1).value == "<":
             self.advance(2)
-            fields = []
+            fields: list[tuple[str, Node]] = []
             while not self.at_op(">"):
                 if fields:
                     self.expect_op(",")
@@ -43,7 +53,7 @@ class LiteralParser:
             return ("context", tuple(fields))
         if word == "function" and self.peek(1).value == "<":
             self.advance(2)
-            params = []
+            params: list[Node] = []
             while not self.at_op(">"):
                 if params:
                     self.expect_op(",")
@@ -52,7 +62,7 @@ class LiteralParser:
             self.expect_op("-")
             self.expect_op(">")
             return ("function", tuple(params), self.type_spec())
-        parts = []
+        parts: list[str] = []
         while self.peek().kind == "name" and (not parts or self.peek().value not in KEYWORDS - {"and"}):
             parts.append(str(self.advance().value))
             if self.at_op("."):  # a qualified name: import.tType

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from server.decisions.errors import FeelSyntaxError
 from server.decisions.lexer import KEYWORDS, Token, tokenize
@@ -101,7 +101,7 @@ class _Parser(LiteralParser):
         if self.peek().kind != "eof":
             self.fail("unexpected text")
 
-    def fail(self, reason: str) -> None:
+    def fail(self, reason: str) -> NoReturn:
         token = self.peek()
         found = "end of text" if token.kind == "eof" else repr(str(token.value))
         raise FeelSyntaxError(f"{reason}, found {found} at position {token.pos + 1}", position=token.pos)

@@ -154,7 +154,7 @@ class _Reader(TableReader, BoxedReader):
             except FeelSyntaxError:
                 test = None
             if test is not None:
-                allowed = lambda value, test=test: test(value, Scope({}))  # noqa: E731
+                allowed = lambda value, test=test: test(value, Scope({}))
         return ItemType(el.get("name", ""), type_ref,
                         {c.get("name", ""): self.item_type(c) for c in components} if components else None,
                         el.get("isCollection") == "true", allowed, returns=returns)
@@ -164,7 +164,7 @@ class _Reader(TableReader, BoxedReader):
         for prefix, definitions in self.imports.items():
             self.functions[prefix] = dict(definitions.functions)
         for bkm in self.children(self.root, "businessKnowledgeModel"):
-            self.functions[bkm.get("name") or bkm.get("id", "")] = self.read_bkm(bkm)
+            self.functions[bkm.get("name") or bkm.get("id") or ""] = self.read_bkm(bkm)
         decisions: dict[str, Decision] = {}
         for el in self.children(self.root, "decision"):
             decision = self.guarded(el, self.read_decision)
@@ -186,14 +186,14 @@ class _Reader(TableReader, BoxedReader):
         except DecisionParseError as exc:
             if not self.lenient:
                 raise
-            decision_id = el.get("id") or el.get("name", "")
+            decision_id = el.get("id") or el.get("name") or ""
             variable = self.child(el, "variable")
             return Decision(decision_id, el.get("name") or decision_id,
-                            (variable.get("name") if variable is not None else None) or el.get("name", ""),
+                            (variable.get("name") if variable is not None else None) or el.get("name") or "",
                             None, "broken", None, None, None, self.requirements(el), exc)
 
     def read_bkm(self, bkm: etree._Element) -> FeelFunction:
-        name = bkm.get("name") or bkm.get("id", "")
+        name = bkm.get("name") or bkm.get("id") or ""
         self.decision = bkm.get("id") or name
         logic = self.child(bkm, "encapsulatedLogic")
         formal = self.children(logic, "formalParameter") if logic is not None else []
@@ -207,7 +207,7 @@ class _Reader(TableReader, BoxedReader):
             if not self.lenient:
                 raise
             reason = str(exc)
-            body = lambda scope: runtime.null(reason)  # noqa: E731
+            body = lambda scope: runtime.null(reason)
         check = parameter_check(types, self.env.types) if any(types) else None
         return FeelFunction(name, params, body, self.function_scope, check)
 
@@ -216,13 +216,13 @@ class _Reader(TableReader, BoxedReader):
                      for ref in self.children(req, "requiredDecision"))
 
     def read_decision(self, el: etree._Element) -> Decision:
-        decision_id = el.get("id") or el.get("name", "")
+        decision_id = el.get("id") or el.get("name") or ""
         self.decision = decision_id
         name = el.get("name") or decision_id
         variable_el = self.child(el, "variable")
         variable = (variable_el.get("name") if variable_el is not None else None) or name
         type_ref = variable_el.get("typeRef") if variable_el is not None else None
-        common = {"id": decision_id, "name": name, "variable": variable, "type_ref": type_ref,
+        common: dict[str, Any] = {"id": decision_id, "name": name, "variable": variable, "type_ref": type_ref,
                   "required": self.requirements(el)}
         logic = self.logic_element(el)
         if logic is None:

@@ -22,7 +22,7 @@ MAX_WARNINGS = 50
 
 
 Clock = Callable[[], dt.datetime]
-_default_clock: Clock = lambda: dt.datetime.now(dt.timezone.utc)  # noqa: E731
+_default_clock: Clock = lambda: dt.datetime.now(dt.UTC)
 
 
 class _Evaluation:

@@ -5,9 +5,8 @@ from typing import Any
 
 from lxml import etree
 
-from server.decisions.compiler import compile_cell, compile_unary_tests, constant_values
+from server.decisions.compiler import compile_cell, compile_unary_tests, constant_values, plain_name
 from server.decisions.errors import FeelSyntaxError
-from server.decisions.types import convert_input, needs_conversion
 from server.decisions.tables import (
     AGGREGATIONS,
     HIT_POLICIES,
@@ -17,13 +16,18 @@ from server.decisions.tables import (
     Rule,
     constant_row,
 )
+from server.decisions.types import converter, needs_conversion
 
 
-def _converting(expr: Any, type_ref: str, types: Any) -> Any:
-    item = types.get(type_ref, type_ref)
+def _conversion(type_ref: str | None, types: Any) -> Any:
+    item = types.get(type_ref, type_ref) if type_ref else None
     if not needs_conversion(item, types):
-        return expr  # numbers, strings, booleans: nothing to convert, no cost per evaluation
-    return lambda scope: convert_input(expr(scope), item, types)
+        return None  # numbers, strings, booleans: nothing to convert, no cost per evaluation
+    return converter(item, types)
+
+
+def _converting(expr: Any, convert: Any) -> Any:
+    return lambda scope: convert(expr(scope))
 
 
 class TableReader:
@@ -55,11 +59,13 @@ class TableReader:
         label = el.get("label") or text or el.get("id") or f"input {number}"
         type_ref = expression.get("typeRef") if expression is not None else None
         expr = self.expression(text, column=label)  # type: ignore[attr-defined]
-        if type_ref:  # converts (a date string to a date), never nulls: process data is loosely typed
-            expr = _converting(expr, type_ref, self.env.types)
+        # the typeRef converts (a date string to a date), never nulls: process data is loosely typed
+        convert = _conversion(type_ref, self.env.types)
+        if convert is not None:
+            expr = _converting(expr, convert)
         allowed_text = self.text(self.child(el, "inputValues"))  # type: ignore[attr-defined]
         allowed = self._tests(allowed_text, None, label) if allowed_text else None
-        return InputClause(label, text, expr, allowed)
+        return InputClause(label, text, expr, allowed, plain_name(text, self.env), convert)
 
     def _tests(self, text: str, rule: int | None, column: str) -> Any:
         try:
@@ -104,7 +110,8 @@ class TableReader:
             except FeelSyntaxError as exc:
                 raise self.fail(exc.reason, rule=number, column=output.name, text=text) from None  # type: ignore
         exprs = tuple(c[0] for c in compiled)
-        annotation = (el.findtext(self.tag("description")) or "").strip() or \
+        description = el.findtext(self.tag("description"))  # type: ignore[attr-defined]
+        annotation = (description or "").strip() or \
             " ".join(self.text(a) for a in self.children(el, "annotationEntry")).strip() or None  # type: ignore
         return Rule(number, el.get("id", ""), annotation, tuple(tests), exprs,
                     constant_row(exprs, tuple(c[1] for c in compiled), tuple(o.type_ref for o in outputs),

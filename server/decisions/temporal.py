@@ -18,7 +18,7 @@ _DATE = re.compile(r"(-?)(\d{4,9})-(\d\d)-(\d\d)")
 _TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d(?::\d\d)?|@[A-Za-z0-9_/+\-]+)?")
 _DT_DURATION = re.compile(r"(-)?P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d*)?)S)?)?")
 _YM_DURATION = re.compile(r"(-)?P(?!$)(?:(\d+)Y)?(?:(\d+)M)?")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MAX_DAYS = 999_999_999
 
 

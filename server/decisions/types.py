@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.decisions.temporal import YearsMonths, parse_date, parse_datetime, parse_duration, parse_time
-from server.decisions.values import UNBOUNDED, Range, coerce_in, kind_of
+from server.decisions.values import ATOMS, UNBOUNDED, Range, coerce_in, kind_of
 
 _ALIASES = {"integer": "number", "long": "number", "double": "number", "decimal": "number", "int": "number",
             "dateTime": "date and time", "date and time": "date and time", "dayTimeDuration":
@@ -121,7 +121,7 @@ def convert_input(value: Any, item: ItemType | str | None, defs: Mapping[str, It
     if isinstance(item, str):
         name = basic_name(item) or "Any"
         if name in _PARSE and type(value) is str:
-            return _PARSE[name](value)
+            return _CACHED_PARSE[name](value)
         if name in defs:
             return convert_input(value, defs[name], defs)
         return value
@@ -136,6 +136,38 @@ def convert_input(value: Any, item: ItemType | str | None, defs: Mapping[str, It
     if item.base is not None:
         return convert_input(value, item.base, defs)
     return value
+
+
+def converter(item: ItemType | str | None, defs: Mapping[str, ItemType]) -> Callable[[Any], Any]:
+    """convert_input(value, item, defs) as a function of the value, specialised once for a basic typeRef."""
+    name = basic_name(item) if isinstance(item, str) else None
+    parse = _CACHED_PARSE.get(name or "")
+    if parse is None or name in defs:
+        return lambda value: convert_input(value, item, defs)
+
+    def convert(value: Any) -> Any:
+        # convert_input for a basic temporal typeRef: a string parsed, anything else only coerced
+        return parse(value) if type(value) is str else value if type(value) in ATOMS else coerce_in(value)
+    return convert
+
+
+def _cached(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A parser that remembers its answers: the same dates and durations arrive on every evaluation."""
+    cache: dict[str, Any] = {}
+
+    def cached(text: str) -> Any:
+        value = cache.get(text)
+        if value is None:
+            value = parse(text)
+            # only values (immutable dates, times, durations); a string that does not parse is tried again
+            if value is not None and len(cache) < _CACHE_SIZE and len(text) <= 64:
+                cache[text] = value
+        return value
+    return cached
+
+
+_CACHE_SIZE = 4096
+_CACHED_PARSE = {name: _cached(parse) for name, parse in _PARSE.items()}
 
 
 def needs_conversion(item: ItemType | str | None, defs: Mapping[str, ItemType], depth: int = 0) -> bool:
@@ -186,4 +218,4 @@ def conform_result(value: Any, item: ItemType | str | None, defs: Mapping[str, I
     return (value, True) if conforms_item(value, item, defs) else (None, False)
 
 
-__all__ = ["ItemType", "basic_name", "conform_result", "conforms", "convert_input"]
+__all__ = ["ItemType", "basic_name", "conform_result", "conforms", "convert_input", "converter"]

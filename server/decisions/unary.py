@@ -1,13 +1,12 @@
 """Unary tests (decision-table input entries and `x in ...`), with fast paths for constant cells."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server.decisions import operators as op
+from server.decisions.analysis import is_constant, uses_input
 from server.decisions.parser import Node
-
-if TYPE_CHECKING:
-    from server.decisions.compiler import Test
+from server.decisions.scope import EMPTY_SCOPE, Scope, Test
 
 
 def compile_tests(compiler: Any, node: Node, strict: bool) -> Test:
@@ -23,7 +22,8 @@ def compile_tests(compiler: Any, node: Node, strict: bool) -> Test:
     if len(tests) == 1:
         return tests[0]
     if not strict:
-        return lambda value, scope: any(test(value, scope) for test in tests)
+        either: Test = lambda value, scope: any(test(value, scope) for test in tests)
+        return op.pure(either) if all(op.is_pure(test) for test in tests) else either
 
     def any_of(value: Any, scope: Any) -> Any:
         saw_null = False
@@ -38,11 +38,9 @@ def compile_tests(compiler: Any, node: Node, strict: bool) -> Test:
 
 
 def _positive(compiler: Any, node: Node, strict: bool) -> Test:
-    from server.decisions.compiler import EMPTY_SCOPE, Scope, _is_constant, uses_input
-
     if node[0] == "ut_cmp":
         endpoint = compiler.expr(node[2])
-        if _is_constant(node[2]) and not strict:
+        if is_constant(node[2]) and not strict:
             return op.constant_comparison(node[1], endpoint(EMPTY_SCOPE))
         fn = op.COMPARE[node[1]]
         if strict:
@@ -55,7 +53,7 @@ def _positive(compiler: Any, node: Node, strict: bool) -> Test:
             outcome = expr(Scope({"?": value}, scope))
             return outcome if outcome is None or type(outcome) is bool else op.test_outcome(value, outcome)
         return with_input if strict else (lambda value, scope: with_input(value, scope) is True)
-    if _is_constant(expr_node) and not strict:
+    if is_constant(expr_node) and not strict:
         return op.constant_test(expr(EMPTY_SCOPE))
     if strict:
         return lambda value, scope: op.test_outcome(value, expr(scope))

@@ -20,9 +20,23 @@ from server.decisions.temporal import (
 DECIMAL = Context(prec=34)
 TEMPORAL = (dt.date, dt.time, dt.timedelta, YearsMonths)
 _ORDERED = frozenset({Decimal, str, dt.date, dt.datetime, dt.time, dt.timedelta, YearsMonths})
+# The kinds coerce_in() gives back unchanged (tested with one set lookup on the hot paths)
+ATOMS = frozenset({Decimal, str, bool, type(None), dt.date, dt.datetime, dt.time, dt.timedelta, YearsMonths})
 
-__all__ = ["DECIMAL", "UNBOUNDED", "Range", "coerce_in", "compare", "equal", "get_field", "parse_date",
-           "to_json", "is_integral", "kind_of"]
+__all__ = [
+    "ATOMS",
+    "DECIMAL",
+    "UNBOUNDED",
+    "Range",
+    "coerce_in",
+    "compare",
+    "equal",
+    "get_field",
+    "is_integral",
+    "kind_of",
+    "parse_date",
+    "to_json",
+]
 
 
 class _Unbounded:
@@ -240,11 +254,22 @@ def is_integral(value: Decimal) -> bool:
         return False
 
 
+_AS_IS = frozenset({str, bool, int, float, type(None)})  # what to_json() gives back unchanged
+_FIELD_AS_IS = frozenset({str, bool, int, type(None)})  # a context's float field becomes a Decimal first
+_JSON_INTS = {Decimal(i): i for i in range(-16, 1025)}  # status codes and counts, in every trace
+
+
 def to_json(value: Any) -> Any:
     """A JSON-safe copy: integral Decimals as int, others as float, temporal values as ISO strings."""
-    if type(value) is Decimal:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is Decimal:
         if not value.is_finite():
             return None
+        small = _JSON_INTS.get(value)
+        if small is not None:
+            return small
         if is_integral(value):
             return int(value)
         as_float = float(value)
@@ -252,7 +277,8 @@ def to_json(value: Any) -> Any:
     if isinstance(value, TEMPORAL):
         return format_temporal(value)
     if isinstance(value, dict):
-        return {str(k): to_json(coerce_in(v)) for k, v in value.items()}
+        # ints and strings come out of coerce_in and to_json as they went in
+        return {str(k): v if type(v) in _FIELD_AS_IS else to_json(coerce_in(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_json(item) for item in value]
     if isinstance(value, Range):

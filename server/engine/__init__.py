@@ -2,8 +2,19 @@
 from server.engine.model import CompiledModel, checksum, compile_model
 from server.engine.runtime import WorkflowRun
 from server.engine.services import ServiceCall, ServiceRegistry
-from server.engine.types import (Assignment, ElementState, EngineError, Failure, ModelError, MoveOutcome,
-                                 PendingTimer, ScriptError, StepEvent, TaskNotReady, UserTaskInfo)
+from server.engine.types import (
+                                 Assignment,
+                                 ElementState,
+                                 EngineError,
+                                 Failure,
+                                 ModelError,
+                                 MoveOutcome,
+                                 PendingTimer,
+                                 ScriptError,
+                                 StepEvent,
+                                 TaskNotReady,
+                                 UserTaskInfo,
+)
 
 __all__ = [
     "Assignment", "CompiledModel", "ElementState", "EngineError", "Failure", "ModelError", "MoveOutcome",

@@ -64,8 +64,8 @@ def _rewrite(root: etree._Element, checker: Checker) -> None:
         namespace, local = etree.QName(node).namespace, etree.QName(node).localname
         if namespace == BPMN and local in _EXPRESSIONS:
             _expression_text(node, checker, _EXPRESSIONS[local])
-        elif namespace == BPMN and local == "formalExpression" and node.getparent() is not None and \
-                _local(node.getparent()) == "correlationPropertyRetrievalExpression":
+        elif namespace == BPMN and local == "formalExpression" and (parent := node.getparent()) is not None \
+                and _local(parent) == "correlationPropertyRetrievalExpression":
             _expression_text(node, checker, "correlation expression")
         elif namespace == BPMN and local == "scriptTask":
             _script_task(node, checker)
@@ -117,7 +117,7 @@ def _assignment(node: etree._Element, checker: Checker) -> None:
 
 def _maybe_expression(value: str, checker: Checker, element: str, kind: str) -> str:
     text = value.strip()
-    if text.startswith("=") or text.startswith("${") or text.startswith("#{"):
+    if text.startswith(("=", "${", "#{")):
         return checker.expression(text, element=element, kind=kind)
     if "${" in text or "#{" in text:
         return checker.expression(text, element=element, kind=kind)  # refused: text around an expression

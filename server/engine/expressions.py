@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
+from server import sandbox
 from server.decisions.compiler import CompileEnv, compile_expression
 from server.decisions.errors import FeelEvaluationError, FeelSyntaxError
 from server.decisions.expressions import evaluate_feel
@@ -78,7 +80,7 @@ class Checker:
         if juel.is_juel(source) and lang in (None, JUEL):
             return "=" + self.juel(source, element=element, kind=kind)
         if source.startswith("=") or lang in (FEEL, JUEL):
-            return "=" + self.feel(source[1:] if source.startswith("=") else source, element=element, kind=kind,
+            return "=" + self.feel(source.removeprefix("="), element=element, kind=kind,
                                    original=text)
         # No language given: FEEL, unless the text is only Python and Python is allowed here.
         try:
@@ -120,7 +122,7 @@ class Checker:
                               text=original)
         return body
 
-    def python(self, source: str, *, element: str, kind: str, mode: str) -> str:
+    def python(self, source: str, *, element: str, kind: str, mode: Literal["exec", "eval"]) -> str:
         """A Python script or expression: refused where Python is off, else checked by the sandbox."""
         if not self.python_scripts:
             raise self.refuse(f"is Python; {PYTHON_OFF}", element=element, kind=kind, text=source)
@@ -147,7 +149,7 @@ class Checker:
                               kind=kind, text=text)
         if lang == PYTHON:
             return self.python(text, element=element, kind=kind, mode="exec")
-        body = self.feel(source[1:] if source.startswith("=") else source, element=element, kind=kind,
+        body = self.feel(source.removeprefix("="), element=element, kind=kind,
                          original=text)
         if result_variable:
             return "=" + context_of({self.variable(result_variable, element=element, kind=kind): body})
@@ -191,13 +193,11 @@ def _double_equals(node: Any) -> bool:
     return False
 
 
-def check_python(source: str, *, mode: str, refuse: Any) -> None:
+def check_python(source: str, *, mode: Literal["exec", "eval"], refuse: Any) -> None:
     """The sandbox's compile check; ScriptRefused becomes the caller's ModelError."""
-    from server import sandbox
-
     try:
-        sandbox.check_python(source, mode=mode)  # type: ignore[attr-defined]
-    except sandbox.ScriptRefused as exc:  # type: ignore[attr-defined]
+        sandbox.check_python(source, mode=mode)
+    except sandbox.ScriptRefused as exc:
         raise refuse(str(exc)) from None
 
 

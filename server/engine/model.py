@@ -4,10 +4,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
+from server.decisions import DecisionParseError, parse_dmn
 from server.engine.expressions import Checker
 from server.engine.parser import ParsedProcess, parse_process
 from server.engine.services import ServiceRegistry
@@ -107,8 +109,6 @@ def _expression_collection(spec: Any) -> None:
 def _parse_decisions(dmn: Mapping[str, bytes]) -> dict[str, Any]:
     if not dmn:
         return {}
-    from server.decisions import DecisionParseError, parse_dmn
-
     parsed: dict[str, Any] = {}
     for filename, source in dmn.items():
         try:
@@ -153,7 +153,7 @@ def _check_form_conditions(schema: Mapping[str, Any], *, filename: str) -> None:
         field = str(node.get("key") or node.get("id") or node.get("type") or "?")
         text = hide.strip()
         try:
-            checker.feel(text[1:] if text.startswith("=") else text, element=field, kind="form condition",
+            checker.feel(text.removeprefix("="), element=field, kind="form condition",
                          original=hide)
         except ModelError as exc:
             raise ModelError(exc.reason, file=filename, element_id=field, kind=exc.kind,

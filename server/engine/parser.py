@@ -7,11 +7,11 @@ engine's own parsers drop. Service tasks and business rule tasks get Stroom's ow
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.parser.node_parser import NodeParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -136,45 +136,56 @@ def _strip_expression(text: str | None) -> str | None:
     return text
 
 
-def _resolve_data_object_ref(self: NodeParser, ref: etree._Element | None) -> Any:
-    """The data object a dataObjectReference names: declared in the element's own (sub)process or
-    any process around it. None when there is no such reference (the caller then looks for a data
-    store); a reference to an undeclared data object is a ValidationException naming both.
+class _DataObjectRefs:
+    """The data object lookup every Stroom node parser uses instead of SpiffWorkflow 3.2's.
 
-    Replaces SpiffWorkflow 3.2's lookup, which went from the process to its parent and then looked
-    at that same parent forever: a reference to a data object two levels up, or to none at all from
-    inside a subprocess, made a deploy spin at 100% CPU (tests/unit/engine/test_data_object_references).
-    Every task and event parser inherits it from NodeParser, so it is set there, once, at import."""
-    if ref is None:
-        return None
-    name = ref.get("dataObjectRef")
-    current = self.process_parser
-    while current is not None:
-        found = current.spec.data_objects.get(name)
-        if found is not None:
-            return found
-        current = current.parent
-    raise ValidationException(f"data object reference {ref.get('id')!r} names data object {name!r}, which is "
-                              "not declared in this process or one around it", node=self.node,
-                              file_name=self.filename)
+    SpiffWorkflow's lookup went from the process to its parent and then looked at that same parent
+    forever: a reference to a data object two levels up, or to none at all from inside a subprocess,
+    made a deploy spin at 100% CPU (tests/unit/engine/test_data_object_references)."""
+
+    process_parser: Any
+    node: etree._Element
+    filename: str | None
+
+    def _resolve_data_object_ref(self, ref: etree._Element | None) -> Any:
+        """The data object a dataObjectReference names: declared in the element's own (sub)process or
+        any process around it. None when there is no such reference (the caller then looks for a data
+        store); a reference to an undeclared data object is a ValidationException naming both."""
+        if ref is None:
+            return None
+        name = ref.get("dataObjectRef")
+        current = self.process_parser
+        while current is not None:
+            found = current.spec.data_objects.get(name)
+            if found is not None:
+                return found
+            current = current.parent
+        raise ValidationException(f"data object reference {ref.get('id')!r} names data object {name!r}, which "
+                                  "is not declared in this process or one around it", node=self.node,
+                                  file_name=self.filename)
 
 
-NodeParser._resolve_data_object_ref = _resolve_data_object_ref  # type: ignore[method-assign]
+_STROOM_PARSERS: dict[str, tuple[type, type]] = {
+    full_tag("task"): (StroomTaskParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][1]),
+    full_tag("manualTask"): (StroomTaskParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][1]),
+    full_tag("userTask"): (StroomUserTaskParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1]),
+    full_tag("serviceTask"): (StroomServiceTaskParser, DispatchServiceTask),
+    full_tag("businessRuleTask"): (StroomBusinessRuleTaskParser, DecisionTask),
+}
+
+
+def _parser_classes() -> dict[str, tuple[type, type]]:
+    """For every BPMN tag, a subclass of the parser SpiffBpmnParser would use (or Stroom's own) with
+    Stroom's data object lookup: built from copies of the library's tables, which stay untouched."""
+    chosen = {**SpiffBpmnParser.PARSER_CLASSES, **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES, **_STROOM_PARSERS}
+    return {tag: (type(f"Stroom{parser.__name__}", (_DataObjectRefs, parser), {}), spec)
+            for tag, (parser, spec) in chosen.items()}
 
 
 class StroomParser(SpiffBpmnParser):
-    """SpiffBpmnParser with Stroom's task parsers; DMN is handled by server.decisions, not here."""
+    """SpiffBpmnParser with Stroom's node parsers; DMN is handled by server.decisions, not here."""
 
-    OVERRIDE_PARSER_CLASSES = {
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("task"): (StroomTaskParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("task")][1]),
-        full_tag("manualTask"): (StroomTaskParser,
-                                 SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("manualTask")][1]),
-        full_tag("userTask"): (StroomUserTaskParser,
-                               SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1]),
-        full_tag("serviceTask"): (StroomServiceTaskParser, DispatchServiceTask),
-        full_tag("businessRuleTask"): (StroomBusinessRuleTaskParser, DecisionTask),
-    }
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, tuple[type, type]]] = _parser_classes()
 
     def get_engine(self, decision_ref: str, node: Any) -> None:  # pragma: no cover - never reached
         raise AssertionError("DMN is evaluated by server.decisions")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import traceback
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -15,8 +16,15 @@ from server.engine.assignment import resolve_assignment, task_properties
 from server.engine.model import CompiledModel
 from server.engine.script_engine import ServiceFailed, StroomScriptEngine
 from server.engine.state import StateCodec
-from server.engine.types import (ElementState, Failure, MoveOutcome, PendingTimer, StepEvent, TaskNotReady,
-                                 UserTaskInfo)
+from server.engine.types import (
+    ElementState,
+    Failure,
+    MoveOutcome,
+    PendingTimer,
+    StepEvent,
+    TaskNotReady,
+    UserTaskInfo,
+)
 
 _CODEC: StateCodec | None = None
 _STATE_NAMES = {TaskState.COMPLETED: "done", TaskState.READY: "active", TaskState.STARTED: "active",
@@ -39,7 +47,7 @@ class WorkflowRun:
         self._engine = engine
 
     @classmethod
-    def start(cls, model: CompiledModel, data: dict[str, Any] | None = None, *, context: Any = None) -> "WorkflowRun":
+    def start(cls, model: CompiledModel, data: dict[str, Any] | None = None, *, context: Any = None) -> WorkflowRun:
         """A new workflow with `data` as its initial process data (not yet advanced)."""
         engine = StroomScriptEngine(model, context)
         wf = BpmnWorkflow(model.process.spec, model.process.subprocess_specs, script_engine=engine)
@@ -47,7 +55,7 @@ class WorkflowRun:
         return cls(model, wf, engine)
 
     @classmethod
-    def load(cls, model: CompiledModel, state: str, *, context: Any = None) -> "WorkflowRun":
+    def load(cls, model: CompiledModel, state: str, *, context: Any = None) -> WorkflowRun:
         """A workflow restored from `dumps()` output against the same model version."""
         engine = StroomScriptEngine(model, context)
         wf = _codec().loads(state, model.process.spec, model.process.subprocess_specs, engine)
@@ -66,7 +74,7 @@ class WorkflowRun:
         try:
             self._wf.do_engine_steps()
             failure = None
-        except Exception as exc:  # a failing step must become an incident, never an error page
+        except Exception as exc:  # noqa: BLE001 - a failing step must become an incident, never an error page
             failure = self._failure(exc)
         self._record_completions(before)
         return failure
@@ -88,10 +96,9 @@ class WorkflowRun:
 
     def _record_completions(self, before: dict[UUID, int]) -> None:
         for task in self._iter_tasks():
-            if task.state == TaskState.COMPLETED and before.get(task.id) != TaskState.COMPLETED:
-                if getattr(task.task_spec, "bpmn_id", None):
-                    self._engine.events.append(StepEvent("element_completed", task.task_spec.bpmn_id,
-                                                         _name(task)))
+            if (task.state == TaskState.COMPLETED and before.get(task.id) != TaskState.COMPLETED
+                    and getattr(task.task_spec, "bpmn_id", None)):
+                self._engine.events.append(StepEvent("element_completed", task.task_spec.bpmn_id, _name(task)))
 
     def take_events(self) -> list[StepEvent]:
         """Events since the last call (completions, decisions with traces, service calls, failures)."""
@@ -246,7 +253,7 @@ class WorkflowRun:
             if element not in newest or task.last_state_change >= newest[element].last_state_change:
                 newest[element] = task
         return [ElementState(e, _STATE_NAMES[t.state],
-                             dt.datetime.fromtimestamp(t.last_state_change, dt.timezone.utc))
+                             dt.datetime.fromtimestamp(t.last_state_change, dt.UTC))
                 for e, t in newest.items()]
 
     def _iter_tasks(self) -> Iterator[Any]:
@@ -269,11 +276,11 @@ def _mi_item(task: Any) -> Any:
 
 def _as_datetime(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value)
         except ValueError:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     return None

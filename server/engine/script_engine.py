@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from server.engine import expressions
+from server.decisions.values import TEMPORAL, to_json
+from server.engine import expressions, python
 from server.engine.services import ServiceCall
 from server.engine.types import EngineError, ScriptError, StepEvent
 
@@ -34,8 +37,6 @@ class Environment(BasePythonScriptEngineEnvironment):
         data = {**(external_context or {}), **context}
         if expressions.is_feel(expression):
             return expressions.evaluate(expression, data)
-        from server.engine import python
-
         return python.evaluate(expression, data, allowed=self.python_allowed())
 
     def execute(self, script: str | None, context: dict[str, Any], external_context: Any = None) -> bool:
@@ -48,8 +49,6 @@ class Environment(BasePythonScriptEngineEnvironment):
                 raise ScriptError(f"the script gave {type(result).__name__}, not a context of variables")
             context.update(result)
             return True
-        from server.engine import python
-
         new = python.run_script(script, context, allowed=self.python_allowed())
         context.clear()
         context.update(new)
@@ -72,14 +71,12 @@ class StroomScriptEngine(PythonScriptEngine):
         """Expressions are checked at deploy (server.engine.canonical); nothing to do here."""
 
     def python_allowed(self) -> bool:
-        """Whether Python may run now: the environment's current setting (or the model's, without a host)."""
-        session = getattr(self.context, "session", None)
-        environment_id = getattr(self.context, "environment_id", None)
-        if session is None or environment_id is None:
+        """Whether Python may run now: the context's answer (the environment's current setting, read by
+        the caller's domain package), or the model's own setting where the context gives none."""
+        ask = getattr(self.context, "python_allowed", None)
+        if ask is None:
             return bool(getattr(self.model, "python_scripts", False))
-        from server.sandbox.policy import python_scripts_allowed
-
-        return python_scripts_allowed(session, environment_id=environment_id)
+        return bool(ask())
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         self.evaluating = task
@@ -129,16 +126,12 @@ class StroomScriptEngine(PythonScriptEngine):
 
 def _plain(value: Any) -> Any:
     """Decimals from FEEL become int or float, temporal values ISO text, so task data stays JSON-friendly."""
-    from decimal import Decimal
-
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    from server.decisions.values import TEMPORAL, to_json
-
     if isinstance(value, TEMPORAL):  # dates, times, durations: ISO text, as the trace shows them
         return to_json(value)
     return value

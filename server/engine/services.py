@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ServiceRegistry:
     def names(self) -> frozenset[str]:
         return frozenset(self._services)
 
-    def merged(self, others: Iterable[tuple[str, ServiceFunc]]) -> "ServiceRegistry":
+    def merged(self, others: Iterable[tuple[str, ServiceFunc]]) -> ServiceRegistry:
         """A copy with more services added (tests add their own without touching the host's)."""
         copy = ServiceRegistry(self._services)
         for name, func in others:

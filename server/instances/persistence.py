@@ -36,7 +36,7 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
     for event in run.take_events():
         audit.record(session, actor=actor, action=f"engine.{event.kind}", target_type="element",
                      target_id=event.element_id, instance_id=instance.id,
-                     after={"name": event.name, **event.detail} or None)
+                     after={"name": event.name, **event.detail})
     if failure is not None:
         _open_incident(session, instance=instance, failure=failure, actor=actor)
     instance.state = run.dumps()
@@ -104,7 +104,8 @@ def _sync_tasks(session: Session, host: Host, *, instance: ProcessInstance, run:
 
 def _create_task(session: Session, host: Host, *, instance: ProcessInstance, info: UserTaskInfo,
                  actor: Actor, run: WorkflowRun) -> HumanTask:
-    invoice = info.data.get("invoice") if isinstance(info.data.get("invoice"), dict) else {}
+    found = info.data.get("invoice")
+    invoice: dict[str, Any] = found if isinstance(found, dict) else {}
     supplier = str(invoice.get("supplier_name") or "")
     key = (info.form_key or "").removeprefix("stroom:")
     form = dict(run.model.forms.get(key, {})) if key else {}

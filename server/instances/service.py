@@ -28,6 +28,10 @@ class ServiceContext:
     instance_id: int | None
     actor: Actor
 
+    def python_allowed(self) -> bool:
+        """Whether Python may run now: the environment's setting, read at each use (an admin may turn it off)."""
+        return python_scripts_allowed(self.session, environment_id=self.environment_id)
+
 
 def _encode(files: Mapping[str, bytes]) -> dict[str, str]:
     return {name: data.decode("utf-8") for name, data in files.items()}

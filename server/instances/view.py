@@ -179,8 +179,9 @@ def _element_names(version: ProcessModelVersion) -> dict[str, str]:
     for text in version.bpmn_sources.values():
         root = etree.fromstring(str(text).encode("utf-8"), parser)
         for node in root.iter():
-            if isinstance(node.tag, str) and node.get("id") and node.get("name"):
-                names[node.get("id")] = node.get("name")
+            node_id, name = node.get("id"), node.get("name")
+            if isinstance(node.tag, str) and node_id and name:
+                names[node_id] = name
     return names
 
 

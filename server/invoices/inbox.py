@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from server.auth import service as auth
 from server.auth.actor import Actor
@@ -170,15 +170,24 @@ def _scan_lock(inbox: Path) -> Iterator[bool]:
         os.close(fd)  # releases the lock
 
 
+class Submit(Protocol):
+    """The submit verb the edge hands in (operations.documents.submit_content): this package sits below it."""
+
+    def __call__(self, host: Host, *, actor: Actor, content: bytes, filename: str | None = None,
+                 source: str = "api") -> ingestion.IngestResult: ...
+
+
 def scan_once(host: Host, inbox: Path, *, environment: str = auth.DEFAULT_ENVIRONMENT,
-              settle_seconds: float = SETTLE_SECONDS) -> list[ingestion.IngestResult | SetAside]:
-    """Ingest every settled regular file in `inbox`; anything else is set aside. Returns what happened
+              settle_seconds: float = SETTLE_SECONDS, submit: Submit = ingestion.ingest
+              ) -> list[ingestion.IngestResult | SetAside]:
+    """Submit every settled regular file in `inbox`; anything else is set aside. Returns what happened
     (nothing while another scan of the folder runs)."""
     with _scan_lock(inbox) as mine:
-        return _scan(host, inbox, environment=environment, settle_seconds=settle_seconds) if mine else []
+        return _scan(host, inbox, environment=environment, settle_seconds=settle_seconds,
+                     submit=submit) if mine else []
 
 
-def _scan(host: Host, inbox: Path, *, environment: str, settle_seconds: float
+def _scan(host: Host, inbox: Path, *, environment: str, settle_seconds: float, submit: Submit
           ) -> list[ingestion.IngestResult | SetAside]:
     with host.db.unit_of_work() as session:
         actor = Actor.system(auth.ensure_environment(session, environment).id, "inbox")
@@ -196,7 +205,7 @@ def _scan(host: Host, inbox: Path, *, environment: str, settle_seconds: float
             aside = _set_aside(inbox, path, str(exc))
             results += [aside] if aside is not None else []
             continue
-        result = ingestion.ingest(host, actor=actor, content=content, filename=path.name, source="inbox")
+        result = submit(host, actor=actor, content=content, filename=path.name, source="inbox")
         if result.status == "rejected":
             reasons = "\n".join(f"{r['rule']}: {r['message']}" for r in result.reasons)
             moved = _move(path, _own_folder(inbox, "failed"), f"document {result.document_id} refused\n{reasons}\n")
@@ -207,14 +216,15 @@ def _scan(host: Host, inbox: Path, *, environment: str, settle_seconds: float
     return results
 
 
-def start_watcher(host: Host, inbox: Path, *, interval: float = 2.0) -> threading.Thread:
-    """Scan the inbox in a daemon thread for the life of the process."""
+def start_watcher(host: Host, inbox: Path, *, interval: float = 2.0,
+                  submit: Submit = ingestion.ingest) -> threading.Thread:
+    """Scan the inbox in a daemon thread for the life of the process, submitting each file with `submit`."""
     inbox.mkdir(parents=True, exist_ok=True)
 
     def loop() -> None:
         while True:
             try:
-                scan_once(host, inbox)
+                scan_once(host, inbox, submit=submit)
             except Exception:  # keep watching; the failing file stays for the next pass
                 log.exception("inbox scan failed")
             time.sleep(interval)

@@ -6,7 +6,7 @@ UBL parser, the XSD or Saxon.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 
 from lxml import etree
 
@@ -45,7 +45,16 @@ class Sniff(NamedTuple):
     customization_id: str
 
 
-def _parser_options() -> dict[str, bool]:
+class _ParserOptions(TypedDict):
+    resolve_entities: bool
+    no_network: bool
+    load_dtd: bool
+    dtd_validation: bool
+    huge_tree: bool
+    collect_ids: bool
+
+
+def _parser_options() -> _ParserOptions:
     """Options for every parser we build: no entities, no DTD loading, no network, bounded trees."""
     return {
         "resolve_entities": False,
@@ -139,7 +148,7 @@ def document_type(root: etree._Element) -> str:
         return INVOICE_TYPES[root.tag]
     qname = etree.QName(root)
     if not (qname.namespace or "").startswith(UBL_NS_PREFIX):
-        raise DocumentError("not_ubl", f"root element {root.tag} is not a UBL 2.1 document")
+        raise DocumentError("not_ubl", f"root element {qname.text} is not a UBL 2.1 document")
     raise DocumentError(
         "not_an_invoice", f"the document is a UBL {qname.localname}, not an Invoice or CreditNote"
     )
@@ -175,6 +184,7 @@ def _sniff_root(element: etree._Element) -> etree._Element:
     """Check the first element seen by `sniff`: no DOCTYPE before it, a UBL namespace."""
     if element.getroottree().docinfo.doctype:
         raise DocumentError("doctype_forbidden", "documents with a DOCTYPE declaration are not accepted")
-    if not (etree.QName(element).namespace or "").startswith(UBL_NS_PREFIX):
-        raise DocumentError("not_ubl", f"root element {element.tag} is not a UBL 2.1 document")
+    qname = etree.QName(element)
+    if not (qname.namespace or "").startswith(UBL_NS_PREFIX):
+        raise DocumentError("not_ubl", f"root element {qname.text} is not a UBL 2.1 document")
     return element

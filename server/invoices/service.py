@@ -27,14 +27,18 @@ from server.instances import starts
 from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
 from server.invoices import refusals
+from server.invoices.facts import facts_from_invoice
+from server.invoices.matching import supplier_key
 from server.invoices.models import Invoice, ReceivedDocument
-from server.invoices.refusals import sender_address
+from server.invoices.parsed import remember_parsed
 from server.invoices.receiving import SpooledBody
+from server.invoices.refusals import sender_address
 from server.invoices.safexml import DocumentError
-from server.invoices.steps import remember_parsed
 from server.invoices.ubl import parse_invoice
 from server.invoices.ubl_types import Invoice as ParsedInvoice
 from server.invoices.validation import Finding, ValidationReport
+from server.invoices.validation_pool import validate_in_worker
+from server.masterdata.service import is_trusted_sender
 
 PURCHASE_MODEL = "purchase_invoice"
 CONVERSION_MODEL = refusals.CONVERSION_MODEL
@@ -167,8 +171,6 @@ def waits_for_manual_start(session: Session, document: ReceivedDocument) -> bool
     Documents without a sender came over an authenticated channel (API token, watched folder) and
     start at once; an e-mailed one may be from anyone, so someone starts it from the inbox.
     """
-    from server.masterdata.service import is_trusted_sender
-
     address = sender_address(document.sender)
     return bool(address) and not is_trusted_sender(session, address, environment_id=document.environment_id)
 
@@ -204,7 +206,8 @@ def submitters(session: Session, *, document: ReceivedDocument, actor: Actor) ->
 def start_document(session: Session, host: Host, *, actor: Actor, document_id: int,
                    key: str = PURCHASE_MODEL, motivation: str = "") -> ProcessInstance:
     """Start a workflow for a received document by hand (the inbox); an invoice gets its full purchase data,
-    `trusted_sender` asks to trust the document's sender (`motivation`: why); system-only models: Forbidden."""
+    `trusted_sender` asks to trust the document's sender (`motivation`: why); system-only models: Forbidden.
+    The caller audits (operations.documents.start_document)."""
     document = get_document(session, actor, document_id)
     invoice = session.scalars(select(Invoice).where(Invoice.document_id == document.id)).first()
     if key == PURCHASE_MODEL and invoice is not None:
@@ -226,8 +229,6 @@ def start_document(session: Session, host: Host, *, actor: Actor, document_id: i
                                         data={"document_id": document.id, "sender": document.sender or "",
                                               "filename": document.filename or "",
                                               "reasons": [r.get("message") for r in document.reasons]})
-    audit.record(session, actor=actor, action="document.started", target_type="document", target_id=document.id,
-                 instance_id=instance.id, after={"model": key})
     return instance
 
 
@@ -250,8 +251,12 @@ def start_waiting_documents(session: Session, host: Host, *, actor: Actor, sende
     waiting = session.scalars(select(ReceivedDocument).where(
         ReceivedDocument.environment_id == actor.environment_id, ReceivedDocument.status == "waiting")
         .order_by(ReceivedDocument.id)).all()
-    started = [start_document(session, host, actor=actor, document_id=d.id).id
-               for d in waiting if sender_address(d.sender) == sender_address(sender)]
+    started = []
+    for document in (d for d in waiting if sender_address(d.sender) == sender_address(sender)):
+        instance = start_document(session, host, actor=actor, document_id=document.id)
+        audit.record(session, actor=actor, action="document.started", target_type="document",
+                     target_id=document.id, instance_id=instance.id, after={"model": PURCHASE_MODEL})
+        started.append(instance.id)
     return started + refusals.release_held(session, host, actor=actor, address=sender)
 
 
@@ -263,9 +268,6 @@ def _parse(content: bytes, host: Host) -> ParsedInvoice | None:
 
 
 def _store_invoice(session: Session, *, actor: Actor, document: ReceivedDocument, parsed: ParsedInvoice) -> Invoice:
-    from server.invoices.facts import facts_from_invoice
-    from server.invoices.matching import supplier_key
-
     invoice = Invoice(environment_id=actor.environment_id, document_id=document.id,
                       document_type=parsed.document_type, number=parsed.id[:200],
                       supplier_key=supplier_key(facts_from_invoice(parsed).supplier)[:300],
@@ -282,7 +284,8 @@ def invoice_summary(invoice: Invoice, parsed: ParsedInvoice) -> dict[str, Any]:
     """The invoice fields process data carries (for tasks, lists, gateways and e-mails)."""
     return {
         "id": invoice.id, "number": invoice.number, "document_type": invoice.document_type,
-        "supplier_name": invoice.supplier_name, "customer_name": parsed.customer.display_name,
+        "supplier_name": invoice.supplier_name, "supplier_country": parsed.supplier.address.country,
+        "customer_name": parsed.customer.display_name,
         "payable_amount": str(invoice.payable_amount) if invoice.payable_amount is not None else None,
         "currency": invoice.currency, "issue_date": _iso(invoice.issue_date), "due_date": _iso(invoice.due_date),
         "order_reference": parsed.order_reference, "iban": parsed.iban, "contact_email": invoice.contact_email,
@@ -365,6 +368,4 @@ def receive(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None
 
 def default_validator(content: bytes, mode: str, max_bytes: int) -> ValidationReport:
     """Validation in the worker pool: Saxon holds the GIL, so it stays off request threads."""
-    from server.invoices.validation_pool import validate_in_worker
-
     return validate_in_worker(content, mode=mode, max_bytes=max_bytes)

@@ -13,11 +13,13 @@ from server.audit import service as audit
 from server.db import execute, utcnow
 from server.engine import ServiceCall
 from server.instances.models import ProcessInstance
+from server.invoices import service as ingestion
 from server.invoices.facts import EarlierInvoice, facts_from_invoice
 from server.invoices.matching import match
-from server.invoices.models import Invoice, ReceivedDocument
-from server.invoices.ubl import parse_invoice
-from server.invoices.ubl_types import Invoice as ParsedInvoice
+from server.invoices.models import Invoice
+from server.invoices.parsed import parsed_invoice
+from server.masterdata import service as masterdata
+from server.masterdata.inputs import TrustedSenderInput
 from server.masterdata.snapshot import snapshot_for
 
 
@@ -38,7 +40,6 @@ _EARLIER = select(Invoice.number, Invoice.issue_date, Invoice.payable_amount, In
 _EARLIER_SAME_NUMBER_OR_DATE = union(
     _EARLIER.where(Invoice.issue_date == bindparam("issue_date")),
     _EARLIER.where(func.lower(func.trim(Invoice.number)) == bindparam("number")))
-_PARSED = "parsed_invoices"
 
 
 def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice]:
@@ -56,25 +57,11 @@ def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice
             for n, d, a, s, k, i, t in execute(session, query, params)]
 
 
-def remember_parsed(session: Session, invoice_id: int, parsed: ParsedInvoice) -> None:
-    """Keep the invoice just parsed on ingest for `match_invoice` in the same transaction (no second parse)."""
-    session.info.setdefault(_PARSED, {})[invoice_id] = parsed
-
-
-def _parsed(session: Session, invoice: Invoice) -> ParsedInvoice:
-    parsed = session.info.get(_PARSED, {}).get(invoice.id)
-    if parsed is None:  # a retry or a later run: parse the stored document again
-        document = session.get(ReceivedDocument, invoice.document_id)
-        assert document is not None
-        parsed = parse_invoice(document.content, max_bytes=max(len(document.content), 1))
-    return parsed
-
-
 def match_invoice(call: ServiceCall) -> dict[str, Any]:
     """Compute the e-invoice data collection and merge it into the process data."""
     session = call.context.session
     invoice = _invoice(call)
-    facts = facts_from_invoice(_parsed(session, invoice))
+    facts = facts_from_invoice(parsed_invoice(session, invoice))
     result = match(facts, snapshot_for(session, environment_id=invoice.environment_id, facts=facts),
                    today=utcnow().date(), earlier_invoices=_earlier_invoices(session, invoice))
     collection = result.collection()
@@ -110,10 +97,6 @@ def set_initiator(call: ServiceCall) -> dict[str, Any]:
 
 def store_trusted_sender(call: ServiceCall) -> dict[str, Any]:
     """Add the approved address to the trusted senders and start the documents of it that wait."""
-    from server.invoices import service as ingestion
-    from server.masterdata import service as masterdata
-    from server.masterdata.inputs import TrustedSenderInput
-
     ctx = call.context
     email = parseaddr(str(call.params.get("email") or call.data.get("email") or ""))[1].strip().lower()
     requested_by = str(call.data.get("initiator") or ctx.actor.name)

@@ -97,7 +97,7 @@ def load_schemas() -> None:
 def schema_findings(tree: etree._ElementTree) -> tuple[Finding, ...]:
     """UBL 2.1 schema errors of an Invoice/CreditNote tree (serialised: lxml keeps the log on the schema)."""
     with _SCHEMA_LOCK:
-        schema = _schema(tree.getroot().tag)
+        schema = _schema(str(tree.getroot().tag))
         if schema.validate(tree):
             return ()
         entries = list(schema.error_log)

@@ -7,7 +7,10 @@ from server.audit import service as audit
 from server.engine import TaskNotReady
 from server.instances import service as instances
 from server.instances.models import Incident, ProcessInstance
+from server.invoices import refusals
+from server.invoices.models import ReceivedDocument
 from server.jobs.types import Handler, JobContext, Reschedule
+from server.mail import delivery, notifications
 from server.masterdata import bulk as masterdata_bulk
 
 # A suspended instance's timers are looked at again this often; resuming makes them fire then.
@@ -17,8 +20,6 @@ ENDED = ("completed", "terminated")
 
 def default_handlers() -> dict[str, Handler]:
     """A fresh kind -> handler mapping; workers (and tests) may extend their own copy."""
-    from server.mail import delivery, notifications
-
     return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
             "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task,
             "masterdata_import": run_masterdata_import}
@@ -80,9 +81,6 @@ def retry_service_step(ctx: JobContext) -> Reschedule | None:
 def start_conversion_task(ctx: JobContext) -> None:
     """A service step that failed for good: the conversion task tells the document's sender (when the
     environment knows the address; else creditors follow up) that it failed, never the error's text."""
-    from server.invoices import refusals
-    from server.invoices.models import ReceivedDocument
-
     incident = ctx.session.get(Incident, int(ctx.job.payload["incident_id"]))
     if incident is None or incident.status != "open":
         return

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from server.auth.models import Group, GroupMembership, Role, RoleMembership, User
 from server.errors import InvalidInput
-from server.mail.render import language_of
+from server.mail.render import DEFAULT_LANGUAGE, LANGUAGES, language_of
+from server.masterdata.models import Supplier
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 DUTCH_COUNTRIES = ("NL", "BE", "SR")
@@ -61,6 +62,21 @@ def invoice_contact(data: Mapping[str, Any]) -> tuple[str, str, str | None]:
     return str(address).strip(), str(name), (str(country).upper() if country else None)
 
 
+def supplier_language(session: Session, environment_id: int, data: Mapping[str, Any], *, country: str | None,
+                      default: str) -> str:
+    """The language a supplier reads: its master data's, else its invoice country's, else `default`."""
+    supplier_id = data.get("supplier_id")
+    if isinstance(supplier_id, int) and not isinstance(supplier_id, bool):
+        known = session.scalar(select(Supplier.language).where(Supplier.id == supplier_id,
+                                                               Supplier.environment_id == environment_id))
+        code = str(known or "").strip().lower().replace("_", "-").split("-")[0]
+        if code in LANGUAGES:
+            return code
+    if country:
+        return "nl" if country in DUTCH_COUNTRIES else "en"
+    return language_of(default)
+
+
 def _users(session: Session, environment_id: int, kind: str, name: str) -> list[User] | None:
     if kind == "user":
         query = select(User).where(User.login == name)
@@ -82,13 +98,13 @@ def _users(session: Session, environment_id: int, kind: str, name: str) -> list[
 
 
 def _one(session: Session, environment_id: int, spec: str, *, data: Mapping[str, Any],
-         language: str | None) -> list[Recipient] | None:
+         language: str | None, default: str) -> list[Recipient] | None:
     """The recipients of one spec; None when it names nothing that exists."""
     kind, sep, name = spec.partition(":")
     if spec in ("invoice", "invoice:contact"):
         address, contact_name, country = invoice_contact(data)
-        guessed = "nl" if country in DUTCH_COUNTRIES else "en"
-        return [Recipient(address, language_of(language or guessed), contact_name)] if address else None
+        chosen = language or supplier_language(session, environment_id, data, country=country, default=default)
+        return [Recipient(address, language_of(chosen), contact_name)] if address else None
     if "@" in spec:
         name, address = parseaddr(spec)
         return [Recipient(address, language_of(language), name)] if valid_address(address) else None
@@ -104,11 +120,16 @@ def _one(session: Session, environment_id: int, spec: str, *, data: Mapping[str,
 
 
 def resolve(session: Session, environment_id: int, specs: Iterable[str], *, data: Mapping[str, Any] | None = None,
-            language: str | None = None, strict: bool = True) -> list[Recipient]:
-    """Recipients for the specs, each address once; `strict` refuses specs naming nothing (InvalidInput)."""
+            language: str | None = None, strict: bool = True,
+            default_language: str = DEFAULT_LANGUAGE) -> list[Recipient]:
+    """Recipients for the specs, each address once; `strict` refuses specs naming nothing (InvalidInput).
+
+    `language` (the model's choice) wins; else users read their own language and the supplier contact
+    the one `supplier_language` picks, ending at `default_language` (STROOM_MAIL_LANGUAGE)."""
     found: dict[str, Recipient] = {}
     for spec in specs:
-        recipients = _one(session, environment_id, spec, data=data or {}, language=language)
+        recipients = _one(session, environment_id, spec, data=data or {}, language=language,
+                          default=default_language)
         if recipients is None:
             if strict:
                 raise InvalidInput(f"no mail recipient {spec!r}: not a valid address, user, group, role or "

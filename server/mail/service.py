@@ -62,17 +62,29 @@ def _send_mail(call: ServiceCall) -> dict[str, Any]:
     specs = specs_of(params.get("to"))
     if not template or not specs:
         raise InvalidInput("send_mail needs the parameters 'template' and 'to'", code="send_mail_params")
-    recipients = resolve(ctx.session, ctx.environment_id, specs, data=call.data,
-                         language=params.get("language"), strict=True)
+    recipients = resolve(ctx.session, ctx.environment_id, specs, data=call.data, language=params.get("language"),
+                         strict=True, default_language=ctx.host.settings.mail_language)
     if not recipients:
         raise InvalidInput(f"send_mail found no e-mail address for {specs}", code="no_recipients")
     extra = {key: value for key, value in params.items() if key not in RESERVED_PARAMS}
-    base_url = ctx.host.settings.base_url
-    context = {**open_task_context(ctx.session, ctx.instance_id, base_url), **dict(call.data), **extra,
-               "instance_id": ctx.instance_id, "base_url": base_url}
+    context = mail_context(ctx.session, ctx.host.settings.base_url, instance_id=ctx.instance_id,
+                           data=call.data, params=extra)
     notify(ctx.session, template=template, recipients=recipients, context=context,
            environment_id=ctx.environment_id, instance_id=ctx.instance_id, actor=ctx.actor)
     return {}
+
+
+def mail_context(session: Session, base_url: str, *, instance_id: int | None, data: Mapping[str, Any],
+                 params: Mapping[str, Any]) -> dict[str, Any]:
+    """A service-task mail's context: process data, the model's params, the open task with its link
+    (a `task` param only adds to it, never drops the link) and the instance's link."""
+    opened = open_task_context(session, instance_id, base_url)
+    context = {**opened, **dict(data), **params, "instance_id": instance_id, "base_url": base_url}
+    if isinstance(params.get("task"), Mapping) and isinstance(opened.get("task"), Mapping):
+        context["task"] = {**opened["task"], **params["task"]}
+    if instance_id is not None:
+        context["instance_url"] = f"{base_url.rstrip('/')}/instances/{instance_id}"
+    return context
 
 
 def services() -> dict[str, Callable[[ServiceCall], Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, union
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from server.db import execute
 from server.invoices.facts import InvoiceFacts, PartyFacts
@@ -53,7 +54,7 @@ def _in(name: str) -> Any:
     return bindparam(name, expanding=True)
 
 
-_ENV = bindparam("env")
+_ENV: BindParameter[int] = bindparam("env")
 # The candidate suppliers: sharing a key with the invoice's supplier, or named by the cited order.
 _SUPPLIER_IDS = union(
     select(SupplierIdentifier.supplier_id).where(SupplierIdentifier.environment_id == _ENV,
@@ -167,7 +168,8 @@ def _orders(session: Session, reference: str | None, *, environment_id: int) -> 
     rows = list(execute(session, _ORDERS, {"env": environment_id, "number": number}))
     if not rows:
         rows = list(execute(session, _ORDERS_ANY_CASE, {"env": environment_id, "number": number.lower()}))
-    return tuple(OrderRecord(*order, _lines(parts)) for order, parts in _grouped(rows, 5).items())
+    return tuple(OrderRecord(oid, number, supplier, status, administration, _lines(parts))
+                 for (oid, number, supplier, status, administration), parts in _grouped(rows, 5).items())
 
 
 def _lines(parts: list[tuple[Any, ...]]) -> tuple[OrderLineRecord, ...]:

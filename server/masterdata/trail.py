@@ -130,8 +130,9 @@ def _find_receipt(session: Session, data: ReceiptInput, env: int) -> GoodsReceip
 
 def _find_rule(session: Session, data: RuleInput, env: int) -> MatchingRule | None:
     supplier_id = None
-    if (data.supplier_code or "").strip():
-        supplier = find_row(session, Supplier, environment_id=env, code=data.supplier_code.strip())
+    code = (data.supplier_code or "").strip()
+    if code:
+        supplier = find_row(session, Supplier, environment_id=env, code=code)
         if supplier is None:
             return None
         supplier_id = supplier.id

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from server.auth import directory, partnerships
 from server.auth import service as auth
 from server.auth.models import Environment, Role, RoleMembership, User
-from server.auth.permissions import allowed, require
+from server.auth.permissions import PERMISSIONS, allowed, require
 from server.errors import InvalidInput
 from server.masterdata import service as masterdata
 from server.operations import masterdata as operations
@@ -96,8 +96,6 @@ def roles() -> ResponseReturnValue:
                           .outerjoin(RoleMembership, RoleMembership.role_id == Role.id)
                           .where(Role.environment_id == who.environment_id).group_by(Role.name)
                           .order_by(Role.name)).all()
-    from server.auth.permissions import PERMISSIONS
-
     grants = {role: sorted(p for p, holders in PERMISSIONS.items() if role in holders) for role, _n in rows}
     return render_template("admin/roles.html", roles=rows, grants=grants)
 

@@ -50,7 +50,7 @@ def actor() -> Actor:
     """The logged-in user as an Actor (pages are only reached through `page`); Unauthorized if none."""
     if not current_user.is_authenticated:
         raise errors.Unauthorized("log in first", code="unauthenticated")
-    return current_user.actor  # type: ignore[no-any-return]
+    return current_user.actor
 
 
 def page(permission: str | None = None) -> Callable[[F], F]:

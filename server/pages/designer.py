@@ -7,26 +7,14 @@ from flask import Response, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from server.errors import DomainError, InvalidInput, NotFound
-from server.instances import service as instances
+from server.errors import DomainError, NotFound
 from server.instances.models import ProcessModelVersion
+from server.operations import models as model_ops
 from server.pages import decision_test, diagrams
 from server.pages.common import actor, blueprint, host, page
 
 bp = blueprint("designer", __name__, url_prefix="/designer")
-KINDS = {"bpmn": "bpmn_sources", "dmn": "dmn_sources", "form": "form_sources"}
-BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
-  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_1" targetNamespace="http://stroom.example/bpmn">
-  <bpmn:process id="{key}" name="{key}" isExecutable="true">
-    <bpmn:startEvent id="start" name="Start"/>
-  </bpmn:process>
-  <bpmndi:BPMNDiagram id="diagram"><bpmndi:BPMNPlane id="plane" bpmnElement="{key}">
-    <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36"/>
-    </bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
-</bpmn:definitions>
-"""
+KINDS = model_ops.KINDS
 
 
 def _versions(db: Any, environment_id: int, key: str) -> list[ProcessModelVersion]:
@@ -106,36 +94,23 @@ def edit(key: str, kind: str, filename: str) -> ResponseReturnValue:
 @page("models.deploy")
 def deploy(key: str) -> ResponseReturnValue:
     """Replace one file of the latest version and deploy; errors come back as JSON naming the element."""
-    who = actor()
     body = request.get_json(silent=True) or {}
-    kind, filename, content = body.get("kind"), body.get("filename"), body.get("content")
-    if kind not in KINDS or not isinstance(filename, str) or not isinstance(content, str):
-        raise InvalidInput("send kind, filename and content", code="invalid_deploy")
     try:
         with host().db.unit_of_work() as db:
-            latest = _versions(db, who.environment_id, key)[0]
-            sources = {k: {n: t.encode("utf-8") for n, t in getattr(latest, c).items()} for k, c in KINDS.items()}
-            sources[kind][filename] = content.encode("utf-8")
-            version = instances.deploy(db, host(), actor=who, key=key, bpmn=sources["bpmn"], dmn=sources["dmn"],
-                                       forms=sources["form"], process_id=latest.process_id)
-            number, same = version.version, version.id == latest.id
+            deployed = model_ops.deploy_file(db, host(), actor=actor(), key=key, kind=body.get("kind"),
+                                          filename=body.get("filename"), content=body.get("content"))
     except DomainError as exc:
         return jsonify({"error": {"code": exc.code, "message": exc.message, "details": exc.details}}), 422
-    return jsonify({"version": number, "unchanged": same,
+    return jsonify({"version": deployed.version, "unchanged": deployed.unchanged,
                     "url": url_for("designer.model", key=key)})
 
 
 @bp.post("/new")
 @page("models.deploy")
 def new_model() -> ResponseReturnValue:
-    who = actor()
     key = request.form.get("key", "").strip()
-    if not key.replace("_", "").replace("-", "").isalnum() or not key[:1].isalpha():
-        raise InvalidInput("a model key starts with a letter and holds letters, digits, - and _",
-                           code="invalid_model_key")
     with host().db.unit_of_work() as db:
-        instances.deploy(db, host(), actor=who, key=key,
-                         bpmn={f"{key}.bpmn": BLANK_BPMN.replace("{key}", key).encode("utf-8")})
+        model_ops.create_model(db, host(), actor=actor(), key=key)
     return render_template("designer/created.html", key=key)
 
 

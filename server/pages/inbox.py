@@ -12,9 +12,9 @@ from sqlalchemy.orm import defer
 from server.errors import InvalidInput
 from server.instances import starts
 from server.instances.models import ProcessModelVersion
-from server.invoices import service as invoices
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.receiving import spool
+from server.operations import documents
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 
 bp = blueprint("inbox_pages", __name__, url_prefix="/inbox")
@@ -68,8 +68,8 @@ def upload() -> ResponseReturnValue:
     with spool(file.stream, limit=host().settings.max_document_bytes) as body:
         if body.size == 0:
             raise InvalidInput(_("Choose a UBL file to upload."), code="no_file")
-        result = invoices.receive(host(), actor=actor(), body=body, filename=file.filename, source="web",
-                                  content_type=file.mimetype or "application/xml")
+        result = documents.submit_document(host(), actor=actor(), body=body, filename=file.filename, source="web",
+                                           content_type=file.mimetype or "application/xml")
     if result.reasons and result.reasons[0].get("rule") == "too_large":
         message = _("Document %(id)s was refused: %(reason)s", id=result.document_id,
                     reason=result.reasons[0].get("message", ""))
@@ -95,10 +95,11 @@ def start() -> ResponseReturnValue:
     document_id = request.form.get("document_id", "")
     with host().db.unit_of_work() as db:
         if document_id.isdigit():
-            # The same path as the API: an invoice gets its full purchase data, a second start is refused.
-            instance = invoices.start_document(db, host(), actor=who, document_id=int(document_id), key=key)
+            # The same verb as the API: an invoice gets its full purchase data, a second start is refused.
+            instance_id = documents.start_document(db, host(), actor=who, document_id=int(document_id),
+                                                   model=key).instance_id
         else:
-            instance = starts.start_by_hand(db, host(), actor=who, key=key, data={}, business_key=business_key)
-        instance_id = instance.id
+            instance_id = starts.start_by_hand(db, host(), actor=who, key=key, data={},
+                                               business_key=business_key).id
     flash(_("Workflow %(key)s started.", key=key), "success")
     return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))

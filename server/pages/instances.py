@@ -15,6 +15,7 @@ from server.instances import admin, view
 from server.instances import service as instances
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
+from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
 
 bp = blueprint("instance_pages", __name__, url_prefix="/instances")
@@ -48,8 +49,6 @@ def instance_list() -> ResponseReturnValue:
 
 def _elements(version: ProcessModelVersion) -> list[tuple[str, str]]:
     """(id, name) of the model's flow elements, for the 'move to' and 'restart at' choices."""
-    from server.pages.diagrams import flow_elements
-
     found: list[tuple[str, str]] = []
     for text in version.bpmn_sources.values():
         found.extend(flow_elements(text.encode("utf-8"), process_id=version.process_id))

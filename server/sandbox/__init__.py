@@ -7,7 +7,8 @@ executed in the server process. Whether an environment allows Python: `server.sa
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from server.sandbox import pool, restricted
 from server.sandbox.errors import LimitExceeded, SandboxError, ScriptFailed, ScriptRefused
@@ -29,7 +30,7 @@ def _copy(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ScriptFailed(f"TypeError: {exc}") from None
     except RecursionError:
         raise ScriptFailed("RecursionError: the data is nested too deeply") from None
-    return copied  # type: ignore[no-any-return]
+    return copied
 
 
 def run_python_script(source: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,8 @@ changes the setting, writes the audit entry with before and after, and returns t
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -253,7 +253,7 @@ def _result(answer: dict[str, Any]) -> Any:
         raise ScriptRefused(message)
     if kind == "limit":
         limit = answer.get("limit")
-        raise LimitExceeded(limit if limit in LIMITS else "memory", message or None)  # type: ignore[arg-type]
+        raise LimitExceeded(limit if limit in LIMITS else "memory", message or None)
     raise ScriptFailed(message or "SystemError: the script failed")
 
 

@@ -9,8 +9,9 @@ import ast
 import datetime as dt
 import decimal
 import math
+from collections.abc import Mapping
 from types import CodeType, MappingProxyType
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from RestrictedPython import (
     RestrictingNodeTransformer,

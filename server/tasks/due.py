@@ -35,7 +35,8 @@ def task_due(due: str | None, data: Mapping[str, Any], properties: Mapping[str, 
     """When the task should be done, or None; text that is not a date is ignored."""
     if due:
         return _parse(due)
-    invoice = data.get("invoice") if isinstance(data.get("invoice"), Mapping) else {}
+    found = data.get("invoice")
+    invoice: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     margin = _margin(properties or {})
     if margin is not None and invoice.get("due_date"):
         payment_due = _parse(invoice["due_date"])

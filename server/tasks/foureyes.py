@@ -22,7 +22,8 @@ ACTORS_KEY = "_actors"
 
 def excluded_from_data(names: Iterable[str], data: Mapping[str, Any]) -> list[str]:
     """Logins the names point at in the task's data (fields and `_actors`), resolved at creation."""
-    actors = data.get(ACTORS_KEY) if isinstance(data.get(ACTORS_KEY), Mapping) else {}
+    given = data.get(ACTORS_KEY)
+    actors: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     found: list[str] = []
     for name in names:
         for source in (actors.get(name), data.get(name)):

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-26 06:45:03.475918
 """
-from alembic import op
 import sqlalchemy as sa
-import server.db
+from alembic import op
 
+import server.db
 
 revision = '0001'
 down_revision = None

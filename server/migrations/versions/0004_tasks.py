@@ -4,10 +4,10 @@ partnership requests
 Revision ID: 0004_tasks
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-import server.db
+from alembic import op
 
+import server.db
 
 revision = "0004_tasks"
 down_revision = "0001"

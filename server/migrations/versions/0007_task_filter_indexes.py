@@ -6,8 +6,8 @@ Without them the planner walks the list-order index and filters every open task 
 Revision ID: 0007_task_filter_indexes
 Revises: 0006_task_list_indexes
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0007_task_filter_indexes"
 down_revision = "0006_task_list_indexes"

@@ -8,8 +8,8 @@ two each arm of the check is one index look-up.
 Revision ID: 0008_invoice_duplicate_indexes
 Revises: 0007_task_filter_indexes
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0008_invoice_duplicate_indexes"
 down_revision = "0007_task_filter_indexes"

@@ -182,17 +182,17 @@ SAMPLES = {
     "auto_approve_exact.xml": invoice(
         "JK-2026-0101", "2026-03-02", "2026-04-01", JANSEN, "NL91ABNA0417164300",
         [Line("100", "4.50", "Papier A4, 500 vel", "PAP-A4", "1"), Line("4", "62.00", "Toner zwart", "TON-ZW", "2")],
-        order="PO-1001",
+        order="6001001",
     ),
     "auto_approve_small_difference.xml": invoice(
         "JK-2026-0102", "2026-03-03", "2026-04-02", JANSEN, "NL91ABNA0417164300",
-        [Line("200", "10.00", "Kabelgoot 60 mm per meter", "KG-60", "1", unit="MTR")], order="PO-1002",
+        [Line("200", "10.00", "Kabelgoot 60 mm per meter", "KG-60", "1", unit="MTR")], order="6001002",
     ),
     "matching_difference.xml": invoice(
         "DVI-2026-031", "2026-03-04", "2026-04-03", DE_VRIES, "NL20INGB0001234567",
         [Line("10", "72.00", "Installatiewerkzaamheden per uur", "INST-UUR", "1", unit="HUR"),
          Line("1", "350.00", "Advies energiebesparing")],
-        order="PO-1003",
+        order="6001003",
     ),
     "preferred_bank_differs.xml": invoice(
         "PT-2026-0410", "2026-03-05", "2026-04-04", PIETERS, "NL16BUNQ2034567890",

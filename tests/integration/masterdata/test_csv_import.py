@@ -49,10 +49,10 @@ def test_importing_every_kind_creates_the_rows_with_normalised_keys(env: Env) ->
     assert (bakker.name, bakker.address_line1, bakker.normalised_name) == (
         "Bakker & Zonen, V.O.F.", "Dorpsstraat 3; achterom", "bakker zonen"
     )
-    line = service.order_line_by_number(env.session, "PO-1001", "2", environment_id=env.id)
+    line = service.order_line_by_number(env.session, "6001001", "2", environment_id=env.id)
     assert (line.quantity, line.unit_price) == (Decimal(2), Decimal("1020.50"))
-    assert service.order_by_number(env.session, "PO-1002", environment_id=env.id).status == "blocked"
-    receipts = service.order_line_by_number(env.session, "PO-1001", "1", environment_id=env.id).receipts
+    assert service.order_by_number(env.session, "6001002", environment_id=env.id).status == "blocked"
+    receipts = service.order_line_by_number(env.session, "6001001", "1", environment_id=env.id).receipts
     assert [(r.reference, r.quantity, r.received_on) for r in receipts] == [
         ("GR-1", Decimal(6), dt.date(2026, 2, 10)), ("GR-2", Decimal(4), dt.date(2026, 2, 12))
     ]
@@ -130,10 +130,10 @@ def test_comma_file_with_quoted_multiline_field_reports_the_line_the_record_star
 
 def test_numbers_and_dates_in_dutch_notation_are_read(env: Env) -> None:
     import_all(env)
-    data = b"order_number;line_number;reference;quantity;received_on\nPO-1001;2;GR-9;1,5;31-12-2026\n"
+    data = b"order_number;line_number;reference;quantity;received_on\n6001001;2;GR-9;1,5;31-12-2026\n"
     result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="goods_receipts", data=data)
     assert result.ok and result.created == 1
-    bad = b"order_number;line_number;reference;quantity;received_on\nPO-1001;2;GR-8;veel;gisteren\n"
+    bad = b"order_number;line_number;reference;quantity;received_on\n6001001;2;GR-8;veel;gisteren\n"
     errors = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="goods_receipts", data=bad).errors
     assert [(e["line"], e["field"]) for e in errors] == [(2, "quantity"), (2, "received_on")]
 

@@ -40,7 +40,7 @@ def test_table_is_dmn_13_as_dmn_js_saves_it_with_a_diagram() -> None:
 
 
 def test_clean_invoice_is_auto_approved_without_match_difference(approval) -> None:
-    assert route(approval) == (True, "none", None, "auto-approved: no match difference", 5)
+    assert route(approval) == (True, "none", None, "auto-approved: no match difference", 6)
 
 
 @pytest.mark.parametrize("einvoice", [0, 1])
@@ -51,7 +51,7 @@ def test_auto_approval_accepts_confrontation_einvoice_up_to_1(approval, einvoice
 def test_confrontation_difference_below_one_percent_is_auto_approved(approval) -> None:
     outcome = route(approval, confrontation_status_einvoice=2, confrontation_status=3,
                     confrontation_difference_pct=Decimal("0.99"))
-    assert outcome == (True, "none", None, "auto-approved: confrontation difference below 1%", 6)
+    assert outcome == (True, "none", None, "auto-approved: confrontation difference below 1%", 7)
 
 
 def test_confrontation_difference_of_one_percent_is_not_auto_approved(approval) -> None:
@@ -67,7 +67,7 @@ def test_each_auto_approval_condition_is_required(approval, change: dict) -> Non
 
 def test_matching_difference_goes_to_purchasing(approval) -> None:
     outcome = route(approval, confrontation_status_einvoice=2, obligation_status=3, free_matching_status=2)
-    assert outcome == (False, "group", "purchasing", "matching difference", 7)
+    assert outcome == (False, "group", "purchasing", "matching difference", 8)
 
 
 def test_preferred_bank_account_differs_goes_to_creditors(approval) -> None:
@@ -96,9 +96,9 @@ def test_possible_duplicate_is_evaluated_first(approval) -> None:
 
 
 def test_every_invoice_gets_a_route(approval) -> None:
-    assert route(approval, **MANUAL) == (False, "group", "creditors", "no auto-approval rule matched", 8)
+    assert route(approval, **MANUAL) == (False, "group", "creditors", "no auto-approval rule matched", 9)
     result = approval.evaluate("invoice_approval", {})
-    assert result.outputs["route_to"] == "creditors" and result.matched_rules[0]["index"] == 8
+    assert result.outputs["route_to"] == "creditors" and result.matched_rules[0]["index"] == 9
 
 
 @pytest.mark.parametrize(("inputs", "reasons"), [
@@ -135,3 +135,12 @@ def test_a_table_saved_by_dmn_js_with_each_construct_evaluates_as_expected() -> 
     third = constructs({"amount": 15.5, "code": None, "order_number": None})
     assert [row["construct"] for row in third] == ["closed range", "open range", "paren range", "not", "null",
                                                    "empty cell"]
+
+
+def test_a_validation_finding_keeps_a_clean_invoice_from_auto_approval(approval) -> None:
+    outcome = route(approval, validation_reasons=["order number does not start with 6"])
+    assert outcome == (False, "group", "creditors", "validation: order number does not start with 6", 5)
+
+
+def test_no_validation_findings_leave_auto_approval_alone(approval) -> None:
+    assert route(approval, validation_reasons=[])[0] is True

@@ -82,7 +82,7 @@ def order_line(
 
 ORDER = OrderRecord(
     id=50,
-    number="PO-1001",
+    number="6001001",
     supplier_id=1,
     administration_id=10,
     lines=(order_line("1", "10", "5.00", received=("10",)), order_line("2", "2", "20.00", received=("2",))),
@@ -129,7 +129,7 @@ INVOICE = InvoiceFacts(
         vat_id="NL876543210B01",
         city="Amsterdam",
     ),
-    order_reference="PO-1001",
+    order_reference="6001001",
     lines=(line("1", "10", "50.00", "Papier A4", ref="1"), line("2", "2", "40.00", "Toner zwart", ref="2")),
 )
 

@@ -43,7 +43,7 @@ def test_price_per_base_quantity_becomes_a_unit_price(corpus: Path) -> None:
 def test_demo_invoice_cites_its_order_and_order_lines() -> None:
     path = Path(__file__).resolve().parents[2] / "data" / "invoices" / "auto_approve_exact.xml"
     facts = facts_from_invoice(parse_invoice(path.read_bytes()))
-    assert facts.order_reference == "PO-1001"
+    assert facts.order_reference == "6001001"
     assert [(line.order_line_reference, line.seller_item_id) for line in facts.lines] == [("1", "PAP-A4"),
                                                                                           ("2", "TON-ZW")]
     assert ("0106", "12345678") in facts.supplier.identifiers and facts.supplier.ibans == ("NL91ABNA0417164300",)

@@ -1,7 +1,8 @@
 """Evaluate deployed or draft decision tables for designers (the table-testing feature)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
