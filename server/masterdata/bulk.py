@@ -6,7 +6,10 @@ every refused row with its line number and reason. Suppliers, bank accounts and 
 written in chunks (`bulk_writers`), each chunk its own transaction sized to take about
 CHUNK_SECONDS, so SQLite's single writer lock (and PostgreSQL's row locks) are free again within about
 200 ms and ingest keeps answering during a 100,000-row import. The smaller kinds (administrations,
-orders, receipts, rules) are written row by row in one transaction, as `csv_import` always did.
+orders, receipts, rules) are written row by row with their own save verbs, in chunks too (10,000
+orders in one transaction held SQLite's writer lock for a minute: invoices meanwhile got 503). A row
+the database refuses at write time (a supplier deleted meanwhile) stops the import at its line, as
+`failed`, with the chunks before it kept.
 
 Progress (`done`) is committed with each chunk and moves only forward: a runner whose expected `done`
 no longer matches has lost the import to another (after a stale heartbeat) and stops; a runner that
@@ -28,7 +31,7 @@ from server.audit import service as audit
 from server.auth.actor import Actor
 from server.db import Database, optimize_statistics, utcnow
 from server.masterdata import csv_import
-from server.masterdata.bulk_writers import WRITERS, Audience, Counts, MissingReference
+from server.masterdata.bulk_writers import WRITERS, Audience, Counts, MissingReference, row_by_row
 from server.masterdata.models import MATCHING_TABLES, MasterDataImport, PurchaseOrder, Supplier
 
 log = logging.getLogger("stroom.masterdata")
@@ -109,6 +112,8 @@ def count_rows(kind: str, data: bytes) -> int:
 REFERENCES: dict[str, tuple[Any, str, Callable[[Any], str], str]] = {
     "bank_accounts": (Supplier.code, "supplier_code", lambda d: d.supplier_code.strip(), "supplier"),
     "order_lines": (PurchaseOrder.number, "order_number", lambda d: d.order_number.strip(), "purchase order"),
+    "purchase_orders": (Supplier.code, "supplier_code", lambda d: d.supplier_code.strip(), "supplier"),
+    "goods_receipts": (PurchaseOrder.number, "order_number", lambda d: d.order_number.strip(), "purchase order"),
 }
 
 
@@ -173,7 +178,9 @@ def _advance(session: Any, plan_id: int, *, expected: int, rows: int, counts: Co
 
 def _write_chunks(db: Database, plan: _Plan, rows: list[tuple[int, Any]], progress: Progress | None) -> Counts:
     who = Audience(actor=plan.actor, edge=plan.edge, environment_id=plan.actor.environment_id)
-    writer, total, done, size, counts = WRITERS[plan.kind], len(rows), plan.done, FIRST_CHUNK, Counts()
+    spec = csv_import.KINDS[plan.kind]
+    writer = WRITERS.get(plan.kind) or row_by_row(plan.kind, spec.save)
+    total, done, size, counts = len(rows), plan.done, FIRST_CHUNK, Counts()
     smallest = max(MIN_CHUNK, MIN_CHUNK_POSTGRES) if db.is_postgres else MIN_CHUNK
     while done < total:
         chunk = rows[done:done + size]
@@ -189,19 +196,6 @@ def _write_chunks(db: Database, plan: _Plan, rows: list[tuple[int, Any]], progre
         if progress is not None:
             progress(done, total)
     return counts
-
-
-def _write_whole(db: Database, plan: _Plan) -> tuple[list[dict[str, Any]], int]:
-    """The smaller kinds: row by row in one transaction (all or nothing), as csv_import writes them."""
-    with db.unit_of_work() as session:
-        result = csv_import.write_rows(session, actor=plan.actor, edge=plan.edge, kind=plan.kind, data=plan.data)
-        if result.errors:
-            session.rollback()
-            return list(result.errors), 0
-        rows = result.created + result.updated + result.unchanged
-        session.execute(update(MasterDataImport).where(MasterDataImport.id == plan.id).values(
-            done=rows, total=rows, created=result.created, updated=result.updated, unchanged=result.unchanged))
-        return [], result.records
 
 
 def run(db: Database, import_id: int, *, progress: Progress | None = None) -> None:
@@ -226,8 +220,6 @@ def run(db: Database, import_id: int, *, progress: Progress | None = None) -> No
 
 
 def _run(db: Database, plan: _Plan, progress: Progress | None) -> tuple[list[dict[str, Any]], int]:
-    if plan.kind not in WRITERS:
-        return _write_whole(db, plan)
     rows, refused = parse(plan.kind, plan.data)
     refused = sorted(refused + check_references(db, plan.kind, rows, environment_id=plan.actor.environment_id),
                      key=lambda problem: problem["line"])

@@ -19,6 +19,7 @@ from sqlalchemy.sql.schema import Table
 from server.audit import events
 from server.auth.actor import Actor
 from server.db import insert_many
+from server.errors import DomainError
 from server.masterdata.common import blank_to_none
 from server.masterdata.inputs import BankAccountInput, OrderLineInput, SupplierInput
 from server.masterdata.models import (
@@ -35,7 +36,7 @@ from server.masterdata.normalise import (
     normalise_name,
     normalise_postal_code,
 )
-from server.masterdata.trail import TARGET_ID_LENGTH, _number
+from server.masterdata.trail import TARGET_ID_LENGTH, Trail, _number
 
 Rows = Sequence[tuple[int, Any]]  # (line number, checked input)
 SUPPLIERS: Table = Supplier.__table__  # type: ignore[assignment]
@@ -296,6 +297,30 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
     _update_many(session, LINES, LINE_COLUMNS, changed)
     insert_many(session, LINES, new)
     return counts
+
+
+# The smaller kinds (administrations, orders, receipts, rules)
+
+
+def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
+    """A writer that saves each row with the kind's own save verb, auditing through `trail.Trail`; the
+    first row the database refuses (a supplier or order that is gone) stops the import at its line."""
+    def write(session: Session, rows: Rows, *, who: Audience) -> Counts:
+        trail, counts = Trail(session, kind, environment_id=who.environment_id), Counts()
+        for line, data in rows:
+            before = trail.row_before(data)
+            try:
+                saved, created = save(session, data, environment_id=who.environment_id)
+            except DomainError as exc:
+                problem = (exc.details or [{"message": exc.message}])[0]
+                raise MissingReference(line, str(problem.get("field") or ""), str(problem["message"])) from None
+            changed = trail.row_after(data, saved) != before
+            counts.created += created
+            counts.updated += not created and changed
+            counts.unchanged += not created and not changed
+        counts.records = trail.write(who.actor, edge=who.edge)
+        return counts
+    return write
 
 
 Writer = Callable[..., Counts]

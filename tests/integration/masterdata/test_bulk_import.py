@@ -147,3 +147,15 @@ def test_json_rows_import_as_the_same_csv_would(db: Session, importer):
     db.rollback()
     keys = dict(db.execute(select(Supplier.code, Supplier.normalised_name)).all())
     assert keys == {"GR1": "ελληνικα", "DK1": "orsted"}
+
+
+def test_the_smaller_kinds_are_written_in_chunks_too(db: Session, importer):
+    """10,000 purchase orders in one transaction held SQLite's writer lock for a minute (invoices got 503)."""
+    importer("suppliers", suppliers(10))
+    orders = "number,supplier_code\n" + "".join(f"PO{n},S{n % 10:05d}\n" for n in range(600))
+    first, progress = importer("purchase_orders", orders.encode())
+    assert (first.status, first.created) == ("done", 600) and len(progress) >= 3
+    again, _ = importer("purchase_orders", orders.replace("PO7,S00007", "PO7,S00001").encode())
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 599)
+    refused, _ = importer("purchase_orders", b"number,supplier_code\nPO1,S00001\nPO9999,S77777\n")
+    assert refused.status == "refused" and [r["line"] for r in refused.refused] == [3]
