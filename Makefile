@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-install
 WEB_STAMP := web/node_modules/.stamp-install
+WEB_BUILD := web/static/build/designer-bpmn.js
+WEB_SOURCES := $(wildcard web/src/*.js web/src/*.css) web/stroom-moddle.json
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test tck bench soak faults clean translations
@@ -14,10 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# The bpmn.io editors, served from their prebuilt bundles; reinstalled only when the lock changes.
+# The bpmn.io packages (dmn-js and form-js are served from their prebuilt bundles); reinstalled only when the lock changes.
 $(WEB_STAMP): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $(WEB_STAMP)
+
+# The BPMN editor (bpmn-js, properties panel, element templates), bundled by esbuild into web/static/build
+# (gitignored); rebuilt when its sources or the lock change.
+$(WEB_BUILD): $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run --silent build
 
 # Debian's chromium for the end-to-end tests (Playwright never downloads a browser here).
 $(CHROMIUM):
@@ -25,12 +32,12 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get -qq update >/dev/null
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 
-run: $(STAMP) $(WEB_STAMP)
+run: $(STAMP) $(WEB_STAMP) $(WEB_BUILD)
 	$(BIN)/stroom db upgrade
 	$(BIN)/stroom demo --if-new
 	$(BIN)/stroom run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) $(WEB_STAMP) $(CHROMIUM)
+test: $(STAMP) $(WEB_STAMP) $(WEB_BUILD) $(CHROMIUM)
 	$(BIN)/pytest -q
 
 # The DMN TCK levels 2 and 3 (../shared/corpus/dmn/tck-full): passed testCases per level and overall.

@@ -102,9 +102,9 @@ def _operate(kind: str, conn: Any, port: int, token: str, admin: str, rng: rando
             acknowledged.append(body["document_id"])
         return status
     if kind == "list":
-        return request(port, "GET", "/api/v1/tasks?per_page=20", token=token, conn=conn)[0]
+        return request(port, "GET", "/api/v1/tasks?limit=20", token=token, conn=conn)[0]
     if kind == "approve":
-        status, body = request(port, "GET", "/api/v1/tasks?per_page=20", token=token, conn=conn)
+        status, body = request(port, "GET", "/api/v1/tasks?limit=20", token=token, conn=conn)
         tasks = (body or {}).get("tasks") or []
         if status != 200 or not tasks:
             return status

@@ -6,10 +6,12 @@ import importlib
 from flask import Flask
 
 from server.api import errors as api_errors
+from server.api import query as api_query
+from server.api import transactions
 from server.api.auth import init_login
 from server.api.metrics import record_requests
 from server.host import Host, open_host
-from server.pages.web import init_web
+from server.pages.web import error_page, init_web
 from server.settings import Settings, load_settings
 
 # Modules exposing `bp` (a Blueprint); add yours here.
@@ -23,6 +25,7 @@ BLUEPRINT_MODULES = (
     "server.api.partnerships",
     "server.api.invoices",
     "server.api.models",
+    "server.api.element_templates",
     "server.api.decisions",
     "server.api.masterdata",
     "server.api.instances",
@@ -45,9 +48,12 @@ def create_app(settings: Settings | None = None, *, host: Host | None = None) ->
     )
     app.extensions["stroom"] = host or open_host(settings)
     api_errors.register(app)
+    transactions.install(app)
+    api_query.install(app)
     init_login(app)
     record_requests(app)
     init_web(app)
+    app.extensions[api_errors.HTML_ERRORS] = error_page  # browsers off /api get HTML error pages
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)
     return app

@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, insert, text
@@ -221,6 +222,31 @@ def _sqlite_begin_deferred(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    # A read-only connection that tries to write fails loudly instead of queueing for the writer lock.
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+# Set for the length of a request that only reads (a GET): unit_of_work then hands out a read-only
+# session, so the request never takes (or waits for) SQLite's writer lock; a write in it fails.
+_READS_ONLY: ContextVar[bool] = ContextVar("stroom_reads_only", default=False)
+
+
+@contextlib.contextmanager
+def reads_only() -> Iterator[None]:
+    """Within this block every unit_of_work of this thread is a read-only transaction."""
+    token = _READS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READS_ONLY.reset(token)
+
+
+def set_reads_only(flag: bool) -> None:
+    """Begin (True) or end (False) a read-only stretch of this thread: for request hooks."""
+    _READS_ONLY.set(flag)
+
+
 # A pooled connection idle for longer than this is pinged before use (see _ping_after_idle).
 PING_AFTER_IDLE_SECONDS = 1.0
 
@@ -242,7 +268,9 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
         if not read_only and engine.url.database not in (None, "", ":memory:"):
             _queue_sqlite_writers(engine, engine.url.database)
         event.listen(engine, "begin", _sqlite_begin_deferred if read_only else _sqlite_begin_immediate)
-        if not read_only:
+        if read_only:
+            event.listen(engine, "connect", _sqlite_query_only)
+        else:
             _optimize_sqlite_connections(engine)
         return engine
     # JIT compilation pays off for long analytic queries only: on the task list's count it cost more
@@ -289,6 +317,10 @@ class Database:
         self._read_engine = (make_engine(url, read_only=True) if self.engine.dialect.name == "sqlite"
                              else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        # A read-only request's units of work: one transaction (a consistent view) that cannot write.
+        self._read_only_sessions = sessionmaker(
+            self._read_engine if self.engine.dialect.name == "sqlite"
+            else self.engine.execution_options(postgresql_readonly=True), expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -296,7 +328,14 @@ class Database:
 
     @contextlib.contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: commit on success, roll back on any error, then run after-commit hooks."""
+        """One transaction: commit on success, roll back on any error, then run after-commit hooks.
+
+        Inside `reads_only` (a GET request) the transaction is read-only: it never takes SQLite's writer
+        lock, and a write in it fails instead of waiting for one."""
+        if _READS_ONLY.get():
+            with self._reading_transaction() as session:
+                yield session
+            return
         session = self.sessions()
         try:
             yield session
@@ -322,6 +361,20 @@ class Database:
             yield session
         finally:
             session.rollback()
+            session.close()
+
+    @contextlib.contextmanager
+    def _reading_transaction(self) -> Iterator[Session]:
+        session = self._read_only_sessions()
+        try:
+            yield session
+            # Ended by COMMIT, not ROLLBACK: a rollback would expire the rows the caller still renders
+            # (expire_on_commit is off). A write attempted here fails: the connection is read-only.
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
             session.close()
 
     def ping(self) -> bool:

@@ -5,10 +5,11 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from server.api.auth import current_actor, host, requires
 from server.api.instances import parse_int, parse_time
+from server.api.paging import encode, paging
 from server.audit import checkpoints
 from server.audit import export as exporting
 from server.audit.query import AuditFilter, search
-from server.audit.verify import verify
+from server.operations import audit as audit_operations
 
 bp = Blueprint("api_audit", __name__, url_prefix="/api/v1/audit")
 
@@ -25,10 +26,12 @@ def _filters() -> AuditFilter:
 def list_entries() -> Response:
     filters = _filters()
     newest_first = request.args.get("order", "desc") != "asc"
+    paged = paging(default=100, maximum=500)
+    after = paged.position()
     with host().db.unit_of_work() as session:
-        page = search(session, current_actor().environment_id, filters, cursor=request.args.get("cursor"),
-                      limit=parse_int("limit", 100) or 100, newest_first=newest_first)
-    return jsonify({"items": page.entries, "next_cursor": page.next_cursor})
+        page = search(session, current_actor().environment_id, filters, limit=paged.limit,
+                      cursor=None if after is None else str(after), newest_first=newest_first)
+    return jsonify({"items": page.entries, "next_cursor": page.next_cursor and encode(int(page.next_cursor))})
 
 
 @bp.get("/export")
@@ -46,7 +49,7 @@ def export() -> Response:
 @requires("audit.read")
 def verify_chain() -> Response:
     with host().db.unit_of_work() as session:
-        result = verify(session, current_actor().environment_id, key=host().audit_key)
+        result = audit_operations.verify_chain(session, actor=current_actor(), key=host().audit_key)
     return jsonify(result.to_json())
 
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -16,6 +17,12 @@ STATUS = {
     errors.PayloadTooLarge: 413, errors.UnsupportedMediaType: 415,
 }
 log = logging.getLogger(__name__)
+# Paths that always answer JSON (or Prometheus text): the API and the machine endpoints.
+MACHINE_PATHS = ("/api/", "/metrics", "/healthz")
+# app.extensions key of the HTML error page renderer (status, code, message) -> Response; server.app
+# installs the pages' one, so this module does not import the pages.
+HTML_ERRORS = "stroom_html_errors"
+HtmlRenderer = Callable[[int, str, str], Response]
 # Database integers are 64-bit; a larger id in a URL names no row (found by tests/contract).
 MAX_ID = 2**63 - 1
 
@@ -28,7 +35,19 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
+def wants_html() -> bool:
+    """A browser off the API: an HTML error page; /api/v1 and clients asking for JSON get JSON."""
+    if request.path.startswith(MACHINE_PATHS) or HTML_ERRORS not in current_app.extensions:
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best != "application/json"
+
+
 def error_response(status: int, code: str, message: str, details: list | None = None) -> Response:
+    """The error as JSON, or as the HTML error page for a browser (see `wants_html`)."""
+    if wants_html():
+        renderer: HtmlRenderer = current_app.extensions[HTML_ERRORS]
+        return renderer(status, code, message)
     response = jsonify({"error": {"code": code, "message": message, "details": details or []}})
     response.status_code = status
     return response

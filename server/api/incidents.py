@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
-from server.api.instances import body, parse_int, text_field
+from server.api.instances import body, parse_int
+from server.api.paging import encode, paging
 from server.errors import InvalidInput
 from server.instances import admin
 from server.instances import view as views
+from server.operations import instances as operations
 
 bp = Blueprint("api_incidents", __name__, url_prefix="/api/v1/incidents")
 STATUSES = ("open", "resolved", "retried", "closed", "all")
@@ -19,15 +21,15 @@ def list_incidents() -> Response:
     status = request.args.get("status", "open")
     if status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", code="invalid_query")
-    limit = parse_int("limit", 100) or 100
-    if limit > 500:
-        raise InvalidInput("limit must be at most 500", code="invalid_query")
+    page = paging(default=100, maximum=500)
     with host().db.unit_of_work() as session:
         items = views.list_incidents(session, current_actor().environment_id,
                                      status=None if status == "all" else status,
-                                     instance_id=parse_int("instance"), limit=limit,
-                                     with_stack=views.shows_stacks(current_actor()))
-    return jsonify({"items": items})
+                                     instance_id=parse_int("instance"), limit=page.limit + 1,
+                                     before_id=page.position(), with_stack=views.shows_stacks(current_actor()))
+    more = len(items) > page.limit
+    items = items[:page.limit]
+    return jsonify({"items": items, "next_cursor": encode(items[-1]["id"]) if more else None})
 
 
 @bp.get("/<int:incident_id>")
@@ -41,9 +43,7 @@ def show(incident_id: int) -> Response:
 @bp.post("/<int:incident_id>/retry")
 @requires("instances.admin")
 def retry(incident_id: int) -> Response:
-    reason = text_field(body(), "reason")
+    reason = body().get("reason")
     with host().db.unit_of_work() as session:
-        admin.retry_incident(session, host(), actor=current_actor(), incident_id=incident_id, reason=reason or "")
-    with host().db.unit_of_work() as session:
-        return jsonify(views.incident_json(admin.get_incident(session, current_actor(), incident_id),
-                                           with_stack=views.shows_stacks(current_actor())))
+        return jsonify(operations.retry_incident(session, host(), actor=current_actor(), incident_id=incident_id,
+                                                 reason=reason).to_json())

@@ -6,12 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.orm import Session
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import encode, paging, slice_of
+from server.auth.actor import Actor
 from server.errors import InvalidInput
-from server.instances import admin
 from server.instances import view as views
-from server.instances.models import ProcessInstance
+from server.operations import instances as operations
+from server.operations import tasks as task_ops
 
 bp = Blueprint("api_instances", __name__, url_prefix="/api/v1/process-instances")
 
@@ -74,10 +77,11 @@ def list_instances() -> Response:
                                    business_key=request.args.get("business_key") or None,
                                    started_after=parse_time("started_after"),
                                    started_before=parse_time("started_before"))
+    page = paging()
     with host().db.unit_of_work() as session:
-        rows, cursor = views.list_instances(session, current_actor().environment_id, filters,
-                                            after_id=parse_int("after"), limit=parse_int("limit", 50) or 50)
-    return jsonify({"items": rows, "next": cursor})
+        rows, last = views.list_instances(session, current_actor().environment_id, filters,
+                                          after_id=page.position(), limit=page.limit)
+    return jsonify({"items": rows, "next_cursor": None if last is None else encode(last)})
 
 
 @bp.get("/<int:instance_id>")
@@ -98,33 +102,32 @@ def diagram(instance_id: int) -> Response:
 @bp.get("/<int:instance_id>/history")
 @requires("instances.read")
 def history(instance_id: int) -> Response:
+    page = paging(maximum=1000)
     with host().db.unit_of_work() as session:
-        return jsonify({"items": views.history(session, actor=current_actor(), instance_id=instance_id)})
-
-
-def _intervene(instance_id: int, operation: Callable[..., ProcessInstance], **kwargs: Any) -> Response:
-    with host().db.unit_of_work() as session:
-        operation(session, host(), actor=current_actor(), instance_id=instance_id, **kwargs)
-    with host().db.unit_of_work() as session:
-        return jsonify(views.instance_view(session, host(), actor=current_actor(), instance_id=instance_id))
+        items = views.history(session, actor=current_actor(), instance_id=instance_id)
+    items, cursor = slice_of(items, page)
+    return jsonify({"items": items, "next_cursor": cursor})
 
 
 @bp.post("/<int:instance_id>/suspend")
 @requires("instances.admin")
 def suspend(instance_id: int) -> Response:
-    return _intervene(instance_id, admin.suspend, reason=text_field(body(), "reason"))
+    return _answer(lambda session, actor: operations.suspend(session, host(), actor=actor, instance_id=instance_id,
+                                                             reason=_text(body(), "reason")))
 
 
 @bp.post("/<int:instance_id>/resume")
 @requires("instances.admin")
 def resume(instance_id: int) -> Response:
-    return _intervene(instance_id, admin.resume, reason=text_field(body(), "reason"))
+    return _answer(lambda session, actor: operations.resume(session, host(), actor=actor, instance_id=instance_id,
+                                                            reason=_text(body(), "reason")))
 
 
 @bp.post("/<int:instance_id>/terminate")
 @requires("instances.admin")
 def terminate(instance_id: int) -> Response:
-    return _intervene(instance_id, admin.terminate, reason=text_field(body(), "reason"))
+    return _answer(lambda session, actor: operations.terminate(session, host(), actor=actor,
+                                                               instance_id=instance_id, reason=_text(body(), "reason")))
 
 
 @bp.post("/<int:instance_id>/retry")
@@ -134,31 +137,49 @@ def retry(instance_id: int) -> Response:
     incident = data.get("incident_id")
     if incident is not None and not isinstance(incident, int):
         raise InvalidInput("incident_id must be an integer", code="invalid_input", details=[{"field": "incident_id"}])
-    return _intervene(instance_id, admin.retry, reason=text_field(data, "reason"), incident_id=incident)
+    return _answer(lambda session, actor: operations.retry(session, host(), actor=actor, instance_id=instance_id,
+                                                           reason=_text(data, "reason"), incident_id=incident))
 
 
 @bp.post("/<int:instance_id>/move")
 @requires("instances.admin")
 def move(instance_id: int) -> Response:
     data = body()
-    return _intervene(instance_id, admin.move, reason=text_field(data, "reason"), to_element=text_field(data, "to"),
-                      from_element=text_field(data, "from", required=False))
+    return _answer(lambda session, actor: operations.move(
+        session, host(), actor=actor, instance_id=instance_id, reason=_text(data, "reason"),
+        to_element=_text(data, "to"), from_element=_text(data, "from")))
 
 
 @bp.post("/<int:instance_id>/restart-step")
 @requires("instances.admin")
 def restart_step(instance_id: int) -> Response:
     data = body()
-    return _intervene(instance_id, admin.restart_step, reason=text_field(data, "reason"),
-                      element_id=text_field(data, "element_id"))
+    return _answer(lambda session, actor: operations.restart_step(
+        session, host(), actor=actor, instance_id=instance_id, reason=_text(data, "reason"),
+        element_id=_text(data, "element_id")))
 
 
 @bp.post("/<int:instance_id>/restart")
 @requires("instances.admin")
 def restart(instance_id: int) -> Response:
     data = body()
-    return _intervene(instance_id, admin.restart_instance, reason=text_field(data, "reason"),
-                      element_id=text_field(data, "element_id"))
+    return _answer(lambda session, actor: operations.restart(
+        session, host(), actor=actor, instance_id=instance_id, reason=_text(data, "reason"),
+        element_id=_text(data, "element_id")))
+
+
+def _text(data: dict[str, Any], name: str) -> str | None:
+    """A string field of the body (None when absent); the operation says what is missing."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{name} must be a string", code="invalid_input", details=[{"field": name}])
+    return value
+
+
+def _answer(call: Callable[[Session, Actor], operations.InstanceView]) -> Response:
+    """Run one operation in one unit of work and answer its view."""
+    with host().db.unit_of_work() as session:
+        return jsonify(call(session, current_actor()).to_json())
 
 
 @bp.post("/<int:instance_id>/tasks/<int:task_id>/reassign")
@@ -166,8 +187,9 @@ def restart(instance_id: int) -> Response:
 def reassign(instance_id: int, task_id: int) -> Response:
     data = body()
     with host().db.unit_of_work() as session:
-        admin.reassign(session, actor=current_actor(), task_id=task_id, instance_id=instance_id,
-                       reason=text_field(data, "reason") or "", assignee=text_field(data, "assignee", required=False),
-                       users=_names(data, "users"), groups=_names(data, "groups"), roles=_names(data, "roles"))
+        task_ops.reassign(session, host(), actor=current_actor(), task_id=task_id, instance_id=instance_id,
+                          reason=text_field(data, "reason") or "", assignee=text_field(data, "assignee", required=False),
+                          users=_names(data, "users"), groups=_names(data, "groups"), roles=_names(data, "roles"),
+                          edge="api")
     with host().db.unit_of_work() as session:
         return jsonify(views.instance_view(session, host(), actor=current_actor(), instance_id=instance_id))

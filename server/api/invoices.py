@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import next_offset, paging
 from server.errors import InvalidInput, NotFound, PayloadTooLarge
+from server.invoices import attachments
 from server.invoices import service as ingestion
 from server.invoices.models import ReceivedDocument
 from server.invoices.receiving import CHUNK_BYTES, SpooledBody, spool
-from server.invoices.ubl import parse_invoice
 from server.operations import documents
 
 bp = Blueprint("api_invoices", __name__, url_prefix="/api/v1")
@@ -65,8 +66,7 @@ def document_json(document: ReceivedDocument) -> dict[str, Any]:
 @requires("invoices.read")
 def list_documents() -> Response:
     actor = current_actor()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    per_page = min(200, max(1, request.args.get("per_page", 50, type=int) or 50))
+    page = paging()
     status = request.args.get("status")
     query = select(ReceivedDocument).where(ReceivedDocument.environment_id == actor.environment_id)
     if status:
@@ -74,9 +74,9 @@ def list_documents() -> Response:
     with host().db.unit_of_work() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.scalars(query.order_by(ReceivedDocument.id.desc()).options(defer(ReceivedDocument.content))
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-        return jsonify({"items": [document_json(d) for d in rows], "total": total, "page": page,
-                        "per_page": per_page})
+                               .offset(page.offset()).limit(page.limit)).all()
+        cursor = next_offset(page, returned=len(rows), more=page.offset() + len(rows) < total)
+        return jsonify({"items": [document_json(d) for d in rows], "total": total, "next_cursor": cursor})
 
 
 @bp.get("/documents/<int:document_id>")
@@ -144,18 +144,16 @@ def get_invoice(invoice_id: int) -> Response:
 @bp.get("/invoices/<int:invoice_id>/attachments/<int:index>")
 @requires("invoices.read")
 def invoice_attachment(invoice_id: int, index: int) -> Response:
-    """An embedded attachment, always as a download with a safe type (never rendered inline as HTML)."""
+    """Embedded attachment `index` (from 1, as on the task page), always as a download with a safe type."""
     with host().db.unit_of_work() as session:
         invoice = ingestion.get_invoice(session, current_actor(), invoice_id)
-        document = ingestion.get_document(session, current_actor(), invoice.document_id)
-        content = document.content
-    attachments = parse_invoice(content, max_bytes=max(len(content), 1)).attachments
-    if index < 0 or index >= len(attachments) or attachments[index].content is None:
-        raise NotFound(f"invoice {invoice_id} has no embedded attachment {index}", code="attachment_not_found")
-    attachment = attachments[index]
+        content = ingestion.get_document(session, current_actor(), invoice.document_id).content
+    attachment = attachments.numbered(content, index)
+    if attachment is None or attachment.content is None:
+        raise NotFound(f"invoice {invoice_id} has no embedded attachment {index} (the first is 1)",
+                       code="attachment_not_found")
     mime = attachment.mime_type if attachment.mime_type in ("application/pdf", "image/png", "image/jpeg") else (
         "application/octet-stream")
-    name = "".join(c for c in (attachment.filename or f"attachment-{index}") if c.isalnum() or c in "._-")[:100]
+    name = attachments.download_name(attachment, index)
     return Response(attachment.content, mimetype=mime,
-                    headers={"Content-Disposition": f'attachment; filename="{name or "attachment"}"',
-                             "X-Content-Type-Options": "nosniff"})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"})

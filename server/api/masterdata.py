@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import next_offset, paging
 from server.errors import InvalidInput, NotFound
 from server.masterdata import service as masterdata
 from server.masterdata.csv_import import KINDS
@@ -50,12 +51,14 @@ def list_kind(kind: str) -> Response:
     lister = LISTS.get(kind)
     if lister is None:
         raise NotFound(f"no master-data list {kind!r}; use one of {', '.join(sorted(LISTS))}", code="unknown_kind")
-    limit = request.args.get("limit", 100, type=int) or 100
-    offset = request.args.get("offset", 0, type=int) or 0
+    page = paging(default=100, maximum=1000)
     extra = {"search": request.args["search"]} if kind == "suppliers" and request.args.get("search") else {}
     with host().db.unit_of_work() as session:
-        rows = lister(session, environment_id=current_actor().environment_id, limit=limit, offset=offset, **extra)
-        return jsonify({"items": [row_json(r) for r in rows], "limit": limit, "offset": offset})
+        rows = lister(session, environment_id=current_actor().environment_id, limit=page.limit,
+                      offset=page.offset(), **extra)
+        more = len(rows) == page.limit  # a full page: there may be more (the last page can be empty)
+        return jsonify({"items": [row_json(r) for r in rows],
+                        "next_cursor": next_offset(page, returned=len(rows), more=more)})
 
 
 def _upload() -> dict[str, Any]:

@@ -7,9 +7,10 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import next_offset, paging
 from server.errors import InvalidInput, NotFound
-from server.instances import starts
 from server.instances.models import ProcessModelVersion
+from server.operations import instances as operations
 from server.operations import models
 
 bp = Blueprint("api_models", __name__, url_prefix="/api/v1")
@@ -30,12 +31,15 @@ def version_json(version: ProcessModelVersion, *, sources: bool = False) -> dict
 @bp.get("/models")
 @requires("models.read")
 def list_models() -> Response:
-    actor = current_actor()
+    actor, page = current_actor(), paging()
     with host().db.unit_of_work() as session:
         versions = session.scalars(select(ProcessModelVersion)
                                    .where(ProcessModelVersion.environment_id == actor.environment_id)
-                                   .order_by(ProcessModelVersion.key, ProcessModelVersion.version.desc())).all()
-        return jsonify({"items": [version_json(v) for v in versions]})
+                                   .order_by(ProcessModelVersion.key, ProcessModelVersion.version.desc())
+                                   .offset(page.offset()).limit(page.limit)).all()
+        items = [version_json(v) for v in versions]
+    return jsonify({"items": items, "next_cursor": next_offset(page, returned=len(items),
+                                                               more=len(items) == page.limit)})
 
 
 @bp.get("/models/<key>/versions/<int:number>")
@@ -89,6 +93,6 @@ def start_instance() -> tuple[Response, int]:
     if not isinstance(data, dict):
         raise InvalidInput("data must be a JSON object", code="invalid_json")
     with host().db.unit_of_work() as session:
-        instance = starts.start_by_hand(session, host(), actor=current_actor(), key=payload["model"], data=data,
-                                        business_key=payload.get("business_key"))
-        return jsonify({"id": instance.id, "status": instance.status, "model": instance.model_key}), 201
+        started = operations.start_instance(session, host(), actor=current_actor(), key=payload["model"], data=data,
+                                            business_key=payload.get("business_key"))
+        return jsonify(started.to_json()), 201

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import func, select
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import paging, slice_of
 from server.auth import partnerships
 from server.auth import service as auth
 from server.auth.models import Environment, Partnership, User
@@ -64,12 +65,14 @@ def change_environment_settings() -> Response:
 @requires("environments.read")
 def list_environments() -> Response:
     """Every environment with its number of users (operators only)."""
+    page = paging()
     with host().db.unit_of_work() as session:
         rows = session.execute(select(Environment, func.count(User.id))
                                .outerjoin(User, User.environment_id == Environment.id)
                                .group_by(Environment.id).order_by(Environment.name)).all()
         payload = [_environment_json(env, users) for env, users in rows]
-    return jsonify({"environments": payload})
+    payload, cursor = slice_of(payload, page)
+    return jsonify({"environments": payload, "next_cursor": cursor})
 
 
 @bp.post("/environments")
@@ -98,10 +101,11 @@ def _environment_json(env: Environment, users: int) -> dict[str, Any]:
 @bp.get("/partnerships")
 @requires("partnerships.read")
 def list_partnerships() -> Response:
-    actor = current_actor()
+    actor, page = current_actor(), paging()
     with host().db.unit_of_work() as session:
         rows = [_json(p, name, actor.environment_id) for p, name in partnerships.list_for(session, actor.environment_id)]
-    return jsonify({"partnerships": rows})
+    rows, cursor = slice_of(rows, page)
+    return jsonify({"partnerships": rows, "next_cursor": cursor})
 
 
 @bp.post("/partnerships")

@@ -1,4 +1,4 @@
-"""/api/v1/tasks: the task list, one task with its form and invoice, and the task actions."""
+"""/api/v1/tasks: the task list, one task with its form and invoice, and the task verbs (server.operations.tasks)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,34 +7,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.orm import Session
 
 from server.api.auth import current_actor, host, requires
-from server.errors import Conflict, InvalidInput
-from server.tasks import detail as details
+from server.api.paging import Paging, next_offset, paging
+from server.auth.actor import Actor
+from server.errors import Conflict, InvalidInput, NotFound
+from server.operations import tasks as ops
 from server.tasks import listing
-from server.tasks import service as tasks
-from server.tasks.models import HumanTask
 
 bp = Blueprint("api_tasks", __name__, url_prefix="/api/v1/tasks")
 TRUE = ("true", "1", "yes")
-
-
-def task_json(task: HumanTask) -> dict[str, Any]:
-    """What lists and detail pages show of a task."""
-    return {
-        "id": task.id, "name": task.name, "element_id": task.element_id, "process_key": task.process_key,
-        "instance_id": task.instance_id, "status": task.status, "assignee": task.assignee, "owner": task.owner,
-        "candidate_users": task.candidate_users, "candidate_groups": task.candidate_groups,
-        "candidate_roles": task.candidate_roles, "supplier_name": task.supplier_name,
-        "amount": str(task.amount) if task.amount is not None else None,
-        "due_at": _iso(task.due_at), "created_at": _iso(task.created_at), "completed_at": _iso(task.completed_at),
-        "completed_by": task.completed_by, "delegated_to": task.delegated_to,
-        "delegation_state": task.delegation_state, "multi_instance_item": task.form.get("item"),
-    }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+EDGE = "api"
 
 
 def _query() -> listing.TaskQuery:
@@ -53,10 +37,11 @@ def _query() -> listing.TaskQuery:
     status = args.get("status", "open")
     if status not in listing.STATUS_FILTERS:
         bad.append({"field": "status", "message": "must be open, done or all"})
-    page = parse("page", _positive, "must be a positive integer") or 1
-    per_page = parse("per_page", _positive, "must be a positive integer") or 50
-    if per_page > listing.MAX_PER_PAGE:
-        bad.append({"field": "per_page", "message": f"must be at most {listing.MAX_PER_PAGE}"})
+    try:
+        page = paging(maximum=listing.MAX_PER_PAGE)
+    except InvalidInput as exc:
+        bad.extend(exc.details)
+        page = Paging(listing.MAX_PER_PAGE, None)
     query = listing.TaskQuery(
         status=status, mine=args.get("mine", "").lower() in TRUE, my_groups=args.get("groups") == "mine",
         my_roles=args.get("roles") == "mine", process=args.get("process") or None,
@@ -64,20 +49,13 @@ def _query() -> listing.TaskQuery:
         amount_min=parse("amount_min", _decimal, "must be a number"),
         amount_max=parse("amount_max", _decimal, "must be a number"),
         due_before=parse("due_before", _datetime, "must be an ISO date or date-time"),
-        page=page, per_page=per_page)
+        offset=page.offset(), per_page=page.limit)
     for name in ("supplier", "process"):
         if "\x00" in args.get(name, ""):
             bad.append({"field": name, "message": "must not contain a NUL character"})
     if bad:
         raise InvalidInput("invalid task list filters", code="invalid_filter", details=bad)
     return query
-
-
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError(raw)
-    return value
 
 
 def _decimal(raw: str) -> Decimal:
@@ -113,10 +91,12 @@ def list_tasks() -> Response:
     """Open tasks the caller may see by default; filters, paging and a total."""
     query = _query()
     with host().db.unit_of_work() as session:
-        page = listing.list_tasks(session, current_actor(), query)
-        items = [task_json(t) for t in page.tasks]
-    return jsonify({"tasks": items, "total": page.total, "total_exact": page.total_exact, "page": page.page,
-                    "per_page": page.per_page})
+        found = ops.list_tasks(session, actor=current_actor(), query=query)
+    shown = len(found.tasks)
+    more = shown == found.per_page and (not found.total_exact or (query.offset or 0) + shown < found.total)
+    cursor = next_offset(paging(maximum=listing.MAX_PER_PAGE), returned=shown, more=more)
+    return jsonify({"tasks": [t.to_json() for t in found.tasks], "total": found.total,
+                    "total_exact": found.total_exact, "next_cursor": cursor})
 
 
 @bp.get("/<int:task_id>")
@@ -124,20 +104,14 @@ def list_tasks() -> Response:
 def show(task_id: int) -> Response:
     """The task, its form schema, the data the form shows, the invoice and the task's history."""
     with host().db.unit_of_work() as session:
-        found = details.task_detail(session, host(), actor=current_actor(), task_id=task_id)
-        payload = {**task_json(found.task), "form": {"key": found.task.form.get("key"),
-                                                    "schema": found.task.form.get("schema") or None},
-                   "data": found.data, "invoice": found.invoice, "history": found.history,
-                   "comments": found.task.comments, "may_act": found.may_act}
-    return jsonify(payload)
+        return jsonify(ops.show(session, host(), actor=current_actor(), task_id=task_id).to_json())
 
 
-def _act(task_id: int, action: Callable[..., HumanTask], **kwargs: Any) -> Response:
-    """Run one task action in its own unit of work; a lost race answers 409 naming who won."""
+def _act(task_id: int, action: Callable[[Session, Actor], ops.TaskView]) -> Response:
+    """Run one task verb in its own unit of work; a lost race answers 409 naming who won."""
     try:
         with host().db.unit_of_work() as session:
-            task = action(session, actor=current_actor(), task_id=task_id, **kwargs)
-            payload = task_json(task)
+            payload = action(session, current_actor()).to_json()
     except Conflict as exc:
         if exc.code != "concurrent_update":
             raise
@@ -146,25 +120,25 @@ def _act(task_id: int, action: Callable[..., HumanTask], **kwargs: Any) -> Respo
 
 
 def _who_won(task_id: int, exc: Conflict) -> Conflict:
-    with host().db.unit_of_work() as session:
-        task = session.get(HumanTask, task_id)
-        if task is None or task.environment_id != current_actor().environment_id:
-            return exc
-        return Conflict(f"task {task_id} was changed by someone else ({task.status})", code="task_not_open",
-                        details=[{"status": task.status, "completed_by": task.completed_by,
-                                  "assignee": task.assignee}])
+    try:
+        with host().db.unit_of_work() as session:
+            task = ops.show(session, host(), actor=current_actor(), task_id=task_id).task
+    except NotFound:
+        return exc
+    return Conflict(f"task {task_id} was changed by someone else ({task.status})", code="task_not_open",
+                    details=[{"status": task.status, "completed_by": task.completed_by, "assignee": task.assignee}])
 
 
 @bp.post("/<int:task_id>/claim")
 @requires("tasks.act")
 def claim(task_id: int) -> Response:
-    return _act(task_id, tasks.claim)
+    return _act(task_id, lambda s, who: ops.claim(s, actor=who, task_id=task_id, edge=EDGE))
 
 
 @bp.post("/<int:task_id>/unclaim")
 @requires("tasks.act")
 def unclaim(task_id: int) -> Response:
-    return _act(task_id, tasks.unclaim)
+    return _act(task_id, lambda s, who: ops.unclaim(s, actor=who, task_id=task_id, edge=EDGE))
 
 
 @bp.post("/<int:task_id>/complete")
@@ -172,7 +146,15 @@ def unclaim(task_id: int) -> Response:
 def complete(task_id: int) -> Response:
     """Complete with `{"data": {...}}`, checked against the task's form (422 names bad fields)."""
     data = _data(_body())
-    return _act(task_id, lambda session, **kw: tasks.complete(session, host(), data=data, **kw))
+    return _act(task_id, lambda s, who: ops.complete(s, host(), actor=who, task_id=task_id, data=data, edge=EDGE))
+
+
+@bp.post("/<int:task_id>/resolve")
+@requires("tasks.act")
+def resolve(task_id: int) -> Response:
+    """The delegate hands the task back to its owner with `{"data": {...}}` (409 while suspended)."""
+    data = _data(_body())
+    return _act(task_id, lambda s, who: ops.resolve(s, host(), actor=who, task_id=task_id, data=data, edge=EDGE))
 
 
 @bp.post("/<int:task_id>/approve")
@@ -180,26 +162,26 @@ def complete(task_id: int) -> Response:
 def approve(task_id: int) -> Response:
     body = _body()
     data = _data(body)
-    return _act(task_id, lambda session, **kw: tasks.approve(session, host(), comment=body.get("comment"),
-                                                             data=data, **kw))
+    return _act(task_id, lambda s, who: ops.approve(s, host(), actor=who, task_id=task_id,
+                                                    comment=body.get("comment"), data=data, edge=EDGE))
 
 
 @bp.post("/<int:task_id>/disapprove")
 @requires("tasks.act")
 def disapprove(task_id: int) -> Response:
-    """Disapprove with `{"reason": "..."}` (required)."""
+    """Disapprove with `{"reason": "..."}` (required; the supplier reads it)."""
     body = _body()
     data = _data(body)
-    return _act(task_id, lambda session, **kw: tasks.disapprove(session, host(), reason=body.get("reason"),
-                                                                data=data, **kw))
+    return _act(task_id, lambda s, who: ops.disapprove(s, host(), actor=who, task_id=task_id,
+                                                       reason=body.get("reason"), data=data, edge=EDGE))
 
 
 @bp.post("/<int:task_id>/comment")
 @requires("tasks.act")
 def comment(task_id: int) -> Response:
     """Add `{"text": "..."}` to the task without completing it."""
-    body = _body()
-    return _act(task_id, tasks.comment, text=body.get("text"))
+    text = _body().get("text")
+    return _act(task_id, lambda s, who: ops.comment(s, actor=who, task_id=task_id, text=text, edge=EDGE))
 
 
 @bp.post("/<int:task_id>/delegate")
@@ -211,4 +193,31 @@ def delegate(task_id: int) -> Response:
     if environment is not None and not isinstance(environment, str):
         raise InvalidInput("environment must be a name", code="invalid_delegate",
                            details=[{"field": "environment", "message": "must be a name"}])
-    return _act(task_id, tasks.delegate, to=body.get("to"), environment=environment)
+    return _act(task_id, lambda s, who: ops.delegate(s, actor=who, task_id=task_id, to=body.get("to"),
+                                                     environment=environment, edge=EDGE))
+
+
+@bp.post("/<int:task_id>/reassign")
+@requires("instances.admin")
+def reassign(task_id: int) -> Response:
+    """Give the task to `{"assignee": "login"}` or `{"users"|"groups"|"roles": [...]}` with a `reason`."""
+    body = _body()
+    return _act(task_id, lambda s, who: ops.reassign(
+        s, host(), actor=who, task_id=task_id, reason=_text(body, "reason"), assignee=_text(body, "assignee"),
+        users=_names(body, "users"), groups=_names(body, "groups"), roles=_names(body, "roles"), edge=EDGE))
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text", code="invalid_input", details=[{"field": name}])
+    return value or None
+
+
+def _names(body: dict[str, Any], name: str) -> list[str]:
+    value = body.get(name) or []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput(f"{name} must be a list of names", code="invalid_input", details=[{"field": name}])
+    return [v.strip() for v in value if v.strip()]

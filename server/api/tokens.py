@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import paging, slice_of
 from server.auth import directory, tokens
 from server.auth.models import ApiToken, User
 from server.auth.permissions import allowed
@@ -23,12 +24,13 @@ def _token_json(token: ApiToken, login: str) -> dict[str, Any]:
 @requires("tokens.own")
 def list_tokens() -> Response:
     """The caller's tokens; an admin sees every token of the environment."""
-    actor = current_actor()
+    actor, page = current_actor(), paging()
     with host().db.unit_of_work() as session:
         user_id = None if allowed(actor, "users.manage") else (actor.user_id or -1)
         rows = [_token_json(t, login) for t, login in tokens.list_tokens(session, actor.environment_id,
                                                                           user_id=user_id)]
-    return jsonify({"tokens": rows})
+    rows, cursor = slice_of(rows, page)
+    return jsonify({"tokens": rows, "next_cursor": cursor})
 
 
 @bp.post("")

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from server.api.auth import current_actor, host, requires
+from server.api.paging import paging, slice_of
 from server.auth import directory
 from server.auth import service as auth
 from server.errors import InvalidInput
@@ -24,10 +25,11 @@ def _body() -> dict[str, Any]:
 @bp.get("/users")
 @requires("users.read")
 def list_users() -> Response:
-    actor = current_actor()
+    actor, page = current_actor(), paging()
     with host().db.unit_of_work() as session:
         users = [dataclasses.asdict(u) for u in directory.list_users(session, actor.environment_id)]
-    return jsonify({"users": users})
+    users, cursor = slice_of(users, page)
+    return jsonify({"users": users, "next_cursor": cursor})
 
 
 @bp.post("/users")
@@ -75,11 +77,12 @@ def update_user(login: str) -> Response:
 @bp.get("/groups")
 @requires("users.read")
 def list_groups() -> Response:
-    actor = current_actor()
+    actor, page = current_actor(), paging()
     with host().db.unit_of_work() as session:
         groups = [{"name": g.name, "display_name": g.display_name, "members": members}
                   for g, members in directory.list_groups(session, actor.environment_id)]
-    return jsonify({"groups": groups})
+    groups, cursor = slice_of(groups, page)
+    return jsonify({"groups": groups, "next_cursor": cursor})
 
 
 @bp.post("/groups")

@@ -38,6 +38,12 @@ def record(session: Session, *, actor: Actor, action: str, target_type: str, tar
     })
 
 
+def queued(session: Session, *, instance_id: int, prefix: str = "") -> list[dict[str, Any]]:
+    """Entries of this transaction not yet written (they are at commit), oldest first, as rows."""
+    return [dict(row) for row in session.info.get(_PENDING, ())
+            if row["instance_id"] == instance_id and row["action"].startswith(prefix)]
+
+
 # Built once: json.dumps() with options builds a new encoder per call, and a received invoice
 # writes about fifteen entries.
 _PLAIN = json.JSONEncoder(default=str)

@@ -9,10 +9,12 @@ import click
 from server.audit import checkpoints
 from server.audit import export as exporting
 from server.audit.query import AuditFilter
-from server.audit.verify import VerifyResult, verify
+from server.audit.verify import VerifyResult
 from server.auth import service as auth
+from server.auth.actor import Actor
 from server.cli import echo_json
 from server.host import open_host
+from server.operations import audit as audit_operations
 from server.settings import load_settings
 
 
@@ -35,8 +37,9 @@ def verify_command(environment: str | None, checkpoint_file: Path | None) -> Non
                 result: checkpoints.CheckpointResult | VerifyResult = checkpoints.verify_against(
                     session, checkpoint, key=host.audit_key)
             else:
-                env_id = auth.get_environment(session, environment).id if environment else None
-                result = verify(session, env_id, key=host.audit_key)
+                env_id = auth.get_environment(session, environment).id if environment else 0
+                result = audit_operations.verify_chain(session, actor=Actor.system(env_id), key=host.audit_key,
+                                                       every_environment=environment is None)
     finally:
         host.db.dispose()
     echo_json(result.to_json())

@@ -10,12 +10,12 @@ import click
 
 from server.auth import service as auth
 from server.auth.actor import Actor
-from server.cli import echo_json
+from server.cli import echo_json, lifecycle
 from server.errors import InvalidInput
 from server.host import Host, open_host
-from server.instances import starts
 from server.migrate import is_new, upgrade
 from server.operations import documents, models
+from server.operations import instances as operations
 from server.settings import load_settings
 
 ENV_OPTION = click.option("--environment", "environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True,
@@ -51,7 +51,11 @@ def run_command(bind: str, port: int) -> None:
 
         start_watcher(host, host.settings.inbox_dir, submit=documents.submit_content)
     click.echo(f"Stroom listening on http://{bind}:{port}")
-    app.run(host=bind, port=port, threaded=True, use_reloader=False)
+    lifecycle.exit_on_signals()
+    try:
+        app.run(host=bind, port=port, threaded=True, use_reloader=False)
+    finally:
+        lifecycle.end_children()
 
 
 @click.command("worker")
@@ -61,7 +65,10 @@ def worker_command() -> None:
         from server.jobs.worker import run_forever
     except ImportError:
         raise click.ClickException("the job worker is not available in this build") from None
-    run_forever(host_from_env())
+    try:
+        run_forever(host_from_env())
+    finally:
+        lifecycle.end_children()
 
 
 @click.group("db")
@@ -127,9 +134,9 @@ def start_command(model_key: str, data_json: str, business_key: str | None, envi
     host = host_from_env()
     with host.db.unit_of_work() as session:
         env = auth.ensure_environment(session, environment)
-        instance = starts.start_by_hand(session, host, actor=Actor.system(env.id, "cli"), key=model_key, data=data,
-                                        business_key=business_key)
-        echo_json({"id": instance.id, "status": instance.status, "model": model_key})
+        started = operations.start_instance(session, host, actor=Actor.system(env.id, "cli"), key=model_key,
+                                            data=data, business_key=business_key)
+        echo_json(started.to_json())
 
 
 @click.group("users")

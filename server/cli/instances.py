@@ -14,8 +14,9 @@ from server.auth.models import User
 from server.cli import echo_json
 from server.errors import NotFound
 from server.host import Host, open_host
-from server.instances import admin
 from server.instances import view as views
+from server.operations import instances as operations
+from server.operations import tasks as task_ops
 from server.settings import load_settings
 
 ENV = click.option("--environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True)
@@ -42,7 +43,7 @@ def _run(environment: str, login: str | None, work: Callable[[Session, Host, Act
         if isinstance(result, int):
             with host.db.unit_of_work() as session:
                 result = views.instance_view(session, host, actor=actor, instance_id=result)
-        echo_json(result)
+        echo_json(result.to_json() if hasattr(result, "to_json") else result)
     finally:
         host.db.dispose()
 
@@ -79,13 +80,12 @@ def _simple(name: str, operation: Callable[..., Any], doc: str) -> None:
     @ENV
     @AS
     def command(instance_id: int, reason: str, environment: str, login: str | None) -> None:
-        _run(environment, login, lambda s, h, a: operation(s, h, actor=a, instance_id=instance_id,
-                                                           reason=reason).id)
+        _run(environment, login, lambda s, h, a: operation(s, h, actor=a, instance_id=instance_id, reason=reason))
 
 
-_simple("suspend", admin.suspend, "Suspend an instance: no step runs, no timer fires.")
-_simple("resume", admin.resume, "Resume a suspended instance.")
-_simple("terminate", admin.terminate, "Terminate an instance with a reason.")
+_simple("suspend", operations.suspend, "Suspend an instance: no step runs, no timer fires.")
+_simple("resume", operations.resume, "Resume a suspended instance.")
+_simple("terminate", operations.terminate, "Terminate an instance with a reason.")
 
 
 @instances_group.command("retry")
@@ -97,8 +97,8 @@ _simple("terminate", admin.terminate, "Terminate an instance with a reason.")
 def retry_command(instance_id: int, incident_id: int | None, reason: str, environment: str,
                   login: str | None) -> None:
     """Retry a failed service step."""
-    _run(environment, login, lambda s, h, a: admin.retry(s, h, actor=a, instance_id=instance_id, reason=reason,
-                                                         incident_id=incident_id).id)
+    _run(environment, login, lambda s, h, a: operations.retry(s, h, actor=a, instance_id=instance_id,
+                                                              reason=reason, incident_id=incident_id))
 
 
 @instances_group.command("move")
@@ -111,8 +111,9 @@ def retry_command(instance_id: int, incident_id: int | None, reason: str, enviro
 def move_command(instance_id: int, to_element: str, from_element: str | None, reason: str, environment: str,
                  login: str | None) -> None:
     """Move the token to another step (forward skips the steps between; back re-opens)."""
-    _run(environment, login, lambda s, h, a: admin.move(s, h, actor=a, instance_id=instance_id, reason=reason,
-                                                        to_element=to_element, from_element=from_element).id)
+    _run(environment, login, lambda s, h, a: operations.move(s, h, actor=a, instance_id=instance_id,
+                                                             reason=reason, to_element=to_element,
+                                                             from_element=from_element))
 
 
 @instances_group.command("restart-step")
@@ -124,8 +125,8 @@ def move_command(instance_id: int, to_element: str, from_element: str | None, re
 def restart_step_command(instance_id: int, element_id: str, reason: str, environment: str,
                          login: str | None) -> None:
     """Re-open a completed or failed step of a live instance."""
-    _run(environment, login, lambda s, h, a: admin.restart_step(s, h, actor=a, instance_id=instance_id,
-                                                                reason=reason, element_id=element_id).id)
+    _run(environment, login, lambda s, h, a: operations.restart_step(s, h, actor=a, instance_id=instance_id,
+                                                                     reason=reason, element_id=element_id))
 
 
 @instances_group.command("restart")
@@ -136,8 +137,8 @@ def restart_step_command(instance_id: int, element_id: str, reason: str, environ
 @AS
 def restart_command(instance_id: int, element_id: str, reason: str, environment: str, login: str | None) -> None:
     """Run a completed or terminated instance again from a step, with its last data."""
-    _run(environment, login, lambda s, h, a: admin.restart_instance(s, h, actor=a, instance_id=instance_id,
-                                                                    reason=reason, element_id=element_id).id)
+    _run(environment, login, lambda s, h, a: operations.restart(s, h, actor=a, instance_id=instance_id,
+                                                                reason=reason, element_id=element_id))
 
 
 @instances_group.command("reassign")
@@ -152,9 +153,9 @@ def restart_command(instance_id: int, element_id: str, reason: str, environment:
 def reassign_command(task_id: int, assignee: str | None, users: tuple[str, ...], groups: tuple[str, ...],
                      roles: tuple[str, ...], reason: str, environment: str, login: str | None) -> None:
     """Give an open task to another user, or to candidate users, groups or roles."""
-    _run(environment, login, lambda s, h, a: admin.reassign(s, actor=a, task_id=task_id, reason=reason,
-                                                            assignee=assignee, users=users, groups=groups,
-                                                            roles=roles).instance_id)
+    _run(environment, login, lambda s, h, a: task_ops.reassign(s, h, actor=a, task_id=task_id, reason=reason,
+                                                               assignee=assignee, users=users, groups=groups,
+                                                               roles=roles, edge="cli").instance_id)
 
 
 def register(group: click.Group) -> None:

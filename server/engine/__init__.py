@@ -1,7 +1,7 @@
 """The only package that imports SpiffWorkflow. Callers get Stroom's own types."""
 from server.engine.model import CompiledModel, checksum, compile_model
 from server.engine.runtime import WorkflowRun
-from server.engine.services import ServiceCall, ServiceRegistry
+from server.engine.services import ServiceCall, ServiceInfo, ServiceParam, ServiceRegistry, describe
 from server.engine.types import (
                                  Assignment,
                                  ElementState,
@@ -18,6 +18,7 @@ from server.engine.types import (
 
 __all__ = [
     "Assignment", "CompiledModel", "ElementState", "EngineError", "Failure", "ModelError", "MoveOutcome",
-    "PendingTimer", "ScriptError", "ServiceCall", "ServiceRegistry", "StepEvent", "TaskNotReady", "UserTaskInfo",
-    "WorkflowRun", "checksum", "compile_model",
+    "PendingTimer", "ScriptError", "ServiceCall", "ServiceInfo", "ServiceParam", "ServiceRegistry", "StepEvent",
+    "TaskNotReady", "UserTaskInfo",
+    "WorkflowRun", "checksum", "compile_model", "describe",
 ]

@@ -127,6 +127,11 @@ def _maybe_expression(value: str, checker: Checker, element: str, kind: str) -> 
 def _service_parameters(node: etree._Element, checker: Checker) -> None:
     element = node.get("id", "")
     for prop in node.findall(f"{{{BPMN}}}extensionElements/{{{CAMUNDA}}}properties/{{{CAMUNDA}}}property"):
+        parent = prop.getparent()
+        if not prop.get("value", "").strip() and parent is not None:
+            # An optional element-template field left blank: the parameter is not given.
+            parent.remove(prop)
+            continue
         prop.set("value", checker.expression(prop.get("value", ""), element=element,
                                              kind=f"service parameter {prop.get('name')}"))
 

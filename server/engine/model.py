@@ -10,6 +10,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from server.decisions import DecisionParseError, parse_dmn
+from server.engine.canonical_source import canonical_json, canonical_xml
 from server.engine.expressions import Checker
 from server.engine.parser import ParsedProcess, parse_process
 from server.engine.services import ServiceRegistry
@@ -41,12 +42,15 @@ class CompiledModel:
 
 
 def checksum(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], forms: Mapping[str, bytes]) -> str:
-    """SHA-256 over every source, by file name, so re-deploying identical files is recognisable."""
+    """SHA-256 over the canonical form of every source, by file name: re-deploying the same model,
+    however an editor re-saved it (attribute order, quoting, indentation), gives the same checksum."""
     digest = hashlib.sha256()
     for kind, files in (("bpmn", bpmn), ("dmn", dmn), ("form", forms)):
+        canonical = canonical_json if kind == "form" else canonical_xml
         for name in sorted(files):
-            digest.update(f"{kind}:{name}:{len(files[name])}:".encode())
-            digest.update(files[name])
+            text = canonical(files[name])
+            digest.update(f"{kind}:{name}:{len(text)}:".encode())
+            digest.update(text)
     return digest.hexdigest()
 
 

@@ -56,13 +56,43 @@ def is_behind(source: Any, element_id: str) -> bool:
     return False
 
 
+def _reaches(start: Any, goal: Any) -> bool:
+    """Whether the flow leads from task spec `start` to task spec `goal`."""
+    seen, todo = set(), list(start.outputs)
+    while todo:
+        spec = todo.pop()
+        if spec is goal:
+            return True
+        if spec.name not in seen:
+            seen.add(spec.name)
+            todo.extend(spec.outputs)
+    return False
+
+
+def precedes(source: Any, element_id: str) -> bool:
+    """Whether `element_id` comes before the source task in the model (a move back), by the flow.
+
+    In a loop both lead to each other; then it is back if the element already ran on this path."""
+    # From where the element is entered: its boundary events' branches follow it, too.
+    target = graft_spec(target_spec(source, element_id))
+    if not _reaches(target, source.task_spec):
+        return False
+    return not _reaches(source.task_spec, target) or is_behind(source, element_id)
+
+
+def graft_spec(spec: Any) -> Any:
+    """The spec to graft for `spec`: its boundary-event split when it has boundary events, so they arm."""
+    split = next((s for s in spec.inputs if isinstance(s, BoundaryEventSplit)), None)
+    return split if split is not None else spec
+
+
 def move_forward(workflow: Any, source_id: str, element_id: str) -> list[str]:
     """Cancel the source task's branch and make `element_id` READY with the current data.
 
     Returns the ids of the tasks cancelled (the source, and boundary events waiting on it).
     """
     source = workflow.get_task_from_id(UUID(source_id))
-    spec = target_spec(source, element_id)
+    spec = graft_spec(target_spec(source, element_id))
     data = copy.deepcopy(source.data)
     attached = source.parent if isinstance(source.parent.task_spec, BoundaryEventSplit) else None
     siblings = [c for c in attached.children if c is not source] if attached is not None else []

@@ -141,6 +141,17 @@ class WorkflowRun:
             raise TaskNotReady(f"element {element_id} has not been reached in this instance")
         target = max(done, key=lambda t: t.last_state_change)
         self._wf.reset_from_task_id(target.id, data=data)
+        self._forget_removed_events()
+
+    def _forget_removed_events(self) -> None:
+        """Drop waiting events whose task a reset removed from the tree.
+
+        Spiff's reset drops the tasks but leaves them in the event manager, so the next advance
+        refreshed an orphaned timer and failed ("'NoneType' object has no attribute 'data'")."""
+        manager = self._wf.event_manager
+        for task in list(manager.tasks.values()):
+            if task.workflow.tasks.get(task.id) is not task or not task.has_state(TaskState.WAITING):
+                manager.remove_task(task)
 
     # -- administration (moves are in server.engine.moves) --------------------------------------
 
@@ -153,11 +164,17 @@ class WorkflowRun:
         tasks = list(self._iter_tasks())
         source = moves.source_task(tasks, from_element)
         data = dict(source.data)
-        if moves.is_behind(source, element_id):
+        direction = "back" if moves.precedes(source, element_id) else "forward"
+        if moves.is_behind(source, element_id) or (direction == "back" and self._ran(element_id)):
             self.reset_to(element_id, data)
-            return MoveOutcome("back", source.task_spec.bpmn_id, element_id, (str(source.id),))
+            return MoveOutcome(direction, source.task_spec.bpmn_id, element_id, (str(source.id),))
         cancelled = moves.move_forward(self._wf, str(source.id), element_id)
-        return MoveOutcome("forward", source.task_spec.bpmn_id, element_id, tuple(cancelled))
+        self._forget_removed_events()
+        return MoveOutcome(direction, source.task_spec.bpmn_id, element_id, tuple(cancelled))
+
+    def _ran(self, element_id: str) -> bool:
+        return any(getattr(t.task_spec, "bpmn_id", None) == element_id
+                   and t.state in (TaskState.COMPLETED, TaskState.CANCELLED) for t in self._iter_tasks())
 
     def reopen_at(self, element_id: str, data: dict[str, Any] | None = None) -> None:
         """Restart an ended (completed or cancelled) workflow at `element_id`, by default with its last data."""
@@ -250,7 +267,7 @@ class WorkflowRun:
             element = getattr(task.task_spec, "bpmn_id", None)
             if not element or task.state not in _STATE_NAMES:
                 continue
-            if element not in newest or task.last_state_change >= newest[element].last_state_change:
+            if element not in newest or _shown_before(task, newest[element]):
                 newest[element] = task
         return [ElementState(e, _STATE_NAMES[t.state],
                              dt.datetime.fromtimestamp(t.last_state_change, dt.UTC))
@@ -260,6 +277,15 @@ class WorkflowRun:
         yield from self._wf.tasks.values()
         for sub in self._wf.subprocesses.values():
             yield from sub.tasks.values()
+
+
+def _shown_before(task: Any, other: Any) -> bool:
+    """Whether `task` decides its element's state over `other`: an open share of a multi-instance step
+    keeps the step active however recently another share was done; otherwise the newest wins."""
+    open_states = (TaskState.READY, TaskState.STARTED)
+    if (task.state in open_states) != (other.state in open_states):
+        return task.state in open_states
+    return bool(task.last_state_change >= other.last_state_change)
 
 
 def _name(task: Any) -> str:

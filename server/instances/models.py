@@ -69,3 +69,5 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set once by the one follow-up (the conversion task) the incident may start; see claim_follow_up.
+    followed_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

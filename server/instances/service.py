@@ -5,11 +5,12 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
+from server.db import utcnow
 from server.engine import CompiledModel, ModelError, ServiceRegistry, WorkflowRun, checksum, compile_model
 from server.errors import InvalidInput, NotFound
 from server.host import Host
@@ -162,6 +163,16 @@ def advance_and_save(session: Session, host: Host, *, instance: ProcessInstance,
 def open_incidents(session: Session, instance_id: int) -> list[Incident]:
     return list(session.scalars(select(Incident).where(Incident.instance_id == instance_id,
                                                        Incident.status == "open")))
+
+
+def claim_follow_up(session: Session, incident_id: int) -> bool:
+    """Whether this transaction may start the incident's one follow-up (it claimed it; nobody had).
+
+    A conditional update, so two racing retries that both failed for good cannot both win: on
+    PostgreSQL the second waits for the first's commit and then matches no row."""
+    claimed = session.execute(update(Incident).where(Incident.id == incident_id, Incident.followed_up_at.is_(None))
+                              .values(followed_up_at=utcnow()))
+    return bool(getattr(claimed, "rowcount", 0) == 1)
 
 
 def count_instances(session: Session, environment_id: int) -> int:

@@ -19,6 +19,7 @@ from server.auth.actor import Actor
 from server.errors import Forbidden
 from server.host import Host
 from server.instances import service as instances
+from server.instances import start_data
 from server.instances.models import ProcessInstance, ProcessModelVersion
 from server.instances.shipped import shipped_models
 
@@ -62,9 +63,12 @@ def refuse_system_start(version: ProcessModelVersion) -> None:
 
 def start_by_hand(session: Session, host: Host, *, actor: Actor, key: str, data: Mapping[str, Any] | None = None,
                   business_key: str | None = None) -> ProcessInstance:
-    """Start the newest version of `key` for a person or script; Forbidden for a system-start-only model."""
+    """Start the newest version of `key` for a person or script: InvalidInput naming each start field the
+    model declares and `data` misses (server.instances.start_data); Forbidden for a system-start-only model."""
     version = instances.latest_version(session, actor.environment_id, key)
     assert version is not None
+    model = instances.compiled(host, version)
+    start_data.check(start_data.declared_fields(version.bpmn_sources, version.process_id, model.forms), data or {})
     refuse_system_start(version)
     return instances.start(session, host, actor=actor, key=key, data=data, business_key=business_key,
                            version=version)

@@ -14,6 +14,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
 from server.audit.models import AuditEvent
 from server.audit.query import entry_json
 from server.auth.actor import Actor
@@ -112,9 +113,14 @@ def interventions(session: Session, instance: ProcessInstance) -> list[dict[str,
     events = session.scalars(select(AuditEvent).where(
         AuditEvent.environment_id == instance.environment_id, AuditEvent.instance_id == instance.id,
         AuditEvent.action.startswith("admin.")).order_by(AuditEvent.seq))
-    return [{"at": _iso(e.at), "actor": e.actor, "actor_type": e.actor_type, "action": e.action.split(".", 1)[1],
-             "reason": e.note, "target_type": e.target_type, "target_id": e.target_id,
-             "before": e.before, "after": e.after} for e in events]
+    written = [{"at": e.at, "actor": e.actor, "actor_type": e.actor_type, "action": e.action, "note": e.note,
+                "target_type": e.target_type, "target_id": e.target_id, "before": e.before, "after": e.after}
+               for e in events]
+    # An operation answers in its own transaction: its entry is queued until the commit, yet it happened.
+    return [{"at": _iso(e["at"]), "actor": e["actor"], "actor_type": e["actor_type"],
+             "action": e["action"].split(".", 1)[1], "reason": e["note"], "target_type": e["target_type"],
+             "target_id": e["target_id"], "before": e["before"], "after": e["after"]}
+            for e in [*written, *audit.queued(session, instance_id=instance.id, prefix="admin.")]]
 
 
 def history(session: Session, *, actor: Actor, instance_id: int) -> list[dict[str, Any]]:
@@ -154,10 +160,12 @@ def incident_json(incident: Incident, *, with_stack: bool = False) -> dict[str, 
 
 
 def list_incidents(session: Session, environment_id: int, *, status: str | None = "open",
-                   instance_id: int | None = None, limit: int = 100, with_stack: bool = False
-                   ) -> list[dict[str, Any]]:
-    """Incidents of an environment, newest first (open ones by default)."""
+                   instance_id: int | None = None, limit: int = 100, with_stack: bool = False,
+                   before_id: int | None = None) -> list[dict[str, Any]]:
+    """Incidents of an environment, newest first (open ones by default), older than `before_id` if given."""
     query = select(Incident).where(Incident.environment_id == environment_id)
+    if before_id is not None:
+        query = query.where(Incident.id < before_id)
     if status:
         query = query.where(Incident.status == status)
     if instance_id is not None:

@@ -125,6 +125,22 @@ def start_conversion(session: Session, host: Host, *, actor: Actor, document: Re
     return instances.start(session, host, actor=actor, key=CONVERSION_MODEL, business_key=business_key, data=data)
 
 
+def answer_refused(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument) -> ProcessInstance | None:
+    """The conversion task for a refused document (its reasons, keyed by the document), or None when held."""
+    return start_conversion(session, host, actor=actor, document=document, reasons=mail_reasons(document.reasons),
+                            business_key=f"document-{document.id}")
+
+
+def follow_up_failed_step(session: Session, host: Host, *, actor: Actor, incident_id: int, instance_id: int,
+                          document: ReceivedDocument | None) -> ProcessInstance | None:
+    """The conversion task telling the document's sender that a step failed for good (never the error's
+    text); an unknown sender is not held: creditors follow up by hand."""
+    reasons = mail_reasons([{"rule": "service_step_failed", "flag": "fatal"}])
+    return start_conversion(session, host, actor=actor, document=document, reasons=reasons,
+                            business_key=f"incident-{incident_id}", hold_unknown=False,
+                            extra={"failed_instance_id": instance_id})
+
+
 def release_held(session: Session, host: Host, *, actor: Actor, address: str) -> list[int]:
     """Answer the held refusals of `address` now that it is known; returns the conversion instances."""
     held = session.scalars(select(ReceivedDocument).where(
@@ -135,8 +151,7 @@ def release_held(session: Session, host: Host, *, actor: Actor, address: str) ->
         if not is_held(document) or sender_address(document.sender) != sender_address(address):
             continue
         document.reasons = [r for r in document.reasons if r.get("flag") != "hold"]
-        instance = start_conversion(session, host, actor=actor, document=document,
-                                    reasons=mail_reasons(document.reasons), business_key=f"document-{document.id}")
+        instance = answer_refused(session, host, actor=actor, document=document)
         if instance is not None:
             document.instance_id = instance.id
             started.append(instance.id)

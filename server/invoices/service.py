@@ -307,9 +307,7 @@ def _iso(value: dt.date | None) -> str | None:
 
 def _start_conversion(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument) -> int | None:
     """The conversion task for a refused document, or None when it is held (unknown sender) or not shipped."""
-    instance = refusals.start_conversion(session, host, actor=actor, document=document,
-                                         reasons=refusals.mail_reasons(document.reasons),
-                                         business_key=f"document-{document.id}")
+    instance = refusals.answer_refused(session, host, actor=actor, document=document)
     return instance.id if instance is not None else None
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.db import execute, utcnow
-from server.engine import ServiceCall
+from server.engine import ServiceCall, ServiceParam, describe
 from server.instances.models import ProcessInstance
 from server.invoices import service as ingestion
 from server.invoices.facts import EarlierInvoice, facts_from_invoice
@@ -57,6 +57,8 @@ def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice
             for n, d, a, s, k, i, t in execute(session, query, params)]
 
 
+@describe("Match invoice", description="Compute the e-invoice data collection against the master data.",
+          params=(ServiceParam("invoice_id", "Invoice id", description="FEEL; the process's invoice_id by default"),))
 def match_invoice(call: ServiceCall) -> dict[str, Any]:
     """Compute the e-invoice data collection and merge it into the process data."""
     session = call.context.session
@@ -71,6 +73,9 @@ def match_invoice(call: ServiceCall) -> dict[str, Any]:
             "administration_id": result.administration_id}
 
 
+@describe("Record outcome", description="Mark the invoice approved (ready to book) or disapproved.",
+          params=(ServiceParam("outcome", "Outcome", kind="choice", required=True,
+                               choices=("approved", "disapproved")),))
 def record_outcome(call: ServiceCall) -> dict[str, Any]:
     """Mark the invoice approved (ready to book) or disapproved, as the workflow decided."""
     invoice = _invoice(call)
@@ -86,6 +91,7 @@ def record_outcome(call: ServiceCall) -> dict[str, Any]:
     return {"outcome": outcome}
 
 
+@describe("Set initiator", description="initiator: who started the instance (start data cannot forge it).")
 def set_initiator(call: ServiceCall) -> dict[str, Any]:
     """`initiator`: who started the instance, from the instance row (start data cannot forge it)."""
     ctx = call.context
@@ -95,6 +101,8 @@ def set_initiator(call: ServiceCall) -> dict[str, Any]:
     return {"initiator": instance.started_by}
 
 
+@describe("Store trusted sender", description="Trust a sender address and start its waiting documents.",
+          params=(ServiceParam("email", "E-mail address", description="FEEL; the process's email by default"),))
 def store_trusted_sender(call: ServiceCall) -> dict[str, Any]:
     """Add the approved address to the trusted senders and start the documents of it that wait."""
     ctx = call.context
@@ -109,6 +117,7 @@ def store_trusted_sender(call: ServiceCall) -> dict[str, Any]:
     return {"trusted_sender": email, "released_documents": started}
 
 
+@describe("Mark sales invoice sent", description="The approved concept counts as sent (audited).")
 def mark_sales_invoice_sent(call: ServiceCall) -> dict[str, Any]:
     """The approved concept counts as sent from now on (recorded in the audit trail)."""
     ctx = call.context

@@ -118,3 +118,11 @@ def validate_in_worker(
 ) -> ValidationReport:
     """`validation.validate` run in the default worker pool: what request handlers should call."""
     return default_pool().validate(xml, mode=mode, max_bytes=max_bytes, timeout=timeout)
+
+
+def shutdown_default() -> None:
+    """Stop the default pool's workers, if it was ever started (a later call starts a fresh one)."""
+    with _DEFAULT_LOCK:
+        pool = _DEFAULT
+    if pool is not None:
+        pool.shutdown()

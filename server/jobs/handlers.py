@@ -87,12 +87,12 @@ def start_conversion_task(ctx: JobContext) -> None:
     instance = ctx.session.get(ProcessInstance, incident.instance_id)
     if instance is None or instance.model_key == "conversion_task":
         return  # never loop: the conversion task's own failures stay incidents for admins
+    if not instances.claim_follow_up(ctx.session, incident.id):
+        return  # a racing retry failed for good too: its follow-up is the one
     data = instances.load_run(ctx.session, ctx.host, instance, actor=ctx.actor).data
     document = ctx.session.get(ReceivedDocument, data.get("document_id") or 0)
-    reasons = refusals.mail_reasons([{"rule": "service_step_failed", "flag": "fatal"}])
-    started = refusals.start_conversion(ctx.session, ctx.host, actor=ctx.actor, document=document, reasons=reasons,
-                                        business_key=f"incident-{incident.id}", hold_unknown=False,
-                                        extra={"failed_instance_id": instance.id})
+    started = refusals.follow_up_failed_step(ctx.session, ctx.host, actor=ctx.actor, incident_id=incident.id,
+                                             instance_id=instance.id, document=document)
     if started is None:
         return
     audit.record(ctx.session, actor=ctx.actor, action="incident.exhausted", target_type="incident",

@@ -5,7 +5,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
@@ -24,6 +24,21 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, due_at: dt.
     session.add(job)
     session.flush()
     return job
+
+
+def cancel_pending(session: Session, job_ids: list[int], *, reason: str) -> None:
+    """Cancel these jobs if still pending; one a worker claimed meanwhile is left to that worker."""
+    session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == "pending")
+                    .values(status="cancelled", finished_at=utcnow(), last_error=reason))
+
+
+def cancel_incident_retries(session: Session, *, incident_id: int, instance_id: int, reason: str) -> None:
+    """Cancel the pending automatic retries of an incident (someone retries it now)."""
+    pending = session.execute(select(Job.id, Job.payload).where(
+        Job.instance_id == instance_id, Job.kind == "service_retry", Job.status == "pending")).all()
+    ids = [job_id for job_id, payload in pending if (payload or {}).get("incident_id") == incident_id]
+    if ids:
+        cancel_pending(session, ids, reason=reason)
 
 
 def schedule_service_retry(session: Session, *, incident_id: int, environment_id: int, instance_id: int,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.db import utcnow
-from server.engine import ServiceCall
+from server.engine import ServiceCall, ServiceParam, describe
 from server.errors import InvalidInput
 from server.jobs import service as jobs
 from server.jobs.models import Job
@@ -54,6 +54,15 @@ def notify(session: Session, *, template: str, recipients: Sequence[Recipient], 
             for r in recipients]
 
 
+@describe("Send mail", description="Mail one of Stroom's templates, in each recipient's language.", params=(
+    ServiceParam("template", "Template", kind="choice", required=True, choices=templates.TEMPLATES),
+    ServiceParam("to", "To", kind="recipients", required=True,
+                 description='FEEL giving specs such as "role:admin", "group:creditors", "user:maria" or "invoice"'
+                             " (the supplier contact), comma-separated"),
+    ServiceParam("language", "Language", kind="choice", choices=templates.LANGUAGES,
+                 description="Only when every recipient should get this language"),
+    ServiceParam("reason", "Reason", description="FEEL; shown in the mail (escalation, disapproval)"),
+))
 def _send_mail(call: ServiceCall) -> dict[str, Any]:
     """BPMN service task `send_mail`: params template, to (spec expression), language, anything else as context."""
     ctx = call.context

@@ -21,6 +21,17 @@ class TestForm:
     model: DecisionModel | None = None
 
 
+def decision_ids(sources: Mapping[str, str]) -> list[str]:
+    """The decision ids of a model's DMN files, sorted; a file that does not parse adds none."""
+    found: set[str] = set()
+    for text in sources.values():
+        try:
+            found.update(parse_dmn(text.encode("utf-8")).decision_ids)
+        except DecisionParseError:
+            continue
+    return sorted(found)
+
+
 def prepare(xml: bytes, decision_id: str | None) -> TestForm:
     """Parse the file and list the chosen (or first top-level) decision's inputs."""
     try:

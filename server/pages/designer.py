@@ -84,7 +84,10 @@ def source(key: str, kind: str, filename: str) -> Response:
 @page("models.deploy")
 def edit(key: str, kind: str, filename: str) -> ResponseReturnValue:
     number, _text = _source_file(key, kind, filename)
+    with host().db.unit_of_work() as db:  # the business rule task's picker offers the model's decisions
+        dmn = _version(db, actor().environment_id, key, str(number)).dmn_sources
     return render_template(f"designer/edit_{kind}.html", key=key, kind=kind, filename=filename, version=number,
+                           decisions=decision_test.decision_ids(dmn),
                            source_url=url_for("designer.source", key=key, kind=kind, filename=filename,
                                               version=number),
                            deploy_url=url_for("designer.deploy", key=key))

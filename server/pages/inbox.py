@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 
 from server.errors import InvalidInput
-from server.instances import starts
 from server.instances.models import ProcessModelVersion
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.receiving import spool
 from server.operations import documents
+from server.operations import instances as operations
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 
 bp = blueprint("inbox_pages", __name__, url_prefix="/inbox")
@@ -99,7 +99,7 @@ def start() -> ResponseReturnValue:
             instance_id = documents.start_document(db, host(), actor=who, document_id=int(document_id),
                                                    model=key).instance_id
         else:
-            instance_id = starts.start_by_hand(db, host(), actor=who, key=key, data={},
-                                               business_key=business_key).id
+            instance_id = operations.start_instance(db, host(), actor=who, key=key, data={},
+                                                    business_key=business_key).id
     flash(_("Workflow %(key)s started.", key=key), "success")
     return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))

@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
 from server.errors import InvalidInput
-from server.instances import admin, view
 from server.instances import service as instances
+from server.instances import view
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.operations import instances as operations
+from server.operations import tasks as task_ops
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
@@ -64,7 +66,8 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
         version = instances.version_of(db, instance)
         run = instances.load_run(db, host(), instance, actor=who)
         states = [{"id": s.element_id, "state": s.state} for s in run.element_states()]
-        data = json.dumps(run.data, indent=2, default=str, ensure_ascii=False, sort_keys=True)
+        # Masked as the API masks it: the page is read by people who must not see secrets either.
+        data = json.dumps(view.mask_secrets(run.last_data()), indent=2, default=str, ensure_ascii=False, sort_keys=True)
         history = db.scalars(select(AuditEvent).where(AuditEvent.environment_id == who.environment_id,
                                                       AuditEvent.instance_id == instance.id)
                              .order_by(AuditEvent.seq)).all()
@@ -87,44 +90,38 @@ def diagram(instance_id: int) -> Response:
     return Response(text, mimetype="application/xml")
 
 
-def _reason() -> str:
-    reason = request.form.get("reason", "").strip()
-    if not reason:
-        raise InvalidInput(_("Give a reason; every intervention is logged."), code="reason_required")
-    return reason
-
-
 def _names(field: str) -> list[str]:
     return [n.strip() for n in request.form.get(field, "").split(",") if n.strip()]
 
 
-def _run_action(action: str, instance_id: int) -> None:
-    """Call the admin service for one operation, inside one unit of work."""
-    who, reason = actor(), _reason()
-    form = request.form
+def _run_action(action: str, instance_id: int) -> operations.InstanceView | None:
+    """Call the one operation behind a form, inside one unit of work; its view (None for reassign)."""
+    who, reason, form = actor(), request.form.get("reason"), request.form
+    element = form.get("element") or None
     with host().db.unit_of_work() as db:
         if action in ("suspend", "resume", "terminate"):
-            getattr(admin, action)(db, host(), actor=who, instance_id=instance_id, reason=reason)
-        elif action == "retry":
+            verb = {"suspend": operations.suspend, "resume": operations.resume,
+                    "terminate": operations.terminate}[action]
+            return verb(db, host(), actor=who, instance_id=instance_id, reason=reason)
+        if action == "retry":
             incident = form.get("incident_id", "")
-            admin.retry(db, host(), actor=who, instance_id=instance_id, reason=reason,
-                        incident_id=int(incident) if incident.isdigit() else None)
-        elif action == "move":
-            admin.move(db, host(), actor=who, instance_id=instance_id, to_element=form.get("element", ""),
-                       reason=reason)
-        elif action == "restart":
-            admin.restart_step(db, host(), actor=who, instance_id=instance_id, element_id=form.get("element", ""),
-                               reason=reason)
-        elif action == "restart_instance":
-            admin.restart_instance(db, host(), actor=who, instance_id=instance_id,
-                                   element_id=form.get("element", ""), reason=reason)
-        elif action == "reassign":
-            task = form.get("task_id", "")
-            if not task.isdigit():
-                raise InvalidInput(_("Choose a task to reassign."), code="task_required")
-            admin.reassign(db, actor=who, task_id=int(task), reason=reason, instance_id=instance_id,
-                           assignee=form.get("assignee", "").strip() or None, groups=_names("groups"),
-                           users=_names("users"), roles=_names("roles"))
+            return operations.retry(db, host(), actor=who, instance_id=instance_id, reason=reason,
+                                    incident_id=int(incident) if incident.isdigit() else None)
+        if action == "move":
+            return operations.move(db, host(), actor=who, instance_id=instance_id, to_element=element, reason=reason)
+        if action == "restart":
+            return operations.restart_step(db, host(), actor=who, instance_id=instance_id, element_id=element,
+                                           reason=reason)
+        if action == "restart_instance":
+            return operations.restart(db, host(), actor=who, instance_id=instance_id, element_id=element,
+                                      reason=reason)
+        task = form.get("task_id", "")
+        if not task.isdigit():
+            raise InvalidInput(_("Choose a task to reassign."), code="task_required")
+        task_ops.reassign(db, host(), actor=who, task_id=int(task), reason=reason, instance_id=instance_id,
+                          assignee=form.get("assignee", "").strip() or None, groups=_names("groups"),
+                          users=_names("users"), roles=_names("roles"), edge="web")
+        return None
 
 
 @bp.post("/<int:instance_id>/admin/<action>")
@@ -132,8 +129,13 @@ def _run_action(action: str, instance_id: int) -> None:
 def admin_action(instance_id: int, action: str) -> ResponseReturnValue:
     if action not in ADMIN_ACTIONS:
         raise InvalidInput(_("Unknown operation."), code="unknown_operation")
-    _run_action(action, instance_id)
-    flash(_("Done: %(action)s.", action=_(action)), "success")
+    result = _run_action(action, instance_id)
+    if result is not None and result.status == "failed":
+        flash(_("%(action)s was done, but the instance failed at %(steps)s; see the incident.", action=_(action),
+                steps=", ".join(result.failed_steps) or "?"), "error")
+    else:
+        flash(_("Done: %(action)s. The instance is %(status)s.", action=_(action),
+                status=_(result.status) if result is not None else _("unchanged")), "success")
     return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))
 
 

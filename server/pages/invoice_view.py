@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from flask_babel import gettext as _
@@ -10,13 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
+from server.invoices.attachments import embedded
 from server.invoices.models import Invoice, ReceivedDocument
-from server.invoices.safexml import DocumentError
-from server.invoices.ubl import parse_invoice
 from server.invoices.ubl_types import Attachment
 from server.pages.words import N_
 
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 STATUS_WORDS = {
     "confrontation_status_einvoice": {0: N_("no receipts to compare"), 1: N_("receipts without differences"),
                                       2: N_("receipts with differences")},
@@ -105,20 +102,4 @@ def decisions(session: Session, environment_id: int, instance_id: int) -> list[d
 def attachments(session: Session, invoice: Invoice) -> list[Attachment]:
     """The embedded attachments of the invoice's document (parsed again; bytes never live in JSON)."""
     document = session.get(ReceivedDocument, invoice.document_id)
-    if document is None:
-        return []
-    try:
-        parsed = parse_invoice(document.content)
-    except DocumentError:
-        return []
-    return [a for a in parsed.attachments if a.content]
-
-
-def download_name(attachment: Attachment, index: int) -> str:
-    """A filename safe for a Content-Disposition header."""
-    name = SAFE_NAME.sub("_", attachment.filename or attachment.id or "")[:100].strip("._")
-    if not name:
-        name = f"attachment-{index}"
-    if attachment.mime_type == "application/pdf" and not name.lower().endswith(".pdf"):
-        name += ".pdf"
-    return name
+    return embedded(document.content) if document is not None else []

@@ -1,6 +1,7 @@
-"""The web task list's filters as the page's query string gives them, turned into the service's query.
+"""The web task list's filters as the page's query string gives them, turned into the list verb's query.
 
-Who may see what lives in one place, `server.tasks.listing`; this module only parses the page's form.
+Who may see what lives in one place, `server.tasks.listing` (through `server.operations.tasks`); this
+module only parses the page's form.
 """
 from __future__ import annotations
 
@@ -9,12 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from server.auth.actor import Actor
-from server.tasks.listing import TaskPage, TaskQuery, list_tasks
-from server.tasks.models import HumanTask
+from server.tasks.listing import TaskQuery
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,23 +55,3 @@ def _date(raw: str | None) -> dt.date | None:
         return dt.date.fromisoformat(raw) if raw else None
     except ValueError:
         return None
-
-
-def page_of(session: Session, actor: Actor, filters: TaskFilters, *, page: int, per_page: int) -> TaskPage:
-    """One page of the tasks the caller may see, as the API lists them."""
-    return list_tasks(session, actor, filters.query(page=page, per_page=per_page))
-
-
-def counts(session: Session, actor: Actor) -> dict[str, int]:
-    """Open, mine, my groups' and done tasks the actor can see (each counted up to the list's cap)."""
-    def total(**query: object) -> int:
-        return list_tasks(session, actor, TaskQuery(per_page=1, **query)).total  # type: ignore[arg-type]
-
-    return {"open": total(), "mine": total(mine=True), "groups": total(my_groups=True) if actor.groups else 0,
-            "done": total(status="done")}
-
-
-def process_keys(session: Session, environment_id: int) -> list[str]:
-    """Process keys that have tasks (for the filter's choices)."""
-    return list(session.scalars(select(HumanTask.process_key).where(HumanTask.environment_id == environment_id)
-                                .distinct().order_by(HumanTask.process_key)))

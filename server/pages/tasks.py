@@ -1,6 +1,8 @@
 """Task list and task page: the invoice beside the form; claim, complete, delegate."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -8,16 +10,17 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from server.errors import InvalidInput
-from server.instances import service as instances
+from server.invoices.attachments import FIRST_NUMBER, download_name
+from server.operations import tasks as ops
 from server.pages import forms, invoice_view
 from server.pages import task_queries as queries
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
-from server.tasks import service as tasks
 from server.tasks.models import OPEN_STATUSES
 
 bp = blueprint("task_pages", __name__, url_prefix="/tasks")
 PER_PAGE = 25
 INLINE_TYPES = {"application/pdf"}
+EDGE = "web"
 
 
 @bp.get("")
@@ -27,64 +30,91 @@ def task_list() -> ResponseReturnValue:
     filters = queries.TaskFilters.from_args(request.args)
     number = page_number()
     with host().db.unit_of_work() as db:
-        found = queries.page_of(db, who, filters, page=number, per_page=PER_PAGE)
-        items, total = found.tasks, found.total
-        counts = queries.counts(db, who)
-        processes = queries.process_keys(db, who.environment_id)
-        rows = [_row(t, who) for t in items]
-    return render_template("tasks/list.html", paging=Paging(rows, total, number, PER_PAGE), filters=filters,
+        found = ops.list_tasks(db, actor=who, query=filters.query(page=number, per_page=PER_PAGE))
+        counts = ops.counts(db, actor=who)
+        processes = ops.process_keys(db, actor=who)
+    rows = [_row(t, acts) for t, acts in zip(found.tasks, found.may_act, strict=True)]
+    return render_template("tasks/list.html", paging=Paging(rows, found.total, number, PER_PAGE), filters=filters,
                            counts=counts, processes=processes, groups=sorted(who.groups))
 
 
-def _row(task: Any, who: Any) -> dict[str, Any]:
+def _row(task: ops.TaskView, may_act: bool) -> dict[str, Any]:
     return {"id": task.id, "name": task.name, "process": task.process_key, "status": task.status,
-            "assignee": task.assignee, "supplier": task.supplier_name, "amount": task.amount,
+            "assignee": task.assignee, "supplier": task.supplier_name,
+            "amount": Decimal(task.amount) if task.amount is not None else None,
             "due_at": task.due_at, "created_at": task.created_at, "completed_by": task.completed_by,
-            "groups": task.candidate_groups, "may_act": tasks.may_act(who, task)}
+            "groups": list(task.candidate_groups), "may_act": may_act}
 
 
 @bp.get("/<int:task_id>")
 @page("tasks.read")
 def task_page(task_id: int) -> ResponseReturnValue:
+    return _render(task_id)
+
+
+def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: str | None = None,
+            error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    """The task page; after a refused submission with what was typed, the chosen decision and the error."""
     who = actor()
     with host().db.unit_of_work() as db:
-        task = tasks.get_task(db, who, task_id)
-        instance = instances.get_instance(db, who.environment_id, task.instance_id)
-        invoice = invoice_view.invoice_for_instance(db, who.environment_id, instance.id)
+        found = ops.show(db, host(), actor=who, task_id=task_id)
+        task = found.task
+        fields = forms.fields_of(found.schema, found.data)
+        invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
         context = {
-            "task": task, "instance": instance, "invoice": invoice,
+            "task": task, "invoice": invoice, "detail": found,
             "lines": (invoice.data or {}).get("lines", []) if invoice else [],
             "flags": invoice_view.flags(invoice.collection or {}) if invoice else [],
-            "decisions": invoice_view.decisions(db, who.environment_id, instance.id),
+            "decisions": invoice_view.decisions(db, who.environment_id, task.instance_id),
             "attachments": _attachment_list(db, invoice),
-            "fields": forms.fields_of((task.form or {}).get("schema")),
-            "is_open": task.status in OPEN_STATUSES, "may_act": tasks.may_act(who, task),
-            "me": who.name,
+            "fields": fields, "values": _values(fields, found.data, posted),
+            "choice": choice, "error": error, "outcome": _outcome_words(task),
+            "is_open": task.status in OPEN_STATUSES, "may_act": found.may_act, "me": who.name,
+            "text_html": forms.text_html,
         }
-        return render_template("tasks/task.html", **context)
+        return render_template("tasks/task.html", **context), status
+
+
+def _values(fields: list[forms.Field], data: Mapping[str, Any], posted: Mapping[str, Any] | None
+            ) -> dict[str, str]:
+    """What the inputs show: the process data, except in fields of a decision not taken yet (the routing
+    table's `reason` is not the approver's reason for a disapproval), then whatever was typed."""
+    dependent = {f.key for f in fields if f.show_for is not None}
+    shown = {k: v for k, v in data.items() if k not in dependent}
+    return {k: forms.shown_value(v) for k, v in {**shown, **(posted or {})}.items()}
+
+
+def _outcome_words(task: ops.TaskView) -> str | None:
+    """What a finished task's outcome says, in words: approved / disapproved / completed, by whom and when."""
+    if task.status != "completed":
+        return None
+    when = task.completed_at.strftime("%Y-%m-%d %H:%M") if task.completed_at else ""
+    words = {"approve": _("Approved by %(who)s on %(when)s"), "disapprove": _("Disapproved by %(who)s on %(when)s")}
+    template = words.get(task.decision or "", _("Completed by %(who)s on %(when)s"))
+    return template % {"who": task.completed_by or "?", "when": when}
 
 
 def _attachment_list(db: Any, invoice: Any) -> list[dict[str, Any]]:
     if invoice is None:
         return []
-    return [{"index": i, "name": invoice_view.download_name(a, i), "mime": a.mime_type or "",
+    return [{"number": n, "name": download_name(a, n), "mime": a.mime_type or "",
              "size": a.size, "description": a.description or "", "inline": a.mime_type in INLINE_TYPES}
-            for i, a in enumerate(invoice_view.attachments(db, invoice))]
+            for n, a in enumerate(invoice_view.attachments(db, invoice), start=FIRST_NUMBER)]
 
 
-@bp.get("/<int:task_id>/attachments/<int:index>")
+@bp.get("/<int:task_id>/attachments/<int:number>")
 @page("invoices.read")
-def attachment(task_id: int, index: int) -> Response:
-    """An embedded attachment: PDFs inline (for the viewer), everything else as a download."""
+def attachment(task_id: int, number: int) -> Response:
+    """Embedded attachment `number` (from 1, as in the API): PDFs inline (for the viewer), else a download."""
     who = actor()
     with host().db.unit_of_work() as db:
-        task = tasks.get_task(db, who, task_id)
+        task = ops.find(db, actor=who, task_id=task_id)
         invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
         found = invoice_view.attachments(db, invoice) if invoice else []
-        if index >= len(found):
+        if not FIRST_NUMBER <= number < len(found) + FIRST_NUMBER:
             abort(404)
-        item = found[index]
-        name = invoice_view.download_name(item, index)
+        item = found[number - FIRST_NUMBER]
+        name = download_name(item, number)
     inline = item.mime_type in INLINE_TYPES and request.args.get("download") != "1"
     response = Response(item.content, mimetype=item.mime_type if inline else "application/octet-stream")
     response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
@@ -96,7 +126,7 @@ def attachment(task_id: int, index: int) -> Response:
 @page("tasks.act")
 def claim(task_id: int) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
-        tasks.claim(db, actor=actor(), task_id=task_id)
+        ops.claim(db, actor=actor(), task_id=task_id, edge=EDGE)
     flash(_("You claimed the task."), "success")
     return redirect(url_for("task_pages.task_page", task_id=task_id))
 
@@ -105,7 +135,7 @@ def claim(task_id: int) -> ResponseReturnValue:
 @page("tasks.act")
 def unclaim(task_id: int) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
-        tasks.unclaim(db, actor=actor(), task_id=task_id)
+        ops.unclaim(db, actor=actor(), task_id=task_id, edge=EDGE)
     flash(_("The task is back with its group."), "success")
     return redirect(url_for("task_pages.task_page", task_id=task_id))
 
@@ -113,31 +143,42 @@ def unclaim(task_id: int) -> ResponseReturnValue:
 @bp.post("/<int:task_id>/complete")
 @page("tasks.act")
 def complete(task_id: int) -> ResponseReturnValue:
-    """Approve / disapprove (with a comment) when the form offers that choice, else complete with the data."""
+    """Approve / disapprove when the form offers that choice, else complete with the data; a refused
+    submission shows the page again with what was typed and the error (422)."""
     who = actor()
     with host().db.unit_of_work() as db:
-        task = tasks.get_task(db, who, task_id)
-        schema = (task.form or {}).get("schema")
-        fields = forms.fields_of(schema)
-        data = forms.values_from(fields, request.form, request.form.to_dict(flat=False))
-        choice_key = forms.decision_key(fields)
-        choice = data.pop(choice_key, None) if choice_key else None
-        if not forms.has_inputs(schema):
-            data.pop("comment", None)
-        missing = forms.missing_required([f for f in fields if f.key != choice_key], data)
-        if missing:
-            raise InvalidInput(_("Please fill in: %(fields)s", fields=", ".join(missing)), code="form_invalid")
-        comment = request.form.get("comment", "").strip() or None
-        if choice == "approve":
-            tasks.approve(db, host(), actor=who, task_id=task_id, comment=comment, data=data)
-        elif choice == "disapprove":
-            tasks.disapprove(db, host(), actor=who, task_id=task_id, reason=comment, data=data)
-        else:
-            if choice_key and choice is not None:
-                data[choice_key] = choice
-            tasks.complete(db, host(), actor=who, task_id=task_id, data=data)
+        schema = ops.show(db, host(), actor=who, task_id=task_id).schema
+    fields = forms.fields_of(schema)
+    data = forms.values_from(fields, request.form, request.form.to_dict(flat=False))
+    choice_key = forms.decision_key(fields)
+    choice = data.pop(choice_key, None) if choice_key else None
+    typed = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    missing = forms.missing_required([f for f in fields if f.key != choice_key], data, choice)
+    if missing:
+        return _render(task_id, posted=typed, choice=choice, status=422,
+                       error=_("Please fill in: %(fields)s", fields=", ".join(missing)))
+    try:
+        with host().db.unit_of_work() as db:
+            _decide(db, who, task_id, fields=fields, data=data, choice_key=choice_key, choice=choice)
+    except InvalidInput as exc:
+        return _render(task_id, posted=typed, choice=choice, error=exc.message, status=422)
     flash(_("Task completed."), "success")
     return redirect(url_for("task_pages.task_list"))
+
+
+def _decide(db: Any, who: Any, task_id: int, *, fields: list[forms.Field], data: dict[str, Any],
+            choice_key: str | None, choice: str | None) -> None:
+    """One verb for the button pressed: the reason field (else the comment) is the disapproval's reason."""
+    if choice == "approve":
+        ops.approve(db, host(), actor=who, task_id=task_id, comment=data.get("comment"), data=data, edge=EDGE)
+    elif choice == "disapprove":
+        has_reason = any(f.key == "reason" for f in fields)
+        reason = data.pop("reason", None) if has_reason else data.get("comment")
+        ops.disapprove(db, host(), actor=who, task_id=task_id, reason=reason, data=data, edge=EDGE)
+    else:
+        if choice_key and choice is not None:
+            data[choice_key] = choice
+        ops.complete(db, host(), actor=who, task_id=task_id, data=data, edge=EDGE)
 
 
 @bp.post("/<int:task_id>/delegate")
@@ -148,6 +189,6 @@ def delegate(task_id: int) -> ResponseReturnValue:
     if not to_user:
         raise InvalidInput(_("Name a colleague to delegate to."), code="delegate_to_missing")
     with host().db.unit_of_work() as db:
-        tasks.delegate(db, actor=actor(), task_id=task_id, to=to_user, environment=environment)
+        ops.delegate(db, actor=actor(), task_id=task_id, to=to_user, environment=environment, edge=EDGE)
     flash(_("Task delegated to %(user)s.", user=to_user), "success")
     return redirect(url_for("task_pages.task_list"))

@@ -2,9 +2,20 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, request, send_from_directory, session
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    make_response,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
@@ -14,6 +25,7 @@ from server.auth.permissions import allowed
 from server.pages.common import TEMPLATES, WEB, actor, host
 from server.pages.words import N_
 
+log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__, static_folder=str(WEB / "static"), static_url_path="/assets",
                template_folder=str(TEMPLATES))
 
@@ -81,6 +93,18 @@ def _layout_context() -> dict[str, Any]:
 
 def _can(who: Any) -> Any:
     return lambda permission: allowed(who, permission)
+
+
+def error_page(status: int, code: str, message: str) -> Response:
+    """The HTML error page a browser gets for an unknown URL or a refusal outside the page blueprints."""
+    try:
+        body = render_template("error.html", status=status, message=message, code=code)
+    except Exception:  # the layout needs the database; a page about a failure must not fail itself
+        log.exception("error page could not be rendered")
+        body = f"<!doctype html><title>{status}</title><h1>{status}</h1>"
+    response = make_response(body, status)
+    response.mimetype = "text/html"
+    return response
 
 
 def _security_headers(response: Response) -> Response:

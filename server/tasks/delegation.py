@@ -22,6 +22,10 @@ from server.tasks.models import HumanTask
 TRUE = ("true", "1", "yes")
 
 
+def _edge(after: dict[str, Any], edge: str | None) -> dict[str, Any]:
+    return after if edge is None else {**after, "edge": edge}
+
+
 def delegate_decides(task: HumanTask) -> bool:
     """Whether the model lets a delegate complete the task instead of handing it back."""
     props = task.form.get("properties") or {}
@@ -41,7 +45,7 @@ def _target_environment(session: Session, task: HumanTask, name: str | None) -> 
 
 
 def delegate(session: Session, *, actor: Actor, task: HumanTask, to: str,
-             environment: str | None = None) -> HumanTask:
+             environment: str | None = None, edge: str | None = None) -> HumanTask:
     """Hand an open task to `to` (optionally in a partner environment); the caller stays its owner."""
     if not isinstance(to, str) or not to.strip():
         raise InvalidInput("name the user to delegate to", code="invalid_delegate",
@@ -66,16 +70,17 @@ def delegate(session: Session, *, actor: Actor, task: HumanTask, to: str,
     task.status, task.delegation_state = "delegated", "pending"
     audit.record(session, actor=actor, action="task.delegated", target_type="task", target_id=task.id,
                  instance_id=task.instance_id, before=before,
-                 after={"delegated_to": user.login, "environment": environment or None, "owner": task.owner})
+                 after=_edge({"delegated_to": user.login, "environment": environment or None, "owner": task.owner}, edge))
     session.flush()
     return task
 
 
-def resolve(session: Session, *, actor: Actor, task: HumanTask, data: Mapping[str, Any]) -> HumanTask:
+def resolve(session: Session, *, actor: Actor, task: HumanTask, data: Mapping[str, Any],
+            edge: str | None = None) -> HumanTask:
     """The delegate's part is done: the task goes back to its owner, marked resolved, with their data."""
     task.assignee, task.status, task.delegation_state = task.owner, "claimed", "resolved"
     task.outcome = {"delegate": actor.name, "data": dict(data)}
     audit.record(session, actor=actor, action="task.resolved", target_type="task", target_id=task.id,
-                 instance_id=task.instance_id, after={"owner": task.owner, "data": dict(data)})
+                 instance_id=task.instance_id, after=_edge({"owner": task.owner, "data": dict(data)}, edge))
     session.flush()
     return task

@@ -77,6 +77,11 @@ def _validate_components(components: list[Any], data: Mapping[str, Any], *, pref
     return cleaned
 
 
+def is_hidden(component: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
+    """Whether form-js hides the component for this data (its `conditional.hide` FEEL expression is true)."""
+    return _hidden(component, data)
+
+
 def _hidden(component: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
     """Whether the component's `conditional.hide` FEEL expression is true for the submitted data."""
     hide = (component.get("conditional") or {}).get("hide")

@@ -62,6 +62,11 @@ def check(session: Session, task: HumanTask, actor: Actor, *, who: str | None = 
                     code="four_eyes", details=[{"who": person, "rule": task.form.get("four_eyes")}])
 
 
+def allows(session: Session, task: HumanTask, actor: Actor) -> bool:
+    """Whether the four-eyes rule lets the actor act on the task (what `check` would not refuse)."""
+    return actor.kind == "system" or actor.name not in excluded_actors(session, task)
+
+
 def actors_so_far(session: Session, task: HumanTask, actor: Actor) -> dict[str, list[str]]:
     """`_actors` for the process data: per element, who completed its tasks (including this one)."""
     rows = session.execute(select(HumanTask.element_id, HumanTask.completed_by).where(

@@ -40,6 +40,7 @@ class TaskQuery:
     due_before: dt.datetime | None = None
     page: int = 1
     per_page: int = 50
+    offset: int | None = None  # rows to skip; overrides `page` (the API's cursor)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,5 +160,21 @@ def list_tasks(session: Session, actor: Actor, query: TaskQuery) -> TaskPage:
     counted = session.scalar(select(func.count()).select_from(matching)) or 0
     rows = session.scalars(select(HumanTask).where(*conditions)
                            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-                           .offset((page - 1) * per_page).limit(per_page))
+                           .offset((page - 1) * per_page if query.offset is None else query.offset)
+                           .limit(per_page))
     return TaskPage(list(rows), min(counted, TOTAL_CAP), page, per_page, total_exact=counted <= TOTAL_CAP)
+
+
+def counts(session: Session, actor: Actor) -> dict[str, int]:
+    """Open, mine, my groups' and done tasks the actor can see (each counted up to the list's cap)."""
+    def total(**query: Any) -> int:
+        return list_tasks(session, actor, TaskQuery(per_page=1, **query)).total
+
+    return {"open": total(), "mine": total(mine=True), "groups": total(my_groups=True) if actor.groups else 0,
+            "done": total(status="done")}
+
+
+def process_keys(session: Session, environment_id: int) -> list[str]:
+    """Process keys that have tasks (for the filter's choices)."""
+    return list(session.scalars(select(HumanTask.process_key).where(HumanTask.environment_id == environment_id)
+                                .distinct().order_by(HumanTask.process_key)))

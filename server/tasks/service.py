@@ -22,6 +22,7 @@ from server.tasks import access, assignment, delegation, forms, foureyes
 from server.tasks.models import OPEN_STATUSES, HumanTask
 
 may_act = access.may_act
+EDGES = ("api", "web", "cli")
 ACTIONS = ("approve", "disapprove", "comment")
 MAX_COMMENT = 4000
 
@@ -31,6 +32,11 @@ def get_task(session: Session, actor: Actor, task_id: int) -> HumanTask:
     return access.get_task(session, actor, task_id)
 
 
+def _edge(after: dict[str, Any] | None, edge: str | None) -> dict[str, Any] | None:
+    """The audit entry's `after`, naming the edge (api, web, cli) the request came through."""
+    return after if edge is None else {**(after or {}), "edge": edge}
+
+
 def _require_open(task: HumanTask) -> None:
     if task.status not in OPEN_STATUSES:
         who = f" by {task.completed_by}" if task.completed_by else ""
@@ -38,7 +44,7 @@ def _require_open(task: HumanTask) -> None:
                        details=[{"status": task.status, "completed_by": task.completed_by}])
 
 
-def claim(session: Session, *, actor: Actor, task_id: int) -> HumanTask:
+def claim(session: Session, *, actor: Actor, task_id: int, edge: str | None = None) -> HumanTask:
     """Make the caller the assignee; Conflict (naming the holder) if someone else holds it."""
     task = access.get_task(session, actor, task_id, lock=True)
     _require_open(task)
@@ -58,12 +64,12 @@ def claim(session: Session, *, actor: Actor, task_id: int) -> HumanTask:
     before = {"assignee": task.assignee}
     task.assignee, task.status = actor.name, "claimed"
     audit.record(session, actor=actor, action="task.claimed", target_type="task", target_id=task.id,
-                 instance_id=task.instance_id, before=before, after={"assignee": actor.name})
+                 instance_id=task.instance_id, before=before, after=_edge({"assignee": actor.name}, edge))
     session.flush()
     return task
 
 
-def unclaim(session: Session, *, actor: Actor, task_id: int) -> HumanTask:
+def unclaim(session: Session, *, actor: Actor, task_id: int, edge: str | None = None) -> HumanTask:
     """Give a claimed task back to its candidates (the assignee or an admin); never to everyone when it
     had candidates or was the model's for one person."""
     task = access.get_task(session, actor, task_id, lock=True)
@@ -77,13 +83,13 @@ def unclaim(session: Session, *, actor: Actor, task_id: int) -> HumanTask:
     before = assignment.snapshot(task)
     assignment.give_back(session, task)
     audit.record(session, actor=actor, action="task.unclaimed", target_type="task", target_id=task.id,
-                 instance_id=task.instance_id, before=before, after=assignment.snapshot(task))
+                 instance_id=task.instance_id, before=before, after=_edge(assignment.snapshot(task), edge))
     session.flush()
     return task
 
 
 def complete(session: Session, host: Host, *, actor: Actor, task_id: int, data: Mapping[str, Any],
-             extra: Mapping[str, Any] | None = None) -> HumanTask:
+             extra: Mapping[str, Any] | None = None, edge: str | None = None) -> HumanTask:
     """Complete a task with form data (validated against its form) and run the instance to its next wait.
 
     `extra` holds fields set by an action (approve, disapprove) that the form need not declare. A
@@ -96,11 +102,11 @@ def complete(session: Session, host: Host, *, actor: Actor, task_id: int, data: 
     foureyes.check(session, task, acting)
     extra = dict(extra or {})
     cleaned = {**forms.validate_submission(task.form.get("schema"), {**data, **extra}), **extra}
-    if task.status == "delegated" and access.is_delegate(actor, task) and not delegation.delegate_decides(task):
-        return delegation.resolve(session, actor=acting, task=task, data=cleaned)
     instance = instances.get_instance(session, task.environment_id, task.instance_id)
-    if instance.status == "suspended":
+    if instance.status == "suspended":  # nobody acts on a held instance, a delegate handing back neither
         raise Conflict("the instance is suspended", code="instance_suspended")
+    if task.status == "delegated" and access.is_delegate(actor, task) and not delegation.delegate_decides(task):
+        return delegation.resolve(session, actor=acting, task=task, data=cleaned, edge=edge)
     run = instances.load_run(session, host, instance, actor=acting)
     payload = {**cleaned, foureyes.ACTORS_KEY: foureyes.actors_so_far(session, task, acting)}
     try:
@@ -112,18 +118,18 @@ def complete(session: Session, host: Host, *, actor: Actor, task_id: int, data: 
         task.delegation_state = "resolved"
     task.outcome = cleaned
     audit.record(session, actor=acting, action="task.completed", target_type="task", target_id=task.id,
-                 instance_id=instance.id, after={"data": cleaned})
+                 instance_id=instance.id, after=_edge({"data": cleaned}, edge))
     session.flush()
     instances.advance_and_save(session, host, instance=instance, run=run, actor=acting)
     return task
 
 
-def delegate(session: Session, *, actor: Actor, task_id: int, to: str, environment: str | None = None
-             ) -> HumanTask:
+def delegate(session: Session, *, actor: Actor, task_id: int, to: str, environment: str | None = None,
+             edge: str | None = None) -> HumanTask:
     """Delegate an open task to a colleague, or to a user of a partner environment."""
     task = access.get_task(session, actor, task_id, lock=True)
     _require_open(task)
-    return delegation.delegate(session, actor=actor, task=task, to=to, environment=environment)
+    return delegation.delegate(session, actor=actor, task=task, to=to, environment=environment, edge=edge)
 
 
 def _offered(task: HumanTask, action: str) -> None:
@@ -147,26 +153,26 @@ def _comment_text(text: Any, *, required: bool, field: str) -> str | None:
 
 
 def approve(session: Session, host: Host, *, actor: Actor, task_id: int, comment: str | None = None,
-            data: Mapping[str, Any] | None = None) -> HumanTask:
+            data: Mapping[str, Any] | None = None, edge: str | None = None) -> HumanTask:
     """Complete an approval task with `approved=True` (and an optional comment)."""
     _offered(access.get_task(session, actor, task_id), "approve")
     extra: dict[str, Any] = {"approved": True, "decision": "approve"}
     text = _comment_text(comment, required=False, field="comment")
     if text:
         extra["comment"] = text
-    return complete(session, host, actor=actor, task_id=task_id, data=data or {}, extra=extra)
+    return complete(session, host, actor=actor, task_id=task_id, data=data or {}, extra=extra, edge=edge)
 
 
 def disapprove(session: Session, host: Host, *, actor: Actor, task_id: int, reason: str | None,
-               data: Mapping[str, Any] | None = None) -> HumanTask:
+               data: Mapping[str, Any] | None = None, edge: str | None = None) -> HumanTask:
     """Complete an approval task with `approved=False`; the reason is required."""
     _offered(access.get_task(session, actor, task_id), "disapprove")
     text = _comment_text(reason, required=True, field="reason")
     extra = {"approved": False, "decision": "disapprove", "reason": text}
-    return complete(session, host, actor=actor, task_id=task_id, data=data or {}, extra=extra)
+    return complete(session, host, actor=actor, task_id=task_id, data=data or {}, extra=extra, edge=edge)
 
 
-def comment(session: Session, *, actor: Actor, task_id: int, text: str) -> HumanTask:
+def comment(session: Session, *, actor: Actor, task_id: int, text: str, edge: str | None = None) -> HumanTask:
     """Add a comment to an open task without completing it (whoever may act, and its owner)."""
     task = access.get_task(session, actor, task_id, lock=True)
     _offered(task, "comment")
@@ -177,7 +183,7 @@ def comment(session: Session, *, actor: Actor, task_id: int, text: str) -> Human
     body = _comment_text(text, required=True, field="text")
     task.comments = [*task.comments, {"by": acting.name, "at": utcnow().isoformat(), "text": body}]
     audit.record(session, actor=acting, action="task.commented", target_type="task", target_id=task.id,
-                 instance_id=task.instance_id, after={"text": body})
+                 instance_id=task.instance_id, after=_edge({"text": body}, edge))
     session.flush()
     return task
 

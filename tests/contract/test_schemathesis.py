@@ -45,7 +45,7 @@ CONTRACT = settings(max_examples=8 * SCALE, deadline=timedelta(seconds=20), dera
 # Valid data may still be refused by the domain (a task that is not open, an unknown role): those are
 # 4xx answers with the error body, which the schema documents as `default`. Invalid data (negative
 # mode) must never cause a 5xx or an undocumented answer, but the API may be lenient with it (an
-# unknown filter value is ignored, per_page is clamped), so its acceptance is not a failure.
+# unknown filter value is ignored), so its acceptance is not a failure.
 NOT_CHECKED = [openapi_checks.positive_data_acceptance, openapi_checks.negative_data_rejection]
 
 

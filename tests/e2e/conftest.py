@@ -1,6 +1,7 @@
 """A live Stroom server in a thread (fresh SQLite, demo data) and Debian's headless chromium."""
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,20 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run"]
+
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+BUNDLE = WEB / "static" / "build" / "designer-bpmn.js"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def editor_bundle() -> None:
+    """The esbuild bundle of the BPMN editor, rebuilt when a source is newer (as make does)."""
+    sources = [*WEB.glob("src/*"), WEB / "stroom-moddle.json", WEB / "package-lock.json"]
+    if BUNDLE.exists() and BUNDLE.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+        return
+    assert (WEB / "node_modules").exists(), "run `make test` (or `cd web && npm ci`) to install the editors"
+    subprocess.run(["npm", "run", "--silent", "build"], cwd=WEB, check=True, timeout=300)
 
 
 @pytest.fixture(scope="session")

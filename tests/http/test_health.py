@@ -20,10 +20,14 @@ def test_healthz_answers_503_when_the_database_cannot_be_reached(tmp_path):
     assert response.get_json()["database"] == "unreachable"
 
 
-def test_unknown_urls_answer_json_404(host):
-    response = create_app(host=host).test_client().get("/no/such/page")
-    assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "not_found"
+def test_unknown_urls_answer_404_as_html_off_the_api_and_json_on_it_or_when_asked(host):
+    client = create_app(host=host).test_client()
+    page = client.get("/no/such/page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    for response in (client.get("/api/v1/no/such/thing"),
+                     client.get("/no/such/page", headers={"Accept": "application/json"})):
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "not_found"
 
 
 def test_metrics_report_work_in_the_prometheus_text_format(host):

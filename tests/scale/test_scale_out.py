@@ -191,7 +191,7 @@ def _approve(cluster: dict[str, Any], login: str, port: int, done: list[int], st
     """Complete visible open tasks (approve even numbers, disapprove odd) until COMPLETIONS are done."""
     token = cluster["tokens"][login]
     while not stop.is_set() and len(done) < COMPLETIONS:
-        status, page = call(port, "GET", "/api/v1/tasks?groups=mine&per_page=20", token)
+        status, page = call(port, "GET", "/api/v1/tasks?groups=mine&limit=20", token)
         if status != 200:
             errors.append(f"task list for {login}: {status} {page}")
             return

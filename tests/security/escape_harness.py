@@ -344,7 +344,7 @@ def _drive(server: Server, payload: Payload, vector: str, key: str, canary: Path
     instance_id = started["id"]
     texts = [json.dumps(started)]
     if vector.startswith("form_condition"):
-        status, listing = server.call("GET", "/api/v1/tasks?per_page=100", user)
+        status, listing = server.call("GET", "/api/v1/tasks?limit=100", user)
         task = next((t for t in (listing or {}).get("tasks", []) if t.get("instance_id") == instance_id), None)
         if task is not None:
             status, done = server.call("POST", f"/api/v1/tasks/{task['id']}/complete", user,

@@ -210,7 +210,7 @@ def test_a_60_mb_upload_on_the_inbox_page_is_refused_kept_and_memory_holds(serve
     assert status == 413, raw[:500]
     assert b"too large" in raw and str(LIMIT).encode() in raw
     assert growth < GROWTH_LIMIT_KB, f"peak RSS grew {growth // 1024} MB"
-    listed = json.loads(server.request("GET", "/api/v1/documents?status=rejected&per_page=200")[1])["items"]
+    listed = json.loads(server.request("GET", "/api/v1/documents?status=rejected&limit=200")[1])["items"]
     kept = [d for d in listed if d["sha256"] == document.sha256]
     assert len(kept) == 1 and kept[0]["size"] == document.size and kept[0]["source"] == "web"
     assert_a_normal_invoice_is_accepted(server)

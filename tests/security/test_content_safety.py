@@ -42,8 +42,8 @@ def test_the_task_api_returns_the_name_as_data_not_markup(hostile: Hostile):
 
 def _attachment_responses(hostile: Hostile):
     client = hostile.site.client("admin")
-    yield client.get(f"/api/v1/invoices/{hostile.invoice_id}/attachments/0")
-    yield client.get(f"/tasks/{_task_id(hostile)}/attachments/0")
+    yield client.get(f"/api/v1/invoices/{hostile.invoice_id}/attachments/1")
+    yield client.get(f"/tasks/{_task_id(hostile)}/attachments/1")
 
 
 def test_an_html_attachment_is_served_as_a_download_never_inline(hostile: Hostile):

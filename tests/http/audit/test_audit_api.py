@@ -10,6 +10,7 @@ from server.audit import checkpoints
 from server.audit.export import rows as export_rows
 from server.audit.query import AuditFilter
 from server.instances import admin
+from server.operations import instances as operations
 from tests.support.factories import bearer
 
 AUDIT = "/api/v1/audit"
@@ -18,7 +19,7 @@ AUDIT = "/api/v1/audit"
 def two_instances(purchase):
     acme = purchase.start(invoice={"supplier_name": "Acme Tools BV", "payable_amount": "100.00"})
     with purchase.host.db.unit_of_work() as session:
-        admin.suspend(session, purchase.host, actor=purchase.admin, instance_id=acme, reason="check supplier")
+        operations.suspend(session, purchase.host, actor=purchase.admin, instance_id=acme, reason="check supplier")
     other = purchase.start(business_key=None, invoice_number="INV-77", invoice={"supplier_name": "Globex"})
     return acme, other
 

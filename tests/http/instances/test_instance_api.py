@@ -104,15 +104,15 @@ def test_reassign_and_restart_over_http(purchase, client):
 def test_the_list_filters_by_status_model_and_business_key_and_pages(purchase, client):
     first, second, third = purchase.start(), purchase.start(), purchase.start()
     with purchase.host.db.unit_of_work() as session:
-        from server.instances import admin
-        admin.terminate(session, purchase.host, actor=purchase.admin, instance_id=second, reason="duplicate")
+        from server.operations import instances as operations
+        operations.terminate(session, purchase.host, actor=purchase.admin, instance_id=second, reason="duplicate")
     headers = bearer(purchase.tokens["audrey"])
     running = client.get(f"{BASE}?status=running&model=purchase_admin", headers=headers).get_json()
-    assert [i["id"] for i in running["items"]] == [third, first] and running["next"] is None
+    assert [i["id"] for i in running["items"]] == [third, first] and running["next_cursor"] is None
     page = client.get(f"{BASE}?limit=2", headers=headers).get_json()
     assert [i["id"] for i in page["items"]] == [third, second]
-    rest = client.get(f"{BASE}?limit=2&after={page['next']}", headers=headers).get_json()
-    assert [i["id"] for i in rest["items"]] == [first] and rest["next"] is None
+    rest = client.get(f"{BASE}?limit=2&cursor={page['next_cursor']}", headers=headers).get_json()
+    assert [i["id"] for i in rest["items"]] == [first] and rest["next_cursor"] is None
     assert client.get(f"{BASE}?business_key=INV-1", headers=headers).get_json()["items"][0]["business_key"] == "INV-1"
     assert client.get(f"{BASE}?status=bogus", headers=headers).status_code == 422
 

@@ -50,14 +50,14 @@ def test_a_script_in_the_supplier_name_is_shown_as_text_everywhere(site: Site) -
 def test_the_embedded_pdf_is_served_inline_with_a_safe_name_and_type(site: Site) -> None:
     task_id = _task_for_hostile_invoice(site)
     client = site.client("carla")
-    response = client.get(f"/tasks/{task_id}/attachments/0")
+    response = client.get(f"/tasks/{task_id}/attachments/1")
     assert response.status_code == 200
     assert response.data == PDF
     assert response.mimetype == "application/pdf"
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("inline;") and "/" not in disposition.split("filename=")[1]
     assert "sandbox" in response.headers["Content-Security-Policy"]
-    download = client.get(f"/tasks/{task_id}/attachments/0?download=1")
+    download = client.get(f"/tasks/{task_id}/attachments/1?download=1")
     assert download.mimetype == "application/octet-stream"
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert client.get(f"/tasks/{task_id}/attachments/5").status_code == 404

@@ -113,9 +113,9 @@ def test_delegation_to_a_partner_works_and_to_a_stranger_is_refused_without_a_le
 
 
 def test_list_filters_are_checked(api):
-    bad = api.get("ann", "/api/v1/tasks?status=gone&per_page=500&amount_min=lots&due_before=soon")
+    bad = api.get("ann", "/api/v1/tasks?status=gone&limit=500&amount_min=lots&due_before=soon")
     assert bad.status_code == 422
-    assert {d["field"] for d in bad.get_json()["error"]["details"]} == {"status", "per_page", "amount_min",
+    assert {d["field"] for d in bad.get_json()["error"]["details"]} == {"status", "limit", "amount_min",
                                                                        "due_before"}
 
 

@@ -8,6 +8,7 @@ import pytest
 from server.db import utcnow
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.instances import admin
+from server.operations import instances as operations
 from server.jobs.worker import Worker
 from tests.support.admin_scenario import token_user
 
@@ -25,7 +26,7 @@ def run_worker(purchase, days_later: int) -> int:
 
 def test_a_suspended_instance_runs_no_step_and_fires_no_timer_until_resumed(purchase):
     iid = purchase.start()
-    intervene(purchase, admin.suspend, instance_id=iid, reason="supplier disputes the invoice")
+    intervene(purchase, operations.suspend, instance_id=iid, reason="supplier disputes the invoice")
     assert purchase.instance(iid).status == "suspended"
     with pytest.raises(Conflict):
         purchase.complete(iid, "approve", approved=True)
@@ -34,7 +35,7 @@ def test_a_suspended_instance_runs_no_step_and_fires_no_timer_until_resumed(purc
     (job,) = purchase.timer_jobs(iid)
     assert job.status == "pending" and job.due_at > utcnow() + dt.timedelta(days=4)  # rescheduled
 
-    intervene(purchase, admin.resume, instance_id=iid, reason="dispute settled")
+    intervene(purchase, operations.resume, instance_id=iid, reason="dispute settled")
     assert run_worker(purchase, days_later=5) == 1
     assert [t.status for t in purchase.tasks(iid, "approve")] == ["cancelled"]
     purchase.complete(iid, "escalate", approved=True)
@@ -49,13 +50,13 @@ def test_a_suspended_instance_runs_no_step_and_fires_no_timer_until_resumed(purc
 
 def test_terminate_closes_the_open_task_and_drops_the_timer_then_a_restart_completes(purchase):
     iid = purchase.start(amount="120.00")
-    intervene(purchase, admin.terminate, instance_id=iid, reason="duplicate of INV-0")
+    intervene(purchase, operations.terminate, instance_id=iid, reason="duplicate of INV-0")
     instance = purchase.instance(iid)
     assert (instance.status, instance.end_reason) == ("terminated", "duplicate of INV-0")
     assert [t.status for t in purchase.tasks(iid)] == ["cancelled"]
     assert [j.status for j in purchase.timer_jobs(iid)] == ["cancelled"]
 
-    intervene(purchase, admin.restart_instance, instance_id=iid, element_id="approve", reason="not a duplicate")
+    intervene(purchase, operations.restart, instance_id=iid, element_id="approve", reason="not a duplicate")
     assert purchase.instance(iid).status == "running"
     purchase.complete(iid, "approve", approved=True)
     assert purchase.instance(iid).status == "completed"
@@ -79,13 +80,13 @@ def test_a_failing_service_step_becomes_an_incident_and_a_retry_resolves_it(purc
     assert (incident.element_id, incident.status, incident.retries_left) == ("book", "open", 3)
     assert "ledger unreachable" in incident.error and "ConnectionError" in incident.stack
 
-    intervene(purchase, admin.retry, instance_id=iid, reason="try again")  # still failing
+    intervene(purchase, operations.retry, instance_id=iid, reason="try again")  # still failing
     (same,) = purchase.incidents(iid)  # the same incident, one automatic retry fewer
     assert (same.id, same.status, same.retries_left) == (incident.id, "open", 2)
     assert purchase.instance(iid).status == "failed"
 
     purchase.book_fails = False
-    intervene(purchase, admin.retry, instance_id=iid, reason="ledger is back")
+    intervene(purchase, operations.retry, instance_id=iid, reason="ledger is back")
     assert purchase.instance(iid).status == "completed"
     assert [i.status for i in purchase.incidents(iid)] == ["resolved"]
     assert purchase.calls == ["register", "notify", "book", "book", "book"]
@@ -96,7 +97,7 @@ def test_a_failing_service_step_becomes_an_incident_and_a_retry_resolves_it(purc
 
 def test_moving_forward_skips_the_steps_between_and_closes_the_approval(purchase):
     iid = purchase.start()
-    intervene(purchase, admin.move, instance_id=iid, to_element="book", reason="approved by phone")
+    intervene(purchase, operations.move, instance_id=iid, to_element="book", reason="approved by phone")
     assert purchase.instance(iid).status == "completed"
     assert purchase.calls == ["register", "book"]  # notify was skipped, so it never ran
     assert [t.status for t in purchase.tasks(iid)] == ["cancelled"]
@@ -112,7 +113,7 @@ def test_moving_back_from_a_failed_booking_reopens_the_approval(purchase):
     purchase.book_fails = True
     iid = purchase.start()
     purchase.complete(iid, "approve", approved=True, comment="first")
-    intervene(purchase, admin.move, instance_id=iid, to_element="approve", reason="wrong cost centre")
+    intervene(purchase, operations.move, instance_id=iid, to_element="approve", reason="wrong cost centre")
     assert purchase.instance(iid).status == "running"
     assert [i.status for i in purchase.incidents(iid)] == ["resolved"]
     assert purchase.open_task(iid, "approve").status == "open"
@@ -126,7 +127,7 @@ def test_moving_back_from_a_failed_booking_reopens_the_approval(purchase):
 
 def test_restarting_a_completed_step_runs_it_again(purchase):
     iid = purchase.start()
-    intervene(purchase, admin.restart_step, instance_id=iid, element_id="register", reason="supplier changed")
+    intervene(purchase, operations.restart_step, instance_id=iid, element_id="register", reason="supplier changed")
     assert purchase.calls == ["register", "register"]
     assert [t.status for t in purchase.tasks(iid, "approve")] == ["cancelled", "open"]
     purchase.complete(iid, "approve", approved=True)
@@ -165,11 +166,11 @@ def test_reassigning_to_a_group_lets_its_members_act(purchase):
 def test_interventions_need_a_reason_and_the_admin_role(purchase):
     iid = purchase.start()
     with pytest.raises(InvalidInput):
-        intervene(purchase, admin.suspend, instance_id=iid, reason="  ")
+        intervene(purchase, operations.suspend, instance_id=iid, reason="  ")
     with purchase.host.db.unit_of_work() as session, pytest.raises(Forbidden):
-        admin.suspend(session, purchase.host, actor=purchase.clerk, instance_id=iid, reason="no")
+        operations.suspend(session, purchase.host, actor=purchase.clerk, instance_id=iid, reason="no")
     with pytest.raises(Conflict):
-        intervene(purchase, admin.resume, instance_id=iid, reason="it is not suspended")
+        intervene(purchase, operations.resume, instance_id=iid, reason="it is not suspended")
     with pytest.raises(Conflict):
-        intervene(purchase, admin.move, instance_id=iid, to_element="nowhere", reason="typo")
+        intervene(purchase, operations.move, instance_id=iid, to_element="nowhere", reason="typo")
     assert purchase.audit(iid, "admin.") == []

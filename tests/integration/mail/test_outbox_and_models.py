@@ -29,7 +29,7 @@ from tests.integration.jobs.support import FakeClock, deploy, drain, jobs_of, se
 ROOT = Path(__file__).resolve().parents[3]
 REFUSED = {"invoice": {"number": "F-2024-0042", "issue_date": "2024-05-01", "contact_email": "facturen@bakker.nl",
                        "contact_name": "Jan Bakker", "supplier_country": "NL"},
-           "reasons": ["BR-CO-15: totaal klopt niet", "Ordernummer ontbreekt"], "comment": "Graag <opnieuw>"}
+           "reasons": ["BR-CO-15: totaal klopt niet", "Ordernummer <ontbreekt>"], "comment": "Intern: bel Piet"}
 
 
 def read_eml(path: Path):
@@ -57,9 +57,10 @@ def test_send_mail_tells_the_supplier_contact_why_the_invoice_was_refused(host):
     assert message["Subject"] == "Uw factuur F-2024-0042 is niet geaccepteerd"
     assert message["Message-ID"] == f"<stroom.job-{job.id}.env-{system.environment_id}@localhost>"
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert "  - BR-CO-15: totaal klopt niet\n  - Ordernummer ontbreekt" in text
-    assert "Toelichting: Graag <opnieuw>" in text
-    assert "Graag &lt;opnieuw&gt;" in message.get_body(preferencelist=("html",)).get_content()
+    assert "  - BR-CO-15: totaal klopt niet\n  - Ordernummer <ontbreekt>" in text
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Ordernummer &lt;ontbreekt&gt;" in html
+    assert "bel Piet" not in text and "bel Piet" not in html  # the approver's comment stays internal
     assert not list(host.settings.outbox.glob("*.tmp"))
 
 
