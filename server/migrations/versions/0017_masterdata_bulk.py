@@ -7,7 +7,7 @@ of every script, so the stored keys of suppliers and administrations are recompu
 distinct raw value.
 
 Revision ID: 0017_masterdata_bulk
-Revises: 0012_python_scripts_setting (depends on 0002_masterdata)
+Revises: 0014_ops_instances
 """
 import sqlalchemy as sa
 from alembic import op
@@ -16,9 +16,8 @@ from server.db import UTCDateTime
 from server.masterdata.normalise import normalise_city, normalise_name
 
 revision = "0017_masterdata_bulk"
-down_revision = "0012_python_scripts_setting"
+down_revision = "0014_ops_instances"
 branch_labels = None
-depends_on = "0002_masterdata"  # the tables whose keys are recomputed live on that branch
 
 KEYS = (("suppliers", "name", "normalised_name", normalise_name, 300),
         ("administrations", "name", "normalised_name", normalise_name, 300),

@@ -63,7 +63,7 @@ def test_the_migration_recomputes_keys_stored_under_the_old_fold(private_url: st
         config = alembic_config(db.url)
         with db.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0012_python_scripts_setting")
+            command.downgrade(config, "0014_ops_instances")
         with db.engine.begin() as connection:  # as the previous release stored them
             for code, name, old_key in [("DK1", "Ørsted A/S", "rsted"), ("GR1", "Ελληνικά Τρόφιμα Α.Ε.", ""),
                                         ("NL1", "Jansen B.V.", "jansen")]:
