@@ -94,8 +94,8 @@ class TaskListView:
     per_page: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"tasks": [t.to_json() for t in self.tasks], "total": self.total,
-                "total_exact": self.total_exact, "page": self.page, "per_page": self.per_page}
+        # Paging is the edge's: the API adds `next_cursor`; page numbers are not part of any answer.
+        return {"tasks": [t.to_json() for t in self.tasks], "total": self.total, "total_exact": self.total_exact}
 
 
 def list_view(page: listing.TaskPage, actor: Actor) -> TaskListView:
