@@ -110,16 +110,15 @@ def _refuse_held_instance(session: Session, job: Job) -> None:
 
 
 def _when(value: object) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        parsed = value
-    else:
+    parsed: dt.datetime | None = value if isinstance(value, dt.datetime) else None
+    if isinstance(value, str):
         try:
-            parsed = dt.datetime.fromisoformat(str(value).strip()) if isinstance(value, str) else None
+            parsed = dt.datetime.fromisoformat(value.strip())
         except ValueError:
             parsed = None
-        if parsed is None:
-            raise InvalidInput("due_at must be an ISO 8601 date and time, e.g. 2026-12-03T09:00:00+01:00",
-                               code="invalid_due_at", details=[{"field": "due_at"}])
+    if parsed is None:
+        raise InvalidInput("due_at must be an ISO 8601 date and time, e.g. 2026-12-03T09:00:00+01:00",
+                           code="invalid_due_at", details=[{"field": "due_at"}])
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 

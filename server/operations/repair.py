@@ -27,7 +27,6 @@ from server.instances.models import ProcessInstance
 from server.operations.instances import ADMIN, InstanceView, view_of
 
 
-
 def set_variables(session: Session, host: Host, *, actor: Actor, instance_id: int, variables: object,
                   reason: str | None) -> InstanceView:
     """Replace the process data of a live instance (running, failed or suspended); 422 naming each field

@@ -96,7 +96,7 @@ def last_admin_entry(site: Site, instance_id: int) -> tuple[Any, ...]:
 
 
 def flash_of(html: str) -> str:
-    found = re.search(r'<p class="flash [^"]*">(.*?)</p>', html, re.S)
+    found = re.search(r'<p class="flash [^"]*">(.*?)</p>', html, re.DOTALL)
     assert found, html[:2000]
     return found.group(1)
 
