@@ -269,3 +269,17 @@ def test_job_verbs_refuse_bad_times_other_environments_non_admins_and_done_jobs(
     admin.post(f"/api/v1/process-instances/{instance_id}/suspend", json={"reason": "hold"}, headers=FETCH)
     held = admin.post(f"/api/v1/jobs/{job['id']}/fire", headers=FETCH)
     assert held.status_code == 409 and "suspended" in held.get_json()["error"]["message"]
+
+
+def test_the_repair_form_says_what_is_wrong_with_the_json(models: Site) -> None:
+    instance_id = start(models, "declared_data", {"amount": 10, "supplier": "ACME"})
+    admin, page = models.client("admin"), f"/instances/{instance_id}"
+    token = csrf(admin.get(page).text)
+    for text, named in (("{\"amount\": 1", "the variables are not JSON"), ("[1, 2]", "not a list"),
+                        ("{\"amount\": \"ten\", \"supplier\": \"ACME\"}", "amount must be a number")):
+        shown = admin.post(f"{page}/admin/set_variables", data={"csrf_token": token, "variables": text,
+                                                                 "reason": "test"}, follow_redirects=True)
+        assert shown.status_code in (200, 422) and named in shown.text, shown.text[:1500]
+    assert view(models, instance_id)["data"] == {"amount": 10, "supplier": "ACME"}
+    refused = models.client("carla").post(f"{page}/admin/set_variables", data={"variables": "{}", "reason": "x"})
+    assert refused.status_code in (400, 403)
