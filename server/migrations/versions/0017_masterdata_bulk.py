@@ -18,6 +18,7 @@ from server.masterdata.normalise import normalise_city, normalise_name
 revision = "0017_masterdata_bulk"
 down_revision = "0014_ops_instances"
 branch_labels = None
+depends_on = "0002_masterdata"  # the tables whose keys are recomputed live on that branch
 
 KEYS = (("suppliers", "name", "normalised_name", normalise_name, 300),
         ("administrations", "name", "normalised_name", normalise_name, 300),
