@@ -22,8 +22,8 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from server.auth.models import Environment
 from server.auth.permissions import allowed
-from server.pages.common import TEMPLATES, WEB, actor, host
 from server.pages import words
+from server.pages.common import TEMPLATES, WEB, actor, host
 from server.pages.words import N_
 
 log = logging.getLogger(__name__)
