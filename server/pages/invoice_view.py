@@ -95,9 +95,19 @@ def decisions(session: Session, environment_id: int, instance_id: int) -> list[d
         trace = after.get("trace") or {}
         result.append({"at": event.at, "element": after.get("name") or event.target_id,
                        "decision": trace.get("decision_name") or after.get("decision"),
-                       "inputs": trace.get("inputs", []), "rules": after.get("matched_rules", []),
+                       "inputs": [_input_words(i) for i in trace.get("inputs", []) if isinstance(i, dict)],
+                       "rules": after.get("matched_rules", []),
                        "outputs": after.get("outputs", {})})
     return result
+
+
+def _input_words(clause: dict[str, Any]) -> dict[str, Any]:
+    """A decision input whose value is a status code shows that status in words ("no purchase order", not 0)."""
+    words = STATUS_WORDS.get(str(clause.get("expression") or "").strip())
+    value = clause.get("value")
+    if words and isinstance(value, int) and not isinstance(value, bool) and value in words:
+        return {**clause, "value": _(words[value])}
+    return clause
 
 
 def attachments(session: Session, invoice: Invoice) -> list[Attachment]:

@@ -96,6 +96,9 @@ def test_the_task_page_speaks_in_words_not_codes(site: Site) -> None:
     assert "Days until due" not in html
     assert re.search(r"overdue by \d+ days", html)
     assert "['" not in html and "= None" not in html and " = " not in html.split("<main", 1)[1]
+    decision = " ".join(re.sub(r"<[^>]+>", " ", html.split('data-testid="decision">', 1)[1].split("</div>", 1)[0]).split())
+    assert "Obligation status: no purchase order" in decision  # a status code in words, not 0
+    assert "Route to: creditors" in decision and "Reason: " in decision
 
 
 def test_the_instance_page_shows_a_business_user_words_and_an_admin_the_data(site: Site) -> None:
