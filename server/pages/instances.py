@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -71,7 +72,8 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
         run = instances.load_run(db, host(), instance, actor=who)
         states = [{"id": s.element_id, "state": s.state} for s in run.element_states()]
         # Masked as the API masks it: the page is read by people who must not see secrets either.
-        data = json.dumps(view.mask_secrets(run.last_data()), indent=2, default=str, ensure_ascii=False, sort_keys=True)
+        masked = view.mask_secrets(run.last_data())
+        data = json.dumps(masked, indent=2, default=str, ensure_ascii=False, sort_keys=True)
         history = db.scalars(select(AuditEvent).where(AuditEvent.environment_id == who.environment_id,
                                                       AuditEvent.instance_id == instance.id)
                              .order_by(AuditEvent.seq)).all()
@@ -81,9 +83,22 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
                                .order_by(Incident.id)).all()
         jobs = job_ops.instance_jobs(db, actor=who, instance_id=instance.id)
         return render_template("instances/instance.html", instance=instance, version=version, data=data,
+                               summary=_summary(masked),
                                states=json.dumps(states), history=history, tasks=open_tasks, jobs=jobs,
                                incidents=incidents, elements=_elements(version),
                                failed=[s for s in states if s["state"] == "failed"])
+
+
+def _summary(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The invoice an instance handles in words (what a business user needs instead of the data as JSON)."""
+    invoice = data.get("invoice")
+    if not isinstance(invoice, Mapping):
+        return []
+    amount = " ".join(str(invoice[k]) for k in ("currency", "payable_amount") if invoice.get(k))
+    facts = [(_("Invoice number"), invoice.get("number")), (_("Supplier"), invoice.get("supplier_name")),
+             (_("Amount due"), amount), (_("Issue date"), invoice.get("issue_date")),
+             (_("Due date"), invoice.get("due_date")), (_("Order reference"), invoice.get("order_reference"))]
+    return [(label, str(value)) for label, value in facts if value]
 
 
 @bp.get("/<int:instance_id>/diagram.bpmn")

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.http.task_verbs.conftest import Edges
 
-VOLATILE = ("id", "instance_id", "created_at", "due_at", "completed_at")
+VOLATILE = ("id", "instance_id", "invoice_number", "created_at", "due_at", "completed_at")
 
 
 def answer(json: dict[str, Any]) -> dict[str, Any]:
