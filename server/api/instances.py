@@ -14,6 +14,8 @@ from server.auth.actor import Actor
 from server.errors import InvalidInput
 from server.instances import view as views
 from server.operations import instances as operations
+from server.operations import jobs as job_ops
+from server.operations import repair
 from server.operations import tasks as task_ops
 
 bp = Blueprint("api_instances", __name__, url_prefix="/api/v1/process-instances")
@@ -166,6 +168,31 @@ def restart(instance_id: int) -> Response:
     return _answer(lambda session, actor: operations.restart(
         session, host(), actor=actor, instance_id=instance_id, reason=_text(data, "reason"),
         element_id=_text(data, "element_id")))
+
+
+@bp.put("/<int:instance_id>/variables")
+@requires("instances.admin")
+def set_variables(instance_id: int) -> Response:
+    data = body()
+    if "variables" not in data:
+        raise InvalidInput("send the new variables as a JSON object in `variables`", code="invalid_variables",
+                           details=[{"field": "variables", "problem": "required"}])
+    return _answer(lambda session, actor: repair.set_variables(
+        session, host(), actor=actor, instance_id=instance_id, variables=data["variables"],
+        reason=_text(data, "reason")))
+
+
+@bp.get("/<int:instance_id>/jobs")
+@requires("instances.read")
+def jobs(instance_id: int) -> Response:
+    with host().db.unit_of_work() as session:
+        rows = job_ops.instance_jobs(session, actor=current_actor(), instance_id=instance_id)
+    return jsonify({"items": [row.to_json() for row in rows]})
+
+
+def optional_text(data: dict[str, Any], name: str) -> str | None:
+    """A string field of the body (None when absent); 422 naming it when it is not a string."""
+    return _text(data, name)
 
 
 def _text(data: dict[str, Any], name: str) -> str | None:

@@ -1,20 +1,19 @@
 """Master data over HTTP: list per kind, import CSV (or JSON rows through the same checks)."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from server.api.auth import current_actor, host, requires
 from server.api.paging import next_offset, paging
 from server.errors import InvalidInput, NotFound
 from server.masterdata import service as masterdata
 from server.masterdata.csv_import import KINDS
+from server.operations import masterdata as operations
 
 bp = Blueprint("api_masterdata", __name__, url_prefix="/api/v1/masterdata")
 
@@ -62,33 +61,62 @@ def list_kind(kind: str) -> Response:
                         "next_cursor": next_offset(page, returned=len(rows), more=more)})
 
 
-def _rows_as_csv(rows: Any) -> bytes:
-    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
-        raise InvalidInput('send {"rows": [{column: value, ...}, ...]}', code="invalid_json")
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=",")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else str(row.get(c)) for c in columns])
-    return buffer.getvalue().encode("utf-8")
+def _upload() -> dict[str, Any]:
+    """The file as sent: JSON {"rows": [...]} (or a list of rows), a `file` upload, or the raw body."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        rows = body.get("rows") if isinstance(body, dict) else body
+        return {"rows": rows if isinstance(rows, list) else [], "data": b""}
+    if "file" in request.files:
+        return {"data": request.files["file"].read()}
+    return {"data": request.get_data(cache=False)}
 
 
 @bp.post("/<kind>/import")
 @requires("masterdata.manage")
 def import_kind(kind: str) -> tuple[Response, int]:
-    """A CSV body (or a `file` upload, or JSON rows); all or nothing, errors name line and field."""
-    if request.is_json:
-        body = request.get_json(silent=True)
-        data = _rows_as_csv(body.get("rows") if isinstance(body, dict) else None)
-    elif "file" in request.files:
-        data = request.files["file"].read()
-    else:
-        data = request.get_data(cache=False)
+    """Import and wait: a CSV body (or a `file` upload, or JSON rows); all or nothing, errors name line
+    and field. The import runs in chunks as the background one does; POST /imports answers at once."""
+    db = host().db
+    with db.unit_of_work() as session:
+        queued = operations.import_master_data(session, actor=current_actor(), edge="api", kind=kind, **_upload())
+    operations.run_master_data_import(db, import_id=queued.id)
+    with db.reading() as session:
+        view = operations.master_data_import(session, actor=current_actor(), import_id=queued.id)
+    if view.status != "done":
+        raise InvalidInput(f"{len(view.refused)} problem(s); {view.error or 'nothing was imported'}",
+                           code="import_failed", details=list(view.refused))
+    return jsonify({"kind": kind, "created": view.created, "updated": view.updated, "unchanged": view.unchanged}), 200
+
+
+@bp.post("/imports")
+@requires("masterdata.manage")
+def queue_import() -> tuple[Response, int, dict[str, str]]:
+    """Queue a background import of `kind` (query parameter, form field or JSON member); answers 202 with
+    the status URL to poll (GET /api/v1/masterdata/imports/<id>)."""
+    body = request.get_json(silent=True) if request.is_json else None
+    kind = request.args.get("kind") or request.form.get("kind") or (body.get("kind") if isinstance(body, dict)
+                                                                     else None) or ""
     with host().db.unit_of_work() as session:
-        result = masterdata.import_csv(session, actor=current_actor(), edge="api", kind=kind, data=data)
-        if result.errors:
-            raise InvalidInput(f"{len(result.errors)} problem(s); nothing was imported", code="import_failed",
-                               details=list(result.errors))
-        return jsonify({"kind": kind, "created": result.created, "updated": result.updated,
-                        "unchanged": result.unchanged}), 200
+        view = operations.import_master_data(session, actor=current_actor(), edge="api", kind=str(kind),
+                                             **_upload())
+    url = url_for("api_masterdata.import_status", import_id=view.id)
+    return jsonify({**view.to_json(), "status_url": url}), 202, {"Location": url}
+
+
+@bp.get("/imports")
+@requires("masterdata.read")
+def recent_imports() -> Response:
+    """The environment's latest imports, newest first (`limit`, default 50)."""
+    limit = request.args.get("limit", 50, type=int) or 50
+    with host().db.reading() as session:
+        views = operations.recent_master_data_imports(session, actor=current_actor(), limit=limit)
+        return jsonify({"items": [view.to_json() for view in views], "limit": limit})
+
+
+@bp.get("/imports/<int:import_id>")
+@requires("masterdata.read")
+def import_status(import_id: int) -> Response:
+    """An import's progress (rows done, total, rate) or, once ended, its summary with the refused rows."""
+    with host().db.reading() as session:
+        return jsonify(operations.master_data_import(session, actor=current_actor(), import_id=import_id).to_json())

@@ -95,8 +95,7 @@ def list_tasks() -> Response:
     shown = len(found.tasks)
     more = shown == found.per_page and (not found.total_exact or (query.offset or 0) + shown < found.total)
     cursor = next_offset(paging(maximum=listing.MAX_PER_PAGE), returned=shown, more=more)
-    return jsonify({"tasks": [t.to_json() for t in found.tasks], "total": found.total,
-                    "total_exact": found.total_exact, "next_cursor": cursor})
+    return jsonify({**found.to_json(), "next_cursor": cursor})
 
 
 @bp.get("/<int:task_id>")

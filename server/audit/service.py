@@ -122,7 +122,12 @@ def write_pending(session: Session, key: bytes) -> None:
             row = {**row, "seq": seq, "prev_hash": prev}
             row["hash"] = prev = entry_hash(prev, row, key)
             rows.append(row)
-        connection.execute(_INSERT, rows)
+        if connection.dialect.name == "postgresql":
+            # RETURNING turns on SQLAlchemy's multi-row VALUES batches; a plain executemany sent one
+            # INSERT per entry (a 10,000-row master-data import writes 10,000 entries).
+            connection.execute(_INSERT.returning(AuditEvent.id), rows).all()
+        else:
+            connection.execute(_INSERT, rows)
         connection.execute(_MOVE_HEAD, {"env": env_id, "new_seq": seq, "new_hash": prev})
 
 

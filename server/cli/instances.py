@@ -16,6 +16,8 @@ from server.errors import NotFound
 from server.host import Host, open_host
 from server.instances import view as views
 from server.operations import instances as operations
+from server.operations import jobs as job_ops
+from server.operations import repair
 from server.operations import tasks as task_ops
 from server.settings import load_settings
 
@@ -46,6 +48,11 @@ def _run(environment: str, login: str | None, work: Callable[[Session, Host, Act
         echo_json(result.to_json() if hasattr(result, "to_json") else result)
     finally:
         host.db.dispose()
+
+
+def run_operation(environment: str, login: str | None, work: Callable[[Session, Host, Actor], Any]) -> None:
+    """Run one operation as `login` (default: the system actor 'cli') and print its JSON answer."""
+    _run(environment, login, work)
 
 
 @click.group("instances")
@@ -139,6 +146,29 @@ def restart_command(instance_id: int, element_id: str, reason: str, environment:
     """Run a completed or terminated instance again from a step, with its last data."""
     _run(environment, login, lambda s, h, a: operations.restart(s, h, actor=a, instance_id=instance_id,
                                                                 reason=reason, element_id=element_id))
+
+
+@instances_group.command("set-variables")
+@click.argument("instance_id", type=int)
+@click.option("--file", "source", required=True, type=click.File("r", encoding="utf-8"),
+              help="A JSON object: the new variables ('-' reads standard input). Masked secrets stay as they are.")
+@REASON
+@ENV
+@AS
+def set_variables_command(instance_id: int, source: Any, reason: str, environment: str, login: str | None) -> None:
+    """Repair an instance's data (checked against the model's declared fields); retry its incident next."""
+    variables = repair.variables_from_text(source.read())
+    _run(environment, login, lambda s, h, a: repair.set_variables(s, h, actor=a, instance_id=instance_id,
+                                                                  variables=variables, reason=reason))
+
+
+@instances_group.command("jobs")
+@click.argument("instance_id", type=int)
+@ENV
+def jobs_command(instance_id: int, environment: str) -> None:
+    """The instance's timers, reminders, retries and mails, one JSON document."""
+    _run(environment, None, lambda s, h, a: {"items": [j.to_json() for j in job_ops.instance_jobs(
+        s, actor=a, instance_id=instance_id)]})
 
 
 @instances_group.command("reassign")

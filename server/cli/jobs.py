@@ -1,4 +1,5 @@
-"""`stroom jobs [--failed] [--retry ID]` and `stroom mail test ADDRESS`."""
+"""`stroom jobs [--failed] [--retry ID]`, `stroom jobs fire ID`, `stroom jobs set-due ID WHEN` and
+`stroom mail test ADDRESS`."""
 from __future__ import annotations
 
 import click
@@ -7,8 +8,10 @@ from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
 from server.cli.core import ENV_OPTION, host_from_env
+from server.cli.instances import AS, ENV, run_operation
 from server.jobs import service as jobs
 from server.mail.service import queue_mail
+from server.operations import jobs as job_ops
 
 
 def _short(text: str | None, width: int = 70) -> str:
@@ -16,13 +19,16 @@ def _short(text: str | None, width: int = 70) -> str:
     return last[0] if len(last[0]) <= width else last[0][:width - 3] + "..."
 
 
-@click.command("jobs")
+@click.group("jobs", invoke_without_command=True)
 @click.option("--failed", is_flag=True, help="Only jobs that gave up after their last attempt.")
 @click.option("--retry", "retry_id", type=int, help="Give a failed job a fresh set of attempts.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document per job.")
 @click.option("--limit", default=200, show_default=True)
-def jobs_command(failed: bool, retry_id: int | None, as_json: bool, limit: int) -> None:
-    """List pending, running and failed jobs with their attempts and last error."""
+@click.pass_context
+def jobs_command(ctx: click.Context, failed: bool, retry_id: int | None, as_json: bool, limit: int) -> None:
+    """List pending, running and failed jobs with their attempts and last error (or fire one, or move it)."""
+    if ctx.invoked_subcommand is not None:
+        return
     host = host_from_env()
     with host.db.unit_of_work() as session:
         if retry_id is not None:
@@ -41,6 +47,31 @@ def jobs_command(failed: bool, retry_id: int | None, as_json: bool, limit: int) 
                    f"{row.due_at:%Y-%m-%d %H:%M:%S}  {_short(row.last_error)}")
     if not rows:
         click.echo("no failed jobs" if failed else "no pending, running or failed jobs")
+
+
+REASON = click.option("--reason", help="Why (kept in the audit log).")
+
+
+@jobs_command.command("fire")
+@click.argument("job_id", type=int)
+@REASON
+@ENV
+@AS
+def fire_command(job_id: int, reason: str | None, environment: str, login: str | None) -> None:
+    """Make a pending job (a timer, a reminder) due now; the worker runs it at its next poll."""
+    run_operation(environment, login, lambda s, h, a: job_ops.fire(s, actor=a, job_id=job_id, reason=reason))
+
+
+@jobs_command.command("set-due")
+@click.argument("job_id", type=int)
+@click.argument("when")
+@REASON
+@ENV
+@AS
+def set_due_command(job_id: int, when: str, reason: str | None, environment: str, login: str | None) -> None:
+    """Let a pending job run at WHEN (ISO 8601, e.g. 2026-12-03T09:00:00+01:00; UTC without a zone)."""
+    run_operation(environment, login, lambda s, h, a: job_ops.set_due(s, actor=a, job_id=job_id, due_at=when,
+                                                                      reason=reason))
 
 
 @click.group("mail")

@@ -1,9 +1,10 @@
-"""`stroom masterdata import KIND FILE...`: load master data from CSV files, each all or nothing."""
+"""`stroom masterdata import KIND FILE...`: load master data from CSV or JSON files, each all or nothing."""
 
 from __future__ import annotations
 
 import getpass
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -11,9 +12,12 @@ import click
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
-from server.host import open_host
-from server.masterdata.csv_import import KINDS, import_csv
+from server.host import Host, open_host
+from server.masterdata.csv_import import KINDS
+from server.operations import masterdata as operations
 from server.settings import load_settings
+
+POLL_SECONDS = 0.2
 
 
 @click.group("masterdata")
@@ -21,30 +25,66 @@ def masterdata_group() -> None:
     """Master data: suppliers, bank accounts, administrations, orders, receipts, matching rules."""
 
 
+def _actor(host: Host, environment: str) -> Actor:
+    with host.db.reading() as session:
+        env_id = auth.get_environment(session, environment).id
+    return Actor.system(env_id, f"cli:{getpass.getuser()}")
+
+
+def _follow(host: Host, actor: Actor, import_id: int, label: str) -> operations.ImportView:
+    """Run the import here (unless a worker already took it) with a progress bar, then its summary."""
+    with host.db.reading() as session:
+        view = operations.master_data_import(session, actor=actor, import_id=import_id)
+    with click.progressbar(length=max(view.total, 1), label=label, file=sys.stderr, show_pos=True) as bar:
+        shown = 0
+
+        def advance(done: int, total: int) -> None:
+            nonlocal shown
+            bar.length = max(total, 1)
+            bar.update(done - shown)
+            shown = done
+
+        operations.run_master_data_import(host.db, import_id=import_id, progress=advance)
+        while True:  # a worker may hold it: follow its progress
+            with host.db.reading() as session:
+                view = operations.master_data_import(session, actor=actor, import_id=import_id)
+            advance(view.done, view.total)
+            if view.ended:
+                return view
+            time.sleep(POLL_SECONDS)
+
+
 @masterdata_group.command("import")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True, help="Environment (tenant).")
-def import_command(kind: str, files: tuple[Path, ...], environment: str) -> None:
-    """Import CSV FILES of one KIND; prints one JSON line per file, exit status 1 if any had errors.
+@click.option("--background", is_flag=True, help="Only queue the imports for the worker; print their ids.")
+def import_command(kind: str, files: tuple[Path, ...], environment: str, background: bool) -> None:
+    """Import CSV or JSON FILES of one KIND with a progress bar; prints one JSON line per file (its summary),
+    exit status 1 if any had refused rows.
 
     Each changed record is audited with the operating-system user as `cli:<user>`."""
     host = open_host(load_settings())
     failed = False
     try:
+        actor = _actor(host, environment)
         for path in files:
             with host.db.unit_of_work() as session:
-                env_id = auth.get_environment(session, environment).id
-                actor = Actor.system(env_id, f"cli:{getpass.getuser()}")
-                result = import_csv(session, actor=actor, edge="cli", kind=kind, data=path.read_bytes())
-            echo_json({"file": str(path), "kind": kind, "created": result.created, "updated": result.updated,
-                       "unchanged": result.unchanged, "errors": list(result.errors)})  # fmt: skip
-            failed = failed or not result.ok
+                queued = operations.import_master_data(session, actor=actor, edge="cli", kind=kind,
+                                                       data=path.read_bytes())
+            if background:
+                echo_json({"file": str(path), "kind": kind, "import_id": queued.id, "status": queued.status})
+                continue
+            view = _follow(host, actor, queued.id, path.name)
+            echo_json({"file": str(path), "kind": kind, "import_id": view.id, "status": view.status,
+                       "created": view.created, "updated": view.updated, "unchanged": view.unchanged,
+                       "rate": view.rate, "errors": list(view.refused), "error": view.error})
+            failed = failed or view.status != "done"
     finally:
         host.db.dispose()
     sys.exit(1 if failed else 0)
 
 
 def register(group: click.Group) -> None:
-    """Add `stroom masterdata` to the CLI."""
+    """Add `stroom masterdata import` to the CLI."""
     group.add_command(masterdata_group)

@@ -190,6 +190,18 @@ class WorkflowRun:
         newest = max(tasks, key=lambda t: t.last_state_change, default=None)
         return dict(newest.data) if newest else {}
 
+    def replace_data(self, data: dict[str, Any]) -> None:
+        """Make `data` the process data: the open steps (ready, waiting, failed) carry it on, and `data`
+        reads it back (the newest task is set too, as that is where the process data is read)."""
+        tasks = list(self._iter_tasks())
+        targets = [t for t in tasks if t.state in (TaskState.READY, TaskState.STARTED, TaskState.WAITING,
+                                                    TaskState.ERROR)]
+        shown = [t for t in tasks if t.state in (TaskState.READY, TaskState.COMPLETED, TaskState.WAITING,
+                                                 TaskState.ERROR)]
+        newest = max(shown, key=lambda t: t.last_state_change, default=None)
+        for task in [*targets, *([newest] if newest is not None else [])]:
+            task.data = dict(data)
+
     def open_elements(self) -> list[str]:
         """The BPMN elements holding a token now (ready, waiting or failed), for admin choices."""
         return sorted({t.task_spec.bpmn_id for t in moves.open_tasks(list(self._iter_tasks()))})

@@ -76,6 +76,19 @@ def _from_start_form(process: Any, forms: Mapping[str, Any]) -> list[StartField]
 
 def check(fields: list[StartField], data: Mapping[str, Any]) -> None:
     """InvalidInput (422, code invalid_start_data) naming every missing or ill-typed field."""
+    found = problems(fields, data)
+    if found:
+        raise InvalidInput(f"the start data does not fit the model: {said(found)}", code="invalid_start_data",
+                           details=found)
+
+
+def said(found: list[dict[str, str]]) -> str:
+    """The problems in one sentence part: `amount must be a number; supplier is required`."""
+    return "; ".join(f"{p['field']} {'is required' if p['problem'] == 'required' else p['problem']}" for p in found)
+
+
+def problems(fields: list[StartField], data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Each missing or ill-typed declared field: {field, problem, type}; empty when `data` fits."""
     problems = []
     for field in fields:
         value = data.get(field.name)
@@ -84,11 +97,7 @@ def check(fields: list[StartField], data: Mapping[str, Any]) -> None:
                 problems.append({"field": field.name, "problem": "required", "type": field.type})
         elif not _fits(field.type, value):
             problems.append({"field": field.name, "problem": f"must be {_article(field.type)}", "type": field.type})
-    if problems:
-        said = "; ".join(f"{p['field']} {'is required' if p['problem'] == 'required' else p['problem']}"
-                         for p in problems)
-        raise InvalidInput(f"the start data does not fit the model: {said}", code="invalid_start_data",
-                           details=problems)
+    return problems
 
 
 def _fits(kind: str, value: Any) -> bool:

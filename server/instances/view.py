@@ -41,6 +41,23 @@ def mask_secrets(value: Any) -> Any:
     return value
 
 
+def keep_secrets(given: Any, current: Any) -> Any:
+    """`given` with its masked secrets (still MASK) and omitted secret keys taken from `current`: an
+    edit of the masked data changes a secret only where a new value is given."""
+    if isinstance(given, dict):
+        old = current if isinstance(current, dict) else {}
+        merged = {k: old[k] if _secret(k) and v == MASK and k in old else keep_secrets(v, old.get(k))
+                  for k, v in given.items()}
+        return {**{k: v for k, v in old.items() if _secret(k) and k not in given}, **merged}
+    if isinstance(given, list) and isinstance(current, list):
+        return [keep_secrets(v, current[i] if i < len(current) else None) for i, v in enumerate(given)]
+    return given
+
+
+def _secret(key: object) -> bool:
+    return isinstance(key, str) and bool(SECRET_KEY.search(key))
+
+
 @dataclasses.dataclass(frozen=True)
 class InstanceFilter:
     status: str | None = None

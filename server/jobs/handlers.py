@@ -1,4 +1,4 @@
-"""The shipped job kinds: timer, service_retry, reminder and mail. Built per worker, never mutated globally."""
+"""The shipped job kinds: timer, service_retry, reminder, mail and masterdata_import. Built per worker, never mutated globally."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,6 +11,7 @@ from server.invoices import refusals
 from server.invoices.models import ReceivedDocument
 from server.jobs.types import Handler, JobContext, Reschedule
 from server.mail import delivery, notifications
+from server.masterdata import bulk as masterdata_bulk
 
 # A suspended instance's timers are looked at again this often; resuming makes them fire then.
 SUSPENDED_RECHECK = dt.timedelta(seconds=60)
@@ -20,7 +21,8 @@ ENDED = ("completed", "terminated")
 def default_handlers() -> dict[str, Handler]:
     """A fresh kind -> handler mapping; workers (and tests) may extend their own copy."""
     return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
-            "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task}
+            "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task,
+            "masterdata_import": run_masterdata_import}
 
 
 def _live_instance(ctx: JobContext, instance_id: int | None) -> ProcessInstance | Reschedule | None:
@@ -96,3 +98,9 @@ def start_conversion_task(ctx: JobContext) -> None:
     audit.record(ctx.session, actor=ctx.actor, action="incident.exhausted", target_type="incident",
                  target_id=incident.id, instance_id=instance.id, after={"conversion_instance_id": started.id})
     return
+
+
+def run_masterdata_import(ctx: JobContext) -> None:
+    """Run a queued master-data import in its own short transactions; the job's unit of work stays
+    untouched until the import ended (on SQLite, touching it would hold the writer lock throughout)."""
+    masterdata_bulk.run(ctx.host.db, int(ctx.job.payload["import_id"]))

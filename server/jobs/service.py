@@ -81,6 +81,25 @@ def list_jobs(session: Session, *, statuses: tuple[str, ...] = ("pending", "runn
             for j in session.scalars(query)]
 
 
+def instance_jobs(session: Session, instance_id: int, *, limit: int = 100) -> list[Job]:
+    """The jobs of an instance, open ones first, each group by due time."""
+    query = select(Job).where(Job.instance_id == instance_id).order_by(
+        Job.status.not_in(OPEN_STATUSES), Job.due_at, Job.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def make_due(session: Session, job: Job, *, due_at: dt.datetime) -> None:
+    """Let a pending job run at `due_at` instead. A timer job remembers the due time its timer was
+    armed with (`timer_due`), so reconciling the instance's timers keeps the job rather than re-arming it."""
+    if job.status != "pending":
+        raise Conflict(f"job {job.id} is {job.status}; only a pending job can be fired or rescheduled",
+                       code="job_not_pending", details=[{"status": job.status}])
+    if job.kind == "timer" and "timer_due" not in (job.payload or {}):
+        job.payload = {**(job.payload or {}), "timer_due": job.due_at.isoformat()}
+    job.due_at = due_at
+    session.flush()
+
+
 def requeue(session: Session, job_id: int, *, now: dt.datetime | None = None) -> Job:
     """Give a failed job a fresh set of attempts, due now."""
     job = session.get(Job, job_id)

@@ -31,11 +31,22 @@ def plan(session: Session, *, instance_id: int, waiting: Mapping[str, PendingTim
                                                                       Job.status.in_(jobs.OPEN_STATUSES))):
             task_id = str((payload or {}).get("task_id"))
             timer = waiting.get(task_id)
-            if status == "running" or (timer is not None and abs(timer.due_at - due_at) <= SAME_DUE):
+            if status == "running" or (timer is not None and _same_timer(timer, due_at, payload)):
                 known.add(task_id)
             else:
                 stale.append(job_id)
     return tuple(t for t in waiting.values() if t.task_id not in known), tuple(stale)
+
+
+def _same_timer(timer: PendingTimer, due_at: dt.datetime, payload: Mapping[str, object] | None) -> bool:
+    """Whether a job still stands for `timer`: due when the timer is, or armed for the timer's due time
+    and moved by an administrator since (`timer_due`, kept by jobs.service.make_due)."""
+    if abs(timer.due_at - due_at) <= SAME_DUE:
+        return True
+    armed = (payload or {}).get("timer_due")
+    if not isinstance(armed, str):
+        return False
+    return abs(timer.due_at - dt.datetime.fromisoformat(armed)) <= SAME_DUE
 
 
 def apply(session: Session, *, instance_id: int, environment_id: int, arm: tuple[PendingTimer, ...],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     errors: tuple[dict[str, Any], ...] = ()
+    records: int = 0  # audit entries of changed records
 
     @property
     def ok(self) -> bool:
@@ -223,6 +225,33 @@ KINDS: dict[str, _Kind] = {
 }  # fmt: skip
 
 
+def rows_as_csv(rows: Any) -> bytes:
+    """JSON rows ([{column: value, ...}, ...]) as the CSV file the same checks read."""
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise InvalidInput('send {"rows": [{column: value, ...}, ...]}', code="invalid_json")
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=",")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else str(row.get(c)) for c in columns])
+    return buffer.getvalue().encode("utf-8")
+
+
+def as_csv(*, data: bytes = b"", rows: Any = None) -> bytes:
+    """The import as CSV: JSON `rows`, a JSON file (a list of rows or {"rows": [...]}) or CSV as sent."""
+    if rows is not None:
+        return rows_as_csv(rows)
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head not in (b"[", b"{"):
+        return data
+    try:
+        parsed = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"the JSON file is not readable: {exc}", code="invalid_json") from None
+    return rows_as_csv(parsed.get("rows") if isinstance(parsed, dict) else parsed)
+
+
 def _error(line: int, problem: dict[str, Any]) -> dict[str, Any]:
     return {"line": line, "field": problem.get("field"), "message": problem["message"]}
 
@@ -253,9 +282,9 @@ def _reader(text: str) -> Any:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def import_csv(session: Session, *, actor: Actor, edge: str, kind: str, data: bytes) -> ImportResult:
-    """Import one CSV file of one kind into the actor's environment, auditing each changed record with the
-    edge it came through; with any bad row nothing is imported (and audited) and every error is listed."""
+def write_rows(session: Session, *, actor: Actor, edge: str, kind: str, data: bytes) -> ImportResult:
+    """Check and save one CSV file of one kind row by row, queueing an audit entry per changed record
+    (`records`); with any bad row nothing is saved (or audited) and every error is listed."""
     if edge not in EDGES:
         raise ValueError(f"unknown edge {edge!r}")
     spec = KINDS.get(kind)
@@ -278,11 +307,21 @@ def import_csv(session: Session, *, actor: Actor, edge: str, kind: str, data: by
         outer.rollback()
         return ImportResult(errors=tuple(errors))
     outer.commit()
-    result = ImportResult(created=counts[0], updated=counts[1], unchanged=counts[2])
     records = trail.write(actor, edge=edge)
+    return ImportResult(created=counts[0], updated=counts[1], unchanged=counts[2], records=records)
+
+
+def import_csv(session: Session, *, actor: Actor, edge: str, kind: str, data: bytes) -> ImportResult:
+    """Import one CSV file of one kind into the actor's environment in the caller's transaction, auditing
+    each changed record with the edge it came through and the counts as `masterdata.imported`; with any
+    bad row nothing is imported (and audited) and every error is listed. The edges queue a background
+    import instead (operations.masterdata.import_master_data); this is the in-transaction form."""
+    result = write_rows(session, actor=actor, edge=edge, kind=kind, data=data)
+    if result.errors:
+        return result
     audit.record(session, actor=actor, action="masterdata.imported", target_type="masterdata", target_id=kind,
                  after={"created": result.created, "updated": result.updated, "unchanged": result.unchanged,
-                        "records_changed": records, "edge": edge})
+                        "records_changed": result.records, "edge": edge})
     if result.created + result.updated + result.unchanged >= BULK_ROWS:
         refresh_statistics(session, MATCHING_TABLES)
     return result

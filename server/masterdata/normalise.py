@@ -2,8 +2,10 @@
 
 Master data stores the normalised forms beside the raw values, so matching compares keys, never
 free text. Decisions:
-- Names: accents stripped, case folded, dots and apostrophes dropped (so "B.V." and "BV" agree),
-  other punctuation becomes a space, and trailing legal-form words are removed ("Jansen B.V.",
+- Names: letters of every script kept (Greek, Cyrillic, Nordic, accented Latin), accents stripped,
+  case folded, letters without a decomposition spelled out (ø -> o, æ -> ae, ß -> ss, đ -> d, ł -> l,
+  œ -> oe, þ -> th), dots and apostrophes dropped (so "B.V." and "BV" agree), other punctuation
+  becomes a space, and leading (ООО) and trailing legal-form words are removed ("Jansen B.V.",
   "JANSEN BV" and "Jansen" share the key "jansen"). A name that is nothing but a legal form keeps it.
 - IBAN: spaces, dashes and dots removed, upper case; valid when the country's length (for the
   countries listed below; 15-34 characters otherwise) and the ISO 13616 mod-97 checksum hold.
@@ -25,8 +27,10 @@ LEGAL_FORMS = frozenset((
     "bv", "nv", "vof", "cv", "bvba", "sprl", "cvba", "vzw", "ev", "gmbh", "mbh", "kg", "ag", "ug", "ohg",
     "gbr", "ltd", "limited", "plc", "llp", "llc", "inc", "incorporated", "corp", "corporation", "co",
     "company", "sa", "sas", "sarl", "srl", "spa", "sl", "slu", "ab", "as", "asa", "aps", "oy", "oyj", "se",
-    "sc", "kft", "sro", "zrt", "pty", "lp",
+    "sc", "kft", "sro", "zrt", "pty", "lp", "αε", "επε", "ικε", "οε", "εε",
 ))  # fmt: skip
+# Forms written before the name (Russian and Ukrainian: ООО "Ромашка", ТОВ ...).
+LEADING_FORMS = frozenset(("ооо", "оао", "зао", "пао", "ао", "тов", "пат", "ип"))
 SCHEME_ALIASES = {"KVK": "0106", "COC": "0106", "GLN": "0088", "OIN": "0190", "DUNS": "0060"}
 VAT_SCHEME = "VAT"
 IBAN_LENGTHS = {
@@ -40,8 +44,13 @@ IBAN_LENGTHS = {
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _VAT_SHAPE = re.compile(r"^[A-Z]{2}[A-Z0-9]{6,14}$")
 _COUNTRY_PREFIX = re.compile(r"^[A-Z]{1,3}-(?=[0-9])")
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+# Latin letters NFKD leaves whole; spelled as a reader without the key on the keyboard types them.
+_SPELLED = str.maketrans({"ø": "o", "æ": "ae", "đ": "d", "ð": "d", "ł": "l", "œ": "oe", "þ": "th", "ı": "i",
+                          "ħ": "h", "ŧ": "t"})
 _MULTI_WORD_FORMS = re.compile(r"\b(a/s|s\.?a\.?r\.?l\.?|s\.?p\.?a\.?|s\.?r\.?o\.?)(?=\W|$)")
+
+
+_SEARCH_DROPPED = str.maketrans("", "", ".'\u2019")
 
 
 def _unaccented_casefold(text: str) -> str:
@@ -50,20 +59,18 @@ def _unaccented_casefold(text: str) -> str:
 
 
 def fold(text: str | None) -> str:
-    """Case-folded text without accents, punctuation turned into single spaces."""
+    """Case-folded text of any script without accents, "ø"/"æ"/"ß" spelled "o"/"ae"/"ss", dots and
+    apostrophes dropped, any other character that is not a letter or digit turned into single spaces."""
     if not text:
         return ""
-    plain = _unaccented_casefold(text).replace("&", " ")
-    return " ".join(_NON_WORD.sub(" ", plain.replace(".", "").replace("'", "")).split())
-
-
-_SEARCH_DROPPED = str.maketrans("", "", ".'\u2019")
+    plain = _unaccented_casefold(text).translate(_SPELLED).translate(_SEARCH_DROPPED)
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
 
 
 def search_key(text: str | None) -> str:
     """Text as a prefix search compares it: accents stripped and case folded as fold() does, dots and
-    apostrophes dropped, other punctuation a single space, but letters of every script kept (fold()
-    keeps a-z only: "Ørsted" -> "rsted", Greek -> ""), so "cafe" finds "Café" and "ørsted" "Ørsted"."""
+    apostrophes dropped, other punctuation a single space, letters of every script kept but "ø" and "æ"
+    left as they are (the stored task-list keys of migration 0009), so "cafe" finds "Café"."""
     if not text:
         return ""
     plain = _unaccented_casefold(text).translate(_SEARCH_DROPPED)
@@ -80,6 +87,8 @@ def normalise_name(name: str | None) -> str:
     words = fold(joined).split()
     while len(words) > 1 and words[-1] in LEGAL_FORMS:
         words.pop()
+    while len(words) > 1 and words[0] in LEADING_FORMS:
+        words.pop(0)
     return " ".join(words)
 
 

@@ -37,6 +37,8 @@ class TaskView:
     candidate_roles: tuple[str, ...]
     supplier_name: str | None
     amount: str | None
+    currency: str | None
+    invoice_number: str | None
     due_at: dt.datetime | None
     created_at: dt.datetime | None
     completed_at: dt.datetime | None
@@ -62,7 +64,8 @@ class TaskView:
             "instance_id": self.instance_id, "status": self.status, "assignee": self.assignee,
             "owner": self.owner, "candidate_users": list(self.candidate_users),
             "candidate_groups": list(self.candidate_groups), "candidate_roles": list(self.candidate_roles),
-            "supplier_name": self.supplier_name, "amount": self.amount, "due_at": _iso(self.due_at),
+            "supplier_name": self.supplier_name, "amount": self.amount, "currency": self.currency,
+            "invoice_number": self.invoice_number, "due_at": _iso(self.due_at),
             "created_at": _iso(self.created_at), "completed_at": _iso(self.completed_at),
             "completed_by": self.completed_by, "delegated_to": self.delegated_to,
             "delegation_state": self.delegation_state, "multi_instance_item": self.multi_instance_item,
@@ -76,7 +79,8 @@ def view(task: HumanTask) -> TaskView:
         instance_id=task.instance_id, status=task.status, assignee=task.assignee, owner=task.owner,
         candidate_users=tuple(task.candidate_users), candidate_groups=tuple(task.candidate_groups),
         candidate_roles=tuple(task.candidate_roles), supplier_name=task.supplier_name,
-        amount=str(task.amount) if task.amount is not None else None, due_at=task.due_at,
+        amount=str(task.amount) if task.amount is not None else None, currency=task.currency,
+        invoice_number=task.invoice_number, due_at=task.due_at,
         created_at=task.created_at, completed_at=task.completed_at, completed_by=task.completed_by,
         delegated_to=task.delegated_to, delegation_state=task.delegation_state,
         multi_instance_item=task.form.get("item"), outcome=mask_secrets(dict(task.outcome or {})))
@@ -94,8 +98,8 @@ class TaskListView:
     per_page: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"tasks": [t.to_json() for t in self.tasks], "total": self.total,
-                "total_exact": self.total_exact, "page": self.page, "per_page": self.per_page}
+        # Paging is the edge's: the API adds `next_cursor`; page numbers are not part of any answer.
+        return {"tasks": [t.to_json() for t in self.tasks], "total": self.total, "total_exact": self.total_exact}
 
 
 def list_view(page: listing.TaskPage, actor: Actor) -> TaskListView:

@@ -15,6 +15,7 @@ from server.auth.models import Environment, Role, RoleMembership, User
 from server.auth.permissions import PERMISSIONS, allowed, require
 from server.errors import InvalidInput
 from server.masterdata import service as masterdata
+from server.operations import masterdata as operations
 from server.pages.common import actor, blueprint, host, page
 
 bp = blueprint("admin_pages", __name__, url_prefix="/admin")
@@ -184,16 +185,22 @@ def masterdata_page() -> ResponseReturnValue:
 @bp.post("/masterdata")
 @page("masterdata.manage")
 def masterdata_import() -> ResponseReturnValue:
-    kind = request.form.get("kind", "")
+    """Queue the uploaded file (CSV or JSON) as a background import and show its progress."""
     file = request.files.get("file")
     data = file.read() if file else b""
     if not data:
         raise InvalidInput(_("Choose a CSV file."), code="no_file")
     with host().db.unit_of_work() as db:
-        result = masterdata.import_csv(db, actor=actor(), edge="page", kind=kind, data=data)
-    if not result.ok:
-        return render_template("admin/masterdata.html", kinds=list(masterdata.IMPORT_KINDS),
-                               errors=list(result.errors), kind=kind), 422
-    flash(_("Imported: %(created)s new, %(updated)s updated.", created=result.created, updated=result.updated),
-          "success")
-    return redirect(url_for("admin_pages.masterdata_page"))
+        view = operations.import_master_data(db, actor=actor(), edge="page", kind=request.form.get("kind", ""),
+                                             data=data)
+    return redirect(url_for("admin_pages.masterdata_import_status", import_id=view.id))
+
+
+@bp.get("/masterdata/imports/<int:import_id>")
+@page("masterdata.manage")
+def masterdata_import_status(import_id: int) -> ResponseReturnValue:
+    """An import's progress bar (the page polls the JSON status endpoint), then its summary."""
+    with host().db.reading() as db:
+        view = operations.master_data_import(db, actor=actor(), import_id=import_id)
+    return render_template("admin/masterdata_import.html", view=view,
+                           status_url=url_for("api_masterdata.import_status", import_id=import_id))

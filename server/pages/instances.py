@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -15,6 +16,8 @@ from server.instances import service as instances
 from server.instances import view
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.operations import instances as operations
+from server.operations import jobs as job_ops
+from server.operations import repair
 from server.operations import tasks as task_ops
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
@@ -23,7 +26,9 @@ from server.tasks.models import HumanTask
 bp = blueprint("instance_pages", __name__, url_prefix="/instances")
 PER_PAGE = 25
 STATUSES = ("running", "suspended", "failed", "completed", "terminated")
-ADMIN_ACTIONS = ("suspend", "resume", "terminate", "retry", "move", "restart", "restart_instance", "reassign")
+ADMIN_ACTIONS = ("suspend", "resume", "terminate", "retry", "move", "restart", "restart_instance", "reassign",
+                 "set_variables")
+JOB_ACTIONS = ("fire", "due")
 
 
 @bp.get("")
@@ -67,7 +72,8 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
         run = instances.load_run(db, host(), instance, actor=who)
         states = [{"id": s.element_id, "state": s.state} for s in run.element_states()]
         # Masked as the API masks it: the page is read by people who must not see secrets either.
-        data = json.dumps(view.mask_secrets(run.last_data()), indent=2, default=str, ensure_ascii=False, sort_keys=True)
+        masked = view.mask_secrets(run.last_data())
+        data = json.dumps(masked, indent=2, default=str, ensure_ascii=False, sort_keys=True)
         history = db.scalars(select(AuditEvent).where(AuditEvent.environment_id == who.environment_id,
                                                       AuditEvent.instance_id == instance.id)
                              .order_by(AuditEvent.seq)).all()
@@ -75,10 +81,24 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
                                 .order_by(HumanTask.id)).all()
         incidents = db.scalars(select(Incident).where(Incident.instance_id == instance.id)
                                .order_by(Incident.id)).all()
+        jobs = job_ops.instance_jobs(db, actor=who, instance_id=instance.id)
         return render_template("instances/instance.html", instance=instance, version=version, data=data,
-                               states=json.dumps(states), history=history, tasks=open_tasks,
+                               summary=_summary(masked),
+                               states=json.dumps(states), history=history, tasks=open_tasks, jobs=jobs,
                                incidents=incidents, elements=_elements(version),
                                failed=[s for s in states if s["state"] == "failed"])
+
+
+def _summary(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The invoice an instance handles in words (what a business user needs instead of the data as JSON)."""
+    invoice = data.get("invoice")
+    if not isinstance(invoice, Mapping):
+        return []
+    amount = " ".join(str(invoice[k]) for k in ("currency", "payable_amount") if invoice.get(k))
+    facts = [(_("Invoice number"), invoice.get("number")), (_("Supplier"), invoice.get("supplier_name")),
+             (_("Amount due"), amount), (_("Issue date"), invoice.get("issue_date")),
+             (_("Due date"), invoice.get("due_date")), (_("Order reference"), invoice.get("order_reference"))]
+    return [(label, str(value)) for label, value in facts if value]
 
 
 @bp.get("/<int:instance_id>/diagram.bpmn")
@@ -112,6 +132,9 @@ def _run_action(action: str, instance_id: int) -> operations.InstanceView | None
         if action == "restart":
             return operations.restart_step(db, host(), actor=who, instance_id=instance_id, element_id=element,
                                            reason=reason)
+        if action == "set_variables":
+            return repair.set_variables(db, host(), actor=who, instance_id=instance_id, reason=reason,
+                                        variables=repair.variables_from_text(form.get("variables")))
         if action == "restart_instance":
             return operations.restart(db, host(), actor=who, instance_id=instance_id, element_id=element,
                                       reason=reason)
@@ -136,6 +159,24 @@ def admin_action(instance_id: int, action: str) -> ResponseReturnValue:
     else:
         flash(_("Done: %(action)s. The instance is %(status)s.", action=_(action),
                 status=_(result.status) if result is not None else _("unchanged")), "success")
+    return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))
+
+
+@bp.post("/<int:instance_id>/jobs/<int:job_id>/<action>")
+@page("instances.admin")
+def job_action(instance_id: int, job_id: int, action: str) -> ResponseReturnValue:
+    """Fire a job of the instance now, or give it another due time (the form's UTC date and time)."""
+    if action not in JOB_ACTIONS:
+        raise InvalidInput(_("Unknown operation."), code="unknown_operation")
+    who, reason = actor(), request.form.get("reason")
+    with host().db.unit_of_work() as db:
+        if action == "fire":
+            job = job_ops.fire(db, actor=who, job_id=job_id, reason=reason, instance_id=instance_id)
+        else:
+            job = job_ops.set_due(db, actor=who, job_id=job_id, due_at=request.form.get("due_at"), reason=reason,
+                                  instance_id=instance_id)
+    flash(_("Job %(id)s (%(kind)s) is due at %(due)s UTC; the worker runs it then.", id=job.id, kind=job.kind,
+            due=f"{job.due_at:%Y-%m-%d %H:%M:%S}"), "success")
     return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))
 
 

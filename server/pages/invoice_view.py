@@ -12,7 +12,7 @@ from server.audit.models import AuditEvent
 from server.invoices.attachments import embedded
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.ubl_types import Attachment
-from server.pages.words import N_
+from server.pages.words import N_, due_words
 
 STATUS_WORDS = {
     "confrontation_status_einvoice": {0: N_("no receipts to compare"), 1: N_("receipts without differences"),
@@ -77,8 +77,9 @@ def flags(collection: dict[str, Any]) -> list[Flag]:
             value = bool(collection[key])
             good = not value if key == "possible_duplicate" else value
             result.append(Flag(_(label), good, _("yes") if value else _("no")))
-    if collection.get("days_until_due") is not None:
-        result.append(Flag(_("Days until due"), None, str(collection["days_until_due"])))
+    days = collection.get("days_until_due")
+    if isinstance(days, (int, float)) and not isinstance(days, bool):
+        result.append(Flag(_("Due"), False if days < 0 else None, due_words(int(days))))
     return result
 
 
@@ -94,9 +95,19 @@ def decisions(session: Session, environment_id: int, instance_id: int) -> list[d
         trace = after.get("trace") or {}
         result.append({"at": event.at, "element": after.get("name") or event.target_id,
                        "decision": trace.get("decision_name") or after.get("decision"),
-                       "inputs": trace.get("inputs", []), "rules": after.get("matched_rules", []),
+                       "inputs": [_input_words(i) for i in trace.get("inputs", []) if isinstance(i, dict)],
+                       "rules": after.get("matched_rules", []),
                        "outputs": after.get("outputs", {})})
     return result
+
+
+def _input_words(clause: dict[str, Any]) -> dict[str, Any]:
+    """A decision input whose value is a status code shows that status in words ("no purchase order", not 0)."""
+    words = STATUS_WORDS.get(str(clause.get("expression") or "").strip())
+    value = clause.get("value")
+    if words and isinstance(value, int) and not isinstance(value, bool) and value in words:
+        return {**clause, "value": _(words[value])}
+    return clause
 
 
 def attachments(session: Session, invoice: Invoice) -> list[Attachment]:

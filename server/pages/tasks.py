@@ -1,6 +1,7 @@
 """Task list and task page: the invoice beside the form; claim, complete, delegate."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -33,17 +34,22 @@ def task_list() -> ResponseReturnValue:
         found = ops.list_tasks(db, actor=who, query=filters.query(page=number, per_page=PER_PAGE))
         counts = ops.counts(db, actor=who)
         processes = ops.process_keys(db, actor=who)
-    rows = [_row(t, acts) for t, acts in zip(found.tasks, found.may_act, strict=True)]
+    today = dt.datetime.now(dt.UTC).date()
+    rows = [_row(t, acts, today=today) for t, acts in zip(found.tasks, found.may_act, strict=True)]
     return render_template("tasks/list.html", paging=Paging(rows, found.total, number, PER_PAGE), filters=filters,
                            counts=counts, processes=processes, groups=sorted(who.groups))
 
 
-def _row(task: ops.TaskView, may_act: bool) -> dict[str, Any]:
+def _row(task: ops.TaskView, may_act: bool, *, today: dt.date) -> dict[str, Any]:
+    """A row of the list: the invoice (number and supplier) as its label, the amount in the invoice's own
+    currency, how late an open task is, and who holds it apart from the groups it is offered to."""
+    late = (today - task.due_at.date()).days if task.due_at and task.status in OPEN_STATUSES else 0
     return {"id": task.id, "name": task.name, "process": task.process_key, "status": task.status,
-            "assignee": task.assignee, "supplier": task.supplier_name,
-            "amount": Decimal(task.amount) if task.amount is not None else None,
-            "due_at": task.due_at, "created_at": task.created_at, "completed_by": task.completed_by,
-            "groups": list(task.candidate_groups), "may_act": may_act}
+            "label": " · ".join(p for p in (task.invoice_number, task.supplier_name) if p) or task.name,
+            "assignee": task.assignee or task.completed_by, "supplier": task.supplier_name,
+            "amount": Decimal(task.amount) if task.amount is not None else None, "currency": task.currency,
+            "due_at": task.due_at, "days_late": max(late, 0), "created_at": task.created_at,
+            "completed_by": task.completed_by, "groups": list(task.candidate_groups), "may_act": may_act}
 
 
 @bp.get("/<int:task_id>")

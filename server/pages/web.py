@@ -22,6 +22,7 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from server.auth.models import Environment
 from server.auth.permissions import allowed
+from server.pages import words
 from server.pages.common import TEMPLATES, WEB, actor, host
 from server.pages.words import N_
 
@@ -131,6 +132,8 @@ def init_web(app: Flask) -> None:
             csrf.protect()
 
     app.after_request(_security_headers)
+    app.jinja_env.filters.update(action_words=words.action_words, value_words=words.value_words,
+                                 name_words=words.name_words)
     app.context_processor(_layout_context)
     app.register_blueprint(bp)
     for name in PAGE_MODULES:

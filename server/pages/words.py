@@ -1,5 +1,12 @@
-"""Texts chosen at run time (statuses, menu labels, operations), marked so `make translations` finds them."""
+"""Texts chosen at run time (statuses, menu labels, operations, audit actions, permissions), marked so
+`make translations` finds them, and the filters that put codes and values into words on the pages."""
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 
 def N_(text: str) -> str:
@@ -13,3 +20,93 @@ STATUSES = (N_("open"), N_("claimed"), N_("delegated"), N_("completed"), N_("can
 OPERATIONS = (N_("suspend"), N_("resume"), N_("terminate"), N_("retry"), N_("move"), N_("restart"),
               N_("restart_instance"), N_("reassign"))
 DEFAULT_FORM = (N_("Decision"), N_("Approve"), N_("Disapprove"), N_("Comment"))
+
+# Audit actions as a business user reads them (the code stays in the audit log and the API).
+ACTIONS = {
+    "engine.element_completed": N_("Step completed"), "engine.element_failed": N_("Step failed"),
+    "engine.decision": N_("Decision taken"), "engine.service_called": N_("Service called"),
+    "decision.evaluated": N_("Decision taken"),
+    "instance.started": N_("Process started"), "instance.status_changed": N_("Process status changed"),
+    "task.created": N_("Task created"), "task.claimed": N_("Task claimed"), "task.unclaimed": N_("Task released"),
+    "task.completed": N_("Task completed"), "task.closed": N_("Task closed"), "task.commented": N_("Comment added"),
+    "task.delegated": N_("Task delegated"), "task.resolved": N_("Delegated task handed back"),
+    "admin.moved": N_("Moved to another step"), "admin.reassigned": N_("Task reassigned"),
+    "admin.restarted": N_("Process restarted"), "admin.resumed": N_("Process resumed"),
+    "admin.retried": N_("Failed step retried"), "admin.step_restarted": N_("Step restarted"),
+    "admin.terminated": N_("Process stopped"), "admin.suspended": N_("Process suspended"),
+    "document.received": N_("Document received"), "document.started": N_("Processing started"),
+    "document.accepted": N_("Document accepted"), "document.rejected": N_("Document refused"),
+    "invoice.approved": N_("Invoice approved"), "invoice.disapproved": N_("Invoice disapproved"),
+    "incident.opened": N_("Problem reported"), "incident.retried": N_("Problem retried"),
+    "incident.failed_again": N_("Problem occurred again"), "incident.exhausted": N_("Problem needs attention"),
+    "incident.resolved": N_("Problem solved"),
+    "mail.queued": N_("E-mail queued"), "mail.sent": N_("E-mail sent"), "mail.failed": N_("E-mail failed"),
+    "timer.fired": N_("Deadline reached"), "job.failed": N_("Background job failed"),
+    "sales_invoice.sent": N_("Sales invoice sent"), "model.deployed": N_("Process model published"),
+}
+# Permissions as the refusal names them ("You may not ...").
+PERMISSIONS = {
+    "tasks.read": N_("see tasks"), "tasks.act": N_("act on tasks"), "invoices.submit": N_("submit invoices"),
+    "invoices.read": N_("see invoices"), "instances.read": N_("see processes"),
+    "instances.start": N_("start processes"), "instances.admin": N_("intervene in processes"),
+    "models.read": N_("see process models"), "models.deploy": N_("publish process models"),
+    "decisions.evaluate": N_("test decision tables"), "audit.read": N_("read the audit log"),
+    "users.read": N_("see users"), "users.manage": N_("manage users"), "tokens.own": N_("manage your API tokens"),
+    "partnerships.read": N_("see partnerships"), "partnerships.manage": N_("manage partnerships"),
+    "masterdata.read": N_("see master data"), "masterdata.manage": N_("manage master data"),
+    "jobs.read": N_("see background jobs"), "settings.read": N_("see settings"),
+    "settings.manage": N_("change settings"), "environments.read": N_("see environments"),
+    "environments.manage": N_("manage environments"),
+}
+# Output columns of the shipped decision tables.
+OUTPUTS = {"auto_approve": N_("Auto approve"), "route_type": N_("Route type"), "route_to": N_("Route to"),
+           "reason": N_("Reason"), "reasons": N_("Reasons")}
+
+
+def action_words(code: str) -> str:
+    """An audit action in the reader's language; an unknown one as its words ("x.some_thing": "X some thing")."""
+    known = ACTIONS.get(code)
+    if known:
+        return _(known)
+    text = code.replace(".", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def refusal_words(permission: str | None) -> str:
+    """A permission refusal as a sentence (never the permission's code)."""
+    what = PERMISSIONS.get(permission or "")
+    if what is None:
+        return _("You are not allowed to do this.")
+    return _("You are not allowed to %(what)s. Ask an administrator if you need to.", what=_(what))
+
+
+def name_words(name: str) -> str:
+    """An output or data name in words: a known one translated, else its underscores as spaces."""
+    known = OUTPUTS.get(name)
+    if known:
+        return _(known)
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def value_words(value: Any) -> str:
+    """A value as a sentence shows it: lists joined, yes/no, 'not given' instead of None (never `['x']`)."""
+    if value is None or value == "" or value == []:
+        return _("not given")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_words(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{name_words(str(k))}: {value_words(v)}" for k, v in value.items())
+    return str(value)
+
+
+def due_words(days_until_due: int) -> str:
+    """'due in N days', 'due today' or 'overdue by N days' (never a negative count of days)."""
+    if days_until_due < 0:
+        return ngettext("overdue by %(num)s day", "overdue by %(num)s days", -days_until_due)
+    if days_until_due == 0:
+        return _("due today")
+    return ngettext("due in %(num)s day", "due in %(num)s days", days_until_due)
+

@@ -66,6 +66,8 @@ def _create(session: Session, *, outcome: StepOutcome, opening: OpenTask, actor:
               "excluded": foureyes.excluded_from_data(info.assignment.four_eyes, info.data)},
         supplier_name=supplier[:300] or None, supplier_search=search_key(supplier)[:300] or None,
         amount=_decimal(invoice.get("payable_amount")),
+        invoice_number=str(invoice.get("number") or "")[:200] or None,
+        currency=str(invoice.get("currency") or "")[:3] or None,
         due_at=due.task_due(info.assignment.due_date, info.data, info.properties))
     session.add(task)
     session.flush()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from server.app import create_app
 from server.audit.models import AuditEvent
 from server.cli import build
+from server.jobs.worker import Worker
 from tests.e2e.site import csrf
 from tests.support.factories import bearer, make_user
 
@@ -73,6 +74,9 @@ def importer(host, monkeypatch):
                     "file": (io.BytesIO(body.encode()), f"{kind}.csv")}
             response = client.post("/admin/masterdata", data=form, content_type="multipart/form-data")
             assert response.status_code in (302, 303), response.text
+            Worker(host).run_once()  # the import is a background job: the worker runs it
+            summary = client.get(response.headers["Location"])
+            assert summary.status_code == 200 and 'id="md-created"' in summary.text, summary.text
         else:
             path = host.settings.instance_dir / f"{kind}.csv"
             path.write_text(body)

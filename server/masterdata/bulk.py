@@ -1,0 +1,230 @@
+"""Run a queued master-data import: check the whole file, then write it in short transactions.
+
+A file is checked completely before anything is written (conversion, required fields, repeated keys,
+named suppliers and orders exist): with any refused row nothing is imported and the summary lists
+every refused row with its line number and reason. Suppliers, bank accounts and order lines are then
+written in chunks (`bulk_writers`), each chunk its own transaction sized to take about
+CHUNK_SECONDS, so SQLite's single writer lock (and PostgreSQL's row locks) are free again within about
+200 ms and ingest keeps answering during a 100,000-row import. The smaller kinds (administrations,
+orders, receipts, rules) are written row by row with their own save verbs, in chunks too (10,000
+orders in one transaction held SQLite's writer lock for a minute: invoices meanwhile got 503). A row
+the database refuses at write time (a supplier deleted meanwhile) stops the import at its line, as
+`failed`, with the chunks before it kept.
+
+Progress (`done`) is committed with each chunk and moves only forward: a runner whose expected `done`
+no longer matches has lost the import to another (after a stale heartbeat) and stops; a runner that
+takes over resumes after the last committed chunk.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from server.audit import service as audit
+from server.auth.actor import Actor
+from server.db import Database, optimize_statistics, utcnow
+from server.masterdata import csv_import
+from server.masterdata.bulk_writers import WRITERS, Audience, Counts, MissingReference, row_by_row
+from server.masterdata.models import MATCHING_TABLES, MasterDataImport, PurchaseOrder, Supplier
+
+log = logging.getLogger("stroom.masterdata")
+CHUNK_SECONDS = 0.1  # aimed at; the chunk size follows the measured time of the previous chunk
+FIRST_CHUNK, MIN_CHUNK, MAX_CHUNK = 500, 50, 5000
+# PostgreSQL has no database-wide writer lock: a chunk blocks others only on the audit chain head, from
+# the audit insert at commit to the commit. Each commit waits for the WAL flush, so chunks stay big there.
+MIN_CHUNK_POSTGRES = 500
+STALE_AFTER = dt.timedelta(seconds=60)  # a running import without a heartbeat this long is taken over
+MAX_REFUSED = 1000  # refused rows kept in the summary (the count is always complete)
+ENDED = ("done", "refused", "failed")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    id: int
+    kind: str
+    edge: str
+    actor: Actor
+    data: bytes
+    done: int
+
+
+class _Lost(Exception):
+    """Another runner moved the import on; this runner's chunk must not commit."""
+
+
+def parse(kind: str, data: bytes) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
+    """The file's rows as (line number, checked input), and every refused row's problems."""
+    spec = csv_import.KINDS[kind]
+    text, errors = csv_import._decode(data)
+    if text is None:
+        return [], errors
+    reader = csv_import._reader(text)
+    try:
+        columns, errors = csv_import._header(next(reader), spec)
+    except csv.Error as exc:
+        return [], [csv_import._error(1, {"message": f"unreadable CSV: {exc}"})]
+    if errors:
+        return [], errors
+    rows: list[tuple[int, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    last_line = reader.line_num
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(csv_import._error(reader.line_num, {"message": f"unreadable CSV: {exc}"}))
+            break
+        line, last_line = last_line + 1, reader.line_num
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) > len(columns):
+            errors.append(csv_import._error(line, {"message": f"has {len(values)} fields, the header {len(columns)}"}))
+            continue
+        row = csv_import._Row(dict(zip(columns, values)))
+        checked = spec.build(row)
+        problems = row.problems or checked.problems()
+        for name, what, key in [] if problems else spec.keys(checked):
+            if (name, *key) in seen:
+                problems.append({"field": name, "message": f"repeats {what} as line {seen[(name, *key)]}"})
+            seen[(name, *key)] = line
+        errors.extend(csv_import._error(line, p) for p in problems)
+        if not problems:
+            rows.append((line, checked))
+    return rows, errors
+
+
+def count_rows(kind: str, data: bytes) -> int:
+    """How many data rows the file has (what the progress bar counts to); 0 when it is unreadable."""
+    rows, _ = parse(kind, data)
+    return len(rows)
+
+
+REFERENCES: dict[str, tuple[Any, str, Callable[[Any], str], str]] = {
+    "bank_accounts": (Supplier.code, "supplier_code", lambda d: d.supplier_code.strip(), "supplier"),
+    "order_lines": (PurchaseOrder.number, "order_number", lambda d: d.order_number.strip(), "purchase order"),
+    "purchase_orders": (Supplier.code, "supplier_code", lambda d: d.supplier_code.strip(), "supplier"),
+    "goods_receipts": (PurchaseOrder.number, "order_number", lambda d: d.order_number.strip(), "purchase order"),
+}
+
+
+def check_references(db: Database, kind: str, rows: list[tuple[int, Any]], *,
+                     environment_id: int) -> list[dict[str, Any]]:
+    """A refusal for each row naming a supplier or order that is not stored (read once per 1,000 keys)."""
+    if kind not in REFERENCES:
+        return []
+    column, field, key_of, what = REFERENCES[kind]
+    wanted = sorted({key_of(data) for _, data in rows})
+    known: set[str] = set()
+    with db.reading() as session:
+        for start in range(0, len(wanted), 1000):
+            known.update(session.scalars(select(column).where(column.class_.environment_id == environment_id,
+                                                              column.in_(wanted[start:start + 1000]))))
+    message = "{what} {key} not found"
+    return [csv_import._error(line, {"field": field, "message": message.format(what=what, key=key_of(data))})
+            for line, data in rows if key_of(data) not in known]
+
+
+def _claim(db: Database, import_id: int) -> _Plan | None:
+    """Mark the import running for this runner; None when it ended or another runner is alive on it."""
+    now = utcnow()
+    with db.unit_of_work() as session:
+        # FOR UPDATE: two runners (the CLI and a worker) must not both take a queued import on PostgreSQL.
+        row = session.get(MasterDataImport, import_id, with_for_update=True)
+        if row is None or row.status in ENDED or row.data is None:
+            return None
+        if row.status == "running" and row.heartbeat_at is not None and now - row.heartbeat_at < STALE_AFTER:
+            return None
+        row.status, row.heartbeat_at = "running", now
+        row.started_at = row.started_at or now
+        actor = Actor(kind=row.actor_type, name=row.actor, environment_id=row.environment_id, user_id=row.user_id)
+        return _Plan(row.id, row.kind, row.edge, actor, row.data, row.done)
+
+
+def _end(db: Database, plan: _Plan, *, status: str, refused: list[dict[str, Any]] = (),  # type: ignore[assignment]
+         error: str | None = None, records: int = 0) -> None:
+    with db.unit_of_work() as session:
+        row = session.get(MasterDataImport, plan.id)
+        assert row is not None
+        row.status, row.refused, row.error = status, list(refused)[:MAX_REFUSED], error
+        row.finished_at, row.data = utcnow(), None
+        if status == "done":
+            audit.record(session, actor=plan.actor, action="masterdata.imported", target_type="masterdata",
+                         target_id=plan.kind, after={"created": row.created, "updated": row.updated,
+                                                     "unchanged": row.unchanged, "records_changed": records,
+                                                     "edge": plan.edge, "import_id": plan.id})
+
+
+def _advance(session: Any, plan_id: int, *, expected: int, rows: int, counts: Counts, total: int) -> None:
+    """Count the chunk in, or _Lost when another runner moved the import on meanwhile."""
+    table = MasterDataImport
+    moved = session.execute(
+        update(table).where(table.id == plan_id, table.done == expected, table.status == "running")
+        .values(done=expected + rows, total=total, created=table.created + counts.created,
+                updated=table.updated + counts.updated, unchanged=table.unchanged + counts.unchanged,
+                heartbeat_at=utcnow()).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise _Lost()
+
+
+def _write_chunks(db: Database, plan: _Plan, rows: list[tuple[int, Any]], progress: Progress | None) -> Counts:
+    who = Audience(actor=plan.actor, edge=plan.edge, environment_id=plan.actor.environment_id)
+    spec = csv_import.KINDS[plan.kind]
+    writer = WRITERS.get(plan.kind) or row_by_row(plan.kind, spec.save)
+    total, done, size, counts = len(rows), plan.done, FIRST_CHUNK, Counts()
+    smallest = max(MIN_CHUNK, MIN_CHUNK_POSTGRES) if db.is_postgres else MIN_CHUNK
+    while done < total:
+        chunk = rows[done:done + size]
+        with db.unit_of_work() as session:
+            session.connection()  # BEGIN: on SQLite this waits for the writer turn, which is not our time
+            started = time.perf_counter()
+            chunk_counts = writer(session, chunk, who=who)
+            _advance(session, plan.id, expected=done, rows=len(chunk), counts=chunk_counts, total=total)
+        elapsed = time.perf_counter() - started
+        done += len(chunk)
+        counts.add(chunk_counts)
+        size = max(smallest, min(MAX_CHUNK, int(len(chunk) * CHUNK_SECONDS / max(elapsed, 0.001))))
+        if progress is not None:
+            progress(done, total)
+    return counts
+
+
+def run(db: Database, import_id: int, *, progress: Progress | None = None) -> None:
+    """Run the import if it is queued (or its runner went quiet); commits chunk by chunk, ends with the
+    summary and a `masterdata.imported` audit entry. Safe to call from several runners at once."""
+    plan = _claim(db, import_id)
+    if plan is None:
+        return
+    try:
+        refused, records = _run(db, plan, progress)
+    except _Lost:
+        log.warning("masterdata import %s: another runner took over", plan.id)
+        return
+    except MissingReference as exc:
+        refused, records = [csv_import._error(exc.line, {"field": exc.field, "message": exc.message})], 0
+        _end(db, plan, status="failed", refused=refused, error=f"stopped at line {exc.line}: {exc.message}")
+        return
+    _end(db, plan, status="refused" if refused else "done", refused=refused, records=records)
+    if not refused:
+        with db.unit_of_work() as session:
+            optimize_statistics(session, MATCHING_TABLES)
+
+
+def _run(db: Database, plan: _Plan, progress: Progress | None) -> tuple[list[dict[str, Any]], int]:
+    rows, refused = parse(plan.kind, plan.data)
+    refused = sorted(refused + check_references(db, plan.kind, rows, environment_id=plan.actor.environment_id),
+                     key=lambda problem: problem["line"])
+    if refused:
+        return refused, 0
+    return [], _write_chunks(db, plan, rows, progress).records
+
+

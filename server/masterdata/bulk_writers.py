@@ -1,0 +1,328 @@
+"""Set-based writers for the big master-data kinds: suppliers, bank accounts and order lines.
+
+Each writer takes one chunk of checked rows, reads what is stored for the whole chunk at once (one
+query per table, never one per row), compares each row with it and writes only what changed, with
+multi-row Core INSERTs and executemany UPDATEs. Every record created or changed gets its audit entry
+with the same before/after snapshot `trail.py` writes for the per-row path; unchanged rows write nothing.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import Table
+
+from server.audit import events
+from server.auth.actor import Actor
+from server.db import insert_many
+from server.errors import DomainError
+from server.masterdata.common import blank_to_none
+from server.masterdata.inputs import BankAccountInput, OrderLineInput, SupplierInput
+from server.masterdata.models import (
+    OrderLine,
+    PurchaseOrder,
+    Supplier,
+    SupplierBankAccount,
+    SupplierIdentifier,
+)
+from server.masterdata.normalise import (
+    normalise_email,
+    normalise_iban,
+    normalise_identifier,
+    normalise_name,
+    normalise_postal_code,
+)
+from server.masterdata.trail import TARGET_ID_LENGTH, Trail, _number
+
+Rows = Sequence[tuple[int, Any]]  # (line number, checked input)
+SUPPLIERS: Table = Supplier.__table__  # type: ignore[assignment]
+IDENTIFIERS: Table = SupplierIdentifier.__table__  # type: ignore[assignment]
+ACCOUNTS: Table = SupplierBankAccount.__table__  # type: ignore[assignment]
+ORDERS: Table = PurchaseOrder.__table__  # type: ignore[assignment]
+LINES: Table = OrderLine.__table__  # type: ignore[assignment]
+SUPPLIER_COLUMNS = ("code", "name", "normalised_name", "address_line1", "address_line2", "postal_code", "city",
+                    "country", "email", "language")
+LINE_COLUMNS = ("line_number", "item_id", "description", "quantity", "unit_price", "ledger_account",
+                "matching_handled")
+
+
+class MissingReference(Exception):
+    """A row names a supplier or order that is not (or no longer) stored."""
+
+    def __init__(self, line: int, field: str, message: str):
+        super().__init__(message)
+        self.line, self.field, self.message = line, field, message
+
+
+@dataclass
+class Counts:
+    """Rows created, updated and unchanged, and audit entries written (one per changed record)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    records: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.records += other.records
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who imports through which edge, for the audit entries."""
+
+    actor: Actor
+    edge: str
+    environment_id: int
+
+    def changed(self, session: Session, kind: str, key: str, before: Any, after: Any, counts: Counts) -> None:
+        events.masterdata_changed(session, self.actor, kind=kind, key=key[:TARGET_ID_LENGTH], before=before,
+                                  after=after, note=f"import via {self.edge}")
+        counts.records += 1
+
+
+def _update_many(session: Session, table: Table, columns: Iterable[str], rows: list[dict[str, Any]]) -> None:
+    """One executemany UPDATE by id; the bound names carry a prefix (SQLAlchemy reserves column names)."""
+    if rows:
+        statement = update(table).where(table.c.id == bindparam("b_id"))
+        session.execute(statement.values({c: bindparam(f"b_{c}") for c in columns}),
+                        [{f"b_{k}": v for k, v in row.items()} for row in rows])
+
+
+# Suppliers
+
+
+def _supplier_values(data: SupplierInput, environment_id: int) -> dict[str, Any]:
+    """The columns `parties._apply_supplier` would set."""
+    return {"environment_id": environment_id, "code": data.code.strip(), "name": data.name.strip(),
+            "normalised_name": normalise_name(data.name), "address_line1": blank_to_none(data.address_line1),
+            "address_line2": blank_to_none(data.address_line2),
+            "postal_code": normalise_postal_code(data.postal_code) or None, "city": blank_to_none(data.city),
+            "country": (blank_to_none(data.country) or "").upper() or None,
+            "email": normalise_email(data.email) or None, "language": blank_to_none(data.language)}
+
+
+def _supplier_snapshot(values: Any, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The supplier as `trail._supplier` describes it."""
+    keys = ("code", "name", "address_line1", "address_line2", "postal_code", "city", "country", "email", "language")
+    return {**{k: values[k] for k in keys}, "identifiers": sorted(f"{s}:{v}" for s, v in pairs)}
+
+
+def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
+    """Create or update the chunk's suppliers and their identifiers (bank accounts are kept)."""
+    env, counts = who.environment_id, Counts()
+    codes = [data.code.strip() for _, data in rows]
+    found = {r.code: r for r in session.execute(
+        select(SUPPLIERS).where(SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_(codes)))}
+    stored: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for sid, iid, scheme, value in session.execute(
+            select(IDENTIFIERS.c.supplier_id, IDENTIFIERS.c.id, IDENTIFIERS.c.scheme, IDENTIFIERS.c.value)
+            .where(IDENTIFIERS.c.supplier_id.in_([r.id for r in found.values()]))):
+        stored[sid].append((iid, scheme, value))
+    new: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
+    changed: list[dict[str, Any]] = []
+    drop: list[int] = []
+    add: list[dict[str, Any]] = []
+    for _, data in rows:
+        values = _supplier_values(data, env)
+        pairs = list(dict.fromkeys(normalise_identifier(s, v) for s, v in data.identifiers))
+        after, row = _supplier_snapshot(values, pairs), found.get(values["code"])
+        if row is None:
+            new.append((values, pairs))
+            counts.created += 1
+            who.changed(session, "supplier", values["code"], None, after, counts)
+            continue
+        current = stored[row.id]
+        before = _supplier_snapshot(row._mapping, [(s, v) for _, s, v in current])
+        if before == after and row.normalised_name == values["normalised_name"]:
+            counts.unchanged += 1
+            continue
+        if before != after:
+            counts.updated += 1
+            who.changed(session, "supplier", values["code"], before, after, counts)
+        else:
+            counts.unchanged += 1  # only the stored key is refreshed: nothing an auditor reads changed
+        changed.append({"id": row.id, **{c: values[c] for c in SUPPLIER_COLUMNS}})
+        have = {(s, v) for _, s, v in current}
+        drop += [iid for iid, s, v in current if (s, v) not in pairs]
+        add += [{"environment_id": env, "supplier_id": row.id, "scheme": s, "value": v}
+                for s, v in pairs if (s, v) not in have]
+    if drop:
+        session.execute(delete(IDENTIFIERS).where(IDENTIFIERS.c.id.in_(drop)))
+    _update_many(session, SUPPLIERS, SUPPLIER_COLUMNS, changed)
+    if new:
+        # Then the new ids in one read (insert_many returns none: on SQLite that keeps it one executemany).
+        insert_many(session, SUPPLIERS, [values for values, _ in new])
+        ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id).where(
+            SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_([v["code"] for v, _ in new]))).all())
+        add += [{"environment_id": env, "supplier_id": ids[values["code"]], "scheme": s, "value": v}
+                for values, pairs in new for s, v in pairs]
+    insert_many(session, IDENTIFIERS, add)
+    return counts
+
+
+# Bank accounts
+
+
+def _accounts_snapshot(code: str, accounts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A supplier's accounts as `trail._accounts` describes them."""
+    ordered = sorted(accounts, key=lambda a: a["iban"])
+    return {"supplier": code, "preferred_iban": next((a["iban"] for a in ordered if a["preferred"]), None),
+            "accounts": [{"iban": a["iban"], "bic": a["bic"], "preferred": a["preferred"]} for a in ordered]}
+
+
+def _supplier_ids(session: Session, rows: Rows, code_of: Callable[[Any], str], env: int) -> dict[str, int]:
+    codes = sorted({code_of(data) for _, data in rows})
+    ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id)
+                               .where(SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_(codes))).all())
+    for line, data in rows:
+        if code_of(data) not in ids:
+            raise MissingReference(line, "supplier_code", f"supplier {code_of(data)} not found")
+    return ids
+
+
+def _apply_account(accounts: dict[str, dict[str, Any]], data: BankAccountInput, env: int,
+                   supplier_id: int) -> bool | None:
+    """Apply one row to the supplier's accounts in memory: None when created, else whether it changed."""
+    iban = normalise_iban(data.iban)
+    account = accounts.get(iban)
+    before = None if account is None else (account["bic"], account["preferred"])
+    if account is None:
+        account = accounts[iban] = {"id": None, "environment_id": env, "supplier_id": supplier_id, "iban": iban,
+                                    "bic": None, "preferred": False}
+    if data.preferred:
+        for other in accounts.values():
+            other["preferred"] = other is account
+    account["bic"] = (data.bic or "").replace(" ", "").upper() or None
+    account["preferred"] = data.preferred
+    return None if before is None else before != (account["bic"], account["preferred"])
+
+
+def write_bank_accounts(session: Session, rows: Rows, *, who: Audience) -> Counts:
+    """Create or update the chunk's accounts; a preferred one makes the supplier's others not preferred."""
+    env, counts = who.environment_id, Counts()
+    ids = _supplier_ids(session, rows, lambda d: d.supplier_code.strip(), env)
+    original: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in session.execute(select(ACCOUNTS).where(ACCOUNTS.c.supplier_id.in_(sorted(set(ids.values()))))
+                               .order_by(ACCOUNTS.c.id)):
+        original[row.supplier_id][row.iban] = dict(row._mapping)
+    state = {sid: {iban: dict(a) for iban, a in accounts.items()} for sid, accounts in original.items()}
+    for _, data in rows:
+        sid = ids[data.supplier_code.strip()]
+        outcome = _apply_account(state.setdefault(sid, {}), data, env, sid)
+        counts.created += outcome is None
+        counts.updated += outcome is True
+        counts.unchanged += outcome is False
+    unset: list[dict[str, Any]] = []
+    setting: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    for code, sid in ids.items():
+        before, after = original.get(sid, {}), state.get(sid, {})
+        for iban, account in after.items():
+            if account["id"] is None:
+                new.append({k: v for k, v in account.items() if k != "id"})
+            elif account != before[iban]:
+                (setting if account["preferred"] else unset).append(
+                    {"id": account["id"], "bic": account["bic"], "preferred": account["preferred"]})
+        if _accounts_snapshot(code, before.values()) != _accounts_snapshot(code, after.values()):
+            who.changed(session, "bank_accounts", code, _accounts_snapshot(code, before.values()),
+                        _accounts_snapshot(code, after.values()), counts)
+    # One preferred account per supplier (a partial unique index): clear flags before setting them.
+    _update_many(session, ACCOUNTS, ("bic", "preferred"), unset)
+    _update_many(session, ACCOUNTS, ("bic", "preferred"), setting)
+    insert_many(session, ACCOUNTS, new)
+    return counts
+
+
+# Order lines
+
+
+def _line_values(data: OrderLineInput) -> dict[str, Any]:
+    """The columns `orders._apply_line` would set."""
+    return {"line_number": data.line_number.strip(), "item_id": blank_to_none(data.item_id),
+            "description": (data.description or "").strip(), "quantity": data.quantity,
+            "unit_price": data.unit_price, "ledger_account": blank_to_none(data.ledger_account),
+            "matching_handled": data.matching_handled}
+
+
+def _line_snapshot(order: str, values: Any) -> dict[str, Any]:
+    """The order line as `trail._line` describes it."""
+    return {"order": order, "line_number": values["line_number"], "item_id": values["item_id"],
+            "description": values["description"], "quantity": _number(values["quantity"]),
+            "unit_price": _number(values["unit_price"]), "ledger_account": values["ledger_account"],
+            "matching_handled": bool(values["matching_handled"])}
+
+
+def _order_ids(session: Session, rows: Rows, env: int) -> dict[str, int]:
+    numbers = sorted({data.order_number.strip() for _, data in rows})
+    ids = dict(session.execute(select(ORDERS.c.number, ORDERS.c.id)
+                               .where(ORDERS.c.environment_id == env, ORDERS.c.number.in_(numbers))).all())
+    for line, data in rows:
+        if data.order_number.strip() not in ids:
+            raise MissingReference(line, "order_number", f"purchase order {data.order_number} not found")
+    return ids
+
+
+def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
+    """Create or update the chunk's order lines (an order's other lines are kept)."""
+    env, counts = who.environment_id, Counts()
+    ids = _order_ids(session, rows, env)
+    stored = {(r.order_id, r.line_number): r for r in session.execute(
+        select(LINES).where(LINES.c.order_id.in_(sorted(set(ids.values())))))}
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for _, data in rows:
+        number, values = data.order_number.strip(), _line_values(data)
+        order_id = ids[number]
+        row, after = stored.get((order_id, values["line_number"])), _line_snapshot(number, values)
+        if row is None:
+            new.append({"environment_id": env, "order_id": order_id, **values})
+            counts.created += 1
+            who.changed(session, "order_line", f"{number}/{values['line_number']}", None, after, counts)
+            continue
+        before = _line_snapshot(number, row._mapping)
+        if before == after:
+            counts.unchanged += 1
+            continue
+        counts.updated += 1
+        changed.append({"id": row.id, **values})
+        who.changed(session, "order_line", f"{number}/{values['line_number']}", before, after, counts)
+    _update_many(session, LINES, LINE_COLUMNS, changed)
+    insert_many(session, LINES, new)
+    return counts
+
+
+# The smaller kinds (administrations, orders, receipts, rules)
+
+
+def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
+    """A writer that saves each row with the kind's own save verb, auditing through `trail.Trail`; the
+    first row the database refuses (a supplier or order that is gone) stops the import at its line."""
+    def write(session: Session, rows: Rows, *, who: Audience) -> Counts:
+        trail, counts = Trail(session, kind, environment_id=who.environment_id), Counts()
+        for line, data in rows:
+            before = trail.row_before(data)
+            try:
+                saved, created = save(session, data, environment_id=who.environment_id)
+            except DomainError as exc:
+                problem = (exc.details or [{"message": exc.message}])[0]
+                raise MissingReference(line, str(problem.get("field") or ""), str(problem["message"])) from None
+            changed = trail.row_after(data, saved) != before
+            counts.created += created
+            counts.updated += not created and changed
+            counts.unchanged += not created and not changed
+        counts.records = trail.write(who.actor, edge=who.edge)
+        return counts
+    return write
+
+
+Writer = Callable[..., Counts]
+WRITERS: dict[str, Writer] = {"suppliers": write_suppliers, "bank_accounts": write_bank_accounts,
+                              "order_lines": write_order_lines}

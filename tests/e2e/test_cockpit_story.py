@@ -1,0 +1,163 @@
+"""The administrator operates running work in a real browser, as in Camunda's Cockpit: repairs the data
+that made a step fail and retries the incident until the invoice is booked; fires a reminder timer
+now and finds the reminder in the outbox once the worker has run."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from server.auth.actor import Actor
+from server.auth.models import Environment
+from server.db import utcnow
+from server.demo_data import demo_invoice_paths
+from server.instances import service as instances
+from server.invoices import service as invoices
+from server.jobs.worker import Worker
+from server.tasks import service as tasks
+from server.tasks.models import HumanTask
+from tests.e2e.conftest import Browse
+from tests.e2e.site import Site, build_site
+
+JOB_MODELS = Path(__file__).resolve().parents[1] / "data" / "bpmn" / "jobs"
+
+
+@pytest.fixture(scope="module")
+def cockpit_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The web test model as purchase_invoice, and the approval with a reminder after an hour."""
+    site = build_site(Path(tmp_path_factory.mktemp("cockpit-story")))
+    with site.host.db.unit_of_work() as session:
+        env_id = session.scalars(select(Environment.id).where(Environment.name == "default")).one()
+        instances.deploy(session, site.host, actor=Actor.system(env_id, "tests"), key="approval_reminder",
+                         bpmn={"approval_reminder.bpmn": (JOB_MODELS / "approval_reminder.bpmn").read_bytes()})
+    yield site
+    site.host.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def cockpit_url(cockpit_site: Site) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, cockpit_site.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def admin_browse(browser: Any, cockpit_url: str, request: pytest.FixtureRequest) -> Iterator[Browse]:
+    session = Browse(browser, cockpit_url, request.node.name)
+    yield session
+    session.shot("end")
+    session.context.close()
+
+
+def env_id(site: Site) -> int:
+    with site.host.db.unit_of_work() as session:
+        return session.scalars(select(Environment.id).where(Environment.name == "default")).one()
+
+
+def run_worker(site: Site) -> None:
+    """The job worker at the present time: due timers fire, mail goes to the outbox."""
+    now = utcnow() + dt.timedelta(seconds=1)
+    worker = Worker(site.host, name="e2e-cockpit", clock=lambda: now)
+    for _ in range(50):
+        if not worker.run_once():
+            return
+    raise AssertionError("the worker kept finding due jobs")
+
+
+def subjects(site: Site) -> list[str]:
+    return [" ".join(str(message_from_bytes(p.read_bytes(), policy=policy.default)["Subject"]).split())
+            for p in sorted(site.settings.outbox.glob("*.eml"))]
+
+
+def open_task(site: Site, instance_id: int) -> HumanTask:
+    with site.host.db.unit_of_work() as session:
+        (task,) = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                          HumanTask.status.in_(("open", "claimed"))))
+        session.expunge(task)
+        return task
+
+
+def test_an_admin_repairs_a_bad_variable_and_retries_the_incident_to_completion(admin_browse: Browse,
+                                                                               cockpit_site: Site) -> None:
+    site = cockpit_site
+    sample = next(p for p in demo_invoice_paths() if p.name == "unknown_bank_account.xml")
+    received = invoices.ingest(site.host, actor=Actor.system(env_id(site), "tests"), content=sample.read_bytes(),
+                               filename=sample.name, source="web")
+    assert received.invoice_id is not None
+    with site.host.db.unit_of_work() as session:  # started by a script with a mistyped invoice id
+        broken = instances.start(session, site.host, actor=Actor.system(env_id(site), "script"),
+                                 key="purchase_invoice", data={"invoice_id": received.invoice_id + 10**6})
+        instance_id = broken.id
+
+    page = admin_browse.login("admin")
+    page.goto(f"{admin_browse.base_url}/instances/{instance_id}")
+    page.wait_for_selector("#diagram[data-ready='true']")
+    assert page.get_by_test_id("instance-status").inner_text().strip().lower() == "failed"
+    form = page.get_by_test_id("variables-form")
+    shown = json.loads(form.get_by_label("Variables (JSON)").input_value())
+    form.get_by_label("Variables (JSON)").fill(json.dumps({**shown, "invoice_id": received.invoice_id}, indent=2))
+    form.get_by_label("Reason").fill("The script mistyped the invoice id.")
+    form.get_by_role("button", name="Save data").click()
+    page.locator(".flash", has_text="set_variables").wait_for()
+    assert json.loads(page.get_by_test_id("instance-data").inner_text())["invoice_id"] == received.invoice_id
+    admin_browse.shot("repaired")
+
+    page.get_by_placeholder("Reason").first.wait_for()
+    retry = page.locator("form", has=page.get_by_role("button", name="Retry failed step"))
+    retry.get_by_placeholder("Reason").fill("The invoice id is right now.")
+    retry.get_by_role("button", name="Retry failed step").click()
+    page.locator(".flash", has_text="running").wait_for()
+    history = page.get_by_test_id("history")
+    assert history.locator("tr", has_text="admin.variables_set").count() == 1
+    assert history.locator("tr", has_text="admin.retried").count() == 1
+
+    approval = open_task(site, instance_id)
+    with site.host.db.unit_of_work() as session:
+        tasks.approve(session, site.host, actor=Actor.system(approval.environment_id, "carla"), task_id=approval.id,
+                      comment="fine after the repair")
+    booking = open_task(site, instance_id)
+    with site.host.db.unit_of_work() as session:
+        tasks.complete(session, site.host, actor=Actor.system(booking.environment_id, "carla"), task_id=booking.id,
+                       data={})
+    page.reload()
+    assert page.get_by_test_id("instance-status").inner_text().strip().lower() == "completed"
+    admin_browse.shot("completed")
+
+
+def test_an_admin_fires_a_reminder_now_and_the_mail_appears_in_the_outbox(admin_browse: Browse,
+                                                                         cockpit_site: Site) -> None:
+    site = cockpit_site
+    with site.host.db.unit_of_work() as session:
+        instance_id = instances.start(session, site.host, actor=Actor.system(env_id(site), "tests"),
+                                      key="approval_reminder", data={"invoice_number": "F-2026-77"}).id
+    run_worker(site)  # whatever is due already (nothing of the reminder: it is an hour away)
+    before = len(subjects(site))
+
+    page = admin_browse.login("admin")
+    page.goto(f"{admin_browse.base_url}/instances/{instance_id}")
+    jobs = page.get_by_test_id("jobs")
+    row = jobs.locator("tr", has_text="remind_after_1h")
+    assert "pending" in row.inner_text()
+    row.get_by_role("button", name="Fire now").click()
+    page.locator(".flash", has_text="is due at").wait_for()
+    admin_browse.shot("fired")
+
+    run_worker(site)  # the embedded worker's next poll
+    reminders = [s for s in subjects(site)[before:] if "remind" in s.lower() or "herinner" in s.lower()]
+    assert len(reminders) == 1, subjects(site)
+    page.reload()
+    history = page.get_by_test_id("history")
+    assert history.locator("tr", has_text="admin.job_fired").count() == 1
+    assert history.locator("tr", has_text="timer.fired").count() == 1
+    assert "done" in page.get_by_test_id("jobs").locator("tr", has_text="remind_after_1h").inner_text()
+    assert page.get_by_test_id("instance-status").inner_text().strip().lower() == "running"  # approval still waits

@@ -1,0 +1,161 @@
+"""A master-data import as an ERP administrator runs it daily: thousands of rows, written in short
+transactions, re-imported the next day with a few changes (only those are written and audited), and a
+file with bad rows refused as a whole with every line named. SQLite and PostgreSQL in turn."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.audit.models import AuditEvent
+from server.auth.actor import Actor
+from server.masterdata import bulk
+from server.masterdata.models import OrderLine, Supplier, SupplierBankAccount
+from server.operations import masterdata as operations
+from tests.integration.masterdata.conftest import Env
+
+ROWS = 1200
+
+
+def iban(n: int, bank: str = "ABNA") -> str:
+    """A valid Dutch IBAN for account number n."""
+    account = f"{n:010d}"
+    digits = "".join(str(int(ch, 36)) for ch in f"{bank}{account}NL00")
+    return f"NL{98 - int(digits) % 97:02d}{bank}{account}"
+
+
+def suppliers(rows: int, name: str = "Leverancier", changed: frozenset[int] = frozenset()) -> bytes:
+    lines = ["code;name;city;kvk"] + [f"S{n:05d};{'Other' if n in changed else name} {n} B.V.;Utrecht;{10000000 + n}"
+                                      for n in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def importer(env: Env, host, monkeypatch: pytest.MonkeyPatch):
+    """import(kind, data) -> (summary view, progress calls); small chunks so every import takes several."""
+    monkeypatch.setattr(bulk, "FIRST_CHUNK", 100)
+    monkeypatch.setattr(bulk, "MAX_CHUNK", 250)
+    monkeypatch.setattr(bulk, "MIN_CHUNK_POSTGRES", 50)
+    db = host.db  # with the audit chain installed, as the worker's
+    actor = Actor.system(env.id, "erp")
+
+    def run(kind: str, data: bytes) -> tuple[operations.ImportView, list[tuple[int, int]]]:
+        calls: list[tuple[int, int]] = []
+        with db.unit_of_work() as session:
+            queued = operations.import_master_data(session, actor=actor, edge="cli", kind=kind, data=data)
+        operations.run_master_data_import(db, import_id=queued.id, progress=lambda done, total: calls.append((done, total)))
+        with db.reading() as session:
+            return operations.master_data_import(session, actor=actor, import_id=queued.id), calls
+    return run
+
+
+@pytest.fixture
+def db(env: Env, host) -> Iterator[Session]:
+    """A reading session (it never holds SQLite's writer lock, so imports run beside it)."""
+    with host.db.reading() as session:
+        yield session
+
+
+def audited(db: Session, action: str = "masterdata.changed") -> int:
+    db.rollback()
+    return db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+
+
+def test_a_big_file_is_written_in_chunks_and_the_next_days_delta_writes_only_what_changed(db: Session, importer):
+    first, progress = importer("suppliers", suppliers(ROWS))
+    assert (first.status, first.created, first.updated, first.unchanged, first.refused) == ("done", ROWS, 0, 0, ())
+    assert len(progress) >= 5 and progress[-1] == (ROWS, ROWS)
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)  # only forward
+    assert audited(db) == ROWS and audited(db, "masterdata.imported") == 1
+
+    again, _ = importer("suppliers", suppliers(ROWS))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, ROWS)
+    assert audited(db) == ROWS  # nothing changed, nothing audited
+
+    changed = frozenset({3, 499, 1100})
+    delta, _ = importer("suppliers", suppliers(ROWS, changed=changed))
+    assert (delta.created, delta.updated, delta.unchanged) == (0, 3, ROWS - 3)
+    db.rollback()
+    entries = db.execute(select(AuditEvent.target_id, AuditEvent.before, AuditEvent.after)
+                                  .where(AuditEvent.action == "masterdata.changed")
+                                  .order_by(AuditEvent.seq.desc()).limit(3)).all()
+    assert sorted(e.target_id for e in entries) == ["S00003", "S00499", "S01100"]
+    assert {(e.before["name"], e.after["name"]) for e in entries if e.target_id == "S00003"} == {
+        ("Leverancier 3 B.V.", "Other 3 B.V.")}
+    assert entries[0].after["identifiers"] == [f"0106:{10000000 + int(entries[0].target_id[1:])}"]
+    stored = db.scalars(select(Supplier).where(Supplier.code == "S00499")).one()  # (same snapshot)
+    assert (stored.name, stored.normalised_name, [i.value for i in stored.identifiers]) == (
+        "Other 499 B.V.", "other 499", ["10000499"])
+
+
+def test_a_new_preferred_account_for_every_supplier_clears_the_old_one_and_names_both(db: Session, importer):
+    importer("suppliers", suppliers(300))
+    accounts = "supplier_code,iban,bic,preferred\n" + "".join(f"S{n:05d},{iban(n)},,ja\n" for n in range(300))
+    first, _ = importer("bank_accounts", accounts.encode())
+    assert (first.status, first.created) == ("done", 300)
+    fraud = "supplier_code,iban,bic,preferred\n" + "".join(f"S{n:05d},{iban(n, 'RABO')},,ja\n" for n in range(300))
+    second, _ = importer("bank_accounts", fraud.encode())
+    assert (second.status, second.created, second.updated) == ("done", 300, 0)
+    db.rollback()
+    preferred = db.scalars(select(SupplierBankAccount.iban).where(SupplierBankAccount.preferred)).all()
+    assert sorted(preferred) == sorted(iban(n, "RABO") for n in range(300))
+    last = db.scalars(select(AuditEvent).where(AuditEvent.target_id == "S00007",
+                                                        AuditEvent.target_type == "masterdata.bank_accounts")
+                               .order_by(AuditEvent.seq.desc()).limit(1)).one()
+    assert (last.before["preferred_iban"], last.after["preferred_iban"]) == (iban(7), iban(7, "RABO"))
+    assert len(last.after["accounts"]) == 2
+
+
+def test_order_lines_import_in_bulk_and_a_changed_price_is_an_update(db: Session, importer):
+    importer("suppliers", suppliers(10))
+    orders = "number,supplier_code\n" + "".join(f"PO{n},S{n % 10:05d}\n" for n in range(50))
+    assert importer("purchase_orders", orders.encode())[0].created == 50
+    lines = "order_number,line_number,quantity,unit_price,description\n" + "".join(
+        f"PO{n // 10},{n % 10 + 1},{n % 7 + 1},\"12,50\",Item {n}\n" for n in range(500))
+    first, _ = importer("order_lines", lines.encode())
+    assert (first.status, first.created) == ("done", 500)
+    again, _ = importer("order_lines", lines.replace("Item 42\n", "Item 42 (new)\n").encode())
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 499)
+    db.rollback()
+    line = db.scalars(select(OrderLine).where(OrderLine.description == "Item 42 (new)")).one()
+    assert (line.order.number, line.line_number, line.unit_price) == ("PO4", "3", Decimal("12.5"))
+    entry = db.scalars(select(AuditEvent).where(AuditEvent.target_id == "PO4/3")
+                                .order_by(AuditEvent.seq.desc()).limit(1)).one()
+    assert entry.before["description"] == "Item 42" and entry.after["unit_price"] == "12.5"
+
+
+def test_a_file_with_bad_rows_is_refused_whole_and_every_bad_line_is_named(db: Session, importer):
+    importer("suppliers", suppliers(5))
+    body = (f"supplier_code,iban,preferred\nS00001,{iban(1)},ja\nS99999,{iban(2)},ja\nS00002,NL00XXXX,nee\n"
+            f"S00001,{iban(1)},nee\n")
+    refused, _ = importer("bank_accounts", body.encode())
+    assert refused.status == "refused" and (refused.created, refused.done) == (0, 0)
+    assert [(r["line"], r["field"]) for r in refused.refused] == [(3, "supplier_code"), (4, "iban"), (5, "iban")]
+    assert "S99999" in refused.refused[0]["message"]
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(SupplierBankAccount)) == 0
+
+
+def test_json_rows_import_as_the_same_csv_would(db: Session, importer):
+    body = b'{"rows": [{"code": "GR1", "name": "\xce\x95\xce\xbb\xce\xbb\xce\xb7\xce\xbd\xce\xb9\xce\xba\xce\xac"},' \
+           b' {"code": "DK1", "name": "\xc3\x98rsted A/S"}]}'
+    view, _ = importer("suppliers", body)
+    assert (view.status, view.created) == ("done", 2)
+    db.rollback()
+    keys = dict(db.execute(select(Supplier.code, Supplier.normalised_name)).all())
+    assert keys == {"GR1": "ελληνικα", "DK1": "orsted"}
+
+
+def test_the_smaller_kinds_are_written_in_chunks_too(db: Session, importer):
+    """10,000 purchase orders in one transaction held SQLite's writer lock for a minute (invoices got 503)."""
+    importer("suppliers", suppliers(10))
+    orders = "number,supplier_code\n" + "".join(f"PO{n},S{n % 10:05d}\n" for n in range(600))
+    first, progress = importer("purchase_orders", orders.encode())
+    assert (first.status, first.created) == ("done", 600) and len(progress) >= 3
+    again, _ = importer("purchase_orders", orders.replace("PO7,S00007", "PO7,S00001").encode())
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 599)
+    refused, _ = importer("purchase_orders", b"number,supplier_code\nPO1,S00001\nPO9999,S77777\n")
+    assert refused.status == "refused" and [r["line"] for r in refused.refused] == [3]

@@ -1,0 +1,26 @@
+// The master-data import page: poll the JSON status endpoint, move the progress bar, and show the
+// summary (server-rendered) by reloading once the import has ended.
+(function () {
+  "use strict";
+  var box = document.getElementById("md-import");
+  if (!box || box.dataset.ended === "true") { return; }
+  function show(view) {
+    var bar = document.getElementById("md-progress");
+    bar.max = view.total || 1;
+    bar.value = view.done;
+    document.getElementById("md-done").textContent = view.done;
+    document.getElementById("md-total").textContent = view.total;
+    document.getElementById("md-rate").textContent = view.rate || 0;
+    document.getElementById("md-status").textContent = view.status;
+  }
+  function poll() {
+    fetch(box.dataset.statusUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.json(); })
+      .then(function (view) {
+        show(view);
+        if (view.ended) { window.location.reload(); } else { window.setTimeout(poll, 500); }
+      })
+      .catch(function () { window.setTimeout(poll, 2000); });
+  }
+  window.setTimeout(poll, 300);
+}());
