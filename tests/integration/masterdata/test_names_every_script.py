@@ -18,6 +18,7 @@ from server.auth.actor import Actor
 from server.db import Database
 from server.invoices.facts import InvoiceFacts, PartyFacts
 from server.invoices.matching import match
+from server.invoices.snapshot import snapshot_for
 from server.masterdata import service
 from server.masterdata.models import Supplier
 from server.masterdata.normalise import fold, normalise_name
@@ -47,7 +48,7 @@ def test_suppliers_named_in_greek_cyrillic_and_nordic_letters_match_invoices_by_
                           ("ørsted a/s", "DK1"), ("Mueller", None), ("Muller und Sohne", None),
                           ("Müller & Söhne", "DE1")]:
         facts = InvoiceFacts(number="F1", payable_amount=Decimal(10), supplier=PartyFacts(names=(written,)))
-        masterdata = service.snapshot_for(env.session, environment_id=env.id, facts=facts)
+        masterdata = snapshot_for(env.session, environment_id=env.id, facts=facts)
         found = match(facts, masterdata, today=dt.date(2026, 3, 1))
         codes = {s.id: s.code for s in masterdata.suppliers}
         assert (codes.get(found.supplier_id) if found.supplier_id else None) == code, written
