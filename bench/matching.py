@@ -27,6 +27,7 @@ from server.db import Database
 from server.demo_data import demo_invoice_paths, demo_snapshot, load_demo
 from server.invoices.facts import facts_from_invoice
 from server.invoices.matching import match
+from server.invoices.snapshot import snapshot_for
 from server.invoices.ubl import parse_invoice
 from server.masterdata import service
 from server.masterdata.records import BankAccountRecord, MasterData, SupplierRecord
@@ -96,7 +97,7 @@ def main() -> None:
         with db.unit_of_work() as session:
             def snapshot_and_match() -> None:
                 for f in facts:
-                    match(f, service.snapshot_for(session, environment_id=env_id, facts=f), today=today)
+                    match(f, snapshot_for(session, environment_id=env_id, facts=f), today=today)
 
             figures["snapshot_match_per_s"] = per_second(snapshot_and_match, args.seconds) * len(facts)
         db.dispose()
