@@ -63,14 +63,14 @@ class _Lost(Exception):
 def parse(kind: str, data: bytes) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
     """The file's rows as (line number, checked input), and every refused row's problems."""
     spec = csv_import.KINDS[kind]
-    text, errors = csv_import._decode(data)
+    text, errors = csv_import.decode(data)
     if text is None:
         return [], errors
-    reader = csv_import._reader(text)
+    reader = csv_import.reader(text)
     try:
-        columns, errors = csv_import._header(next(reader), spec)
+        columns, errors = csv_import.header(next(reader), spec)
     except csv.Error as exc:
-        return [], [csv_import._error(1, {"message": f"unreadable CSV: {exc}"})]
+        return [], [csv_import.error(1, {"message": f"unreadable CSV: {exc}"})]
     if errors:
         return [], errors
     rows: list[tuple[int, Any]] = []
@@ -82,22 +82,22 @@ def parse(kind: str, data: bytes) -> tuple[list[tuple[int, Any]], list[dict[str,
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(csv_import._error(reader.line_num, {"message": f"unreadable CSV: {exc}"}))
+            errors.append(csv_import.error(reader.line_num, {"message": f"unreadable CSV: {exc}"}))
             break
         line, last_line = last_line + 1, reader.line_num
         if not any(value.strip() for value in values):
             continue
         if len(values) > len(columns):
-            errors.append(csv_import._error(line, {"message": f"has {len(values)} fields, the header {len(columns)}"}))
+            errors.append(csv_import.error(line, {"message": f"has {len(values)} fields, the header {len(columns)}"}))
             continue
-        row = csv_import._Row(dict(zip(columns, values)))
+        row = csv_import.Row(dict(zip(columns, values)))
         checked = spec.build(row)
         problems = row.problems or checked.problems()
         for name, what, key in [] if problems else spec.keys(checked):
             if (name, *key) in seen:
                 problems.append({"field": name, "message": f"repeats {what} as line {seen[(name, *key)]}"})
             seen[(name, *key)] = line
-        errors.extend(csv_import._error(line, p) for p in problems)
+        errors.extend(csv_import.error(line, p) for p in problems)
         if not problems:
             rows.append((line, checked))
     return rows, errors
@@ -130,7 +130,7 @@ def check_references(db: Database, kind: str, rows: list[tuple[int, Any]], *,
             known.update(session.scalars(select(column).where(column.class_.environment_id == environment_id,
                                                               column.in_(wanted[start:start + 1000]))))
     message = "{what} {key} not found"
-    return [csv_import._error(line, {"field": field, "message": message.format(what=what, key=key_of(data))})
+    return [csv_import.error(line, {"field": field, "message": message.format(what=what, key=key_of(data))})
             for line, data in rows if key_of(data) not in known]
 
 
@@ -210,7 +210,7 @@ def run(db: Database, import_id: int, *, progress: Progress | None = None) -> No
         log.warning("masterdata import %s: another runner took over", plan.id)
         return
     except MissingReference as exc:
-        refused, records = [csv_import._error(exc.line, {"field": exc.field, "message": exc.message})], 0
+        refused, records = [csv_import.error(exc.line, {"field": exc.field, "message": exc.message})], 0
         _end(db, plan, status="failed", refused=refused, error=f"stopped at line {exc.line}: {exc.message}")
         return
     _end(db, plan, status="refused" if refused else "done", refused=refused, records=records)

@@ -109,7 +109,7 @@ def test_an_admin_repairs_a_bad_variable_and_retries_the_incident_to_completion(
     form.get_by_label("Reason").fill("The script mistyped the invoice id.")
     form.get_by_role("button", name="Save data").click()
     page.locator(".flash", has_text="set_variables").wait_for()
-    assert json.loads(page.get_by_test_id("instance-data").inner_text())["invoice_id"] == received.invoice_id
+    assert json.loads(page.get_by_test_id("instance-data").text_content())["invoice_id"] == received.invoice_id
     admin_browse.shot("repaired")
 
     page.get_by_placeholder("Reason").first.wait_for()
@@ -118,8 +118,8 @@ def test_an_admin_repairs_a_bad_variable_and_retries_the_incident_to_completion(
     retry.get_by_role("button", name="Retry failed step").click()
     page.locator(".flash", has_text="running").wait_for()
     history = page.get_by_test_id("history")
-    assert history.locator("tr", has_text="admin.variables_set").count() == 1
-    assert history.locator("tr", has_text="admin.retried").count() == 1
+    assert history.locator("tr", has_text="Process data repaired").count() == 1
+    assert history.locator("tr", has_text="Failed step retried").count() == 1
 
     approval = open_task(site, instance_id)
     with site.host.db.unit_of_work() as session:
@@ -157,7 +157,7 @@ def test_an_admin_fires_a_reminder_now_and_the_mail_appears_in_the_outbox(admin_
     assert len(reminders) == 1, subjects(site)
     page.reload()
     history = page.get_by_test_id("history")
-    assert history.locator("tr", has_text="admin.job_fired").count() == 1
-    assert history.locator("tr", has_text="timer.fired").count() == 1
+    assert history.locator("tr", has_text="Timer fired by hand").count() == 1
+    assert history.locator("tr", has_text="Deadline reached").count() == 1
     assert "done" in page.get_by_test_id("jobs").locator("tr", has_text="remind_after_1h").inner_text()
     assert page.get_by_test_id("instance-status").inner_text().strip().lower() == "running"  # approval still waits

@@ -11,7 +11,7 @@ from server.invoices.models import Invoice, ReceivedDocument
 from server.migrate import alembic_config, upgrade
 from server.tasks.models import HumanTask
 
-BEFORE = "0014_ops_instances"
+BEFORE = "0017_masterdata_bulk"
 
 
 def migrate(db: Database, direction: str, revision: str) -> None:

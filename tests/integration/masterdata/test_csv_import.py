@@ -1,4 +1,7 @@
-"""CSV import of every kind of master data, on SQLite and PostgreSQL: good files, bad rows, encodings."""
+"""CSV import of every kind of master data, on SQLite and PostgreSQL: good files, bad rows, encodings.
+
+Every file goes the one way every edge imports (`operations.masterdata.import_master_data`, run in
+chunks by `masterdata.bulk`); a refused file imports nothing and names each bad line."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,30 +10,27 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from server.auth.actor import Actor
 from server.errors import InvalidInput
-from server.masterdata import csv_import, service
+from server.masterdata import service
 from server.masterdata.models import GoodsReceipt, Supplier
-from tests.integration.masterdata.conftest import Env, read
+from server.operations.masterdata import ImportView
+from tests.integration.masterdata.conftest import Env, ImportFile, read
 
-ACTOR = Actor.system
-
+BULK_ROWS = 500
 ALL_KINDS = ("suppliers", "bank_accounts", "administrations", "purchase_orders", "order_lines",
              "goods_receipts", "matching_rules")  # fmt: skip
 
 
-def import_all(env: Env) -> dict[str, service.ImportResult]:
+def import_all(import_file: ImportFile) -> dict[str, ImportView]:
     results = {}
     for kind in ALL_KINDS:
-        results[kind] = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind=kind,
-                                           data=read(f"{kind}.csv"))
-        assert results[kind].ok, results[kind].errors
-    env.session.commit()
+        results[kind] = import_file(kind, read(f"{kind}.csv"))
+        assert results[kind].status == "done", results[kind].refused
     return results
 
 
-def test_importing_every_kind_creates_the_rows_with_normalised_keys(env: Env) -> None:
-    results = import_all(env)
+def test_importing_every_kind_creates_the_rows_with_normalised_keys(env: Env, import_file: ImportFile) -> None:
+    results = import_all(import_file)
     assert {k: (r.created, r.updated) for k, r in results.items()} == {
         "suppliers": (3, 0), "bank_accounts": (3, 0), "administrations": (2, 0), "purchase_orders": (2, 0),
         "order_lines": (3, 0), "goods_receipts": (3, 0), "matching_rules": (2, 0),
@@ -62,24 +62,21 @@ def test_importing_every_kind_creates_the_rows_with_normalised_keys(env: Env) ->
     ]
 
 
-def test_importing_the_same_files_again_updates_instead_of_duplicating(env: Env) -> None:
-    import_all(env)
-    again = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers",
-                               data=read("suppliers.csv"))
-    receipts = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="goods_receipts",
-                                  data=read("goods_receipts.csv"))  # fmt: skip
+def test_importing_the_same_files_again_updates_instead_of_duplicating(env: Env, import_file: ImportFile) -> None:
+    import_all(import_file)
+    again = import_file("suppliers", read("suppliers.csv"))
+    receipts = import_file("goods_receipts", read("goods_receipts.csv"))  # fmt: skip
     assert (again.created, again.updated, again.unchanged) == (receipts.created, receipts.updated,
                                                                receipts.unchanged) == (0, 0, 3)
     assert env.session.scalar(select(func.count()).select_from(Supplier)) == 3
     assert env.session.scalar(select(func.count()).select_from(GoodsReceipt)) == 3
 
 
-def test_file_with_bad_rows_imports_nothing_and_names_each_line(env: Env) -> None:
-    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers",
-                                data=read("suppliers_bad.csv"))
+def test_file_with_bad_rows_imports_nothing_and_names_each_line(env: Env, import_file: ImportFile) -> None:
+    result = import_file("suppliers", read("suppliers_bad.csv"))
     env.session.commit()
     assert (result.created, result.updated) == (0, 0)
-    assert list(result.errors) == [
+    assert list(result.refused) == [
         {"line": 3, "field": "name", "message": "is required"},
         {"line": 4, "field": "country", "message": "must be a two-letter ISO 3166 code"},
         {"line": 4, "field": "email", "message": "is not an e-mail address"},
@@ -88,22 +85,23 @@ def test_file_with_bad_rows_imports_nothing_and_names_each_line(env: Env) -> Non
     assert env.session.scalar(select(func.count()).select_from(Supplier)) == 0
 
 
-def test_row_pointing_at_unknown_supplier_is_reported_and_nothing_is_imported(env: Env) -> None:
-    service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=read("suppliers.csv"))
+def test_row_pointing_at_unknown_supplier_is_reported_and_nothing_is_imported(env: Env,
+                                                                              import_file: ImportFile) -> None:
+    import_file("suppliers", read("suppliers.csv"))
     data = b"supplier_code,iban,preferred\nS001,NL91ABNA0417164300,1\nS999,NL44RABO0123456789,0\nS001,NL00BAD,0\n"
-    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="bank_accounts", data=data)
-    assert list(result.errors) == [
+    result = import_file("bank_accounts", data)
+    assert list(result.refused) == [
         {"line": 3, "field": "supplier_code", "message": "supplier S999 not found"},
         {"line": 4, "field": "iban", "message": "NL00BAD is not a valid IBAN"},
     ]
     assert service.list_bank_accounts(env.session, environment_id=env.id) == []
 
 
-def test_two_preferred_accounts_for_one_supplier_in_one_file_are_refused(env: Env) -> None:
-    service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=read("suppliers.csv"))
+def test_two_preferred_accounts_for_one_supplier_in_one_file_are_refused(import_file: ImportFile) -> None:
+    import_file("suppliers", read("suppliers.csv"))
     data = b"supplier_code;iban;preferred\nS001;NL91ABNA0417164300;ja\nS001;NL44RABO0123456789;ja\n"
-    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="bank_accounts", data=data)
-    assert [(e["line"], e["field"]) for e in result.errors] == [(3, "preferred")]
+    result = import_file("bank_accounts", data)
+    assert [(e["line"], e["field"]) for e in result.refused] == [(3, "preferred")]
 
 
 @pytest.mark.parametrize(
@@ -117,38 +115,38 @@ def test_two_preferred_accounts_for_one_supplier_in_one_file_are_refused(env: En
     ],
     ids=["latin1", "empty", "unknown_column", "missing_column", "too_many_fields"],
 )
-def test_unreadable_files_are_reported_on_their_line(env: Env, data: bytes, error: dict[str, object]) -> None:
-    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=data)
-    assert error in result.errors and result.created == 0
+def test_unreadable_files_are_reported_on_their_line(import_file: ImportFile, data: bytes,
+                                                     error: dict[str, object]) -> None:
+    result = import_file("suppliers", data)
+    assert result.status == "refused" and error in result.refused and result.created == 0
 
 
-def test_comma_file_with_quoted_multiline_field_reports_the_line_the_record_starts_on(env: Env) -> None:
+def test_comma_file_with_quoted_multiline_field_reports_the_line_the_record_starts_on(import_file: ImportFile) -> None:
     data = b'CODE,Name,Email\r\nS001,"Jansen\r\nB.V.",ok@example.nl\r\nS002,Pieters,bad\r\n'
-    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=data)
-    assert list(result.errors) == [{"line": 4, "field": "email", "message": "is not an e-mail address"}]
+    result = import_file("suppliers", data)
+    assert list(result.refused) == [{"line": 4, "field": "email", "message": "is not an e-mail address"}]
 
 
-def test_numbers_and_dates_in_dutch_notation_are_read(env: Env) -> None:
-    import_all(env)
+def test_numbers_and_dates_in_dutch_notation_are_read(import_file: ImportFile) -> None:
+    import_all(import_file)
     data = b"order_number;line_number;reference;quantity;received_on\n6001001;2;GR-9;1,5;31-12-2026\n"
-    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="goods_receipts", data=data)
-    assert result.ok and result.created == 1
+    result = import_file("goods_receipts", data)
+    assert (result.status, result.created) == ("done", 1)
     bad = b"order_number;line_number;reference;quantity;received_on\n6001001;2;GR-8;veel;gisteren\n"
-    errors = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="goods_receipts", data=bad).errors
+    errors = import_file("goods_receipts", bad).refused
     assert [(e["line"], e["field"]) for e in errors] == [(2, "quantity"), (2, "received_on")]
 
 
-def test_unknown_kind_is_invalid_input(env: Env) -> None:
+def test_unknown_kind_is_invalid_input(import_file: ImportFile) -> None:
     with pytest.raises(InvalidInput):
-        service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="customers", data=b"code\n")
+        import_file("customers", b"code\n")
 
 
-def test_import_into_one_environment_leaves_the_other_untouched(env: Env) -> None:
-    import_all(env)
+def test_import_into_one_environment_leaves_the_other_untouched(env: Env, import_file: ImportFile) -> None:
+    import_all(import_file)
     assert service.list_suppliers(env.session, environment_id=env.other_id) == []
-    result = service.import_csv(env.session, actor=ACTOR(env.other_id), edge="cli", kind="purchase_orders",
-                                data=read("purchase_orders.csv"))  # fmt: skip
-    assert {e["field"] for e in result.errors} == {"supplier_code"}
+    result = import_file("purchase_orders", read("purchase_orders.csv"), environment_id=env.other_id)
+    assert {e["field"] for e in result.refused} == {"supplier_code"}
 
 
 def planner_row_estimate(env: Env, table: str) -> float:
@@ -161,12 +159,10 @@ def planner_row_estimate(env: Env, table: str) -> float:
     return float(stat.split()[0]) if stat else 0
 
 
-def test_a_bulk_import_refreshes_the_query_planner_statistics(env: Env) -> None:
-    rows = [f"S{n:05d},Supplier {n} BV,{1000 + n % 8000}AB" for n in range(csv_import.BULK_ROWS)]
+def test_a_bulk_import_refreshes_the_query_planner_statistics(env: Env, import_file: ImportFile) -> None:
+    rows = [f"S{n:05d},Supplier {n} BV,{1000 + n % 8000}AB" for n in range(BULK_ROWS)]
     data = ("code,name,postal_code\n" + "\n".join(rows) + "\n").encode()
-    small = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=data.splitlines()[0]
-                               + b"\n" + data.splitlines()[1] + b"\n")
-    assert small.created == 1 and planner_row_estimate(env, "suppliers") < 2  # a small import leaves them be
-    result = service.import_csv(env.session, actor=ACTOR(env.id), edge="cli", kind="suppliers", data=data)
-    assert result.ok and result.created + result.updated + result.unchanged == csv_import.BULK_ROWS
-    assert planner_row_estimate(env, "suppliers") >= csv_import.BULK_ROWS
+    assert planner_row_estimate(env, "suppliers") < 2
+    result = import_file("suppliers", data)
+    assert (result.status, result.created + result.updated + result.unchanged) == ("done", BULK_ROWS)
+    assert planner_row_estimate(env, "suppliers") >= BULK_ROWS

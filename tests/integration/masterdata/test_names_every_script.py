@@ -14,7 +14,6 @@ from alembic import command
 from sqlalchemy import select, text
 
 from server.auth import service as auth
-from server.auth.actor import Actor
 from server.db import Database
 from server.invoices.facts import InvoiceFacts, PartyFacts
 from server.invoices.matching import match
@@ -23,7 +22,7 @@ from server.masterdata import service
 from server.masterdata.models import Supplier
 from server.masterdata.normalise import fold, normalise_name
 from server.migrate import alembic_config, upgrade
-from tests.integration.masterdata.conftest import Env
+from tests.integration.masterdata.conftest import Env, ImportFile
 
 SUPPLIERS = "code;name;city\nGR1;Ελληνικά Τρόφιμα Α.Ε.;Αθήνα\nRU1;ООО Ромашка;Москва\nDK1;Ørsted A/S;Fredericia\n" \
             "DE1;Müller & Söhne GmbH;Köln\nNL1;Jansen B.V.;Utrecht\n"
@@ -39,11 +38,10 @@ def test_a_name_key_keeps_every_script_and_ignores_case_accents_and_punctuation(
     assert fold(written) != ""
 
 
-def test_suppliers_named_in_greek_cyrillic_and_nordic_letters_match_invoices_by_name(env: Env) -> None:
-    result = service.import_csv(env.session, actor=Actor.system(env.id, "test"), edge="cli", kind="suppliers",
-                                data=SUPPLIERS.encode())
-    assert result.ok and result.created == 5
-    env.session.commit()
+def test_suppliers_named_in_greek_cyrillic_and_nordic_letters_match_invoices_by_name(
+        env: Env, import_file: ImportFile) -> None:
+    result = import_file("suppliers", SUPPLIERS.encode())
+    assert (result.status, result.created) == ("done", 5)
     for written, code in [("ΕΛΛΗΝΙΚΑ ΤΡΟΦΙΜΑ ΑΕ", "GR1"), ("ромашка", "RU1"), ("ORSTED", "DK1"),
                           ("ørsted a/s", "DK1"), ("Mueller", None), ("Muller und Sohne", None),
                           ("Müller & Söhne", "DE1")]:
