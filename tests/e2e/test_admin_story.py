@@ -109,7 +109,7 @@ def test_an_admin_moves_an_invoice_back_a_step_and_it_runs_to_completion(admin_b
     page.locator(".flash", has_text="running").wait_for()
     assert page.get_by_test_id("instance-status").inner_text().strip().lower() == "running"
     history = page.get_by_test_id("history")
-    assert history.locator("tr", has_text="admin.moved").count() == 1
+    assert history.locator("tr", has_text="Moved to another step").count() == 1
     admin_browse.shot("moved-back")
 
     (again,) = open_tasks(site, instance_id)  # the route was decided again: one approval waits
