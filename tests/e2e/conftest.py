@@ -1,6 +1,7 @@
 """A live Stroom server in a thread (fresh SQLite, demo data) and Debian's headless chromium."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -39,13 +40,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     built.host.db.dispose()
 
 
-@pytest.fixture(scope="session")
-def base_url(site: Site) -> Iterator[str]:
+@contextlib.contextmanager
+def served(site: Site) -> Iterator[str]:
+    """The site's app on a free loopback port, in a thread, while the block runs; yields its base URL."""
     server = make_server("127.0.0.1", 0, site.app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def base_url(site: Site) -> Iterator[str]:
+    with served(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +93,16 @@ class Browse:
         self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}{'-' + label if label else ''}.png"), full_page=True)
 
 
-@pytest.fixture
-def browse(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterator[Browse]:
+@contextlib.contextmanager
+def browsing(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterator[Browse]:
+    """A fresh browser context for one test; a screenshot of where it ended, then closed."""
     session = Browse(browser, base_url, request.node.name)
     yield session
     session.shot("end")
     session.context.close()
+
+
+@pytest.fixture
+def browse(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterator[Browse]:
+    with browsing(browser, base_url, request) as session:
+        yield session

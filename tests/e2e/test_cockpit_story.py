@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from server.auth.actor import Actor
 from server.auth.models import Environment
@@ -24,7 +22,7 @@ from server.invoices import service as invoices
 from server.jobs.worker import Worker
 from server.tasks import service as tasks
 from server.tasks.models import HumanTask
-from tests.e2e.conftest import Browse
+from tests.e2e.conftest import Browse, browsing, served
 from tests.e2e.site import Site, build_site
 
 JOB_MODELS = Path(__file__).resolve().parents[1] / "data" / "bpmn" / "jobs"
@@ -44,19 +42,14 @@ def cockpit_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def cockpit_url(cockpit_site: Site) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, cockpit_site.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(cockpit_site) as url:
+        yield url
 
 
 @pytest.fixture
 def admin_browse(browser: Any, cockpit_url: str, request: pytest.FixtureRequest) -> Iterator[Browse]:
-    session = Browse(browser, cockpit_url, request.node.name)
-    yield session
-    session.shot("end")
-    session.context.close()
+    with browsing(browser, cockpit_url, request) as session:
+        yield session
 
 
 def env_id(site: Site) -> int:

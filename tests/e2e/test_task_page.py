@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import itertools
-import threading
 from collections.abc import Iterator
 from email import policy
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from server.auth.actor import Actor
 from server.auth.models import Environment
@@ -22,7 +20,7 @@ from server.instances.shipped import shipped_models
 from server.invoices import service as invoices
 from server.jobs.worker import Worker
 from server.tasks.models import HumanTask
-from tests.e2e.conftest import Browse
+from tests.e2e.conftest import Browse, served
 from tests.e2e.site import Site, build_site
 
 SAMPLES = {p.name: p for p in demo_invoice_paths()}
@@ -45,11 +43,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def base_url(site: Site) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, site.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(site) as url:
+        yield url
 
 
 def creditors_task(site: Site, sample: str = "preferred_bank_differs.xml") -> HumanTask:
