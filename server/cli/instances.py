@@ -5,52 +5,31 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.auth import service as auth
 from server.auth.actor import Actor
-from server.auth.models import User
-from server.cli import echo_json
-from server.errors import NotFound
-from server.host import Host, open_host
+from server.cli.acting import ENV, Work, run_as
+from server.host import Host
 from server.instances import view as views
 from server.operations import instances as operations
 from server.operations import jobs as job_ops
 from server.operations import repair
 from server.operations import tasks as task_ops
-from server.settings import load_settings
 
-ENV = click.option("--environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True)
 AS = click.option("--as", "login", help="Act as this admin user (default: the system actor 'cli').")
 REASON = click.option("--reason", required=True, help="Why (kept in the audit log).")
 
 
-def _actor(session: Session, environment: str, login: str | None) -> Actor:
-    env = auth.get_environment(session, environment)
-    if not login:
-        return Actor.system(env.id, "cli")
-    user = session.scalars(select(User).where(User.environment_id == env.id, User.login == login)).one_or_none()
-    if user is None:
-        raise NotFound(f"user {login!r} not found in {environment}", code="user_not_found")
-    return auth.actor_for(session, user)
+def _instance_if_id(session: Session, host: Host, actor: Actor, result: Any) -> Any:
+    """An operation that answers an instance id is shown as that instance's view."""
+    return views.instance_view(session, host, actor=actor, instance_id=result) if isinstance(result, int) else result
 
 
-def _run(environment: str, login: str | None, work: Callable[[Session, Host, Actor], Any]) -> None:
-    host = open_host(load_settings())
-    try:
-        with host.db.unit_of_work() as session:
-            actor = _actor(session, environment, login)
-            result = work(session, host, actor)
-        if isinstance(result, int):
-            with host.db.unit_of_work() as session:
-                result = views.instance_view(session, host, actor=actor, instance_id=result)
-        echo_json(result.to_json() if hasattr(result, "to_json") else result)
-    finally:
-        host.db.dispose()
+def _run(environment: str, login: str | None, work: Work) -> None:
+    run_as(environment, login, work, show=_instance_if_id)
 
 
-def run_operation(environment: str, login: str | None, work: Callable[[Session, Host, Actor], Any]) -> None:
+def run_operation(environment: str, login: str | None, work: Work) -> None:
     """Run one operation as `login` (default: the system actor 'cli') and print its JSON answer."""
     _run(environment, login, work)
 

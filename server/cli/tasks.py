@@ -2,49 +2,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import click
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from server.auth import service as auth
-from server.auth.actor import Actor
-from server.auth.models import User
-from server.cli import echo_json
-from server.errors import InvalidInput, NotFound
-from server.host import Host, open_host
+from server.cli.acting import ENV, Work, run_as
+from server.errors import InvalidInput
 from server.operations import tasks as ops
-from server.settings import load_settings
 from server.tasks import listing
 
 EDGE = "cli"
-ENV = click.option("--environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True)
 AS = click.option("--as", "login", help="Act as this user (default: the system actor 'cli').")
 TASK = click.argument("task_id", type=int)
 DATA = click.option("--data", "data_json", default="{}", help="Form data as a JSON object.")
 
 
-def _actor(session: Session, environment: str, login: str | None) -> Actor:
-    env = auth.get_environment(session, environment)
-    if not login:
-        return Actor.system(env.id, "cli")
-    user = session.scalars(select(User).where(User.environment_id == env.id, User.login == login)).one_or_none()
-    if user is None or not user.active:
-        raise NotFound(f"user {login!r} not found in {environment}", code="user_not_found")
-    return auth.actor_for(session, user)
-
-
-def _run(environment: str, login: str | None, verb: Callable[[Session, Host, Actor], Any]) -> None:
-    """One unit of work: resolve the actor, run the verb, print its view as one JSON line."""
-    host = open_host(load_settings())
-    try:
-        with host.db.unit_of_work() as session:
-            answer = verb(session, host, _actor(session, environment, login)).to_json()
-        echo_json(answer)
-    finally:
-        host.db.dispose()
+def _run(environment: str, login: str | None, verb: Work) -> None:
+    run_as(environment, login, verb)
 
 
 def _data(raw: str) -> dict[str, Any]:
