@@ -2,11 +2,13 @@
 `make translations` finds them, and the filters that put codes and values into words on the pages."""
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 
 def N_(text: str) -> str:
@@ -112,3 +114,48 @@ def due_words(days_until_due: int) -> str:
         return _("due today")
     return ngettext("due in %(num)s day", "due in %(num)s days", days_until_due)
 
+
+
+def language() -> str:
+    """The page's language code (`nl`, `en`): what model catalogues and mail are looked up in."""
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+def money_words(value: Any, currency: str | None = "EUR") -> str:
+    """An amount in the reader's locale ("€ 1.234,50", "EUR 1,234.50"); without a currency a plain number."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if currency:
+        return format_currency(amount, currency)
+    return format_decimal(amount, format="#,##0.00")
+
+
+def number_words(value: Any) -> str:
+    """A number in the reader's locale (decimal comma in Dutch); anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return "" if value is None else str(value)
+    return format_decimal(value)
+
+
+def date_words(value: Any) -> str:
+    """A date (or an ISO date text) in the reader's locale: "5 jan. 2025", "Jan 5, 2025"."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return format_date(value, "medium") if isinstance(value, dt.date) else ""
+
+
+def datetime_words(value: Any) -> str:
+    """A moment in the reader's locale, date and time to the minute."""
+    if not isinstance(value, dt.datetime):
+        return ""
+    return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
