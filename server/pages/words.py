@@ -10,6 +10,9 @@ from typing import Any
 from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale, ngettext
 from flask_babel import gettext as _
 
+from server.auth.permissions import OPERATOR
+from server.auth.permissions import PERMISSIONS as ROLE_TABLE
+
 
 def N_(text: str) -> str:
     """Mark a text for extraction; it is translated where it is shown (`_(value)` in a template)."""
@@ -76,11 +79,21 @@ def action_words(code: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Roles as a refusal names them ("You need the administrator role to ...").
+ROLES = {"admin": N_("administrator"), "designer": N_("designer"), "user": N_("user"), "auditor": N_("auditor"),
+         "system": N_("system")}
+
+
 def refusal_words(permission: str | None) -> str:
-    """A permission refusal as a sentence (never the permission's code)."""
+    """A permission refusal as a sentence naming the role that would allow it (never the permission's code)."""
     what = PERMISSIONS.get(permission or "")
     if what is None:
         return _("You are not allowed to do this.")
+    holders = sorted(ROLE_TABLE.get(permission or "", ()))
+    if holders == [OPERATOR]:
+        return _("Only an operator may %(what)s.", what=_(what))
+    if len(holders) == 1 and holders[0] in ROLES:
+        return _("You need the %(role)s role to %(what)s.", role=_(ROLES[holders[0]]), what=_(what))
     return _("You are not allowed to %(what)s. Ask an administrator if you need to.", what=_(what))
 
 
