@@ -39,7 +39,9 @@ def money(value: Any, currency: Any = None, language: Any = DEFAULT_LANGUAGE) ->
         return str(value or "")
     locale = language_of(language)
     if currency:
-        return str(format_currency(amount, str(currency), locale=locale))
+        text, code = str(format_currency(amount, str(currency), locale=locale)), str(currency)
+        # CLDR's currency spacing, which Babel leaves out: "NOK302.50" -> "NOK 302.50".
+        return f"{code} {text[len(code):]}" if text.startswith(code) and text[len(code):][:1].isdigit() else text
     return str(format_decimal(amount, format="#,##0.00", locale=locale))
 
 

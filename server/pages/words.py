@@ -144,7 +144,7 @@ def money_words(value: Any, currency: str | None = "EUR") -> str:
     except InvalidOperation:
         return str(value)
     if currency:
-        return format_currency(amount, currency)
+        return spaced(format_currency(amount, currency), currency)
     return format_decimal(amount, format="#,##0.00")
 
 
@@ -172,3 +172,10 @@ def datetime_words(value: Any) -> str:
     if not isinstance(value, dt.datetime):
         return ""
     return f"{format_date(value, 'medium')} {format_time(value, 'short')}"
+
+
+def spaced(text: str, currency: str) -> str:
+    """CLDR's spacing Babel leaves out: a currency code written before the digits ("NOK302.50") gets its space."""
+    if text.startswith(currency) and text[len(currency):len(currency) + 1].isdigit():
+        return f"{currency} {text[len(currency):]}"
+    return text

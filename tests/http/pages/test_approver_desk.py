@@ -132,4 +132,4 @@ def test_in_dutch_the_desk_speaks_dutch(site: Site) -> None:
     html = client.get(f"/tasks/{task_id}").text
     assert re.search(r"\d+ dagen te laat", html)
     refusal = client.get("/admin/users").text
-    assert "Dit mag u niet: gebruikers beheren." in refusal and "users.manage" not in refusal
+    assert "Hiervoor heeft u de rol beheerder nodig: gebruikers beheren." in refusal and "users.manage" not in refusal
