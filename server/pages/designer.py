@@ -13,6 +13,7 @@ from server.instances.models import ProcessModelVersion
 from server.operations import models as model_ops
 from server.pages import decision_test, diagrams, words
 from server.pages.common import actor, blueprint, host, page
+from server.wording import is_catalogue
 
 bp = blueprint("designer", __name__, url_prefix="/designer")
 KINDS = model_ops.KINDS
@@ -68,8 +69,11 @@ def model(key: str) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         versions = _versions(db, who.environment_id, key)
         latest = versions[0]
-        return render_template("designer/model.html", key=key, versions=versions, latest=latest,
-                               files={kind: sorted(getattr(latest, column)) for kind, column in KINDS.items()})
+        files = {kind: sorted(getattr(latest, column)) for kind, column in KINDS.items()}
+        # Translation catalogues travel with the forms (server.wording) but are not forms to edit.
+        files["translations"] = [name for name in files["form"] if is_catalogue(name)]
+        files["form"] = [name for name in files["form"] if not is_catalogue(name)]
+        return render_template("designer/model.html", key=key, versions=versions, latest=latest, files=files)
 
 
 @bp.get("/<key>/source/<kind>/<path:filename>")
