@@ -128,7 +128,7 @@ class MigrationReport:
         return sum(1 for r in self.instances if (r.migrated if self.executed else r.can_move))
 
     def to_json(self) -> dict[str, Any]:
-        body = {"plan": self.plan.to_json(), "instances": [r.to_json() for r in self.instances]}
+        body: dict[str, Any] = {"plan": self.plan.to_json(), "instances": [r.to_json() for r in self.instances]}
         if self.executed:
             body.update(migrated=self.movable, failed=len(self.instances) - self.movable)
         else:
@@ -162,11 +162,11 @@ def request_from_json(data: Mapping[str, Any]) -> PlanRequest:
                                "moves instances between versions of one model", code="other_model",
                                details=[{"field": "targetProcessDefinitionId"}])
     else:
-        key = plan.get("model")
-        if not isinstance(key, str) or not key.strip():
+        named = plan.get("model")
+        if not isinstance(named, str) or not named.strip():
             raise InvalidInput("model (or sourceProcessDefinitionId) is required", code="invalid_input",
                                details=[{"field": "model"}])
-        key, source, target = key.strip(), _number(plan, "sourceVersion"), _number(plan, "targetVersion")
+        key, source, target = named.strip(), _number(plan, "sourceVersion"), _number(plan, "targetVersion")
     return PlanRequest(key, source, target, _instructions(plan.get("instructions")))
 
 
@@ -193,8 +193,8 @@ def _instructions(value: Any) -> dict[str, str]:
         raise InvalidInput("instructions must be a list", code="invalid_input", details=[{"field": "instructions"}])
     mapping: dict[str, str] = {}
     for at, item in enumerate(value):
-        sources = item.get("sourceActivityIds") if isinstance(item, Mapping) else None
-        targets = item.get("targetActivityIds") if isinstance(item, Mapping) else None
+        sources: Any = item.get("sourceActivityIds") if isinstance(item, Mapping) else None
+        targets: Any = item.get("targetActivityIds") if isinstance(item, Mapping) else None
         if not (_one_name(sources) and _one_name(targets)):
             raise InvalidInput(f"instruction {at + 1} must map one sourceActivityIds element to one "
                                "targetActivityIds element", code="invalid_input",
@@ -216,8 +216,8 @@ def selection_from_json(data: Mapping[str, Any]) -> Selection:
                            details=[{"field": "processInstanceIds"}])
     query = data.get("processInstanceQuery") or {}
     waiting = data.get("waitingAt")
-    if isinstance(query, Mapping) and query.get("activityIdIn"):
-        found = query["activityIdIn"]
+    found = query.get("activityIdIn") if isinstance(query, Mapping) else None
+    if found:
         if not _one_name(found):
             raise InvalidInput("processInstanceQuery.activityIdIn must name one element", code="invalid_input",
                                details=[{"field": "processInstanceQuery.activityIdIn"}])
@@ -346,7 +346,7 @@ def _migrate_one(host: Host, *, actor: Actor, planned: InstanceReport, request: 
                                     edge=edge, reason=reason)
     except DomainError as exc:
         failure = migration.Reason("", "", exc.message, exc.code)
-    except Exception as exc:  # noqa: BLE001 - one instance's failure is reported; the others go on
+    except Exception as exc:
         log.exception("migrating instance %s failed", planned.instance_id)
         failure = migration.Reason("", "", f"the migration failed ({type(exc).__name__}: {exc}); the instance "
                                    "was left as it was", "migration_failed")
