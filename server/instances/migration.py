@@ -107,7 +107,7 @@ def migrate(session: Session, host: Host, *, actor: Actor, instance: ProcessInst
                   ready={t.task_id: t for t in moved.ready_user_tasks()})
     instance.model_version_id = target.id
     after = {"version": target.version, "waiting": moved.open_elements(), "edge": edge,
-             "mapping": {k: v for k, v in sorted(mapping.items())}}
+             "mapping": {k: v for k, v in sorted(mapping.items()) if k != v}}  # the hand mappings
     audit.record(session, actor=actor, action="admin.migrated", target_type="instance", target_id=instance.id,
                  instance_id=instance.id, before=before, after=after, note=note)
     instances.advance_and_save(session, host, instance=instance, run=moved, actor=actor)
