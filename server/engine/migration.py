@@ -31,6 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from server.engine import moves
 from server.engine.model import CompiledModel
+from server.engine.state import reconnect_loops
 
 FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
 # Gateways never wait for a person or a clock; a join waiting for its other branches stays in place.
@@ -131,6 +132,7 @@ def migrate(workflow: Any, source: CompiledModel, target: CompiledModel, mapping
         if task is None or _stays_in_place(task):
             continue
         kept.update(_regraft(workflow, task, timers))
+    reconnect_loops(workflow)
     if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
     _forget_removed_events(workflow)
