@@ -34,10 +34,10 @@ def plan(mapping: dict[str, str] | None = None) -> operations.PlanRequest:
 
 
 def dry_run(purchase: Purchase, request: operations.PlanRequest,
-            selection: operations.Selection = operations.Selection()) -> operations.MigrationReport:
+            selection: operations.Selection | None = None) -> operations.MigrationReport:
     with purchase.host.db.unit_of_work() as session:
         return operations.validate_migration(session, purchase.host, actor=purchase.admin, request=request,
-                                             selection=selection)
+                                             selection=selection or operations.Selection())
 
 
 def execute(purchase: Purchase, request: operations.PlanRequest, *ids: int) -> operations.MigrationReport:
