@@ -40,7 +40,7 @@ ACTIONS = {
     "admin.retried": N_("Failed step retried"), "admin.step_restarted": N_("Step restarted"),
     "admin.terminated": N_("Process stopped"), "admin.suspended": N_("Process suspended"),
     "admin.variables_set": N_("Process data repaired"), "admin.job_fired": N_("Timer fired by hand"),
-    "admin.job_rescheduled": N_("Timer due time changed"),
+    "admin.job_rescheduled": N_("Timer due time changed"), "admin.migrated": N_("Moved to another model version"),
     "document.received": N_("Document received"), "document.started": N_("Processing started"),
     "document.accepted": N_("Document accepted"), "document.rejected": N_("Document refused"),
     "invoice.approved": N_("Invoice approved"), "invoice.disapproved": N_("Invoice disapproved"),
