@@ -31,6 +31,7 @@ BLUEPRINT_MODULES = (
     "server.api.instances",
     "server.api.jobs",
     "server.api.incidents",
+    "server.api.batches",
     "server.api.audit",
     "server.api.openapi",
 )
