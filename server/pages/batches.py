@@ -2,6 +2,8 @@
 its progress bar and per-instance results, cancel it (administrators only)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -38,8 +40,9 @@ def review() -> ResponseReturnValue:
     kind, chosen = request.args.get("kind", ""), filter_of(request.args.to_dict())
     with host().db.reading() as db:
         counted = operations.count_batch(db, actor=actor(), kind=kind, filter=chosen)
+    back: dict[str, Any] = dict(chosen)
     return render_template("batches/new.html", counted=counted, chosen=chosen,
-                           back=url_for("instance_pages.instance_list", **chosen))
+                           back=url_for("instance_pages.instance_list", **back))
 
 
 @bp.post("")
