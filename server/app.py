@@ -32,6 +32,7 @@ BLUEPRINT_MODULES = (
     "server.api.migration",
     "server.api.jobs",
     "server.api.incidents",
+    "server.api.batches",
     "server.api.audit",
     "server.api.openapi",
 )

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
+from server.batches import selection
 from server.errors import InvalidInput
 from server.instances import service as instances
 from server.instances import view, wording
@@ -19,6 +20,7 @@ from server.operations import instances as operations
 from server.operations import jobs as job_ops
 from server.operations import repair
 from server.operations import tasks as task_ops
+from server.pages import batches as batch_pages
 from server.pages import model_words, words
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
@@ -36,15 +38,15 @@ JOB_ACTIONS = ("fire", "due")
 @bp.get("")
 @page("instances.read")
 def instance_list() -> ResponseReturnValue:
+    """The instances, newest first, by the filter a batch takes too (an admin reviews a batch from here)."""
     who = actor()
     status, model = request.args.get("status", ""), request.args.get("model", "")
+    chosen = batch_pages.filter_of(request.args.to_dict())
     number = page_number()
     with host().db.unit_of_work() as db:
         query = select(ProcessInstance).where(ProcessInstance.environment_id == who.environment_id)
-        if status in STATUSES:
-            query = query.where(ProcessInstance.status == status)
-        if model:
-            query = query.where(ProcessInstance.model_key == model)
+        if chosen:
+            query = selection.narrow(query, selection.parse_filter(chosen))
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = [{"id": i.id, "model": i.model_key, "business_key": i.business_key, "status": i.status,
                  "started_at": i.started_at, "started_by": i.started_by, "updated_at": i.updated_at}
@@ -53,7 +55,8 @@ def instance_list() -> ResponseReturnValue:
         models = list(db.scalars(select(ProcessInstance.model_key).where(
             ProcessInstance.environment_id == who.environment_id).distinct().order_by(ProcessInstance.model_key)))
     return render_template("instances/list.html", paging=Paging(rows, total, number, PER_PAGE), status=status,
-                           model=model, statuses=STATUSES, models=models)
+                           model=model, statuses=STATUSES, models=models, chosen=chosen,
+                           kinds=batch_pages.kind_choices())
 
 
 def _elements(version: ProcessModelVersion, texts: Texts) -> list[tuple[str, str]]:

@@ -42,7 +42,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'self'; base-uri 'self'; form-action 'self'")
 
 # One blueprint module per area; each exposes `bp`.
-PAGE_MODULES = ("auth", "tasks", "inbox", "instances", "migration", "designer", "audit", "admin")
+PAGE_MODULES = ("auth", "tasks", "inbox", "instances", "migration", "batches", "designer", "audit", "admin")
 
 NAVIGATION = (  # (endpoint, label msgid, permission)
     ("task_pages.task_list", N_("Tasks"), "tasks.read"),

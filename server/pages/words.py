@@ -21,8 +21,8 @@ def N_(text: str) -> str:
 
 STATUSES = (N_("open"), N_("claimed"), N_("delegated"), N_("completed"), N_("cancelled"), N_("not_needed"),
             N_("running"), N_("suspended"), N_("failed"), N_("terminated"), N_("received"), N_("accepted"),
-            N_("rejected"))
-OPERATIONS = (N_("suspend"), N_("resume"), N_("terminate"), N_("retry"), N_("move"), N_("restart"),
+            N_("rejected"), N_("queued"), N_("cancelling"), N_("pending"), N_("succeeded"), N_("not_attempted"))
+OPERATIONS = (N_("suspend"), N_("resume"), N_("terminate"), N_("retry"), N_("migrate"), N_("move"), N_("restart"),
               N_("restart_instance"), N_("reassign"))
 DEFAULT_FORM = (N_("Decision"), N_("Approve"), N_("Disapprove"), N_("Comment"))
 
@@ -50,6 +50,7 @@ ACTIONS = {
     "mail.queued": N_("E-mail queued"), "mail.sent": N_("E-mail sent"), "mail.failed": N_("E-mail failed"),
     "timer.fired": N_("Deadline reached"), "job.failed": N_("Background job failed"),
     "sales_invoice.sent": N_("Sales invoice sent"), "model.deployed": N_("Process model published"),
+    "batch.started": N_("Batch started"), "batch.cancelled": N_("Batch cancelled"), "batch.ended": N_("Batch ended"),
 }
 # Permissions as the refusal names them ("You may not ...").
 PERMISSIONS = {
