@@ -17,6 +17,7 @@ from server.host import Host
 from server.instances import service as instances
 from server.instances.models import ProcessModelVersion
 from server.instances.shipped import shipped_models
+from server.wording import catalogue_name
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # The designer's file kinds, as ProcessModelVersion keeps them.
@@ -112,9 +113,12 @@ def create_model(session: Session, host: Host, *, actor: Actor, key: str, name: 
     if shipped is None:
         raise InvalidInput(f"no template {template!r}; choose one of {', '.join(templates())}", code="invalid_template",
                            details=[{"field": "template", "message": "is not a shipped template"}])
-    [(_filename, source)] = shipped.bpmn.items()
+    [(filename, source)] = shipped.bpmn.items()
+    forms = dict(shipped.forms)
+    if catalogue_name(filename) in forms:  # the diagram's wording catalogue follows its file name
+        forms[catalogue_name(f"{key}.bpmn")] = forms.pop(catalogue_name(filename))
     return deploy(session, host, actor=actor, key=key, bpmn={f"{key}.bpmn": renamed_process(source, key, name)},
-                  dmn=shipped.dmn, forms=shipped.forms)
+                  dmn=shipped.dmn, forms=forms)
 
 
 def renamed_process(source: bytes, key: str, name: str) -> bytes:
