@@ -14,7 +14,8 @@ class ModelError(EngineError):
     """A model that cannot be deployed: names the file, the element and the reason."""
 
     def __init__(self, reason: str, *, file: str = "", element_id: str = "", line: int | None = None,
-                 kind: str = "", expression: str | None = None, position: int | None = None):
+                 kind: str = "", expression: str | None = None, position: int | None = None,
+                 cell: dict[str, Any] | None = None):
         where = ", ".join(p for p in (file and f"file {file}", element_id and f"element {element_id}",
                                         line and f"line {line}") if p)
         super().__init__(f"{reason} ({where})" if where else reason)
@@ -25,12 +26,15 @@ class ModelError(EngineError):
         self.kind = kind  # for an expression: condition, assignee, timer duration, script ...
         self.expression = expression
         self.position = position
+        self.cell = cell  # for a DMN table: the decision, rule (1-based) and column the editor marks
 
     def as_detail(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"file": self.file, "element_id": self.element_id, "line": self.line,
                                   "reason": self.reason}
         if self.kind:
             detail.update(kind=self.kind, expression=self.expression, position=self.position)
+        if self.cell:
+            detail.update(self.cell)
         return detail
 
 
