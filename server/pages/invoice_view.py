@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Any
 
+from flask_babel import format_currency, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -114,3 +116,96 @@ def attachments(session: Session, invoice: Invoice) -> list[Attachment]:
     """The embedded attachments of the invoice's document (parsed again; bytes never live in JSON)."""
     document = session.get(ReceivedDocument, invoice.document_id)
     return embedded(document.content) if document is not None else []
+
+
+# The annotations of the shipped decision tables (dmn/*.dmn), so the "why this came to you" line reads in the
+# reader's language; a designer's own annotation shows as written.
+SHIPPED_RULES = (
+    N_("Possible duplicate (Stroom's addition, evaluated first)"), N_("Preferred bank account differs"),
+    N_("No match on supplier bank account"), N_("No match on administration name"),
+    N_("A validation finding (invoice_validation) keeps the invoice from auto-approval"),
+    N_("Auto-approve, no match difference"), N_("Auto-approve, confrontation difference < 1%"),
+    N_("Matching difference"), N_("Every invoice gets a route"),
+)
+MONEY_PATTERN = "¤¤\u00a0#,##0.00;¤¤\u00a0-#,##0.00"
+PDF_PROBLEMS = {
+    "no_attachment": N_("The invoice has no attached document to show."),
+    "no_pdf": N_("The attached document is not a PDF, so it cannot be shown here; download it instead."),
+    "bad_pdf": N_("The attached PDF cannot be shown: its content is not a readable PDF. Download it instead."),
+}
+TOLERANCE_INPUTS = {"confrontation_difference_pct": N_("difference %(test)s %%"),
+                    "confrontation_difference_amount": N_("difference %(test)s")}
+INVOICE_STATUSES = (N_("approved"), N_("disapproved"))
+DECISION_WORDS = {"approve": N_("approved"), "disapprove": N_("disapproved"), "complete": N_("completed"),
+                  "comment": N_("commented")}
+
+
+def money(value: Any, currency: str | None = "EUR") -> str:
+    """An amount with its currency code, in the reader's locale ("NOK 1,294.70", "NOK 1.294,70"); '' for None."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    if not currency:
+        return format_decimal(number, format="#,##0.00;-#,##0.00")
+    return format_currency(number, currency, format=MONEY_PATTERN)
+
+
+def number(value: Any) -> str:
+    """A quantity or rate in the reader's locale, without trailing zeros ("10", "2,5"); '' for None."""
+    if value is None or value == "":
+        return ""
+    try:
+        found = Decimal(str(value))
+    except ArithmeticError:
+        return str(value)
+    return format_decimal(found)
+
+
+def signed_money(value: Any, currency: str | None) -> str:
+    """A difference: '+' before a positive amount, so more and less read apart."""
+    text = money(value, currency)
+    return f"+{text}" if text and Decimal(str(value)) > 0 else text
+
+
+def rule_words(annotation: str | None, index: int | None = None) -> str:
+    """A matched rule in the reader's language: its annotation (translated when shipped), else its number."""
+    if annotation:
+        return _(annotation)
+    return _("rule %(n)s applied", n=index) if index is not None else _("no rule matched")
+
+
+def tolerance_words(tolerance: Any) -> str:
+    """'difference < 1 %' for a band the table allows before auto-approval."""
+    template = TOLERANCE_INPUTS.get(tolerance.input)
+    return _(template, test=tolerance.test) if template else f"{tolerance.input} {tolerance.test}"
+
+
+def pdf_problem_words(problem: str | None) -> str:
+    return _(PDF_PROBLEMS[problem]) if problem in PDF_PROBLEMS else ""
+
+
+def decision_words(decision: str) -> str:
+    return _(DECISION_WORDS[decision]) if decision in DECISION_WORDS else decision
+
+
+def filters() -> dict[str, Any]:
+    """The Jinja filters the invoice views use."""
+    return {"money": money, "number": number, "signed_money": signed_money, "rule_words": rule_words,
+            "tolerance_words": tolerance_words, "pdf_problem_words": pdf_problem_words,
+            "decision_words": decision_words, "due_words": due_words, "vat_category_words": vat_category_words}
+
+
+VAT_CATEGORIES = {
+    "S": N_("standard rate"), "Z": N_("zero rate"), "E": N_("exempt from VAT"), "AE": N_("VAT reverse charge"),
+    "K": N_("intra-community supply"), "G": N_("export outside the EU"), "O": N_("not subject to VAT"),
+    "L": N_("Canary Islands tax"), "M": N_("Ceuta and Melilla tax"),
+}
+
+
+def vat_category_words(code: str | None) -> str:
+    """A VAT category code in words ("standard rate (S)"); the code alone when unknown."""
+    known = VAT_CATEGORIES.get(code or "")
+    return f"{_(known)} ({code})" if known else (code or _("not given"))

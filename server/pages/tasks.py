@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from server.errors import InvalidInput
 from server.invoices.attachments import FIRST_NUMBER, download_name
+from server.operations import invoice_review
 from server.operations import tasks as ops
 from server.pages import forms, invoice_view
 from server.pages import task_queries as queries
@@ -66,13 +67,11 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
         found = ops.show(db, host(), actor=who, task_id=task_id)
         task = found.task
         fields = forms.fields_of(found.schema, found.data)
-        invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
+        review = invoice_review.for_task(db, actor=who, task_id=task_id)
         context = {
-            "task": task, "invoice": invoice, "detail": found,
-            "lines": (invoice.data or {}).get("lines", []) if invoice else [],
-            "flags": invoice_view.flags(invoice.collection or {}) if invoice else [],
+            "task": task, "review": review, "detail": found,
+            "flags": invoice_view.flags(dict(review.collection)) if review else [],
             "decisions": invoice_view.decisions(db, who.environment_id, task.instance_id),
-            "attachments": _attachment_list(db, invoice),
             "fields": fields, "values": _values(fields, found.data, posted),
             "choice": choice, "error": error, "outcome": _outcome_words(task),
             "is_open": task.status in OPEN_STATUSES, "may_act": found.may_act, "me": who.name,
@@ -98,14 +97,6 @@ def _outcome_words(task: ops.TaskView) -> str | None:
     words = {"approve": _("Approved by %(who)s on %(when)s"), "disapprove": _("Disapproved by %(who)s on %(when)s")}
     template = words.get(task.decision or "", _("Completed by %(who)s on %(when)s"))
     return template % {"who": task.completed_by or "?", "when": when}
-
-
-def _attachment_list(db: Any, invoice: Any) -> list[dict[str, Any]]:
-    if invoice is None:
-        return []
-    return [{"number": n, "name": download_name(a, n), "mime": a.mime_type or "",
-             "size": a.size, "description": a.description or "", "inline": a.mime_type in INLINE_TYPES}
-            for n, a in enumerate(invoice_view.attachments(db, invoice), start=FIRST_NUMBER)]
 
 
 @bp.get("/<int:task_id>/attachments/<int:number>")
