@@ -240,6 +240,13 @@ def _acted(session: Session, invoice: Invoice) -> tuple[Acted, ...]:
     return tuple(sorted(done, key=lambda a: a.at or dt.datetime.min.replace(tzinfo=dt.UTC)))
 
 
+def _names(value: Any) -> str | None:
+    """A recipient or a list of them as one text ("a, b"); None when there is none."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or None
+    return str(value) if value else None
+
+
 def _when(value: Any) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(str(value)) if value else None
@@ -270,5 +277,5 @@ def _timeline(session: Session, invoice: Invoice) -> tuple[TimelineEntry, ...]:
         entries.append(TimelineEntry(at=event.at, actor=event.actor, action=event.action,
                                      task_name=names.get(event.target_id or "") if event.target_type == "task" else None,
                                      text=str(text) if text else None, decision=decision,
-                                     to=after.get("to") or after.get("delegated_to")))
+                                     to=_names(after.get("to") or after.get("delegated_to"))))
     return tuple(entries[-TIMELINE_LIMIT:])
