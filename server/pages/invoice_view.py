@@ -5,7 +5,6 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_currency, format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +13,7 @@ from server.audit.models import AuditEvent
 from server.invoices.attachments import embedded
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.ubl_types import Attachment
-from server.pages.words import N_, due_words
+from server.pages.words import N_, due_words, money_words, number_words
 
 STATUS_WORDS = {
     "confrontation_status_einvoice": {0: N_("no receipts to compare"), 1: N_("receipts without differences"),
@@ -118,16 +117,6 @@ def attachments(session: Session, invoice: Invoice) -> list[Attachment]:
     return embedded(document.content) if document is not None else []
 
 
-# The annotations of the shipped decision tables (dmn/*.dmn), so the "why this came to you" line reads in the
-# reader's language; a designer's own annotation shows as written.
-SHIPPED_RULES = (
-    N_("Possible duplicate (Stroom's addition, evaluated first)"), N_("Preferred bank account differs"),
-    N_("No match on supplier bank account"), N_("No match on administration name"),
-    N_("A validation finding (invoice_validation) keeps the invoice from auto-approval"),
-    N_("Auto-approve, no match difference"), N_("Auto-approve, confrontation difference < 1%"),
-    N_("Matching difference"), N_("Every invoice gets a route"),
-)
-MONEY_PATTERN = "¤¤\u00a0#,##0.00;¤¤\u00a0-#,##0.00"
 PDF_PROBLEMS = {
     "no_attachment": N_("The invoice has no attached document to show."),
     "no_pdf": N_("The attached document is not a PDF, so it cannot be shown here; download it instead."),
@@ -141,27 +130,18 @@ DECISION_WORDS = {"approve": N_("approved"), "disapprove": N_("disapproved"), "c
 
 
 def money(value: Any, currency: str | None = "EUR") -> str:
-    """An amount with its currency code, in the reader's locale ("NOK 1,294.70", "NOK 1.294,70"); '' for None."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    if not currency:
-        return format_decimal(number, format="#,##0.00;-#,##0.00")
-    return format_currency(number, currency, format=MONEY_PATTERN)
+    """An amount with its currency in the reader's locale (words.money_words), '' for None."""
+    return money_words(value, currency)
 
 
 def number(value: Any) -> str:
-    """A quantity or rate in the reader's locale, without trailing zeros ("10", "2,5"); '' for None."""
-    if value is None or value == "":
-        return ""
-    try:
-        found = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    return format_decimal(found)
+    """A quantity or rate in the reader's locale ("10", "2,5"); '' for None."""
+    if isinstance(value, str) and value:
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            return value
+    return number_words(value)
 
 
 def signed_money(value: Any, currency: str | None) -> str:
@@ -171,9 +151,10 @@ def signed_money(value: Any, currency: str | None) -> str:
 
 
 def rule_words(annotation: str | None, index: int | None = None) -> str:
-    """A matched rule in the reader's language: its annotation (translated when shipped), else its number."""
+    """A matched rule as the page says it: its annotation (pass it through the model's texts first), else its
+    number."""
     if annotation:
-        return _(annotation)
+        return annotation
     return _("rule %(n)s applied", n=index) if index is not None else _("no rule matched")
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
+from server.instances import wording
 from server.invoices.attachments import download_name
 from server.operations import invoice_review
+from server.pages import words
 from server.pages.common import actor, blueprint, host, page
 
 bp = blueprint("invoice_pages", __name__, url_prefix="/invoices")
@@ -17,7 +19,8 @@ INLINE_TYPES = {"application/pdf"}
 def invoice_page(invoice_id: int) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         review = invoice_review.for_invoice(db, actor=actor(), invoice_id=invoice_id)
-    return render_template("invoices/invoice.html", review=review)
+        texts = wording.texts_of_instance(db, host(), review.instance_id, words.language())
+    return render_template("invoices/invoice.html", review=review, texts=texts)
 
 
 @bp.get("/<int:invoice_id>/attachments/<int:number>")

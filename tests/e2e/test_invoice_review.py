@@ -31,7 +31,7 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Page
 WORDS = {
     "en": {"why": "Matching difference", "differs": "price differs from the order", "iban": "Differs:",
            "earlier": "An earlier invoice looks the same", "no_pdf": "no attached document"},
-    "nl": {"why": "Verschil bij het matchen", "differs": "prijs wijkt af van de order", "iban": "Wijkt af:",
+    "nl": {"why": "Matchverschil", "differs": "prijs wijkt af van de order", "iban": "Wijkt af:",
            "earlier": "Een eerdere factuur lijkt hetzelfde", "no_pdf": "geen bijgevoegd document"},
 }
 
