@@ -42,7 +42,7 @@ _EARLIER_SAME_NUMBER_OR_DATE = union(
     _EARLIER.where(func.lower(func.trim(Invoice.number)) == bindparam("number")))
 
 
-def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice]:
+def earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice]:
     """The supplier's earlier invoices that may be duplicates: same number or same issue date.
 
     Narrowed in SQL (a superset of what `match` flags) and read as plain columns, so the cost does
@@ -65,7 +65,7 @@ def match_invoice(call: ServiceCall) -> dict[str, Any]:
     invoice = _invoice(call)
     facts = facts_from_invoice(parsed_invoice(session, invoice))
     result = match(facts, snapshot_for(session, environment_id=invoice.environment_id, facts=facts),
-                   today=utcnow().date(), earlier_invoices=_earlier_invoices(session, invoice))
+                   today=utcnow().date(), earlier_invoices=earlier_invoices(session, invoice))
     collection = result.collection()
     invoice.collection = {**collection, "reasons": list(result.reasons)}
     invoice.supplier_id, invoice.administration_id = result.supplier_id, result.administration_id

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from server.errors import InvalidInput
 from server.instances import wording
 from server.invoices.attachments import FIRST_NUMBER, download_name
+from server.operations import invoice_review
 from server.operations import tasks as ops
 from server.pages import forms, invoice_view, model_words, words
 from server.pages import task_queries as queries
@@ -73,16 +74,14 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
         task = found.task
         texts = wording.texts_of_instance(db, host(), task.instance_id, words.language())
         fields = forms.fields_of(translate_form(found.schema, texts), found.data)
-        invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
+        review = invoice_review.for_task(db, actor=who, task_id=task_id)
         process = wording.model_names(db, host(), who.environment_id, words.language()).get(task.process_key)
         context = {
-            "task": task, "invoice": invoice, "detail": found, "task_name": texts(task.name),
+            "task": task, "review": review, "detail": found, "task_name": texts(task.name), "texts": texts,
             "process_name": process or task.process_key,
-            "lines": (invoice.data or {}).get("lines", []) if invoice else [],
-            "flags": invoice_view.flags(invoice.collection or {}) if invoice else [],
+            "flags": invoice_view.flags(dict(review.collection)) if review else [],
             "decisions": model_words.decision_cards(
                 invoice_view.decisions(db, who.environment_id, task.instance_id), texts),
-            "attachments": _attachment_list(db, invoice),
             "fields": fields, "values": _values(fields, found.data, posted, texts),
             "choice": choice, "error": error, "outcome": _outcome_words(task),
             "is_open": task.status in OPEN_STATUSES, "may_act": found.may_act, "me": who.name,
@@ -112,14 +111,6 @@ def _outcome_words(task: ops.TaskView) -> str | None:
                  "disapprove": _("Disapproved by %(who)s on %(when)s")}
     template = sentences.get(task.decision or "", _("Completed by %(who)s on %(when)s"))
     return template % {"who": task.completed_by or "?", "when": when}
-
-
-def _attachment_list(db: Any, invoice: Any) -> list[dict[str, Any]]:
-    if invoice is None:
-        return []
-    return [{"number": n, "name": download_name(a, n), "mime": a.mime_type or "",
-             "size": a.size, "description": a.description or "", "inline": a.mime_type in INLINE_TYPES}
-            for n, a in enumerate(invoice_view.attachments(db, invoice), start=FIRST_NUMBER)]
 
 
 @bp.get("/<int:task_id>/attachments/<int:number>")
