@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "server.cli.ingest",
     "server.cli.audit",
     "server.cli.instances",
+    "server.cli.incidents",
     "server.cli.tasks",
     "server.cli.sandbox",
 )
