@@ -10,15 +10,18 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from server import causes
 from server.audit.models import AuditEvent
 from server.errors import InvalidInput
 from server.instances import service as instances
 from server.instances import view
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.operations import incidents as incident_ops
 from server.operations import instances as operations
 from server.operations import jobs as job_ops
 from server.operations import repair
 from server.operations import tasks as task_ops
+from server.pages import words
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
@@ -36,6 +39,7 @@ JOB_ACTIONS = ("fire", "due")
 def instance_list() -> ResponseReturnValue:
     who = actor()
     status, model = request.args.get("status", ""), request.args.get("model", "")
+    cause = request.args.get("cause", "")
     number = page_number()
     with host().db.unit_of_work() as db:
         query = select(ProcessInstance).where(ProcessInstance.environment_id == who.environment_id)
@@ -43,6 +47,8 @@ def instance_list() -> ResponseReturnValue:
             query = query.where(ProcessInstance.status == status)
         if model:
             query = query.where(ProcessInstance.model_key == model)
+        if cause in causes.CODES:
+            query = query.where(view.with_open_incident(cause))
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = [{"id": i.id, "model": i.model_key, "business_key": i.business_key, "status": i.status,
                  "started_at": i.started_at, "started_by": i.started_by, "updated_at": i.updated_at}
@@ -51,7 +57,8 @@ def instance_list() -> ResponseReturnValue:
         models = list(db.scalars(select(ProcessInstance.model_key).where(
             ProcessInstance.environment_id == who.environment_id).distinct().order_by(ProcessInstance.model_key)))
     return render_template("instances/list.html", paging=Paging(rows, total, number, PER_PAGE), status=status,
-                           model=model, statuses=STATUSES, models=models)
+                           model=model, statuses=STATUSES, models=models,
+                           cause=cause if cause in causes.CODES else "")
 
 
 def _elements(version: ProcessModelVersion) -> list[tuple[str, str]]:
@@ -183,9 +190,24 @@ def job_action(instance_id: int, job_id: int, action: str) -> ResponseReturnValu
 @bp.get("/incidents")
 @page("instances.read")
 def incidents() -> ResponseReturnValue:
+    """Open incidents counted by cause (with where they happen), and the newest open ones."""
     who = actor()
     with host().db.unit_of_work() as db:
+        counts = incident_ops.cause_counts(db, actor=who)
         rows: list[Any] = list(db.scalars(select(Incident).where(Incident.environment_id == who.environment_id,
                                                                  Incident.status == "open")
                                           .order_by(Incident.id.desc()).limit(200)))
-        return render_template("instances/incidents.html", incidents=rows)
+        return render_template("instances/incidents.html", counts=counts, incidents=rows)
+
+
+@bp.post("/incidents/retry")
+@page("instances.admin")
+def retry_incidents() -> ResponseReturnValue:
+    """Retry every open incident of the form's cause; says how many ran on, failed again or were refused."""
+    done = incident_ops.retry_all(host(), actor=actor(), cause=request.form.get("cause"),
+                                  reason=request.form.get("reason"))
+    flash(_("%(cause)s: retried %(retried)s, failed again %(failed)s, refused %(refused)s.",
+            cause=words.cause_words(done.cause, None), retried=done.count("retried"),
+            failed=done.count("failed_again"), refused=done.count("refused")),
+          "success" if not done.count("failed_again") and not done.count("refused") else "error")
+    return redirect(url_for("instance_pages.incidents"))

@@ -8,6 +8,8 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from server import web
+
 
 def N_(text: str) -> str:
     """Mark a text for extraction; it is translated where it is shown (`_(value)` in a template)."""
@@ -80,6 +82,11 @@ def refusal_words(permission: str | None) -> str:
     if what is None:
         return _("You are not allowed to do this.")
     return _("You are not allowed to %(what)s. Ask an administrator if you need to.", what=_(what))
+
+
+def cause_words(code: str, detail: str | None = "") -> str:
+    """An incident's cause as a sentence in the reader's language (`detail` None: the cause's own sentence)."""
+    return web.cause_words(code, detail)
 
 
 def name_words(name: str) -> str:
