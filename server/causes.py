@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 NO_INVOICE = "no_invoice"
 NO_SUPPLIER = "no_supplier"
-UNKNOWN_SUPPLIER = "unknown_supplier"
 UNKNOWN_RECIPIENT = "unknown_recipient"
 MAIL_REFUSED = "mail_refused"
 MAIL_UNREACHABLE = "mail_unreachable"
@@ -33,7 +32,6 @@ def N_(text: str) -> str:
 SENTENCES: dict[str, str] = {
     NO_INVOICE: N_("the process has no invoice"),
     NO_SUPPLIER: N_("the invoice has no supplier"),
-    UNKNOWN_SUPPLIER: N_("the supplier is not in master data"),
     UNKNOWN_RECIPIENT: N_("a mail recipient is unknown: %(detail)s"),
     MAIL_REFUSED: N_("the mail server refused the address"),
     MAIL_UNREACHABLE: N_("the mail server could not be reached"),

@@ -81,7 +81,7 @@ def _send_mail(call: ServiceCall) -> dict[str, Any]:
                              language=params.get("language"), strict=True,
                              default_language=ctx.host.settings.mail_language)
     except InvalidInput as exc:
-        raise causes.CausedError(exc.message, cause=causes.UNKNOWN_RECIPIENT, detail=", ".join(specs)) from exc
+        raise _recipient_failed(exc, call.data) from exc
     if not recipients:
         raise causes.CausedError(f"send_mail found no e-mail address for {specs}", cause=causes.UNKNOWN_RECIPIENT,
                                  detail=", ".join(specs))
@@ -91,6 +91,16 @@ def _send_mail(call: ServiceCall) -> dict[str, Any]:
     notify(ctx.session, template=template, recipients=recipients, context=context,
            environment_id=ctx.environment_id, instance_id=ctx.instance_id, actor=ctx.actor, element_id=call.element_id)
     return {}
+
+
+def _recipient_failed(error: InvalidInput, data: Mapping[str, Any]) -> causes.CausedError:
+    """Why a recipient spec named nobody: the invoice's supplier is missing, or the spec is unknown."""
+    spec = next((str(d.get("spec")) for d in error.details if isinstance(d, Mapping) and d.get("spec")), "")
+    found = data.get("invoice")
+    invoice: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    if spec in ("invoice", "invoice:contact") and not (invoice.get("supplier_name") or invoice.get("supplier")):
+        return causes.CausedError(error.message, cause=causes.NO_SUPPLIER)
+    return causes.CausedError(error.message, cause=causes.UNKNOWN_RECIPIENT, detail=spec)
 
 
 def mail_context(session: Session, base_url: str, *, instance_id: int | None, data: Mapping[str, Any],

@@ -84,8 +84,9 @@ def cause_counts(session: Session, *, actor: Actor) -> list[CauseCount]:
         select(Incident.cause, ProcessInstance.model_key, Incident.element_id, func.count())
         .join(ProcessInstance, ProcessInstance.id == Incident.instance_id).where(*open_ones)
         .group_by(Incident.cause, ProcessInstance.model_key, Incident.element_id)).all()
-    spread = dict(session.execute(select(Incident.cause, func.count(func.distinct(Incident.instance_id)))
-                                  .where(*open_ones).group_by(Incident.cause)).tuples().all())
+    spread: dict[str, int] = {cause: n for cause, n in session.execute(
+        select(Incident.cause, func.count(func.distinct(Incident.instance_id))).where(*open_ones)
+        .group_by(Incident.cause))}
     places: dict[str, list[Place]] = {}
     for cause, model_key, element_id, count in rows:
         places.setdefault(cause, []).append(Place(model_key, element_id, count))
