@@ -27,7 +27,7 @@ from server.masterdata.inputs import TrustedSenderInput
 def _invoice(call: ServiceCall) -> Invoice:
     ctx = call.context
     invoice_id = call.params.get("invoice_id", call.data.get("invoice_id"))
-    invoice = ctx.session.get(Invoice, invoice_id)
+    invoice = ctx.session.get(Invoice, invoice_id) if invoice_id is not None else None
     if invoice is None or invoice.environment_id != ctx.environment_id:
         raise causes.CausedError(f"invoice {invoice_id} not found", cause=causes.NO_INVOICE)
     return invoice
