@@ -8,9 +8,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from server.errors import DomainError, NotFound
+from server.instances import wording
 from server.instances.models import ProcessModelVersion
 from server.operations import models as model_ops
-from server.pages import decision_test, diagrams
+from server.pages import decision_test, diagrams, words
 from server.pages.common import actor, blueprint, host, page
 
 bp = blueprint("designer", __name__, url_prefix="/designer")
@@ -125,12 +126,13 @@ def test_decision(key: str, filename: str) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         version = _version(db, who.environment_id, key, request.args.get("version"))
         text = version.dmn_sources.get(filename)
+        texts = wording.version_texts(host(), version, words.language())
     if text is None:
         abort(404)
     form = decision_test.prepare(text.encode("utf-8"), request.values.get("decision"))
     result = decision_test.run(form, request.form) if request.method == "POST" else None
     return render_template("designer/test.html", key=key, filename=filename, form=form, result=result,
-                           values=request.form)
+                           values=request.form, model_text=texts)
 
 
 @bp.get("/<key>/compare")

@@ -133,7 +133,9 @@ def init_web(app: Flask) -> None:
 
     app.after_request(_security_headers)
     app.jinja_env.filters.update(action_words=words.action_words, value_words=words.value_words,
-                                 name_words=words.name_words, cause_words=words.cause_words)
+                                 name_words=words.name_words, money_words=words.money_words,
+                                 number_words=words.number_words, date_words=words.date_words,
+                                 datetime_words=words.datetime_words, cause_words=words.cause_words)
     app.context_processor(_layout_context)
     app.register_blueprint(bp)
     for name in PAGE_MODULES:

@@ -12,7 +12,13 @@ from sqlalchemy import select
 from server.audit.models import AuditEvent
 from server.invoices.models import Invoice
 from tests.e2e.site import Site, csrf
-from tests.http.pages.test_instance_verbs_parity import EDGES, api_view, cli, failed_instance, waiting_instance
+from tests.http.pages.test_instance_verbs_parity import (
+    EDGES,
+    api_view,
+    cli,
+    failed_instance,
+    waiting_instance,
+)
 
 __all__ = ["cli"]  # the module fixture, shared with the instance verbs' parity test
 FETCH = {"X-Requested-With": "fetch"}
@@ -30,7 +36,7 @@ def counts_by_edge(site: Site, cli: Any) -> dict[str, Any]:
     by_cli = {c["cause"]: c["count"] for c in json.loads(output)["items"]}
     page = site.client("admin").get("/instances/incidents").text
     by_page = {cause: int(count) for cause, count in re.findall(
-        r'data-testid="cause-([a-z_]+)".*?data-testid="cause-count">(\d+)<', page, re.S)}
+        r'data-testid="cause-([a-z_]+)".*?data-testid="cause-count">(\d+)<', page, re.DOTALL)}
     assert by_api == by_cli == by_page, (by_api, by_cli, by_page)
     return by_api
 

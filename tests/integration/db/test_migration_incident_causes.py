@@ -15,10 +15,10 @@ OLD_MESSAGES = [
     ("match_invoice", "service 'match_invoice' failed: LookupError: invoice None not found"),
     ("book", "service 'book' failed: ConnectionError: ledger unreachable"),
     ("which_route", "error evaluating 'amount > limit': FeelEvaluationError: no such function"),
-    ("job:mail", "job 7 (mail) failed after 1 attempts: PermanentJobError: every recipient was refused: "
-                 "{'nobody@example.com': (550, b'mailbox unavailable')}"),
-    ("job:mail", "job 8 (mail) failed after 10 attempts: Traceback ...\nConnectionRefusedError: [Errno 111] "
-                 "Connection refused"),
+    ("job:mail", ("job 7 (mail) failed after 1 attempts: PermanentJobError: every recipient was refused: "
+                  "{'nobody@example.com': (550, b'mailbox unavailable')}")),
+    ("job:mail", ("job 8 (mail) failed after 10 attempts: Traceback ...\nConnectionRefusedError: [Errno 111] "
+                  "Connection refused")),
     ("gateway", "'NoneType' object has no attribute 'data'"),
 ]
 
