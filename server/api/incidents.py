@@ -5,7 +5,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext
 
 from server.api.auth import current_actor, host, requires
-from server.api.instances import body, parse_int
+from server.api.instances import body, optional_text, parse_int
 from server.api.paging import encode, paging
 from server.errors import InvalidInput
 from server.instances import admin
@@ -53,7 +53,7 @@ def retry_all() -> Response:
     """Retry every open incident of one cause (one transaction per instance)."""
     data = body()
     return jsonify(incident_ops.retry_all(host(), actor=current_actor(), cause=data.get("cause"),
-                                          reason=data.get("reason")).to_json())
+                                          reason=optional_text(data, "reason")).to_json())
 
 
 @bp.get("/<int:incident_id>")
@@ -68,7 +68,7 @@ def show(incident_id: int) -> Response:
 @bp.post("/<int:incident_id>/retry")
 @requires("instances.admin")
 def retry(incident_id: int) -> Response:
-    reason = body().get("reason")
+    reason = optional_text(body(), "reason")
     with host().db.unit_of_work() as session:
         answer = operations.retry_incident(session, host(), actor=current_actor(), incident_id=incident_id,
                                            reason=reason).to_json()
