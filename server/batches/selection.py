@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
 
+from server import causes
 from server.errors import InvalidInput
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.tasks.models import OPEN_STATUSES, HumanTask
 
 STATUSES = ("running", "failed", "suspended", "completed", "terminated")
-FIELDS = ("model", "version", "element", "incident", "incident_message", "started_after", "started_before",
-          "status")
+FIELDS = ("model", "version", "element", "incident", "incident_message", "cause", "started_after",
+          "started_before", "status")
 TEXT_MAX = 200
 TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 
@@ -33,6 +34,7 @@ class BatchFilter:
     element: str | None = None  # waits there: an open human task or an open incident at this element
     incident: bool | None = None  # has an open incident (False: has none)
     incident_message: str | None = None  # an open incident's message contains this (any case)
+    cause: str | None = None  # an open incident has this plain cause (server.causes.CODES)
     started_after: dt.datetime | None = None
     started_before: dt.datetime | None = None
     status: str | None = None
@@ -105,14 +107,18 @@ def parse_filter(raw: Mapping[str, Any]) -> BatchFilter:
     status = _text(raw, "status")
     if status is not None and status not in STATUSES:
         raise _invalid("status", f"must be one of {', '.join(STATUSES)}")
+    cause = _text(raw, "cause")
+    if cause is not None and cause not in causes.CODES:
+        raise _invalid("cause", f"must be one of {', '.join(causes.CODES)}")
     found = BatchFilter(model=_text(raw, "model"), version=_version(raw), element=_text(raw, "element"),
-                        incident=_flag(raw), incident_message=_text(raw, "incident_message", limit=500),
+                        incident=_flag(raw), incident_message=_text(raw, "incident_message", limit=500), cause=cause,
                         started_after=_time(raw, "started_after"), started_before=_time(raw, "started_before"),
                         status=status)
     if found.version is not None and found.model is None:
         raise _invalid("version", "needs the model key")
-    if found.incident is False and found.incident_message:
-        raise _invalid("incident_message", "looks for an incident, but incident is false")
+    if found.incident is False and (found.incident_message or found.cause):
+        field = "incident_message" if found.incident_message else "cause"
+        raise _invalid(field, "looks for an incident, but incident is false")
     if found.empty:
         raise InvalidInput("choose at least one filter (model, element, incident, started before or after, state)",
                            code="filter_required", details=[{"field": "filter", "message": "empty"}])
@@ -129,6 +135,8 @@ def _open_incident(flt: BatchFilter) -> Any:
     if flt.incident_message:
         text = flt.incident_message.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         condition = condition.where(Incident.error.ilike(f"%{text}%", escape="\\"))
+    if flt.cause:
+        condition = condition.where(Incident.cause == flt.cause)
     return condition
 
 
@@ -148,7 +156,7 @@ def narrow(query: Select[Any], flt: BatchFilter) -> Select[Any]:
         failed_here = exists().where(Incident.instance_id == ProcessInstance.id, Incident.status == "open",
                                      Incident.element_id == flt.element)
         query = query.where(or_(waiting_task, failed_here))
-    if flt.incident is not None or flt.incident_message:
+    if flt.incident is not None or flt.incident_message or flt.cause:
         has_one = _open_incident(flt)
         query = query.where(has_one if flt.incident is not False else ~has_one)
     if flt.started_after:
@@ -165,6 +173,6 @@ def matching(environment_id: int, flt: BatchFilter, *, statuses: tuple[str, ...]
     query = select(ProcessInstance.id).where(ProcessInstance.environment_id == environment_id,
                                              ProcessInstance.status.in_(statuses))
     query = narrow(query, flt)
-    if needs_incident and flt.incident is None and not flt.incident_message:
+    if needs_incident and flt.incident is None and not flt.incident_message and not flt.cause:
         query = query.where(_open_incident(flt))
     return query.order_by(ProcessInstance.id)

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "server.cli.audit",
     "server.cli.instances",
     "server.cli.batches",
+    "server.cli.incidents",
     "server.cli.tasks",
     "server.cli.sandbox",
 )

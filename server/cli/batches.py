@@ -31,6 +31,7 @@ def _filter_options(command: Any) -> Any:
         click.option("--element", help="Waits at this element (an open task or incident there)."),
         click.option("--incident/--no-incident", default=None, help="Has an open incident (or has none)."),
         click.option("--incident-message", help="An open incident's message contains this."),
+        click.option("--cause", help="An open incident has this plain cause (see `stroom incidents causes`)."),
         click.option("--started-after", help="ISO 8601 date or time."),
         click.option("--started-before", help="ISO 8601 date or time."),
         click.option("--status", type=click.Choice(STATUSES), help="Only instances in this state."),
@@ -40,7 +41,7 @@ def _filter_options(command: Any) -> Any:
 
 
 def _filter(values: dict[str, Any]) -> dict[str, Any]:
-    names = ("model", "version", "element", "incident", "incident_message", "started_after", "started_before",
+    names = ("model", "version", "element", "incident", "incident_message", "cause", "started_after", "started_before",
              "status")
     return {name: values[name] for name in names if values.get(name) is not None}
 

@@ -5,6 +5,10 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from server.causes import UNEXPECTED, Cause
+
+UNEXPECTED_CAUSE = Cause(UNEXPECTED)
+
 
 class EngineError(Exception):
     """Base of every error the engine package raises."""
@@ -86,12 +90,13 @@ class StepEvent:
 
 @dataclasses.dataclass(frozen=True)
 class Failure:
-    """A step that raised: the element, the message and a short stack summary."""
+    """A step that raised: the element, the message, a short stack summary and the plain cause."""
 
     task_id: str
     element_id: str
     message: str
     stack: str
+    cause: Cause = UNEXPECTED_CAUSE
 
 
 @dataclasses.dataclass(frozen=True)

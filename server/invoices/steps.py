@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.orm import Session
 
+from server import causes
 from server.audit import service as audit
 from server.db import execute, utcnow
 from server.engine import ServiceCall, ServiceParam, describe
@@ -26,9 +27,9 @@ from server.masterdata.inputs import TrustedSenderInput
 def _invoice(call: ServiceCall) -> Invoice:
     ctx = call.context
     invoice_id = call.params.get("invoice_id", call.data.get("invoice_id"))
-    invoice = ctx.session.get(Invoice, invoice_id)
+    invoice = ctx.session.get(Invoice, invoice_id) if invoice_id is not None else None
     if invoice is None or invoice.environment_id != ctx.environment_id:
-        raise LookupError(f"invoice {invoice_id} not found")
+        raise causes.CausedError(f"invoice {invoice_id} not found", cause=causes.NO_INVOICE)
     return invoice
 
 

@@ -21,8 +21,9 @@ from server.engine import WorkflowRun
 from server.errors import InvalidInput
 from server.host import Host
 from server.instances import admin, starts
+from server.instances import service as instances
 from server.instances import view as views
-from server.instances.models import ProcessInstance
+from server.instances.models import Incident, ProcessInstance
 from server.jobs import service as jobs
 
 ADMIN = "instances.admin"
@@ -123,13 +124,26 @@ def retry(session: Session, host: Host, *, actor: Actor, instance_id: int, reaso
     The incident's pending automatic retry is cancelled: one failure, one next attempt."""
     require(actor, ADMIN)
     why = admin.checked_reason(reason)
+    incident = admin.incident_to_retry(session, instances.get_instance(session, actor.environment_id, instance_id),
+                                       incident_id)
+    if incident.job_id is not None:
+        return _requeue(session, host, actor=actor, incident=incident, reason=why)
     instance = admin.instance_in_state(session, actor, instance_id, ("failed", "running"))
-    incident = admin.incident_to_retry(session, instance, incident_id)
     jobs.cancel_incident_retries(session, incident_id=incident.id, instance_id=instance.id,
                                  reason="retried by hand")
     return _intervene(session, host, actor=actor, instance_id=instance.id, reason=why, allowed=("failed", "running"),
                       action="admin.retried", change=admin.retry_change(incident), status="running",
                       batch_id=batch_id)
+
+
+def _requeue(session: Session, host: Host, *, actor: Actor, incident: Incident, reason: str) -> InstanceView:
+    """Retry an undeliverable mail (a given-up job): queued again with fresh attempts, incident resolved."""
+    job = jobs.requeue(session, int(incident.job_id or 0))
+    incident.status, incident.resolved_at = "resolved", utcnow()
+    audit.record(session, actor=actor, action="admin.retried", target_type="incident", target_id=incident.id,
+                 instance_id=incident.instance_id, before={"status": "open", "job_status": "failed"},
+                 after={"incident": incident.id, "job": job.id, "job_status": job.status}, note=reason)
+    return view_of(session, host, actor=actor, instance_id=incident.instance_id)
 
 
 def retry_incident(session: Session, host: Host, *, actor: Actor, incident_id: int,

@@ -10,12 +10,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from server import causes
 from server.audit.models import AuditEvent
 from server.batches import selection
 from server.errors import InvalidInput
 from server.instances import service as instances
 from server.instances import view, wording
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.operations import incidents as incident_ops
 from server.operations import instances as operations
 from server.operations import jobs as job_ops
 from server.operations import repair
@@ -197,9 +199,24 @@ def job_action(instance_id: int, job_id: int, action: str) -> ResponseReturnValu
 @bp.get("/incidents")
 @page("instances.read")
 def incidents() -> ResponseReturnValue:
+    """Open incidents counted by cause (with where they happen), and the newest open ones."""
     who = actor()
     with host().db.unit_of_work() as db:
+        counts = incident_ops.cause_counts(db, actor=who)
         rows: list[Any] = list(db.scalars(select(Incident).where(Incident.environment_id == who.environment_id,
                                                                  Incident.status == "open")
                                           .order_by(Incident.id.desc()).limit(200)))
-        return render_template("instances/incidents.html", incidents=rows)
+        return render_template("instances/incidents.html", counts=counts, incidents=rows)
+
+
+@bp.post("/incidents/retry")
+@page("instances.admin")
+def retry_incidents() -> ResponseReturnValue:
+    """Retry every open incident of the form's cause; says how many ran on, failed again or were refused."""
+    done = incident_ops.retry_all(host(), actor=actor(), cause=request.form.get("cause"),
+                                  reason=request.form.get("reason"))
+    flash(_("%(cause)s: retried %(retried)s, failed again %(failed)s, refused %(refused)s.",
+            cause=words.cause_words(done.cause, None), retried=done.count("retried"),
+            failed=done.count("failed_again"), refused=done.count("refused")),
+          "success" if not done.count("failed_again") and not done.count("refused") else "error")
+    return redirect(url_for("instance_pages.incidents"))

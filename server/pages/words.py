@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale, ngettext
 from flask_babel import gettext as _
 
+from server import web
 from server.auth.permissions import OPERATOR
 from server.auth.permissions import PERMISSIONS as ROLE_TABLE
 
@@ -96,6 +97,11 @@ def refusal_words(permission: str | None) -> str:
     if len(holders) == 1 and holders[0] in ROLES:
         return _("You need the %(role)s role to %(what)s.", role=_(ROLES[holders[0]]), what=_(what))
     return _("You are not allowed to %(what)s. Ask an administrator if you need to.", what=_(what))
+
+
+def cause_words(code: str, detail: str | None = "") -> str:
+    """An incident's cause as a sentence in the reader's language (`detail` None: the cause's own sentence)."""
+    return web.cause_words(code, detail)
 
 
 def name_words(name: str) -> str:
