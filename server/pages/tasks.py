@@ -12,10 +12,11 @@ from flask_babel import gettext as _
 
 from server.errors import InvalidInput
 from server.invoices.attachments import FIRST_NUMBER, download_name
+from server.operations import task_filters as saved_filters
 from server.operations import tasks as ops
 from server.pages import forms, invoice_view
-from server.pages import task_queries as queries
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
+from server.tasks import filters as queries
 from server.tasks.models import OPEN_STATUSES
 
 bp = blueprint("task_pages", __name__, url_prefix="/tasks")
@@ -34,10 +35,43 @@ def task_list() -> ResponseReturnValue:
         found = ops.list_tasks(db, actor=who, query=filters.query(page=number, per_page=PER_PAGE))
         counts = ops.counts(db, actor=who)
         processes = ops.process_keys(db, actor=who)
+        saved = saved_filters.list_filters(db, actor=who)
     today = dt.datetime.now(dt.UTC).date()
     rows = [_row(t, acts, today=today) for t, acts in zip(found.tasks, found.may_act, strict=True)]
     return render_template("tasks/list.html", paging=Paging(rows, found.total, number, PER_PAGE), filters=filters,
-                           counts=counts, processes=processes, groups=sorted(who.groups))
+                           counts=counts, processes=processes, groups=sorted(who.groups), saved=saved,
+                           current=filters.to_args())
+
+
+@bp.post("/filters")
+@page("tasks.read")
+def save_filter() -> ResponseReturnValue:
+    """Save the list's current filters (the form's hidden fields) under a name, perhaps shared with a group."""
+    fields = {k: v for k, v in request.form.items() if k in queries.FIELDS}
+    with host().db.unit_of_work() as db:
+        saved = saved_filters.save_filter(db, actor=actor(), name=request.form.get("name"), filters=fields,
+                                          group=request.form.get("group") or None, edge=EDGE)
+    flash(_("Filter “%(name)s” saved.", name=saved.name), "success")
+    return redirect(url_for("task_pages.task_list", **saved.filters))
+
+
+@bp.post("/filters/<int:filter_id>/rename")
+@page("tasks.read")
+def rename_filter(filter_id: int) -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        renamed = saved_filters.rename_filter(db, actor=actor(), filter_id=filter_id,
+                                              name=request.form.get("name"), edge=EDGE)
+    flash(_("Filter renamed to “%(name)s”.", name=renamed.name), "success")
+    return redirect(url_for("task_pages.task_list", **renamed.filters))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@page("tasks.read")
+def delete_filter(filter_id: int) -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        saved_filters.delete_filter(db, actor=actor(), filter_id=filter_id, edge=EDGE)
+    flash(_("Filter deleted."), "success")
+    return redirect(url_for("task_pages.task_list"))
 
 
 def _row(task: ops.TaskView, may_act: bool, *, today: dt.date) -> dict[str, Any]:
