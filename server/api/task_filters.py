@@ -34,7 +34,7 @@ def list_filters() -> Response:
 
 
 @bp.post("")
-@requires("tasks.read")
+@requires("filters.own")
 def save_filter() -> tuple[Response, int]:
     body = _body()
     filters = body.get("filters", {})
@@ -48,7 +48,7 @@ def save_filter() -> tuple[Response, int]:
 
 
 @bp.patch("/<int:filter_id>")
-@requires("tasks.read")
+@requires("filters.own")
 def rename_filter(filter_id: int) -> Response:
     with host().db.unit_of_work() as session:
         renamed = ops.rename_filter(session, actor=current_actor(), filter_id=filter_id, name=_body().get("name"),
@@ -57,7 +57,7 @@ def rename_filter(filter_id: int) -> Response:
 
 
 @bp.delete("/<int:filter_id>")
-@requires("tasks.read")
+@requires("filters.own")
 def delete_filter(filter_id: int) -> tuple[str, int]:
     with host().db.unit_of_work() as session:
         ops.delete_filter(session, actor=current_actor(), filter_id=filter_id, edge=EDGE)

@@ -98,7 +98,7 @@ def save_filter(session: Session, *, actor: Actor, name: Any, filters: Mapping[s
                 edge: str) -> SavedFilterView:
     """Save the filters under a name (unique per owner), shared with `group` when given: one of the
     caller's groups (else InvalidInput naming it); unknown filters or values are refused, field by field."""
-    require(actor, "tasks.read")
+    require(actor, "filters.own")
     if actor.kind == "system":
         raise Forbidden("saved filters belong to a user", code="forbidden")
     text = _name(name)
@@ -121,7 +121,7 @@ def save_filter(session: Session, *, actor: Actor, name: Any, filters: Mapping[s
 
 def _owned(session: Session, actor: Actor, filter_id: int) -> SavedTaskFilter:
     """The filter if the caller owns it; Forbidden for a group member, NotFound if they cannot see it."""
-    require(actor, "tasks.read")
+    require(actor, "filters.own")
     row = session.scalar(select(SavedTaskFilter).where(SavedTaskFilter.id == filter_id, *_visible(actor)))
     if row is None:
         raise NotFound(f"no saved filter {filter_id}", code="filter_not_found")

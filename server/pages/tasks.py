@@ -15,7 +15,7 @@ from server.invoices.attachments import FIRST_NUMBER, download_name
 from server.operations import task_filters as saved_filters
 from server.operations import tasks as ops
 from server.pages import forms, invoice_view
-from server.pages.common import Paging, actor, blueprint, host, page, page_number
+from server.pages.common import Paging, actor, allowed, blueprint, host, page, page_number
 from server.tasks import filters as queries
 from server.tasks.models import OPEN_STATUSES
 
@@ -40,11 +40,11 @@ def task_list() -> ResponseReturnValue:
     rows = [_row(t, acts, today=today) for t, acts in zip(found.tasks, found.may_act, strict=True)]
     return render_template("tasks/list.html", paging=Paging(rows, found.total, number, PER_PAGE), filters=filters,
                            counts=counts, processes=processes, groups=sorted(who.groups), saved=saved,
-                           current=filters.to_args())
+                           current=filters.to_args(), may_save=allowed(who, "filters.own"))
 
 
 @bp.post("/filters")
-@page("tasks.read")
+@page("filters.own")
 def save_filter() -> ResponseReturnValue:
     """Save the list's current filters (the form's hidden fields) under a name, perhaps shared with a group."""
     fields = {k: v for k, v in request.form.items() if k in queries.FIELDS}
@@ -56,7 +56,7 @@ def save_filter() -> ResponseReturnValue:
 
 
 @bp.post("/filters/<int:filter_id>/rename")
-@page("tasks.read")
+@page("filters.own")
 def rename_filter(filter_id: int) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         renamed = saved_filters.rename_filter(db, actor=actor(), filter_id=filter_id,
@@ -66,7 +66,7 @@ def rename_filter(filter_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/filters/<int:filter_id>/delete")
-@page("tasks.read")
+@page("filters.own")
 def delete_filter(filter_id: int) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         saved_filters.delete_filter(db, actor=actor(), filter_id=filter_id, edge=EDGE)

@@ -76,6 +76,7 @@ def test_bad_saved_filters_are_refused_field_by_field(api: Api) -> None:
     clash = api.post("ann", "/api/v1/task-filters", {"name": "Twice"})
     assert clash.status_code == 409 and clash.get_json()["error"]["code"] == "filter_name_taken"
     assert api.get(None, "/api/v1/task-filters").status_code == 401
+    assert api.post("audrey", "/api/v1/task-filters", {"name": "Auditors read only"}).status_code == 403
 
 
 def test_the_page_and_the_api_call_the_same_verb(api: Api) -> None:
