@@ -98,6 +98,12 @@ class Browse:
         page.wait_for_url(lambda url: "/login" not in url)
         return page
 
+    def language(self, lang: str) -> None:
+        """Switch the pages' language with the header's NL / EN buttons (kept on the user's account)."""
+        self.page.locator(f"form.lang button[value={lang}]").click()
+        self.page.wait_for_load_state("load")
+        assert self.page.locator("html").get_attribute("lang") == lang
+
     def shot(self, label: str = "") -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}{'-' + label if label else ''}.png"), full_page=True)

@@ -136,6 +136,7 @@ def test_every_page_has_no_serious_accessibility_violation(world: Site, browser:
                 with Browse(browser, base_url, f"axe-{lang}-{login}", width=width, height=height,
                             locale=locale) as browse:
                     browse.login(login)
+                    browse.language(lang)
                     for url in pages:
                         problems += _check(browse, url, f"{lang}-{width}-{login}")
                         checked += 1
