@@ -5,6 +5,7 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -43,6 +44,11 @@ def task_list() -> ResponseReturnValue:
                            current=filters.to_args(), may_save=allowed(who, "filters.own"))
 
 
+def _list_with(filters: Mapping[str, str]) -> str:
+    """The task list with these filters applied."""
+    return url_for("task_pages.task_list") + (f"?{urlencode(filters)}" if filters else "")
+
+
 @bp.post("/filters")
 @page("filters.own")
 def save_filter() -> ResponseReturnValue:
@@ -52,7 +58,7 @@ def save_filter() -> ResponseReturnValue:
         saved = saved_filters.save_filter(db, actor=actor(), name=request.form.get("name"), filters=fields,
                                           group=request.form.get("group") or None, edge=EDGE)
     flash(_("Filter “%(name)s” saved.", name=saved.name), "success")
-    return redirect(url_for("task_pages.task_list", **saved.filters))
+    return redirect(_list_with(saved.filters))
 
 
 @bp.post("/filters/<int:filter_id>/rename")
@@ -62,7 +68,7 @@ def rename_filter(filter_id: int) -> ResponseReturnValue:
         renamed = saved_filters.rename_filter(db, actor=actor(), filter_id=filter_id,
                                               name=request.form.get("name"), edge=EDGE)
     flash(_("Filter renamed to “%(name)s”.", name=renamed.name), "success")
-    return redirect(url_for("task_pages.task_list", **renamed.filters))
+    return redirect(_list_with(renamed.filters))
 
 
 @bp.post("/filters/<int:filter_id>/delete")
