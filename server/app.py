@@ -30,6 +30,7 @@ BLUEPRINT_MODULES = (
     "server.api.decisions",
     "server.api.masterdata",
     "server.api.instances",
+    "server.api.migration",
     "server.api.jobs",
     "server.api.incidents",
     "server.api.audit",

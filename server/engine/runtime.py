@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -11,8 +11,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from server.engine import moves
+from server.engine import migration, moves
 from server.engine.assignment import resolve_assignment, task_properties
+from server.engine.migration import MigrationBlocker
 from server.engine.model import CompiledModel
 from server.engine.script_engine import ServiceFailed, StroomScriptEngine
 from server.engine.state import StateCodec
@@ -171,6 +172,20 @@ class WorkflowRun:
         cancelled = moves.move_forward(self._wf, str(source.id), element_id)
         self._forget_removed_events()
         return MoveOutcome(direction, source.task_spec.bpmn_id, element_id, tuple(cancelled))
+
+    # -- migration to another version (server.engine.migration) --------------------------------
+
+    def migration_blockers(self, target: CompiledModel, mapping: Mapping[str, str], *,
+                           target_label: str = "the target version") -> list[MigrationBlocker]:
+        """Why this workflow cannot move to `target` with `mapping` (source element -> target element)."""
+        return migration.blockers(self._wf, self.model, target, mapping, target_label)
+
+    def migrated_to(self, target: CompiledModel, mapping: Mapping[str, str]) -> tuple[WorkflowRun, dict[str, str]]:
+        """This workflow on `target` (this run must not be used afterwards) and the user tasks kept
+        (old engine task id -> new one). Check `migration_blockers` first."""
+        engine = StroomScriptEngine(target, self._engine.context)
+        done = migration.migrate(self._wf, self.model, target, mapping, engine)
+        return WorkflowRun.load(target, self.dumps(), context=self._engine.context), dict(done.kept_user_tasks)
 
     def _ran(self, element_id: str) -> bool:
         return any(getattr(t.task_spec, "bpmn_id", None) == element_id

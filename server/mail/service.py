@@ -18,6 +18,7 @@ from server.jobs.models import Job
 from server.mail import render as templates
 from server.mail.context import open_task_context
 from server.mail.recipients import Recipient, resolve, specs_of, valid_address
+from server.wording import NO_TEXTS, Texts
 
 MAIL_ATTEMPTS = 10
 RESERVED_PARAMS = ("template", "to", "language")
@@ -46,12 +47,28 @@ def queue_mail(session: Session, *, template: str, to: Sequence[str], language: 
 
 
 def notify(session: Session, *, template: str, recipients: Sequence[Recipient], context: Mapping[str, Any],
-           environment_id: int, instance_id: int | None = None, actor: Actor | None = None) -> list[Job]:
-    """One message per recipient, each in the recipient's own language and addressed by name."""
+           environment_id: int, instance_id: int | None = None, actor: Actor | None = None,
+           texts: Callable[[str], Texts] | None = None) -> list[Job]:
+    """One message per recipient, each in the recipient's own language and addressed by name; `texts`
+    gives the model's catalogue for a language, which translates the task's name and the reasons."""
     return [queue_mail(session, template=template, to=[r.formatted()], language=r.language,
-                       context={**context, "recipient": {"name": r.name, "address": r.address}},
+                       context={**_localised(context, texts(r.language) if texts else NO_TEXTS),
+                                "recipient": {"name": r.name, "address": r.address}},
                        environment_id=environment_id, instance_id=instance_id, actor=actor)
             for r in recipients]
+
+
+def _localised(context: Mapping[str, Any], texts: Texts) -> dict[str, Any]:
+    """The context with the model's texts a mail quotes (task name, reason, reasons) in the catalogue's language."""
+    result = dict(context)
+    if not texts:
+        return result
+    if isinstance(result.get("task"), Mapping):
+        result["task"] = {**result["task"], "name": texts(result["task"].get("name"))}
+    for key in ("reason", "reasons"):
+        if key in result:
+            result[key] = texts.value(result[key])
+    return result
 
 
 @describe("Send mail", description="Mail one of Stroom's templates, in each recipient's language.", params=(
@@ -79,7 +96,8 @@ def _send_mail(call: ServiceCall) -> dict[str, Any]:
     context = mail_context(ctx.session, ctx.host.settings.base_url, instance_id=ctx.instance_id,
                            data=call.data, params=extra)
     notify(ctx.session, template=template, recipients=recipients, context=context,
-           environment_id=ctx.environment_id, instance_id=ctx.instance_id, actor=ctx.actor)
+           environment_id=ctx.environment_id, instance_id=ctx.instance_id, actor=ctx.actor,
+           texts=getattr(ctx, "texts", None))
     return {}
 
 

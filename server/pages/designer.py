@@ -8,10 +8,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from server.errors import DomainError, NotFound
+from server.instances import wording
 from server.instances.models import ProcessModelVersion
 from server.operations import models as model_ops
-from server.pages import decision_test, diagrams
+from server.pages import decision_test, diagrams, words
 from server.pages.common import actor, blueprint, host, page
+from server.wording import is_catalogue
 
 bp = blueprint("designer", __name__, url_prefix="/designer")
 KINDS = model_ops.KINDS
@@ -67,8 +69,11 @@ def model(key: str) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         versions = _versions(db, who.environment_id, key)
         latest = versions[0]
-        return render_template("designer/model.html", key=key, versions=versions, latest=latest,
-                               files={kind: sorted(getattr(latest, column)) for kind, column in KINDS.items()})
+        files = {kind: sorted(getattr(latest, column)) for kind, column in KINDS.items()}
+        # Translation catalogues travel with the forms (server.wording) but are not forms to edit.
+        files["translations"] = [name for name in files["form"] if is_catalogue(name)]
+        files["form"] = [name for name in files["form"] if not is_catalogue(name)]
+        return render_template("designer/model.html", key=key, versions=versions, latest=latest, files=files)
 
 
 @bp.get("/<key>/source/<kind>/<path:filename>")
@@ -125,12 +130,13 @@ def test_decision(key: str, filename: str) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         version = _version(db, who.environment_id, key, request.args.get("version"))
         text = version.dmn_sources.get(filename)
+        texts = wording.version_texts(host(), version, words.language())
     if text is None:
         abort(404)
     form = decision_test.prepare(text.encode("utf-8"), request.values.get("decision"))
     result = decision_test.run(form, request.form) if request.method == "POST" else None
     return render_template("designer/test.html", key=key, filename=filename, form=form, result=result,
-                           values=request.form)
+                           values=request.form, model_text=texts)
 
 
 @bp.get("/<key>/compare")

@@ -13,15 +13,17 @@ from sqlalchemy import func, select
 from server.audit.models import AuditEvent
 from server.errors import InvalidInput
 from server.instances import service as instances
-from server.instances import view
+from server.instances import view, wording
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.operations import instances as operations
 from server.operations import jobs as job_ops
 from server.operations import repair
 from server.operations import tasks as task_ops
+from server.pages import model_words, words
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
+from server.wording import Texts, translate_diagram
 
 bp = blueprint("instance_pages", __name__, url_prefix="/instances")
 PER_PAGE = 25
@@ -54,12 +56,12 @@ def instance_list() -> ResponseReturnValue:
                            model=model, statuses=STATUSES, models=models)
 
 
-def _elements(version: ProcessModelVersion) -> list[tuple[str, str]]:
+def _elements(version: ProcessModelVersion, texts: Texts) -> list[tuple[str, str]]:
     """(id, name) of the model's flow elements, for the 'move to' and 'restart at' choices."""
     found: list[tuple[str, str]] = []
     for text in version.bpmn_sources.values():
         found.extend(flow_elements(text.encode("utf-8"), process_id=version.process_id))
-    return found
+    return [(element_id, texts(name)) for element_id, name in found]
 
 
 @bp.get("/<int:instance_id>")
@@ -82,22 +84,29 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
         incidents = db.scalars(select(Incident).where(Incident.instance_id == instance.id)
                                .order_by(Incident.id)).all()
         jobs = job_ops.instance_jobs(db, actor=who, instance_id=instance.id)
+        texts = wording.version_texts(host(), version, words.language())
         return render_template("instances/instance.html", instance=instance, version=version, data=data,
-                               summary=_summary(masked),
+                               summary=_summary(masked, texts), process_name=texts(version.name or instance.model_key),
+                               model_text=texts,
                                states=json.dumps(states), history=history, tasks=open_tasks, jobs=jobs,
-                               incidents=incidents, elements=_elements(version),
+                               incidents=incidents, elements=_elements(version, texts),
                                failed=[s for s in states if s["state"] == "failed"])
 
 
-def _summary(data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The invoice an instance handles in words (what a business user needs instead of the data as JSON)."""
+def _summary(data: Mapping[str, Any], texts: Texts) -> list[tuple[str, str]]:
+    """The invoice an instance handles in words (what a business user needs instead of the data as JSON):
+    amounts and dates in the reader's locale, the route and findings of the decision tables translated."""
     invoice = data.get("invoice")
     if not isinstance(invoice, Mapping):
         return []
-    amount = " ".join(str(invoice[k]) for k in ("currency", "payable_amount") if invoice.get(k))
+    amount = words.money_words(invoice.get("payable_amount"), invoice.get("currency"))
     facts = [(_("Invoice number"), invoice.get("number")), (_("Supplier"), invoice.get("supplier_name")),
-             (_("Amount due"), amount), (_("Issue date"), invoice.get("issue_date")),
-             (_("Due date"), invoice.get("due_date")), (_("Order reference"), invoice.get("order_reference"))]
+             (_("Amount due"), amount), (_("Issue date"), words.date_words(invoice.get("issue_date"))),
+             (_("Due date"), words.date_words(invoice.get("due_date"))),
+             (_("Order reference"), invoice.get("order_reference")),
+             (_("Field checks"), words.value_words(model_words.data_value(data.get("validation_reasons"), texts))
+              if data.get("validation_reasons") else None),
+             (_("Reason for the route"), texts(data.get("reason")) if isinstance(data.get("reason"), str) else None)]
     return [(label, str(value)) for label, value in facts if value]
 
 
@@ -105,9 +114,11 @@ def _summary(data: Mapping[str, Any]) -> list[tuple[str, str]]:
 @page("instances.read")
 def diagram(instance_id: int) -> Response:
     """The BPMN XML of the version the instance runs on (for the viewer)."""
+    who = actor()
     with host().db.unit_of_work() as db:
-        text = view.diagram(db, actor=actor(), instance_id=instance_id)
-    return Response(text, mimetype="application/xml")
+        text = view.diagram(db, actor=who, instance_id=instance_id)
+        texts = wording.texts_of_instance(db, host(), instance_id, words.language())
+    return Response(translate_diagram(text, texts), mimetype="application/xml")
 
 
 def _names(field: str) -> list[str]:

@@ -12,13 +12,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from server.errors import InvalidInput
+from server.instances import wording
 from server.invoices.attachments import FIRST_NUMBER, download_name
 from server.operations import task_filters as saved_filters
 from server.operations import tasks as ops
-from server.pages import forms, invoice_view
+from server.pages import forms, invoice_view, model_words, words
 from server.pages.common import Paging, actor, allowed, blueprint, host, page, page_number
 from server.tasks import filters as queries
 from server.tasks.models import OPEN_STATUSES
+from server.wording import NO_TEXTS, Texts, translate_form
 
 bp = blueprint("task_pages", __name__, url_prefix="/tasks")
 PER_PAGE = 25
@@ -35,10 +37,13 @@ def task_list() -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         found = ops.list_tasks(db, actor=who, query=filters.query(page=number, per_page=PER_PAGE))
         counts = ops.counts(db, actor=who)
-        processes = ops.process_keys(db, actor=who)
+        names = wording.model_names(db, host(), who.environment_id, words.language())
+        processes = [(key, names.get(key, key)) for key in ops.process_keys(db, actor=who)]
+        texts = wording.instance_texts(db, host(), [t.instance_id for t in found.tasks], words.language())
         saved = saved_filters.list_filters(db, actor=who)
     today = dt.datetime.now(dt.UTC).date()
-    rows = [_row(t, acts, today=today) for t, acts in zip(found.tasks, found.may_act, strict=True)]
+    rows = [_row(t, acts, today=today, texts=texts.get(t.instance_id, NO_TEXTS))
+            for t, acts in zip(found.tasks, found.may_act, strict=True)]
     return render_template("tasks/list.html", paging=Paging(rows, found.total, number, PER_PAGE), filters=filters,
                            counts=counts, processes=processes, groups=sorted(who.groups), saved=saved,
                            current=filters.to_args(), may_save=allowed(who, "filters.own"))
@@ -80,12 +85,13 @@ def delete_filter(filter_id: int) -> ResponseReturnValue:
     return redirect(url_for("task_pages.task_list"))
 
 
-def _row(task: ops.TaskView, may_act: bool, *, today: dt.date) -> dict[str, Any]:
+def _row(task: ops.TaskView, may_act: bool, *, today: dt.date, texts: Texts) -> dict[str, Any]:
     """A row of the list: the invoice (number and supplier) as its label, the amount in the invoice's own
     currency, how late an open task is, and who holds it apart from the groups it is offered to."""
     late = (today - task.due_at.date()).days if task.due_at and task.status in OPEN_STATUSES else 0
-    return {"id": task.id, "name": task.name, "process": task.process_key, "status": task.status,
-            "label": " · ".join(p for p in (task.invoice_number, task.supplier_name) if p) or task.name,
+    name = texts(task.name)
+    return {"id": task.id, "name": name, "process": task.process_key, "status": task.status,
+            "label": " · ".join(p for p in (task.invoice_number, task.supplier_name) if p) or name,
             "assignee": task.assignee or task.completed_by, "supplier": task.supplier_name,
             "amount": Decimal(task.amount) if task.amount is not None else None, "currency": task.currency,
             "due_at": task.due_at, "days_late": max(late, 0), "created_at": task.created_at,
@@ -105,15 +111,19 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
     with host().db.unit_of_work() as db:
         found = ops.show(db, host(), actor=who, task_id=task_id)
         task = found.task
-        fields = forms.fields_of(found.schema, found.data)
+        texts = wording.texts_of_instance(db, host(), task.instance_id, words.language())
+        fields = forms.fields_of(translate_form(found.schema, texts), found.data)
         invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
+        process = wording.model_names(db, host(), who.environment_id, words.language()).get(task.process_key)
         context = {
-            "task": task, "invoice": invoice, "detail": found,
+            "task": task, "invoice": invoice, "detail": found, "task_name": texts(task.name),
+            "process_name": process or task.process_key,
             "lines": (invoice.data or {}).get("lines", []) if invoice else [],
             "flags": invoice_view.flags(invoice.collection or {}) if invoice else [],
-            "decisions": invoice_view.decisions(db, who.environment_id, task.instance_id),
+            "decisions": model_words.decision_cards(
+                invoice_view.decisions(db, who.environment_id, task.instance_id), texts),
             "attachments": _attachment_list(db, invoice),
-            "fields": fields, "values": _values(fields, found.data, posted),
+            "fields": fields, "values": _values(fields, found.data, posted, texts),
             "choice": choice, "error": error, "outcome": _outcome_words(task),
             "is_open": task.status in OPEN_STATUSES, "may_act": found.may_act, "me": who.name,
             "text_html": forms.text_html,
@@ -121,12 +131,15 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
         return render_template("tasks/task.html", **context), status
 
 
-def _values(fields: list[forms.Field], data: Mapping[str, Any], posted: Mapping[str, Any] | None
-            ) -> dict[str, str]:
+def _values(fields: list[forms.Field], data: Mapping[str, Any], posted: Mapping[str, Any] | None,
+            texts: Texts) -> dict[str, str]:
     """What the inputs show: the process data, except in fields of a decision not taken yet (the routing
-    table's `reason` is not the approver's reason for a disapproval), then whatever was typed."""
+    table's `reason` is not the approver's reason for a disapproval), then whatever was typed. What a
+    read-only field shows (a finding of a decision table) is in the reader's language."""
     dependent = {f.key for f in fields if f.show_for is not None}
-    shown = {k: v for k, v in data.items() if k not in dependent}
+    readonly = {f.key for f in fields if f.readonly}
+    shown = {k: model_words.data_value(v, texts) if k in readonly else v
+             for k, v in data.items() if k not in dependent}
     return {k: forms.shown_value(v) for k, v in {**shown, **(posted or {})}.items()}
 
 
@@ -134,9 +147,10 @@ def _outcome_words(task: ops.TaskView) -> str | None:
     """What a finished task's outcome says, in words: approved / disapproved / completed, by whom and when."""
     if task.status != "completed":
         return None
-    when = task.completed_at.strftime("%Y-%m-%d %H:%M") if task.completed_at else ""
-    words = {"approve": _("Approved by %(who)s on %(when)s"), "disapprove": _("Disapproved by %(who)s on %(when)s")}
-    template = words.get(task.decision or "", _("Completed by %(who)s on %(when)s"))
+    when = words.datetime_words(task.completed_at)
+    sentences = {"approve": _("Approved by %(who)s on %(when)s"),
+                 "disapprove": _("Disapproved by %(who)s on %(when)s")}
+    template = sentences.get(task.decision or "", _("Completed by %(who)s on %(when)s"))
     return template % {"who": task.completed_by or "?", "when": when}
 
 
@@ -193,8 +207,9 @@ def complete(task_id: int) -> ResponseReturnValue:
     submission shows the page again with what was typed and the error (422)."""
     who = actor()
     with host().db.unit_of_work() as db:
-        schema = ops.show(db, host(), actor=who, task_id=task_id).schema
-    fields = forms.fields_of(schema)
+        shown = ops.show(db, host(), actor=who, task_id=task_id)
+        texts = wording.texts_of_instance(db, host(), shown.task.instance_id, words.language())
+    fields = forms.fields_of(translate_form(shown.schema, texts))
     data = forms.values_from(fields, request.form, request.form.to_dict(flat=False))
     choice_key = forms.decision_key(fields)
     choice = data.pop(choice_key, None) if choice_key else None

@@ -42,7 +42,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'self'; base-uri 'self'; form-action 'self'")
 
 # One blueprint module per area; each exposes `bp`.
-PAGE_MODULES = ("auth", "tasks", "inbox", "instances", "designer", "audit", "admin")
+PAGE_MODULES = ("auth", "tasks", "inbox", "instances", "migration", "designer", "audit", "admin")
 
 NAVIGATION = (  # (endpoint, label msgid, permission)
     ("task_pages.task_list", N_("Tasks"), "tasks.read"),
@@ -133,7 +133,9 @@ def init_web(app: Flask) -> None:
 
     app.after_request(_security_headers)
     app.jinja_env.filters.update(action_words=words.action_words, value_words=words.value_words,
-                                 name_words=words.name_words)
+                                 name_words=words.name_words, money_words=words.money_words,
+                                 number_words=words.number_words, date_words=words.date_words,
+                                 datetime_words=words.datetime_words)
     app.context_processor(_layout_context)
     app.register_blueprint(bp)
     for name in PAGE_MODULES:
