@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "server.api.metrics",
     "server.api.session",
     "server.api.tasks",
+    "server.api.task_filters",
     "server.api.users",
     "server.api.tokens",
     "server.api.partnerships",
