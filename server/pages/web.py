@@ -136,12 +136,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters.update(action_words=words.action_words, value_words=words.value_words,
                                  name_words=words.name_words, money_words=words.money_words,
                                  number_words=words.number_words, date_words=words.date_words,
-<<<<<<< HEAD
-                                 datetime_words=words.datetime_words)
-    app.jinja_env.filters.update(invoice_view.filters())
-=======
                                  datetime_words=words.datetime_words, cause_words=words.cause_words)
->>>>>>> incidents
+    app.jinja_env.filters.update(invoice_view.filters())
     app.context_processor(_layout_context)
     app.register_blueprint(bp)
     for name in PAGE_MODULES:
