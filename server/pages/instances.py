@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from server import causes
 from server.audit.models import AuditEvent
 from server.batches import selection
 from server.errors import InvalidInput
