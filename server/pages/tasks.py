@@ -14,7 +14,7 @@ from server.errors import InvalidInput
 from server.instances import wording
 from server.invoices.attachments import FIRST_NUMBER, download_name
 from server.operations import tasks as ops
-from server.pages import forms, invoice_view, model_words, words
+from server.pages import findings, forms, invoice_view, model_words, refusals, words
 from server.pages import task_queries as queries
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.tasks.models import OPEN_STATUSES
@@ -80,6 +80,7 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
             "process_name": process or task.process_key,
             "lines": (invoice.data or {}).get("lines", []) if invoice else [],
             "flags": invoice_view.flags(invoice.collection or {}) if invoice else [],
+            "findings": findings.match_reasons_words((invoice.collection or {}).get("reasons")) if invoice else [],
             "decisions": model_words.decision_cards(
                 invoice_view.decisions(db, who.environment_id, task.instance_id), texts),
             "attachments": _attachment_list(db, invoice),
@@ -182,7 +183,9 @@ def complete(task_id: int) -> ResponseReturnValue:
         with host().db.unit_of_work() as db:
             _decide(db, who, task_id, fields=fields, data=data, choice_key=choice_key, choice=choice)
     except InvalidInput as exc:
-        return _render(task_id, posted=typed, choice=choice, error=exc.message, status=422)
+        labels = {f.key: f.label for f in fields if f.key}
+        return _render(task_id, posted=typed, choice=choice, error=refusals.refusal_text(exc, labels=labels),
+                       status=422)
     flash(_("Task completed."), "success")
     return redirect(url_for("task_pages.task_list"))
 
