@@ -1,8 +1,9 @@
 """A refused action in the reader's language: the domain error's code and details put into words.
 
-The API keeps the code, the English message and the details as they are; the pages say the same
-refusal from the code and details, so no English message reaches a Dutch page. A code this module
-does not know shows the error's own message."""
+The API keeps the code, the English message and the details as they are. An English page shows that
+same message (a refusal reads the same through API, CLI and page); a page in another language says the
+refusal from the code and details, so no English message reaches a Dutch page. A code this module does
+not know shows the error's own message."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -55,8 +56,8 @@ SENTENCES: dict[str, Callable[[errors.DomainError], str]] = {
     "task_not_found": lambda e: _("This task does not exist or is not yours to see."),
     "no_partnership": lambda e: _("Tasks can only be delegated to environments you have a partnership with."),
     "invalid_delegate": lambda e: _("Name a colleague other than yourself to delegate to."),
-    "unknown_user": lambda e: _("There is no active user with that name here."),
-    "not_eligible": lambda e: _("That person may not act on tasks."),
+    "unknown_user": lambda e: _("There is no active user %(who)s here.", who=_detail(e, "login")),
+    "not_eligible": lambda e: _("%(who)s may not act on tasks.", who=_detail(e, "login")),
     "no_assignment": lambda e: _("Name an assignee or candidate users, groups or roles."),
 }
 
@@ -77,6 +78,8 @@ def refusal_text(exc: errors.DomainError, *, labels: Mapping[str, str] | None = 
     if isinstance(exc, errors.Forbidden) and exc.code == "forbidden":
         named = [d.get("permission") for d in exc.details if isinstance(d, dict)]
         return words.refusal_words(named[0] if named else None)
+    if words.language() == "en":
+        return exc.message
     if exc.code == "invalid_form_data":
         problems = [problem_words(d, labels or {}) for d in exc.details if isinstance(d, Mapping)]
         return _("Please check: %(problems)s", problems="; ".join(problems)) if problems \
