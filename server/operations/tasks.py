@@ -16,6 +16,7 @@ from server.auth.actor import Actor
 from server.auth.permissions import require
 from server.errors import Conflict, InvalidInput, NotFound
 from server.host import Host
+from server.instances import wording
 from server.mail.context import task_context
 from server.mail.recipients import resolve as recipients
 from server.mail.service import notify
@@ -167,8 +168,10 @@ def reassign(session: Session, host: Host, *, actor: Actor, task_id: int, reason
 
 def _tell_assignee(session: Session, host: Host, *, task: HumanTask, actor: Actor) -> None:
     """Mail the new assignee that the task is theirs now (sent by the worker after the commit)."""
-    found = recipients(session, task.environment_id, [f"user:{task.assignee}"], strict=False)
+    found = recipients(session, task.environment_id, [f"user:{task.assignee}"], strict=False,
+                       default_language=host.settings.mail_language)
     if found:
-        notify(session, template="task_assigned", recipients=found,
-               context=task_context(task, host.settings.base_url), environment_id=task.environment_id,
-               instance_id=task.instance_id, actor=actor)
+        words = wording.mail_words(session, host, task.instance_id)
+        notify(session, template="task_assigned", recipients=found, words=words,
+               context=task_context(task, host.settings.base_url, process_name=words.process_name),
+               environment_id=task.environment_id, instance_id=task.instance_id, actor=actor)
