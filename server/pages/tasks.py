@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from server.errors import InvalidInput
 from server.instances import wording
 from server.invoices.attachments import FIRST_NUMBER, download_name
-from server.operations import invoice_review
 from server.operations import task_filters as saved_filters
 from server.operations import tasks as ops
 from server.pages import findings, forms, invoice_view, model_words, refusals, words
@@ -114,7 +113,7 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
         task = found.task
         texts = wording.texts_of_instance(db, host(), task.instance_id, words.language())
         fields = forms.fields_of(translate_form(found.schema, texts), found.data)
-        review = invoice_review.for_task(db, actor=who, task_id=task_id)
+        review = found.review
         process = wording.model_names(db, host(), who.environment_id, words.language()).get(task.process_key)
         context = {
             "task": task, "review": review, "detail": found, "task_name": texts(task.name), "texts": texts,
@@ -199,7 +198,7 @@ def complete(task_id: int) -> ResponseReturnValue:
     submission shows the page again with what was typed and the error (422)."""
     who = actor()
     with host().db.unit_of_work() as db:
-        shown = ops.show(db, host(), actor=who, task_id=task_id)
+        shown = ops.show(db, host(), actor=who, task_id=task_id, review=False)
         texts = wording.texts_of_instance(db, host(), shown.task.instance_id, words.language())
     fields = forms.fields_of(translate_form(shown.schema, texts))
     data = forms.values_from(fields, request.form, request.form.to_dict(flat=False))
