@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "server.api.metrics",
     "server.api.session",
     "server.api.tasks",
+    "server.api.task_filters",
     "server.api.users",
     "server.api.tokens",
     "server.api.partnerships",
@@ -29,8 +30,10 @@ BLUEPRINT_MODULES = (
     "server.api.decisions",
     "server.api.masterdata",
     "server.api.instances",
+    "server.api.migration",
     "server.api.jobs",
     "server.api.incidents",
+    "server.api.batches",
     "server.api.audit",
     "server.api.openapi",
 )

@@ -13,6 +13,7 @@ from server.api.auth import current_actor, host, requires
 from server.api.paging import Paging, next_offset, paging
 from server.auth.actor import Actor
 from server.errors import Conflict, InvalidInput, NotFound
+from server.operations import invoice_review
 from server.operations import tasks as ops
 from server.tasks import listing
 
@@ -101,9 +102,11 @@ def list_tasks() -> Response:
 @bp.get("/<int:task_id>")
 @requires("tasks.read")
 def show(task_id: int) -> Response:
-    """The task, its form schema, the data the form shows, the invoice and the task's history."""
+    """The task, its form schema, the data the form shows, the invoice, its review and the task's history."""
     with host().db.unit_of_work() as session:
-        return jsonify(ops.show(session, host(), actor=current_actor(), task_id=task_id).to_json())
+        detail = ops.show(session, host(), actor=current_actor(), task_id=task_id).to_json()
+        review = invoice_review.for_task(session, actor=current_actor(), task_id=task_id)
+        return jsonify({**detail, "review": review.to_json() if review else None})
 
 
 def _act(task_id: int, action: Callable[[Session, Actor], ops.TaskView]) -> Response:

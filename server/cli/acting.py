@@ -1,7 +1,8 @@
 """Who a `stroom` command acts as, and running one operation as them: shared by the command modules."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -45,5 +46,17 @@ def run_as(environment: str, login: str | None, work: Work,
             with host.db.unit_of_work() as session:
                 result = show(session, host, actor, result)
         echo_json(result.to_json() if hasattr(result, "to_json") else result)
+    finally:
+        host.db.dispose()
+
+
+@contextlib.contextmanager
+def acting(environment: str, login: str | None) -> Iterator[tuple[Host, Actor]]:
+    """The host and the actor `login`, for a command whose operation opens its own units of work."""
+    host = open_host(load_settings())
+    try:
+        with host.db.unit_of_work() as session:
+            actor = cli_actor(session, environment, login)
+        yield host, actor
     finally:
         host.db.dispose()

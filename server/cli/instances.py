@@ -8,12 +8,14 @@ import click
 from sqlalchemy.orm import Session
 
 from server.auth.actor import Actor
-from server.cli.acting import ENV, Work, run_as
+from server.cli import echo_json
+from server.cli.acting import ENV, Work, acting, run_as
+from server.errors import InvalidInput
 from server.host import Host
 from server.instances import view as views
 from server.operations import instances as operations
 from server.operations import jobs as job_ops
-from server.operations import repair
+from server.operations import migration, repair
 from server.operations import tasks as task_ops
 
 AS = click.option("--as", "login", help="Act as this admin user (default: the system actor 'cli').")
@@ -165,6 +167,46 @@ def reassign_command(task_id: int, assignee: str | None, users: tuple[str, ...],
     _run(environment, login, lambda s, h, a: task_ops.reassign(s, h, actor=a, task_id=task_id, reason=reason,
                                                                assignee=assignee, users=users, groups=groups,
                                                                roles=roles, edge="cli").instance_id)
+
+
+def _mappings(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        old, _, new = pair.partition("=")
+        if not old.strip() or not new.strip():
+            raise InvalidInput(f"--map {pair!r} must be OLD=NEW (element ids)", code="invalid_input",
+                               details=[{"field": "map"}])
+        mapping[old.strip()] = new.strip()
+    return mapping
+
+
+@instances_group.command("migrate")
+@click.option("--model", "model_key", required=True, help="The model key.")
+@click.option("--from-version", "source", required=True, type=int, help="The version the instances run on.")
+@click.option("--to-version", "target", required=True, type=int, help="The version to move them to.")
+@click.option("--map", "maps", multiple=True, metavar="OLD=NEW",
+              help="Map an element to another of the target (elements with the same id map themselves).")
+@click.option("--instance", "instance_ids", multiple=True, type=int, help="Only these instances (default: all).")
+@click.option("--waiting-at", help="Only the instances waiting at this element.")
+@click.option("--dry-run", is_flag=True, help="Only say, per instance, whether it can move and why not.")
+@click.option("--reason", help="Why (kept in the audit log).")
+@ENV
+@AS
+def migrate_command(model_key: str, source: int, target: int, maps: tuple[str, ...], instance_ids: tuple[int, ...],
+                    waiting_at: str | None, dry_run: bool, reason: str | None, environment: str,
+                    login: str | None) -> None:
+    """Move running instances to another version of their model (each in its own transaction)."""
+    request = migration.PlanRequest(model_key, source, target, _mappings(maps))
+    selection = migration.Selection(tuple(dict.fromkeys(instance_ids)), waiting_at)
+    with acting(environment, login) as (host, actor):
+        if dry_run:
+            with host.db.unit_of_work() as session:
+                report = migration.validate_migration(session, host, actor=actor, request=request,
+                                                      selection=selection)
+        else:
+            report = migration.execute_migration(host, actor=actor, request=request, selection=selection,
+                                                 edge="cli", reason=reason)
+    echo_json(report.to_json())
 
 
 def register(group: click.Group) -> None:

@@ -1,4 +1,5 @@
 """The only package that imports SpiffWorkflow. Callers get Stroom's own types."""
+from server.engine.migration import MigrationBlocker, activities
 from server.engine.model import CompiledModel, checksum, compile_model
 from server.engine.runtime import WorkflowRun
 from server.engine.services import ServiceCall, ServiceInfo, ServiceParam, ServiceRegistry, describe
@@ -17,8 +18,26 @@ from server.engine.types import (
 )
 
 __all__ = [
-    "Assignment", "CompiledModel", "ElementState", "EngineError", "Failure", "ModelError", "MoveOutcome",
-    "PendingTimer", "ScriptError", "ServiceCall", "ServiceInfo", "ServiceParam", "ServiceRegistry", "StepEvent",
-    "TaskNotReady", "UserTaskInfo",
-    "WorkflowRun", "checksum", "compile_model", "describe",
+                                 "Assignment",
+                                 "CompiledModel",
+                                 "ElementState",
+                                 "EngineError",
+                                 "Failure",
+                                 "MigrationBlocker",
+                                 "ModelError",
+                                 "MoveOutcome",
+                                 "PendingTimer",
+                                 "ScriptError",
+                                 "ServiceCall",
+                                 "ServiceInfo",
+                                 "ServiceParam",
+                                 "ServiceRegistry",
+                                 "StepEvent",
+                                 "TaskNotReady",
+                                 "UserTaskInfo",
+                                 "WorkflowRun",
+                                 "activities",
+                                 "checksum",
+                                 "compile_model",
+                                 "describe",
 ]

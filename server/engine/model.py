@@ -16,6 +16,7 @@ from server.engine.parser import ParsedProcess, parse_process
 from server.engine.services import ServiceRegistry
 from server.engine.specs import DecisionTask, DispatchServiceTask, ExpressionCollection
 from server.engine.types import ModelError
+from server.wording import NO_TEXTS, Texts, is_catalogue, parse_catalogues
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,10 +36,17 @@ class CompiledModel:
     services: ServiceRegistry
     elements: Mapping[str, ElementInfo]
     python_scripts: bool = False  # compiled with Python allowed (run time also asks the environment)
+    # The model's translation catalogues (server.wording), per language.
+    catalogues: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
     @property
     def process_id(self) -> str:
         return self.process.process_id
+
+    def texts(self, language: str) -> Texts:
+        """The model's texts in `language` (the texts as drawn when it has no catalogue for it)."""
+        entries = self.catalogues.get(language)
+        return Texts(entries) if entries else NO_TEXTS
 
 
 def checksum(bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes], forms: Mapping[str, bytes]) -> str:
@@ -63,7 +71,11 @@ def compile_model(*, bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes] | None 
     unless `python_scripts` (the environment's setting) allows it, and then runs in server.sandbox."""
     process = parse_process(bpmn, process_id=process_id, python_scripts=python_scripts)
     decisions = _parse_decisions(dmn or {})
-    parsed_forms = _parse_forms(forms or {})
+    parsed_forms = _parse_forms({k: v for k, v in (forms or {}).items() if not is_catalogue(k)})
+    try:
+        catalogues = parse_catalogues(forms or {})
+    except ValueError as exc:
+        raise ModelError(str(exc), file=str(exc).split(":", 1)[0]) from None
     elements: dict[str, ElementInfo] = {}
     for spec in _all_task_specs(process):
         element_id = getattr(spec, "bpmn_id", None)
@@ -73,7 +85,7 @@ def compile_model(*, bpmn: Mapping[str, bytes], dmn: Mapping[str, bytes] | None 
                                            type(spec).__name__)
         _check_spec(spec, decisions=decisions, services=services, forms=parsed_forms)
         _expression_collection(spec)
-    return CompiledModel(process, decisions, parsed_forms, services, elements, python_scripts)
+    return CompiledModel(process, decisions, parsed_forms, services, elements, python_scripts, catalogues)
 
 
 def _all_task_specs(process: ParsedProcess) -> Iterator[Any]:
@@ -96,7 +108,7 @@ def _check_spec(spec: Any, *, decisions: Mapping[str, Any], services: ServiceReg
         for filename, model in decisions.items():
             broken = model.broken(spec.decision_ref) if spec.decision_ref in model.decision_ids else None
             if broken is not None:
-                raise ModelError(str(broken), element_id=element, file=filename)
+                raise ModelError(str(broken), element_id=element, file=filename, cell=_cell(broken))
     form_key = (getattr(spec, "extensions", None) or {}).get("camunda", {}).get("formKey")
     if form_key and form_key.startswith("stroom:") and form_key[len("stroom:"):] not in forms:
         raise ModelError(f"form {form_key!r} is not among the deployed forms", element_id=element)
@@ -119,8 +131,13 @@ def _parse_decisions(dmn: Mapping[str, bytes]) -> dict[str, Any]:
             # lenient: a decision that does not compile fails only the processes that use it (_check_spec)
             parsed[filename] = parse_dmn(source, source=filename, lenient=True)
         except DecisionParseError as exc:
-            raise ModelError(str(exc), file=filename) from None
+            raise ModelError(str(exc), file=filename, cell=_cell(exc)) from None
     return parsed
+
+
+def _cell(error: DecisionParseError) -> dict[str, Any]:
+    """Where in a decision table the error is, for the DMN editor to mark the cell."""
+    return {"decision": error.decision, "rule": error.rule, "column": error.column, "dmn_reason": error.reason}
 
 
 def _parse_forms(forms: Mapping[str, bytes]) -> dict[str, Any]:

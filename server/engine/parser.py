@@ -7,6 +7,7 @@ engine's own parsers drop. Service tasks and business rule tasks get Stroom's ow
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -18,12 +19,15 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser, UserTaskParser
 
 from server.engine.canonical import canonicalize
+from server.engine.documentation import strip_documentation
+from server.engine.implicit_splits import make_splits_explicit
 from server.engine.specs import DecisionTask, DispatchServiceTask
 from server.engine.types import ModelError
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 MAX_MODEL_BYTES = 5 * 1024 * 1024
 # What SpiffWorkflow's parser raises on hostile input it does not validate (e.g. "580-0" as a
 # diagram coordinate); found by tests/fuzz. Deploying must refuse with a ModelError, never a 500.
@@ -208,31 +212,38 @@ def parse_process(bpmn_sources: Mapping[str, bytes], *, process_id: str | None =
     Every expression is checked and made canonical first (server.engine.canonical): FEEL, or Python
     only where `python_scripts` allows it."""
     parser = StroomParser()
+    roots: dict[str, etree._Element] = {}
     for filename, source in bpmn_sources.items():
         root = safe_xml(source, filename=filename)
         canonicalize(root, filename=filename, python_scripts=python_scripts)
+        strip_documentation(root)
+        _check_data_associations(root, filename)
+        make_splits_explicit(root)
+        roots[filename] = root
         try:
             parser.add_bpmn_xml(root, filename=filename)
         except ValidationException as exc:
             raise _model_error(exc) from None
         except SpiffWorkflowException as exc:
-            raise ModelError(str(exc), file=filename) from None
+            raise ModelError(_plain(str(exc)), file=filename) from None
         except _MALFORMED as exc:
-            raise ModelError(f"malformed model: {exc}", file=filename) from None
-    executable = [pid for pid in parser.get_process_ids()
-                  if parser.get_process_parser(pid).node.get("isExecutable") != "false"]
+            raise ModelError(_plain(f"malformed model: {exc}"), file=filename) from None
+    processes = parser.get_process_ids()
+    executable = [pid for pid in processes if parser.get_process_parser(pid).node.get("isExecutable") != "false"]
     if not executable:
-        raise ModelError("no executable process", file=", ".join(bpmn_sources))
+        raise ModelError("no executable process: every process in this model is marked not executable "
+                         "(isExecutable=\"false\"); mark the one Stroom should run as executable",
+                         file=", ".join(bpmn_sources), element_id=processes[0] if processes else "")
     try:
         chosen = process_id or _top_process(parser, executable)
         spec = parser.get_spec(chosen)
         subprocess_specs = parser.get_subprocess_specs(chosen)
     except ValidationException as exc:
-        raise _model_error(exc) from None
+        raise _caller_error(str(exc.args[0]) if exc.args else "", roots) or _model_error(exc) from None
     except SpiffWorkflowException as exc:
-        raise ModelError(str(exc)) from None
+        raise _caller_error(str(exc), roots) or ModelError(_plain(str(exc))) from None
     except _MALFORMED as exc:
-        raise ModelError(f"malformed model: {exc}", file=", ".join(bpmn_sources)) from None
+        raise ModelError(_plain(f"malformed model: {exc}"), file=", ".join(bpmn_sources)) from None
     return ParsedProcess(chosen, spec.description or chosen, spec, subprocess_specs)
 
 
@@ -246,8 +257,66 @@ def _top_process(parser: StroomParser, candidates: list[str]) -> str:
 
 def _model_error(exc: ValidationException) -> ModelError:
     line = exc.line_number if isinstance(exc.line_number, int) else None
-    message = str(exc.args[0]) if exc.args else str(exc)
+    message = _plain(str(exc.args[0]) if exc.args else str(exc))
     element = exc.id or ""
     if exc.tag and element:
         message = f"{message} [{exc.tag}]"
     return ModelError(message, file=exc.file_name, element_id=element, line=line)
+
+
+# The engine's own refusals, said the way a designer reads them (the engine's words stay searchable in
+# its source; these say what to change).
+_PLAIN_MESSAGES = (
+    ("Unknown Time Specification", "the timer has no date, duration or cycle that can be read: set one of them"),
+    ("Non-default exclusive outgoing sequence flow without condition",
+     ("this flow leaves an exclusive gateway without a condition and is not the gateway's default flow: give it "
+      "a condition or make it the default flow")),
+    ("A SubWorkflow Must contain an End event", "the sub-process has no end event: draw one"),
+    ("Exactly one start event is required in a SubWorkflow Task",
+     "a sub-process needs exactly one plain start event inside it"),
+    ("Data Store identifier is missing", "a data store has no id"),
+)
+_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
+
+
+def _plain(message: str) -> str:
+    """One line in plain words: no Python object reprs, the engine's known refusals reworded."""
+    for engine_words, plain in _PLAIN_MESSAGES:
+        if engine_words in message:
+            return plain
+    message = _REPR.sub(lambda match: f"<{match.group(1)}>", message)
+    return " ".join(message.split())
+
+
+def _caller_error(message: str, roots: Mapping[str, etree._Element]) -> ModelError | None:
+    """'The process X was not found' is about the call activity that calls X: name it."""
+    called = re.match(r"The process '([^']+)' was not found", message)
+    if called:
+        for filename, root in roots.items():
+            for node in root.iter(f"{{{BPMN_NS}}}callActivity"):
+                if node.get("calledElement") == called.group(1):
+                    return ModelError(f"the call activity calls process {called.group(1)!r}, which no file of this "
+                                      "model defines: add that process's file or correct the called element",
+                                      file=filename, element_id=node.get("id", ""))
+    return None
+
+
+_ASSOCIATION_ENDS = {"dataInputAssociation": ("sourceRef", "reads"), "dataOutputAssociation": ("targetRef", "writes")}
+
+
+def _check_data_associations(root: etree._Element, filename: str) -> None:
+    """A data association must name a data object reference (or a data store, taken out before this)."""
+    by_id = {node.get("id"): node for node in root.iter() if isinstance(node.tag, str) and node.get("id")}
+    for local, (end, verb) in _ASSOCIATION_ENDS.items():
+        for association in root.iter(f"{{{BPMN_NS}}}{local}"):
+            for ref in association.iter(f"{{{BPMN_NS}}}{end}"):
+                target = by_id.get((ref.text or "").strip())
+                if target is not None and etree.QName(target).localname == "dataObjectReference":
+                    continue
+                owner = association.getparent()
+                what = (f"{etree.QName(target).localname} {target.get('name') or target.get('id')!r}"
+                        if target is not None else f"{(ref.text or '').strip()!r}, which is not in this model")
+                raise ModelError(f"a data association {verb} {what}: Stroom reads and writes data objects (data "
+                                 "object references) and process variables only; draw a data object or remove "
+                                 "the association", file=filename,
+                                 element_id=owner.get("id", "") if owner is not None else "")

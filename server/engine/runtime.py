@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import datetime as dt
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin
 from SpiffWorkflow.util.task import TaskState
 
-from server.engine import moves
+from server import causes
+from server.causes import Cause
+from server.engine import migration, moves
 from server.engine.assignment import resolve_assignment, task_properties
+from server.engine.migration import MigrationBlocker
 from server.engine.model import CompiledModel
 from server.engine.script_engine import ServiceFailed, StroomScriptEngine
 from server.engine.state import StateCodec
@@ -27,6 +31,7 @@ from server.engine.types import (
 )
 
 _CODEC: StateCodec | None = None
+_GATEWAYS = (ExclusiveGatewayMixin, InclusiveGatewayMixin)
 _STATE_NAMES = {TaskState.COMPLETED: "done", TaskState.READY: "active", TaskState.STARTED: "active",
                 TaskState.WAITING: "waiting", TaskState.ERROR: "failed", TaskState.CANCELLED: "cancelled"}
 
@@ -71,6 +76,7 @@ class WorkflowRun:
         """Run engine steps until only user tasks, timers or messages remain; a raising step -> Failure."""
         before = {t.id: t.state for t in self._iter_tasks()}
         self._engine.evaluating = None
+        self._engine.unmatched.clear()
         try:
             self._wf.do_engine_steps()
             failure = None
@@ -91,8 +97,22 @@ class WorkflowRun:
             task = self._engine.evaluating
             message = f"the value of an expression could not be used here ({type(exc).__name__}: {exc})"
         element = task.task_spec.bpmn_id if task else ""
-        self._engine.events.append(StepEvent("element_failed", element or "", _name(task), {"error": message}))
-        return Failure(str(task.id) if task else "", element or "", message, stack[-4000:])
+        cause = self._cause(exc, task)
+        self._engine.events.append(StepEvent("element_failed", element or "", _name(task),
+                                             {"error": message, "cause": cause.code}))
+        return Failure(str(task.id) if task else "", element or "", message, stack[-4000:], cause)
+
+    def _cause(self, exc: BaseException, task: Any) -> Cause:
+        """Why the step failed: what the raising code named, a gateway without a path (after a decision
+        that matched no rule, that decision), else an unexpected error."""
+        found = causes.found_in(exc)
+        if found is not None:
+            return found
+        if task is not None and isinstance(task.task_spec, _GATEWAYS):
+            if self._engine.unmatched:
+                return Cause(causes.NO_MATCHING_RULE, self._engine.unmatched[-1])
+            return Cause(causes.NO_PATH, task.task_spec.bpmn_id or "")
+        return Cause(causes.UNEXPECTED)
 
     def _record_completions(self, before: dict[UUID, int]) -> None:
         for task in self._iter_tasks():
@@ -171,6 +191,20 @@ class WorkflowRun:
         cancelled = moves.move_forward(self._wf, str(source.id), element_id)
         self._forget_removed_events()
         return MoveOutcome(direction, source.task_spec.bpmn_id, element_id, tuple(cancelled))
+
+    # -- migration to another version (server.engine.migration) --------------------------------
+
+    def migration_blockers(self, target: CompiledModel, mapping: Mapping[str, str], *,
+                           target_label: str = "the target version") -> list[MigrationBlocker]:
+        """Why this workflow cannot move to `target` with `mapping` (source element -> target element)."""
+        return migration.blockers(self._wf, self.model, target, mapping, target_label)
+
+    def migrated_to(self, target: CompiledModel, mapping: Mapping[str, str]) -> tuple[WorkflowRun, dict[str, str]]:
+        """This workflow on `target` (this run must not be used afterwards) and the user tasks kept
+        (old engine task id -> new one). Check `migration_blockers` first."""
+        engine = StroomScriptEngine(target, self._engine.context)
+        done = migration.migrate(self._wf, self.model, target, mapping, engine)
+        return WorkflowRun.load(target, self.dumps(), context=self._engine.context), dict(done.kept_user_tasks)
 
     def _ran(self, element_id: str) -> bool:
         return any(getattr(t.task_spec, "bpmn_id", None) == element_id

@@ -12,6 +12,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
@@ -48,6 +49,7 @@ class StateCodec:
         base.set_default_attributes(workflow, dct)
         self._restore_subprocesses(dct["subprocesses"], workflow, workflow)
         workflow.bpmn_events = registry.restore(dct.get("bpmn_events", []))
+        reconnect_loops(workflow)
         return workflow
 
     def _restore_subprocesses(self, dct: dict[str, Any], workflow: Any, top: BpmnWorkflow) -> None:
@@ -57,3 +59,18 @@ class StateCodec:
                 top.subprocesses[task.id] = sub
                 sub.completed_event.connect(task.task_spec._on_subworkflow_completed, task)
                 self._restore_subprocesses(dct, sub, top)
+
+
+def reconnect_loops(workflow: Any) -> None:
+    """Let each loop's child spec report its completed shares to the loop again.
+
+    Spiff connects the child spec's completed event to the loop when the loop creates its first share;
+    a process that loads an instance mid-way (a restart, another worker, a migration onto other specs)
+    never did, and the loop then waited forever after its last share."""
+    for task in workflow.tasks.values():
+        spec = task.task_spec
+        merge = getattr(spec, "merge_child", None)
+        if isinstance(spec, LoopTask) and merge is not None:
+            child = workflow.spec.task_specs.get(spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(merge):
+                child.completed_event.connect(merge)

@@ -73,18 +73,21 @@ def _open_incident(session: Session, *, instance: ProcessInstance, failure: Fail
     if incident is None:
         incident = Incident(environment_id=instance.environment_id, instance_id=instance.id,
                             element_id=failure.element_id, task_id=failure.task_id, error=failure.message,
-                            stack=failure.stack, retries_left=SERVICE_RETRIES)
+                            stack=failure.stack, retries_left=SERVICE_RETRIES, cause=failure.cause.code,
+                            cause_detail=failure.cause.detail)
         session.add(incident)
         session.flush()
         audit.record(session, actor=actor, action="incident.opened", target_type="incident",
                      target_id=incident.id, instance_id=instance.id,
-                     after={"element": failure.element_id, "error": failure.message})
+                     after={"element": failure.element_id, "error": failure.message, "cause": failure.cause.code})
     else:
         incident.retries_left = max(0, incident.retries_left - 1)
         incident.task_id, incident.error, incident.stack = failure.task_id, failure.message, failure.stack
+        incident.cause, incident.cause_detail = failure.cause.code, failure.cause.detail
         audit.record(session, actor=actor, action="incident.failed_again", target_type="incident",
                      target_id=incident.id, instance_id=instance.id,
-                     after={"error": failure.message, "retries_left": incident.retries_left})
+                     after={"error": failure.message, "retries_left": incident.retries_left,
+                            "cause": failure.cause.code})
     if incident.retries_left > 0:
         attempt = SERVICE_RETRIES - incident.retries_left
         jobs.schedule_service_retry(session, incident_id=incident.id, environment_id=instance.environment_id,

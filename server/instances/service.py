@@ -17,6 +17,7 @@ from server.errors import InvalidInput, NotFound
 from server.host import Host
 from server.instances import persistence
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.wording import NO_TEXTS, Texts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +29,12 @@ class ServiceContext:
     environment_id: int
     instance_id: int | None
     actor: Actor
+
+    def texts(self, language: str) -> Texts:
+        """The instance's model texts in `language` (its catalogues, server.wording), for mail."""
+        instance = self.session.get(ProcessInstance, self.instance_id) if self.instance_id else None
+        version = self.session.get(ProcessModelVersion, instance.model_version_id) if instance else None
+        return compiled(self.host, version).texts(language) if version is not None else NO_TEXTS
 
     def python_allowed(self) -> bool:
         """Whether Python may run now: the environment's setting, read at each use (an admin may turn it off)."""

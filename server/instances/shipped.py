@@ -10,6 +10,7 @@ from server.auth.actor import Actor
 from server.host import Host
 from server.instances import service as instances
 from server.instances.models import ProcessModelVersion
+from server.wording import CATALOGUE_SUFFIX, catalogue_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,11 +24,18 @@ class ShippedModel:
 
 
 def shipped_models(root: Path = ROOT) -> list[ShippedModel]:
-    """Each model in bpmn/ with every table of dmn/ and every form of bpmn/forms/."""
+    """Each model in bpmn/ with every table of dmn/ and every form of bpmn/forms/, and the translation
+    catalogues beside them (`F.translations.json`, deployed with the forms: server.wording)."""
     dmn = {p.name: p.read_bytes() for p in sorted((root / "dmn").glob("*.dmn"))}
     forms = {p.name: p.read_bytes() for p in sorted((root / "bpmn" / "forms").glob("*.json"))}
-    return [ShippedModel(p.stem, {p.name: p.read_bytes()}, dmn, forms)
+    forms.update({p.name: p.read_bytes() for p in sorted((root / "dmn").glob(f"*{CATALOGUE_SUFFIX}"))})
+    return [ShippedModel(p.stem, {p.name: p.read_bytes()}, dmn, {**forms, **_catalogue_of(p)})
             for p in sorted((root / "bpmn").glob("*.bpmn"))]
+
+
+def _catalogue_of(path: Path) -> dict[str, bytes]:
+    catalogue = path.with_name(catalogue_name(path.name))
+    return {catalogue.name: catalogue.read_bytes()} if catalogue.exists() else {}
 
 
 def ensure_deployed(session: Session, host: Host, *, actor: Actor, key: str) -> ProcessModelVersion | None:

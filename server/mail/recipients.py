@@ -133,7 +133,7 @@ def resolve(session: Session, environment_id: int, specs: Iterable[str], *, data
         if recipients is None:
             if strict:
                 raise InvalidInput(f"no mail recipient {spec!r}: not a valid address, user, group, role or "
-                                   "invoice contact", code="unknown_recipient")
+                                   "invoice contact", code="unknown_recipient", details=[{"spec": spec}])
             continue
         for recipient in recipients:
             found.setdefault(recipient.address.lower(), recipient)

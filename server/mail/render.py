@@ -4,9 +4,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_currency, format_decimal
 from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -29,12 +31,28 @@ class RenderedMail:
     html: str
 
 
+def money(value: Any, currency: Any = None, language: Any = DEFAULT_LANGUAGE) -> str:
+    """An amount as the recipient's language writes it ("€ 1.234,50", "€1,234.50"); text that is no number as is."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value or "")
+    locale = language_of(language)
+    if currency:
+        text, code = str(format_currency(amount, str(currency), locale=locale)), str(currency)
+        # CLDR's currency spacing, which Babel leaves out: "NOK302.50" -> "NOK 302.50".
+        return f"{code} {text[len(code):]}" if text.startswith(code) and text[len(code):][:1].isdigit() else text
+    return str(format_decimal(amount, format="#,##0.00", locale=locale))
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
     # Sandboxed because template contexts carry process data that designers and senders control.
-    return SandboxedEnvironment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=ChainableUndefined,
-                                autoescape=select_autoescape(["html"], default_for_string=False),
-                                keep_trailing_newline=True, trim_blocks=False)
+    env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATE_DIR), undefined=ChainableUndefined,
+                               autoescape=select_autoescape(["html"], default_for_string=False),
+                               keep_trailing_newline=True, trim_blocks=False)
+    env.filters["money"] = money
+    return env
 
 
 def language_of(value: object) -> str:

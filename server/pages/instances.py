@@ -11,17 +11,22 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
+from server.batches import selection
 from server.errors import InvalidInput
 from server.instances import service as instances
-from server.instances import view
+from server.instances import view, wording
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.operations import incidents as incident_ops
 from server.operations import instances as operations
 from server.operations import jobs as job_ops
 from server.operations import repair
 from server.operations import tasks as task_ops
+from server.pages import batches as batch_pages
+from server.pages import model_words, words
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
+from server.wording import Texts, translate_diagram
 
 bp = blueprint("instance_pages", __name__, url_prefix="/instances")
 PER_PAGE = 25
@@ -34,15 +39,15 @@ JOB_ACTIONS = ("fire", "due")
 @bp.get("")
 @page("instances.read")
 def instance_list() -> ResponseReturnValue:
+    """The instances, newest first, by the filter a batch takes too (an admin reviews a batch from here)."""
     who = actor()
     status, model = request.args.get("status", ""), request.args.get("model", "")
+    chosen = batch_pages.filter_of(request.args.to_dict())
     number = page_number()
     with host().db.unit_of_work() as db:
         query = select(ProcessInstance).where(ProcessInstance.environment_id == who.environment_id)
-        if status in STATUSES:
-            query = query.where(ProcessInstance.status == status)
-        if model:
-            query = query.where(ProcessInstance.model_key == model)
+        if chosen:
+            query = selection.narrow(query, selection.parse_filter(chosen))
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = [{"id": i.id, "model": i.model_key, "business_key": i.business_key, "status": i.status,
                  "started_at": i.started_at, "started_by": i.started_by, "updated_at": i.updated_at}
@@ -51,15 +56,16 @@ def instance_list() -> ResponseReturnValue:
         models = list(db.scalars(select(ProcessInstance.model_key).where(
             ProcessInstance.environment_id == who.environment_id).distinct().order_by(ProcessInstance.model_key)))
     return render_template("instances/list.html", paging=Paging(rows, total, number, PER_PAGE), status=status,
-                           model=model, statuses=STATUSES, models=models)
+                           model=model, statuses=STATUSES, models=models, chosen=chosen,
+                           kinds=batch_pages.kind_choices())
 
 
-def _elements(version: ProcessModelVersion) -> list[tuple[str, str]]:
+def _elements(version: ProcessModelVersion, texts: Texts) -> list[tuple[str, str]]:
     """(id, name) of the model's flow elements, for the 'move to' and 'restart at' choices."""
     found: list[tuple[str, str]] = []
     for text in version.bpmn_sources.values():
         found.extend(flow_elements(text.encode("utf-8"), process_id=version.process_id))
-    return found
+    return [(element_id, texts(name)) for element_id, name in found]
 
 
 @bp.get("/<int:instance_id>")
@@ -82,22 +88,29 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
         incidents = db.scalars(select(Incident).where(Incident.instance_id == instance.id)
                                .order_by(Incident.id)).all()
         jobs = job_ops.instance_jobs(db, actor=who, instance_id=instance.id)
+        texts = wording.version_texts(host(), version, words.language())
         return render_template("instances/instance.html", instance=instance, version=version, data=data,
-                               summary=_summary(masked),
+                               summary=_summary(masked, texts), process_name=texts(version.name or instance.model_key),
+                               model_text=texts,
                                states=json.dumps(states), history=history, tasks=open_tasks, jobs=jobs,
-                               incidents=incidents, elements=_elements(version),
+                               incidents=incidents, elements=_elements(version, texts),
                                failed=[s for s in states if s["state"] == "failed"])
 
 
-def _summary(data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The invoice an instance handles in words (what a business user needs instead of the data as JSON)."""
+def _summary(data: Mapping[str, Any], texts: Texts) -> list[tuple[str, str]]:
+    """The invoice an instance handles in words (what a business user needs instead of the data as JSON):
+    amounts and dates in the reader's locale, the route and findings of the decision tables translated."""
     invoice = data.get("invoice")
     if not isinstance(invoice, Mapping):
         return []
-    amount = " ".join(str(invoice[k]) for k in ("currency", "payable_amount") if invoice.get(k))
+    amount = words.money_words(invoice.get("payable_amount"), invoice.get("currency"))
     facts = [(_("Invoice number"), invoice.get("number")), (_("Supplier"), invoice.get("supplier_name")),
-             (_("Amount due"), amount), (_("Issue date"), invoice.get("issue_date")),
-             (_("Due date"), invoice.get("due_date")), (_("Order reference"), invoice.get("order_reference"))]
+             (_("Amount due"), amount), (_("Issue date"), words.date_words(invoice.get("issue_date"))),
+             (_("Due date"), words.date_words(invoice.get("due_date"))),
+             (_("Order reference"), invoice.get("order_reference")),
+             (_("Field checks"), words.value_words(model_words.data_value(data.get("validation_reasons"), texts))
+              if data.get("validation_reasons") else None),
+             (_("Reason for the route"), texts(data.get("reason")) if isinstance(data.get("reason"), str) else None)]
     return [(label, str(value)) for label, value in facts if value]
 
 
@@ -105,9 +118,11 @@ def _summary(data: Mapping[str, Any]) -> list[tuple[str, str]]:
 @page("instances.read")
 def diagram(instance_id: int) -> Response:
     """The BPMN XML of the version the instance runs on (for the viewer)."""
+    who = actor()
     with host().db.unit_of_work() as db:
-        text = view.diagram(db, actor=actor(), instance_id=instance_id)
-    return Response(text, mimetype="application/xml")
+        text = view.diagram(db, actor=who, instance_id=instance_id)
+        texts = wording.texts_of_instance(db, host(), instance_id, words.language())
+    return Response(translate_diagram(text, texts), mimetype="application/xml")
 
 
 def _names(field: str) -> list[str]:
@@ -183,9 +198,24 @@ def job_action(instance_id: int, job_id: int, action: str) -> ResponseReturnValu
 @bp.get("/incidents")
 @page("instances.read")
 def incidents() -> ResponseReturnValue:
+    """Open incidents counted by cause (with where they happen), and the newest open ones."""
     who = actor()
     with host().db.unit_of_work() as db:
+        counts = incident_ops.cause_counts(db, actor=who)
         rows: list[Any] = list(db.scalars(select(Incident).where(Incident.environment_id == who.environment_id,
                                                                  Incident.status == "open")
                                           .order_by(Incident.id.desc()).limit(200)))
-        return render_template("instances/incidents.html", incidents=rows)
+        return render_template("instances/incidents.html", counts=counts, incidents=rows)
+
+
+@bp.post("/incidents/retry")
+@page("instances.admin")
+def retry_incidents() -> ResponseReturnValue:
+    """Retry every open incident of the form's cause; says how many ran on, failed again or were refused."""
+    done = incident_ops.retry_all(host(), actor=actor(), cause=request.form.get("cause"),
+                                  reason=request.form.get("reason"))
+    flash(_("%(cause)s: retried %(retried)s, failed again %(failed)s, refused %(refused)s.",
+            cause=words.cause_words(done.cause, None), retried=done.count("retried"),
+            failed=done.count("failed_again"), refused=done.count("refused")),
+          "success" if not done.count("failed_again") and not done.count("refused") else "error")
+    return redirect(url_for("instance_pages.incidents"))

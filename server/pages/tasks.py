@@ -5,18 +5,23 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from server.errors import InvalidInput
+from server.instances import wording
 from server.invoices.attachments import FIRST_NUMBER, download_name
+from server.operations import invoice_review
+from server.operations import task_filters as saved_filters
 from server.operations import tasks as ops
-from server.pages import forms, invoice_view
-from server.pages import task_queries as queries
-from server.pages.common import Paging, actor, blueprint, host, page, page_number
+from server.pages import forms, invoice_view, model_words, words
+from server.pages.common import Paging, actor, allowed, blueprint, host, page, page_number
+from server.tasks import filters as queries
 from server.tasks.models import OPEN_STATUSES
+from server.wording import NO_TEXTS, Texts, translate_form
 
 bp = blueprint("task_pages", __name__, url_prefix="/tasks")
 PER_PAGE = 25
@@ -33,19 +38,61 @@ def task_list() -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         found = ops.list_tasks(db, actor=who, query=filters.query(page=number, per_page=PER_PAGE))
         counts = ops.counts(db, actor=who)
-        processes = ops.process_keys(db, actor=who)
+        names = wording.model_names(db, host(), who.environment_id, words.language())
+        processes = [(key, names.get(key, key)) for key in ops.process_keys(db, actor=who)]
+        texts = wording.instance_texts(db, host(), [t.instance_id for t in found.tasks], words.language())
+        saved = saved_filters.list_filters(db, actor=who)
     today = dt.datetime.now(dt.UTC).date()
-    rows = [_row(t, acts, today=today) for t, acts in zip(found.tasks, found.may_act, strict=True)]
+    rows = [_row(t, acts, today=today, texts=texts.get(t.instance_id, NO_TEXTS))
+            for t, acts in zip(found.tasks, found.may_act, strict=True)]
     return render_template("tasks/list.html", paging=Paging(rows, found.total, number, PER_PAGE), filters=filters,
-                           counts=counts, processes=processes, groups=sorted(who.groups))
+                           counts=counts, processes=processes, groups=sorted(who.groups), saved=saved,
+                           current=filters.to_args(), may_save=allowed(who, "filters.own"))
 
 
-def _row(task: ops.TaskView, may_act: bool, *, today: dt.date) -> dict[str, Any]:
+def _list_with(filters: Mapping[str, str]) -> str:
+    """The task list with these filters applied."""
+    return url_for("task_pages.task_list") + (f"?{urlencode(filters)}" if filters else "")
+
+
+@bp.post("/filters")
+@page("filters.own")
+def save_filter() -> ResponseReturnValue:
+    """Save the list's current filters (the form's hidden fields) under a name, perhaps shared with a group."""
+    fields = {k: v for k, v in request.form.items() if k in queries.FIELDS}
+    with host().db.unit_of_work() as db:
+        saved = saved_filters.save_filter(db, actor=actor(), name=request.form.get("name"), filters=fields,
+                                          group=request.form.get("group") or None, edge=EDGE)
+    flash(_("Filter “%(name)s” saved.", name=saved.name), "success")
+    return redirect(_list_with(saved.filters))
+
+
+@bp.post("/filters/<int:filter_id>/rename")
+@page("filters.own")
+def rename_filter(filter_id: int) -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        renamed = saved_filters.rename_filter(db, actor=actor(), filter_id=filter_id,
+                                              name=request.form.get("name"), edge=EDGE)
+    flash(_("Filter renamed to “%(name)s”.", name=renamed.name), "success")
+    return redirect(_list_with(renamed.filters))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@page("filters.own")
+def delete_filter(filter_id: int) -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        saved_filters.delete_filter(db, actor=actor(), filter_id=filter_id, edge=EDGE)
+    flash(_("Filter deleted."), "success")
+    return redirect(url_for("task_pages.task_list"))
+
+
+def _row(task: ops.TaskView, may_act: bool, *, today: dt.date, texts: Texts) -> dict[str, Any]:
     """A row of the list: the invoice (number and supplier) as its label, the amount in the invoice's own
     currency, how late an open task is, and who holds it apart from the groups it is offered to."""
     late = (today - task.due_at.date()).days if task.due_at and task.status in OPEN_STATUSES else 0
-    return {"id": task.id, "name": task.name, "process": task.process_key, "status": task.status,
-            "label": " · ".join(p for p in (task.invoice_number, task.supplier_name) if p) or task.name,
+    name = texts(task.name)
+    return {"id": task.id, "name": name, "process": task.process_key, "status": task.status,
+            "label": " · ".join(p for p in (task.invoice_number, task.supplier_name) if p) or name,
             "assignee": task.assignee or task.completed_by, "supplier": task.supplier_name,
             "amount": Decimal(task.amount) if task.amount is not None else None, "currency": task.currency,
             "due_at": task.due_at, "days_late": max(late, 0), "created_at": task.created_at,
@@ -65,15 +112,17 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
     with host().db.unit_of_work() as db:
         found = ops.show(db, host(), actor=who, task_id=task_id)
         task = found.task
-        fields = forms.fields_of(found.schema, found.data)
-        invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
+        texts = wording.texts_of_instance(db, host(), task.instance_id, words.language())
+        fields = forms.fields_of(translate_form(found.schema, texts), found.data)
+        review = invoice_review.for_task(db, actor=who, task_id=task_id)
+        process = wording.model_names(db, host(), who.environment_id, words.language()).get(task.process_key)
         context = {
-            "task": task, "invoice": invoice, "detail": found,
-            "lines": (invoice.data or {}).get("lines", []) if invoice else [],
-            "flags": invoice_view.flags(invoice.collection or {}) if invoice else [],
-            "decisions": invoice_view.decisions(db, who.environment_id, task.instance_id),
-            "attachments": _attachment_list(db, invoice),
-            "fields": fields, "values": _values(fields, found.data, posted),
+            "task": task, "review": review, "detail": found, "task_name": texts(task.name), "texts": texts,
+            "process_name": process or task.process_key,
+            "flags": invoice_view.flags(dict(review.collection)) if review else [],
+            "decisions": model_words.decision_cards(
+                invoice_view.decisions(db, who.environment_id, task.instance_id), texts),
+            "fields": fields, "values": _values(fields, found.data, posted, texts),
             "choice": choice, "error": error, "outcome": _outcome_words(task),
             "is_open": task.status in OPEN_STATUSES, "may_act": found.may_act, "me": who.name,
             "text_html": forms.text_html,
@@ -81,12 +130,15 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
         return render_template("tasks/task.html", **context), status
 
 
-def _values(fields: list[forms.Field], data: Mapping[str, Any], posted: Mapping[str, Any] | None
-            ) -> dict[str, str]:
+def _values(fields: list[forms.Field], data: Mapping[str, Any], posted: Mapping[str, Any] | None,
+            texts: Texts) -> dict[str, str]:
     """What the inputs show: the process data, except in fields of a decision not taken yet (the routing
-    table's `reason` is not the approver's reason for a disapproval), then whatever was typed."""
+    table's `reason` is not the approver's reason for a disapproval), then whatever was typed. What a
+    read-only field shows (a finding of a decision table) is in the reader's language."""
     dependent = {f.key for f in fields if f.show_for is not None}
-    shown = {k: v for k, v in data.items() if k not in dependent}
+    readonly = {f.key for f in fields if f.readonly}
+    shown = {k: model_words.data_value(v, texts) if k in readonly else v
+             for k, v in data.items() if k not in dependent}
     return {k: forms.shown_value(v) for k, v in {**shown, **(posted or {})}.items()}
 
 
@@ -94,18 +146,11 @@ def _outcome_words(task: ops.TaskView) -> str | None:
     """What a finished task's outcome says, in words: approved / disapproved / completed, by whom and when."""
     if task.status != "completed":
         return None
-    when = task.completed_at.strftime("%Y-%m-%d %H:%M") if task.completed_at else ""
-    words = {"approve": _("Approved by %(who)s on %(when)s"), "disapprove": _("Disapproved by %(who)s on %(when)s")}
-    template = words.get(task.decision or "", _("Completed by %(who)s on %(when)s"))
+    when = words.datetime_words(task.completed_at)
+    sentences = {"approve": _("Approved by %(who)s on %(when)s"),
+                 "disapprove": _("Disapproved by %(who)s on %(when)s")}
+    template = sentences.get(task.decision or "", _("Completed by %(who)s on %(when)s"))
     return template % {"who": task.completed_by or "?", "when": when}
-
-
-def _attachment_list(db: Any, invoice: Any) -> list[dict[str, Any]]:
-    if invoice is None:
-        return []
-    return [{"number": n, "name": download_name(a, n), "mime": a.mime_type or "",
-             "size": a.size, "description": a.description or "", "inline": a.mime_type in INLINE_TYPES}
-            for n, a in enumerate(invoice_view.attachments(db, invoice), start=FIRST_NUMBER)]
 
 
 @bp.get("/<int:task_id>/attachments/<int:number>")
@@ -153,8 +198,9 @@ def complete(task_id: int) -> ResponseReturnValue:
     submission shows the page again with what was typed and the error (422)."""
     who = actor()
     with host().db.unit_of_work() as db:
-        schema = ops.show(db, host(), actor=who, task_id=task_id).schema
-    fields = forms.fields_of(schema)
+        shown = ops.show(db, host(), actor=who, task_id=task_id)
+        texts = wording.texts_of_instance(db, host(), shown.task.instance_id, words.language())
+    fields = forms.fields_of(translate_form(shown.schema, texts))
     data = forms.values_from(fields, request.form, request.form.to_dict(flat=False))
     choice_key = forms.decision_key(fields)
     choice = data.pop(choice_key, None) if choice_key else None

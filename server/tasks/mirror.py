@@ -88,3 +88,22 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value)) if value not in (None, "") else None
     except InvalidOperation:
         return None
+
+
+def rebind(session: Session, *, instance_id: int, moved: Mapping[str, str],
+           ready: Mapping[str, UserTaskInfo]) -> list[int]:
+    """After a migration: point the open human tasks at their engine task on the new version (`moved`:
+    old engine id -> new one; unmoved ids stay), keeping assignee, candidates, claim and due date.
+
+    Returns the ids of the tasks kept; those whose engine task is gone are closed by the next save."""
+    kept = []
+    for task in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                        HumanTask.status.in_(OPEN_STATUSES))):
+        engine_id = moved.get(task.engine_task_id, task.engine_task_id)
+        info = ready.get(engine_id)
+        if info is None:
+            continue
+        task.engine_task_id, task.element_id, task.name = engine_id, info.element_id, info.name
+        kept.append(task.id)
+    session.flush()
+    return kept

@@ -118,7 +118,7 @@ def test_a_refusal_says_what_is_not_allowed_in_words(site: Site) -> None:
     response = site.client("carla").get("/admin/users")
     assert response.status_code == 403
     assert "users.manage" not in response.text and "users.read" not in response.text
-    assert "You are not allowed to manage users." in response.text
+    assert "You need the administrator role to manage users." in response.text
 
 
 def test_in_dutch_the_desk_speaks_dutch(site: Site) -> None:
@@ -132,4 +132,4 @@ def test_in_dutch_the_desk_speaks_dutch(site: Site) -> None:
     html = client.get(f"/tasks/{task_id}").text
     assert re.search(r"\d+ dagen te laat", html)
     refusal = client.get("/admin/users").text
-    assert "Dit mag u niet: gebruikers beheren." in refusal and "users.manage" not in refusal
+    assert "Hiervoor heeft u de rol beheerder nodig: gebruikers beheren." in refusal and "users.manage" not in refusal

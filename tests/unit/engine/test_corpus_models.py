@@ -15,8 +15,8 @@ REFUSED = {
     "bpmn/Invalid-Workflows/non-executable-process.bpmn": "no executable process",
     "bpmn/parallel_multiinstance_invalid.bpmn": "exactly one of cardinality or loop input",
     # They call process 'Level2b', which no file defines (call_activity_level_2b.bpmn declares 'Level2').
-    "bpmn/call_activity_nested/call_activity_nested.bpmn": "The process 'Level2b' was not found",
-    "bpmn/call_activity_nested/call_activity_level_2.bpmn": "The process 'Level2b' was not found",
+    "bpmn/call_activity_nested/call_activity_nested.bpmn": "calls process 'Level2b', which no file of this model defines",
+    "bpmn/call_activity_nested/call_activity_level_2.bpmn": "calls process 'Level2b', which no file of this model defines",
 }
 # Models with Python scripts or Python-only expressions: refused while Python is off.
 PYTHON = {
