@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,10 +34,9 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
     `new`: the instance was created in this transaction, so it has no tasks or timers to look up yet.
     """
     before_status = instance.status
-    for event in run.take_events():
-        audit.record(session, actor=actor, action=f"engine.{event.kind}", target_type="element",
-                     target_id=event.element_id, instance_id=instance.id,
-                     after={"name": event.name, **event.detail})
+    for kind, element_id, after in _entries(run.take_events()):
+        audit.record(session, actor=actor, action=f"engine.{kind}", target_type="element",
+                     target_id=element_id, instance_id=instance.id, after=after)
     if failure is not None:
         _open_incident(session, instance=instance, failure=failure, actor=actor)
     instance.state = run.dumps()
@@ -61,6 +61,18 @@ def _words(session: Session, *, instance: ProcessInstance, run: WorkflowRun) -> 
     version = session.get(ProcessModelVersion, instance.model_version_id)
     return ModelWords(process_name=(version.name or version.key) if version is not None else instance.model_key,
                       texts=run.model.texts)
+
+
+def _entries(events: list[Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """One audit entry per element: a service call is told in its element's `engine.element_completed`
+    entry (which names the service) instead of an entry of its own, which cost ingest a chained row per
+    service task; a call whose element did not complete in this step stays `engine.service_called`."""
+    completed = {event.element_id for event in events if event.kind == "element_completed"}
+    calls = {event.element_id: event.detail for event in events
+             if event.kind == "service_called" and event.element_id in completed}
+    return [(event.kind, event.element_id, {"name": event.name, **event.detail, **(
+                calls.get(event.element_id, {}) if event.kind == "element_completed" else {})})
+            for event in events if not (event.kind == "service_called" and event.element_id in calls)]
 
 
 def _open_incident(session: Session, *, instance: ProcessInstance, failure: Failure, actor: Actor) -> None:
