@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "server.api.metrics",
     "server.api.session",
     "server.api.tasks",
+    "server.api.task_filters",
     "server.api.users",
     "server.api.tokens",
     "server.api.partnerships",
@@ -32,6 +33,7 @@ BLUEPRINT_MODULES = (
     "server.api.migration",
     "server.api.jobs",
     "server.api.incidents",
+    "server.api.batches",
     "server.api.audit",
     "server.api.openapi",
 )

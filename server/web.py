@@ -2,10 +2,13 @@
 and the HTTP status of a domain error. Both edges import it; neither imports the other."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, session
+from flask_babel import gettext
 from flask_login import UserMixin, current_user, logout_user
 
-from server import errors
+from server import causes, errors
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.host import Host
@@ -57,3 +60,14 @@ def status_of(exc: errors.DomainError) -> int:
         if cls in STATUS:
             return STATUS[cls]
     return 400
+
+
+def cause_words(code: str, detail: str | None = "") -> str:
+    """An incident's cause as a sentence in the reader's language (`detail` None: the cause's own sentence)."""
+    return causes.sentence(code, detail, translate=gettext)
+
+
+def in_reader_language(incident: dict[str, Any]) -> dict[str, Any]:
+    """An incident's JSON with `causeText` in the reader's language."""
+    return {**incident, "causeText": cause_words(str(incident.get("cause") or causes.UNEXPECTED),
+                                                 str(incident.get("cause_detail") or ""))}

@@ -17,6 +17,8 @@ from server.operations import instances as operations
 from server.operations import jobs as job_ops
 from server.operations import repair
 from server.operations import tasks as task_ops
+from server.operations.incidents import checked_cause
+from server.web import in_reader_language
 
 bp = Blueprint("api_instances", __name__, url_prefix="/api/v1/process-instances")
 
@@ -78,7 +80,8 @@ def list_instances() -> Response:
                                    model_key=request.args.get("model") or None,
                                    business_key=request.args.get("business_key") or None,
                                    started_after=parse_time("started_after"),
-                                   started_before=parse_time("started_before"))
+                                   started_before=parse_time("started_before"),
+                                   cause=checked_cause(request.args["cause"]) if request.args.get("cause") else None)
     page = paging()
     with host().db.unit_of_work() as session:
         rows, last = views.list_instances(session, current_actor().environment_id, filters,
@@ -90,7 +93,8 @@ def list_instances() -> Response:
 @requires("instances.read")
 def show(instance_id: int) -> Response:
     with host().db.unit_of_work() as session:
-        return jsonify(views.instance_view(session, host(), actor=current_actor(), instance_id=instance_id))
+        view = views.instance_view(session, host(), actor=current_actor(), instance_id=instance_id)
+    return jsonify({**view, "incidents": [in_reader_language(i) for i in view["incidents"]]})
 
 
 @bp.get("/<int:instance_id>/diagram")

@@ -15,7 +15,7 @@ from server.invoices import attachments
 from server.invoices import service as ingestion
 from server.invoices.models import ReceivedDocument
 from server.invoices.receiving import CHUNK_BYTES, SpooledBody, spool
-from server.operations import documents
+from server.operations import documents, invoice_review
 
 bp = Blueprint("api_invoices", __name__, url_prefix="/api/v1")
 START_BODY_BYTES = 64 * 1024
@@ -134,7 +134,8 @@ def start_from_document(document_id: int) -> tuple[Response, int]:
 def get_invoice(invoice_id: int) -> Response:
     with host().db.unit_of_work() as session:
         invoice = ingestion.get_invoice(session, current_actor(), invoice_id)
-        return jsonify({"id": invoice.id, "document_id": invoice.document_id, "instance_id": invoice.instance_id,
+        review = invoice_review.for_invoice(session, actor=current_actor(), invoice_id=invoice_id)
+        return jsonify({"review": review.to_json(), "id": invoice.id, "document_id": invoice.document_id, "instance_id": invoice.instance_id,
                         "number": invoice.number, "supplier_name": invoice.supplier_name,
                         "payable_amount": str(invoice.payable_amount) if invoice.payable_amount is not None else None,
                         "currency": invoice.currency, "status": invoice.status, "data": invoice.data,

@@ -101,7 +101,7 @@ def list_tasks() -> Response:
 @bp.get("/<int:task_id>")
 @requires("tasks.read")
 def show(task_id: int) -> Response:
-    """The task, its form schema, the data the form shows, the invoice and the task's history."""
+    """The task, its form schema, the data the form shows, the invoice, its review and the task's history."""
     with host().db.unit_of_work() as session:
         return jsonify(ops.show(session, host(), actor=current_actor(), task_id=task_id).to_json())
 

@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.read": frozenset({"admin", "auditor"}),
     "users.manage": frozenset({"admin"}),
     "tokens.own": frozenset({"user", "admin", "designer"}),
+    # Saving one's own task list filters: a change, so not for auditors (they read and never write).
+    "filters.own": frozenset({"user", "admin", "designer"}),
     "partnerships.read": frozenset({"admin", "auditor"}),
     "partnerships.manage": frozenset({"admin"}),
     "masterdata.read": frozenset({"user", "admin", "auditor", "designer"}),

@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "server.cli.ingest",
     "server.cli.audit",
     "server.cli.instances",
+    "server.cli.batches",
+    "server.cli.incidents",
     "server.cli.tasks",
     "server.cli.sandbox",
 )

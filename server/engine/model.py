@@ -108,7 +108,7 @@ def _check_spec(spec: Any, *, decisions: Mapping[str, Any], services: ServiceReg
         for filename, model in decisions.items():
             broken = model.broken(spec.decision_ref) if spec.decision_ref in model.decision_ids else None
             if broken is not None:
-                raise ModelError(str(broken), element_id=element, file=filename)
+                raise ModelError(str(broken), element_id=element, file=filename, cell=_cell(broken))
     form_key = (getattr(spec, "extensions", None) or {}).get("camunda", {}).get("formKey")
     if form_key and form_key.startswith("stroom:") and form_key[len("stroom:"):] not in forms:
         raise ModelError(f"form {form_key!r} is not among the deployed forms", element_id=element)
@@ -131,8 +131,13 @@ def _parse_decisions(dmn: Mapping[str, bytes]) -> dict[str, Any]:
             # lenient: a decision that does not compile fails only the processes that use it (_check_spec)
             parsed[filename] = parse_dmn(source, source=filename, lenient=True)
         except DecisionParseError as exc:
-            raise ModelError(str(exc), file=filename) from None
+            raise ModelError(str(exc), file=filename, cell=_cell(exc)) from None
     return parsed
+
+
+def _cell(error: DecisionParseError) -> dict[str, Any]:
+    """Where in a decision table the error is, for the DMN editor to mark the cell."""
+    return {"decision": error.decision, "rule": error.rule, "column": error.column, "dmn_reason": error.reason}
 
 
 def _parse_forms(forms: Mapping[str, bytes]) -> dict[str, Any]:

@@ -9,8 +9,11 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins import ExclusiveGatewayMixin, InclusiveGatewayMixin
 from SpiffWorkflow.util.task import TaskState
 
+from server import causes
+from server.causes import Cause
 from server.engine import migration, moves
 from server.engine.assignment import resolve_assignment, task_properties
 from server.engine.migration import MigrationBlocker
@@ -28,6 +31,7 @@ from server.engine.types import (
 )
 
 _CODEC: StateCodec | None = None
+_GATEWAYS = (ExclusiveGatewayMixin, InclusiveGatewayMixin)
 _STATE_NAMES = {TaskState.COMPLETED: "done", TaskState.READY: "active", TaskState.STARTED: "active",
                 TaskState.WAITING: "waiting", TaskState.ERROR: "failed", TaskState.CANCELLED: "cancelled"}
 
@@ -72,6 +76,7 @@ class WorkflowRun:
         """Run engine steps until only user tasks, timers or messages remain; a raising step -> Failure."""
         before = {t.id: t.state for t in self._iter_tasks()}
         self._engine.evaluating = None
+        self._engine.unmatched.clear()
         try:
             self._wf.do_engine_steps()
             failure = None
@@ -92,8 +97,22 @@ class WorkflowRun:
             task = self._engine.evaluating
             message = f"the value of an expression could not be used here ({type(exc).__name__}: {exc})"
         element = task.task_spec.bpmn_id if task else ""
-        self._engine.events.append(StepEvent("element_failed", element or "", _name(task), {"error": message}))
-        return Failure(str(task.id) if task else "", element or "", message, stack[-4000:])
+        cause = self._cause(exc, task)
+        self._engine.events.append(StepEvent("element_failed", element or "", _name(task),
+                                             {"error": message, "cause": cause.code}))
+        return Failure(str(task.id) if task else "", element or "", message, stack[-4000:], cause)
+
+    def _cause(self, exc: BaseException, task: Any) -> Cause:
+        """Why the step failed: what the raising code named, a gateway without a path (after a decision
+        that matched no rule, that decision), else an unexpected error."""
+        found = causes.found_in(exc)
+        if found is not None:
+            return found
+        if task is not None and isinstance(task.task_spec, _GATEWAYS):
+            if self._engine.unmatched:
+                return Cause(causes.NO_MATCHING_RULE, self._engine.unmatched[-1])
+            return Cause(causes.NO_PATH, task.task_spec.bpmn_id or "")
+        return Cause(causes.UNEXPECTED)
 
     def _record_completions(self, before: dict[UUID, int]) -> None:
         for task in self._iter_tasks():

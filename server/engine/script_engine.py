@@ -10,6 +10,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from server import causes
+from server.decisions.errors import DecisionError
 from server.decisions.values import TEMPORAL, to_json
 from server.engine import expressions, python
 from server.engine.services import ServiceCall
@@ -17,11 +19,20 @@ from server.engine.types import EngineError, ScriptError, StepEvent
 
 
 class ServiceFailed(EngineError):
-    """A service callable raised; keeps the original message and a short stack summary."""
+    """A service callable raised; keeps the original message, a short stack summary and the cause (the
+    one the service's error names, else 'a service task failed: <service>')."""
 
     def __init__(self, name: str, error: BaseException):
         super().__init__(f"service {name!r} failed: {type(error).__name__}: {error}")
         self.stack = "".join(traceback.format_exception(error, limit=-4))
+        self.cause = causes.found_in(error) or causes.Cause(causes.SERVICE_FAILED, name)
+
+
+def _expression_failed(message: str, task: Any, error: BaseException) -> WorkflowTaskException:
+    """The engine's error for a failed expression or script, carrying its cause (the evaluator's error)."""
+    failed = WorkflowTaskException(message, task=task, exception=error)
+    failed.cause = causes.Cause(causes.EXPRESSION_FAILED, str(error) or type(error).__name__)
+    return failed
 
 
 class Environment(BasePythonScriptEngineEnvironment):
@@ -66,6 +77,8 @@ class StroomScriptEngine(PythonScriptEngine):
         # The task whose expression was evaluated last: the engine uses some values (timer definitions,
         # collections) after evaluate() returned, where a wrong type raises without naming a task.
         self.evaluating: Any = None
+        # Decisions of this advance that matched no rule: a gateway that then finds no path names them.
+        self.unmatched: list[str] = []
 
     def validate(self, expression: str) -> None:
         """Expressions are checked at deploy (server.engine.canonical); nothing to do here."""
@@ -83,19 +96,19 @@ class StroomScriptEngine(PythonScriptEngine):
         try:
             return self.environment.evaluate(expression, task.data, external_context)
         except ScriptError as exc:
-            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
+            raise _expression_failed(str(exc), task, exc) from exc
         except Exception as exc:
-            raise WorkflowTaskException(f"error evaluating {expression!r}: {type(exc).__name__}: {exc}", task=task,
-                                        exception=exc) from exc
+            message = f"error evaluating {expression!r}: {type(exc).__name__}: {exc}"
+            raise _expression_failed(message, task, exc) from exc
 
     def execute(self, task: Any, script: str, external_context: Any = None) -> bool:
         try:
             self.environment.execute(script, task.data, external_context)
         except ScriptError as exc:
-            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
+            raise _expression_failed(str(exc), task, exc) from exc
         except Exception as exc:
-            raise WorkflowTaskException(f"script failed: {type(exc).__name__}: {exc}", task=task,
-                                        exception=exc) from exc
+            message = f"script failed: {type(exc).__name__}: {exc}"
+            raise _expression_failed(message, task, exc) from exc
         return True
 
     def call_service(self, task: Any, **kwargs: Any) -> Any:
@@ -118,7 +131,12 @@ class StroomScriptEngine(PythonScriptEngine):
     def decide(self, task: Any, decision_ref: str) -> None:
         """Evaluate a decision over the task data, merge its outputs and record the trace."""
         model = next(m for m in self.model.decisions.values() if decision_ref in m.decision_ids)
-        result = model.evaluate(decision_ref, task.data)
+        try:
+            result = model.evaluate(decision_ref, task.data)
+        except DecisionError as exc:
+            raise causes.CausedError(str(exc), cause=causes.DECISION_FAILED, detail=str(exc)) from exc
+        if not result.matched_rules:
+            self.unmatched.append(decision_ref)
         task.data.update(_plain(result.outputs))
         self.events.append(StepEvent("decision", task.task_spec.bpmn_id, task.task_spec.bpmn_name or "",
                                      {"decision": decision_ref, **result.to_json()}))

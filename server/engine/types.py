@@ -5,6 +5,10 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from server.causes import UNEXPECTED, Cause
+
+UNEXPECTED_CAUSE = Cause(UNEXPECTED)
+
 
 class EngineError(Exception):
     """Base of every error the engine package raises."""
@@ -14,7 +18,8 @@ class ModelError(EngineError):
     """A model that cannot be deployed: names the file, the element and the reason."""
 
     def __init__(self, reason: str, *, file: str = "", element_id: str = "", line: int | None = None,
-                 kind: str = "", expression: str | None = None, position: int | None = None):
+                 kind: str = "", expression: str | None = None, position: int | None = None,
+                 cell: dict[str, Any] | None = None):
         where = ", ".join(p for p in (file and f"file {file}", element_id and f"element {element_id}",
                                         line and f"line {line}") if p)
         super().__init__(f"{reason} ({where})" if where else reason)
@@ -25,12 +30,15 @@ class ModelError(EngineError):
         self.kind = kind  # for an expression: condition, assignee, timer duration, script ...
         self.expression = expression
         self.position = position
+        self.cell = cell  # for a DMN table: the decision, rule (1-based) and column the editor marks
 
     def as_detail(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"file": self.file, "element_id": self.element_id, "line": self.line,
                                   "reason": self.reason}
         if self.kind:
             detail.update(kind=self.kind, expression=self.expression, position=self.position)
+        if self.cell:
+            detail.update(self.cell)
         return detail
 
 
@@ -82,12 +90,13 @@ class StepEvent:
 
 @dataclasses.dataclass(frozen=True)
 class Failure:
-    """A step that raised: the element, the message and a short stack summary."""
+    """A step that raised: the element, the message, a short stack summary and the plain cause."""
 
     task_id: str
     element_id: str
     message: str
     stack: str
+    cause: Cause = UNEXPECTED_CAUSE
 
 
 @dataclasses.dataclass(frozen=True)

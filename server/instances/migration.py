@@ -99,7 +99,7 @@ def target_model(host: Host, version: ProcessModelVersion) -> CompiledModel:
 
 def migrate(session: Session, host: Host, *, actor: Actor, instance: ProcessInstance, run: WorkflowRun,
             source: ProcessModelVersion, target: ProcessModelVersion, mapping: Mapping[str, str],
-            note: str | None, edge: str) -> dict[str, Any]:
+            note: str | None, edge: str, batch_id: int | None = None) -> dict[str, Any]:
     """Move a checked instance (its `run` from `check`) to `target`; returns the audit entry's `after`."""
     before = {"version": source.version, "waiting": run.open_elements()}
     moved, kept = run.migrated_to(target_model(host, target), mapping)
@@ -108,6 +108,8 @@ def migrate(session: Session, host: Host, *, actor: Actor, instance: ProcessInst
     instance.model_version_id = target.id
     after = {"version": target.version, "waiting": moved.open_elements(), "edge": edge,
              "mapping": {k: v for k, v in sorted(mapping.items()) if k != v}}  # the hand mappings
+    if batch_id is not None:
+        after["batch_id"] = batch_id
     audit.record(session, actor=actor, action="admin.migrated", target_type="instance", target_id=instance.id,
                  instance_id=instance.id, before=before, after=after, note=note)
     instances.advance_and_save(session, host, instance=instance, run=moved, actor=actor)

@@ -58,13 +58,18 @@ class Incident(Base):
     """A service step that failed; visible to admins until retried or resolved."""
 
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_environment_cause", "environment_id", "status", "cause"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
     element_id: Mapped[str] = mapped_column(String(200))
     task_id: Mapped[str] = mapped_column(String(64))
-    error: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)  # the technical message (exception type and text)
     stack: Mapped[str] = mapped_column(Text, default="")
+    # Why, in words a person can act on: a code of server.causes and what its sentence names.
+    cause: Mapped[str] = mapped_column(String(40), default="unexpected", server_default="unexpected")
+    cause_detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    job_id: Mapped[int | None] = mapped_column(Integer)  # the given-up job it reports, if any (a mail)
     retries_left: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

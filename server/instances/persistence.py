@@ -13,10 +13,11 @@ from server.db import utcnow
 from server.engine import Failure, WorkflowRun
 from server.engine.outcome import StepOutcome
 from server.host import Host
-from server.instances.models import Incident, ProcessInstance
+from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.jobs import service as jobs
 from server.jobs import timers
 from server.mail import notifications
+from server.mail.context import ModelWords
 from server.tasks import mirror
 
 SERVICE_RETRIES = 3
@@ -49,8 +50,17 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
         audit.record(session, actor=actor, action="instance.status_changed", target_type="instance",
                      target_id=instance.id, instance_id=instance.id,
                      before={"status": before_status}, after={"status": instance.status})
-    act_on(session, host, outcome=outcome_of(session, instance=instance, run=run, new=new), actor=actor)
+    act_on(session, host, outcome=outcome_of(session, instance=instance, run=run, new=new), actor=actor,
+           words=_words(session, instance=instance, run=run))
     session.flush()
+
+
+def _words(session: Session, *, instance: ProcessInstance, run: WorkflowRun) -> ModelWords:
+    """What the mail of this step quotes from the model: the running model's own catalogues (no lookup
+    through server.instances.service, which imports this module) and its version's process name."""
+    version = session.get(ProcessModelVersion, instance.model_version_id)
+    return ModelWords(process_name=(version.name or version.key) if version is not None else instance.model_key,
+                      texts=run.model.texts)
 
 
 def _open_incident(session: Session, *, instance: ProcessInstance, failure: Failure, actor: Actor) -> None:
@@ -61,18 +71,21 @@ def _open_incident(session: Session, *, instance: ProcessInstance, failure: Fail
     if incident is None:
         incident = Incident(environment_id=instance.environment_id, instance_id=instance.id,
                             element_id=failure.element_id, task_id=failure.task_id, error=failure.message,
-                            stack=failure.stack, retries_left=SERVICE_RETRIES)
+                            stack=failure.stack, retries_left=SERVICE_RETRIES, cause=failure.cause.code,
+                            cause_detail=failure.cause.detail)
         session.add(incident)
         session.flush()
         audit.record(session, actor=actor, action="incident.opened", target_type="incident",
                      target_id=incident.id, instance_id=instance.id,
-                     after={"element": failure.element_id, "error": failure.message})
+                     after={"element": failure.element_id, "error": failure.message, "cause": failure.cause.code})
     else:
         incident.retries_left = max(0, incident.retries_left - 1)
         incident.task_id, incident.error, incident.stack = failure.task_id, failure.message, failure.stack
+        incident.cause, incident.cause_detail = failure.cause.code, failure.cause.detail
         audit.record(session, actor=actor, action="incident.failed_again", target_type="incident",
                      target_id=incident.id, instance_id=instance.id,
-                     after={"error": failure.message, "retries_left": incident.retries_left})
+                     after={"error": failure.message, "retries_left": incident.retries_left,
+                            "cause": failure.cause.code})
     if incident.retries_left > 0:
         attempt = SERVICE_RETRIES - incident.retries_left
         jobs.schedule_service_retry(session, incident_id=incident.id, environment_id=instance.environment_id,
@@ -96,9 +109,11 @@ def outcome_of(session: Session, *, instance: ProcessInstance, run: WorkflowRun,
                        open_tasks=opened, close_tasks=closed, arm_timers=arm, cancel_timers=cancel)
 
 
-def act_on(session: Session, host: Host, *, outcome: StepOutcome, actor: Actor) -> None:
-    """Hand the outcome to its owners: human tasks, timer jobs, and the mail to the people given a task."""
+def act_on(session: Session, host: Host, *, outcome: StepOutcome, actor: Actor, words: ModelWords) -> None:
+    """Hand the outcome to its owners: human tasks, timer jobs, and the mail to the people given a task
+    (in each one's language, with the model's `words`)."""
     for task, info in mirror.apply(session, outcome=outcome, actor=actor):
-        notifications.task_created(session, host, task=task, properties=info.properties, data=info.data)
+        notifications.task_created(session, host, task=task, properties=info.properties, data=info.data,
+                                   words=words)
     timers.apply(session, instance_id=outcome.instance_id, environment_id=outcome.environment_id,
                  arm=outcome.arm_timers, cancel=outcome.cancel_timers)

@@ -14,6 +14,7 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server import causes
 from server.audit import service as audit
 from server.audit.models import AuditEvent
 from server.audit.query import entry_json
@@ -65,6 +66,7 @@ class InstanceFilter:
     business_key: str | None = None
     started_after: dt.datetime | None = None
     started_before: dt.datetime | None = None
+    cause: str | None = None  # only instances with an open incident of this cause
 
 
 def summary(instance: ProcessInstance, version: int | None = None) -> dict[str, Any]:
@@ -94,6 +96,8 @@ def list_instances(session: Session, environment_id: int, filters: InstanceFilte
         query = query.where(ProcessInstance.started_at >= filters.started_after)
     if filters.started_before:
         query = query.where(ProcessInstance.started_at < filters.started_before)
+    if filters.cause:
+        query = query.where(with_open_incident(filters.cause))
     if after_id is not None:
         query = query.where(ProcessInstance.id < after_id)
     rows = session.execute(query.order_by(ProcessInstance.id.desc()).limit(limit + 1)).all()
@@ -168,9 +172,19 @@ def shows_stacks(actor: Actor) -> bool:
     return allowed(actor, "instances.admin")
 
 
+def with_open_incident(cause: str) -> Any:
+    """A condition on ProcessInstance: it has an open incident of this cause."""
+    return select(Incident.id).where(Incident.instance_id == ProcessInstance.id, Incident.status == "open",
+                                     Incident.cause == cause).exists()
+
+
 def incident_json(incident: Incident, *, with_stack: bool = False) -> dict[str, Any]:
-    """An incident with its plain message; `stack` is the trace for admins, null for everyone else."""
+    """An incident with its plain cause (`cause` code, `causeText` in English; the web edges put it in the
+    reader's language) and its technical detail: `error` (exception type and message), `element_id`,
+    and `stack`, the trace for admins (null for everyone else)."""
     return {"id": incident.id, "instance_id": incident.instance_id, "element_id": incident.element_id,
+            "cause": incident.cause, "cause_detail": incident.cause_detail,
+            "causeText": causes.sentence(incident.cause, incident.cause_detail), "job_id": incident.job_id,
             "task_id": incident.task_id, "error": incident.error, "stack": incident.stack if with_stack else None,
             "retries_left": incident.retries_left, "status": incident.status,
             "created_at": _iso(incident.created_at), "resolved_at": _iso(incident.resolved_at)}
@@ -178,9 +192,12 @@ def incident_json(incident: Incident, *, with_stack: bool = False) -> dict[str, 
 
 def list_incidents(session: Session, environment_id: int, *, status: str | None = "open",
                    instance_id: int | None = None, limit: int = 100, with_stack: bool = False,
-                   before_id: int | None = None) -> list[dict[str, Any]]:
-    """Incidents of an environment, newest first (open ones by default), older than `before_id` if given."""
+                   before_id: int | None = None, cause: str | None = None) -> list[dict[str, Any]]:
+    """Incidents of an environment, newest first (open ones by default), older than `before_id` if given,
+    of one cause if given."""
     query = select(Incident).where(Incident.environment_id == environment_id)
+    if cause:
+        query = query.where(Incident.cause == cause)
     if before_id is not None:
         query = query.where(Incident.id < before_id)
     if status:

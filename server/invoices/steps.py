@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, union
 from sqlalchemy.orm import Session
 
+from server import causes
 from server.audit import service as audit
 from server.db import execute, utcnow
 from server.engine import ServiceCall, ServiceParam, describe
@@ -26,9 +27,9 @@ from server.masterdata.inputs import TrustedSenderInput
 def _invoice(call: ServiceCall) -> Invoice:
     ctx = call.context
     invoice_id = call.params.get("invoice_id", call.data.get("invoice_id"))
-    invoice = ctx.session.get(Invoice, invoice_id)
+    invoice = ctx.session.get(Invoice, invoice_id) if invoice_id is not None else None
     if invoice is None or invoice.environment_id != ctx.environment_id:
-        raise LookupError(f"invoice {invoice_id} not found")
+        raise causes.CausedError(f"invoice {invoice_id} not found", cause=causes.NO_INVOICE)
     return invoice
 
 
@@ -42,7 +43,7 @@ _EARLIER_SAME_NUMBER_OR_DATE = union(
     _EARLIER.where(func.lower(func.trim(Invoice.number)) == bindparam("number")))
 
 
-def _earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice]:
+def earlier_invoices(session: Session, invoice: Invoice) -> list[EarlierInvoice]:
     """The supplier's earlier invoices that may be duplicates: same number or same issue date.
 
     Narrowed in SQL (a superset of what `match` flags) and read as plain columns, so the cost does
@@ -65,7 +66,7 @@ def match_invoice(call: ServiceCall) -> dict[str, Any]:
     invoice = _invoice(call)
     facts = facts_from_invoice(parsed_invoice(session, invoice))
     result = match(facts, snapshot_for(session, environment_id=invoice.environment_id, facts=facts),
-                   today=utcnow().date(), earlier_invoices=_earlier_invoices(session, invoice))
+                   today=utcnow().date(), earlier_invoices=earlier_invoices(session, invoice))
     collection = result.collection()
     invoice.collection = {**collection, "reasons": list(result.reasons)}
     invoice.supplier_id, invoice.administration_id = result.supplier_id, result.administration_id

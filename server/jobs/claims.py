@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.actor import Actor
+from server.causes import Cause, classify
 from server.db import Database
 from server.instances.models import Incident
 from server.jobs.models import Job
@@ -91,8 +92,9 @@ def release(db: Database, job_ids: list[int], *, worker: str) -> None:
 
 
 def fail(db: Database, job_id: int, *, worker: str, now: dt.datetime, error: str, backoff: Backoff,
-         permanent: bool = False) -> str | None:
-    """Record a failed attempt: retry later with backoff, or give up (status failed, incident)."""
+         permanent: bool = False, cause: Cause | None = None) -> str | None:
+    """Record a failed attempt: retry later with backoff, or give up (status failed, incident with the
+    `cause` the last error named, else the one its message shows)."""
     with db.unit_of_work() as session:
         job = session.scalars(select(Job).where(Job.id == job_id, Job.locked_by == worker,
                                                 Job.status == "running").with_for_update()).one_or_none()
@@ -102,13 +104,13 @@ def fail(db: Database, job_id: int, *, worker: str, now: dt.datetime, error: str
         job.locked_by, job.lease_until = None, None
         if permanent or job.attempts >= job.max_attempts:
             job.status, job.finished_at = "failed", now
-            _report_failure(session, job)
+            _report_failure(session, job, cause or classify(f"({job.kind}) {job.last_error}"))
         else:
             job.status, job.due_at = "pending", now + backoff.delay(job.attempts)
         return job.status
 
 
-def _report_failure(session: Session, job: Job) -> None:
+def _report_failure(session: Session, job: Job, cause: Cause) -> None:
     """Make a given-up job visible to admins: an audit entry and, for instance jobs, an incident."""
     if job.environment_id is None:
         return
@@ -119,12 +121,13 @@ def _report_failure(session: Session, job: Job) -> None:
                             element_id=str(payload.get("element_id") or f"job:{job.kind}")[:200],
                             task_id=str(payload.get("task_id") or "")[:64],
                             error=f"job {job.id} ({job.kind}) failed after {job.attempts} attempts: "
-                                  f"{job.last_error}", retries_left=0)
+                                  f"{job.last_error}", retries_left=0, cause=cause.code,
+                            cause_detail=cause.detail, job_id=job.id)
         session.add(incident)
         session.flush()
         audit.record(session, actor=actor, action="incident.opened", target_type="incident",
                      target_id=incident.id, instance_id=job.instance_id,
-                     after={"job": job.id, "kind": job.kind, "error": job.last_error})
+                     after={"job": job.id, "kind": job.kind, "error": job.last_error, "cause": cause.code})
     audit.record(session, actor=actor, action="job.failed", target_type="job", target_id=job.id,
                  instance_id=job.instance_id,
                  after={"kind": job.kind, "attempts": job.attempts, "error": job.last_error})

@@ -1,4 +1,4 @@
-"""The shipped job kinds: timer, service_retry, reminder, mail and masterdata_import. Built per worker, never mutated globally."""
+"""The shipped job kinds: timer, service_retry, reminder, mail, masterdata_import and batch. Built per worker, never mutated globally."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,12 +6,14 @@ import datetime as dt
 from server.audit import service as audit
 from server.engine import TaskNotReady
 from server.instances import service as instances
+from server.instances import wording
 from server.instances.models import Incident, ProcessInstance
 from server.invoices import refusals
 from server.invoices.models import ReceivedDocument
 from server.jobs.types import Handler, JobContext, Reschedule
 from server.mail import delivery, notifications
 from server.masterdata import bulk as masterdata_bulk
+from server.operations import batches
 
 # A suspended instance's timers are looked at again this often; resuming makes them fire then.
 SUSPENDED_RECHECK = dt.timedelta(seconds=60)
@@ -21,8 +23,13 @@ ENDED = ("completed", "terminated")
 def default_handlers() -> dict[str, Handler]:
     """A fresh kind -> handler mapping; workers (and tests) may extend their own copy."""
     return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
-            "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task,
-            "masterdata_import": run_masterdata_import}
+            "reminder": send_reminder, "failed_for_good": start_conversion_task,
+            "masterdata_import": run_masterdata_import, batches.JOB_KIND: run_batch}
+
+
+def send_reminder(ctx: JobContext) -> None:
+    """The `reminder` job, with the task's model words (process name, catalogues) for its mail."""
+    notifications.send_reminder(ctx, words=wording.mail_words(ctx.session, ctx.host, ctx.job.instance_id))
 
 
 def _live_instance(ctx: JobContext, instance_id: int | None) -> ProcessInstance | Reschedule | None:
@@ -104,3 +111,9 @@ def run_masterdata_import(ctx: JobContext) -> None:
     """Run a queued master-data import in its own short transactions; the job's unit of work stays
     untouched until the import ended (on SQLite, touching it would hold the writer lock throughout)."""
     masterdata_bulk.run(ctx.host.db, int(ctx.job.payload["import_id"]))
+
+
+def run_batch(ctx: JobContext) -> None:
+    """Run a batch, one instance per transaction (as an import runs: the job's own unit of work stays
+    untouched); a cancelled batch stops after the instance in progress."""
+    batches.run_batch(ctx.host, batch_id=int(ctx.job.payload["batch_id"]))

@@ -16,6 +16,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 
+from server import causes
 from server.db import utcnow
 from server.host import Host
 from server.jobs import claims
@@ -91,10 +92,10 @@ class Worker:
             log.warning("job %s: lease lost to another worker; this run was rolled back", job.id)
             return
         except PermanentJobError as exc:
-            self._fail(job, f"{type(exc).__name__}: {exc}", permanent=True)
+            self._fail(job, f"{type(exc).__name__}: {exc}", permanent=True, cause=causes.found_in(exc))
             return
         except Exception as exc:  # noqa: BLE001 - any handler error is a failed attempt, retried later
-            self._fail(job, "".join(traceback.format_exception(exc, limit=-3)).strip())
+            self._fail(job, "".join(traceback.format_exception(exc, limit=-3)).strip(), cause=causes.found_in(exc))
             return
 
     def _execute(self, job: JobView, handler: Handler) -> None:
@@ -113,9 +114,9 @@ class Worker:
             if isinstance(outcome, Reschedule):
                 claims.reschedule(session, job.id, due_at=outcome.due_at, reason=outcome.reason)
 
-    def _fail(self, job: JobView, error: str, *, permanent: bool = False) -> None:
+    def _fail(self, job: JobView, error: str, *, permanent: bool = False, cause: causes.Cause | None = None) -> None:
         status = claims.fail(self.host.db, job.id, worker=self.name, now=self.clock(), error=error,
-                             backoff=self.backoff, permanent=permanent)
+                             backoff=self.backoff, permanent=permanent, cause=cause)
         log.warning("job %s (%s) attempt %s failed -> %s: %s", job.id, job.kind, job.attempts, status,
                     error.splitlines()[-1] if error else "")
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import smtplib
+import socket
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from server import causes
 from server.jobs.types import PermanentJobError
 from server.settings import SettingsError
 
@@ -27,6 +29,21 @@ class SmtpConfig:
 
     def __repr__(self) -> str:  # never print the password
         return f"SmtpConfig({self.mode}://{self.host}:{self.port}, login={self.username!r})"
+
+
+class MailRefused(PermanentJobError):
+    """The mail server refused an address or the message for good (5xx): retrying will not help."""
+
+    def __init__(self, message: str, *, detail: str = ""):
+        super().__init__(message)
+        self.cause = causes.Cause(causes.MAIL_REFUSED, detail[:500])
+
+
+class MailUnreachable(causes.CausedError):
+    """The mail server could not be reached or dropped the connection (retried later)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, cause=causes.MAIL_UNREACHABLE)
 
 
 def parse_smtp_url(url: str) -> SmtpConfig:
@@ -65,9 +82,15 @@ def send(config: SmtpConfig, message: EmailMessage, *, sender: str, recipients: 
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         if all(code >= 500 for code in codes):
-            raise PermanentJobError(f"every recipient was refused: {exc.recipients}") from exc
+            raise MailRefused(f"every recipient was refused: {exc.recipients}",
+                              detail=", ".join(sorted(exc.recipients))) from exc
         raise
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
         if exc.smtp_code >= 500:
-            raise PermanentJobError(f"the SMTP server refused the message: {exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise MailRefused(f"the SMTP server refused the message: {exc.smtp_code} {exc.smtp_error!r}",
+                              detail=sender) from exc
         raise
+    except (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError,
+            socket.gaierror) as exc:
+        raise MailUnreachable(f"the SMTP server {config.host}:{config.port} could not be reached: "
+                              f"{type(exc).__name__}: {exc}") from exc

@@ -2,7 +2,8 @@
 
 Each checks the permission, validates, changes state (flush only), writes its `admin.<verb>` audit
 entry with the state before and after, and returns the instance as a masked `InstanceView`. The API,
-the pages and the `stroom` command call these and nothing else for an intervention.
+the pages and the `stroom` command call these and nothing else for an intervention; a batch
+(server.operations.batches) calls them once per instance with its `batch_id`, which the entry names.
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from server.engine import WorkflowRun
 from server.errors import InvalidInput
 from server.host import Host
 from server.instances import admin, starts
+from server.instances import service as instances
 from server.instances import view as views
-from server.instances.models import ProcessInstance
+from server.instances.models import Incident, ProcessInstance
 from server.jobs import service as jobs
 
 ADMIN = "instances.admin"
@@ -85,45 +87,63 @@ def start_instance(session: Session, host: Host, *, actor: Actor, key: str, data
     return StartedInstance(instance.id, instance.model_key, instance.status)
 
 
-def suspend(session: Session, host: Host, *, actor: Actor, instance_id: int, reason: str | None) -> InstanceView:
+def suspend(session: Session, host: Host, *, actor: Actor, instance_id: int, reason: str | None,
+            batch_id: int | None = None) -> InstanceView:
     """Stop an instance: no step runs and no timer fires until it is resumed."""
     require(actor, ADMIN)
     why = admin.checked_reason(reason)
     instance = admin.instance_in_state(session, actor, instance_id, ("running", "failed"))
     before = admin.mark_suspended(instance)
-    _record(session, actor, instance, "admin.suspended", before, {"status": "suspended"}, why)
+    _record(session, actor, instance, "admin.suspended", before, {"status": "suspended"}, why, batch_id)
     return view_of(session, host, actor=actor, instance_id=instance.id)
 
 
-def resume(session: Session, host: Host, *, actor: Actor, instance_id: int, reason: str | None) -> InstanceView:
+def resume(session: Session, host: Host, *, actor: Actor, instance_id: int, reason: str | None,
+           batch_id: int | None = None) -> InstanceView:
     """Let a suspended instance run on (timers that fell due meanwhile fire on the next worker poll)."""
     return _intervene(session, host, actor=actor, instance_id=instance_id, reason=reason, allowed=("suspended",),
                       action="admin.resumed", change=lambda run: {}, status="running",
-                      prepare=lambda instance: setattr(instance, "suspended_at", None))
+                      prepare=lambda instance: setattr(instance, "suspended_at", None), batch_id=batch_id)
 
 
-def terminate(session: Session, host: Host, *, actor: Actor, instance_id: int, reason: str | None) -> InstanceView:
+def terminate(session: Session, host: Host, *, actor: Actor, instance_id: int, reason: str | None,
+              batch_id: int | None = None) -> InstanceView:
     """End an instance now: open tasks are cancelled, timer jobs dropped, incidents closed."""
     def ended(instance: ProcessInstance) -> None:
         instance.end_reason, instance.ended_at, instance.suspended_at = why, utcnow(), None
     why = admin.checked_reason(reason)
     return _intervene(session, host, actor=actor, instance_id=instance_id, reason=why, allowed=admin.ACTIVE,
-                      action="admin.terminated", change=admin.cancel_all, status="terminated", prepare=ended)
+                      action="admin.terminated", change=admin.cancel_all, status="terminated", prepare=ended,
+                      batch_id=batch_id)
 
 
 def retry(session: Session, host: Host, *, actor: Actor, instance_id: int, reason: str | None,
-          incident_id: int | None = None) -> InstanceView:
+          incident_id: int | None = None, batch_id: int | None = None) -> InstanceView:
     """Run a failed service step again (the given incident, or the instance's only open one).
 
     The incident's pending automatic retry is cancelled: one failure, one next attempt."""
     require(actor, ADMIN)
     why = admin.checked_reason(reason)
+    incident = admin.incident_to_retry(session, instances.get_instance(session, actor.environment_id, instance_id),
+                                       incident_id)
+    if incident.job_id is not None:
+        return _requeue(session, host, actor=actor, incident=incident, reason=why)
     instance = admin.instance_in_state(session, actor, instance_id, ("failed", "running"))
-    incident = admin.incident_to_retry(session, instance, incident_id)
     jobs.cancel_incident_retries(session, incident_id=incident.id, instance_id=instance.id,
                                  reason="retried by hand")
     return _intervene(session, host, actor=actor, instance_id=instance.id, reason=why, allowed=("failed", "running"),
-                      action="admin.retried", change=admin.retry_change(incident), status="running")
+                      action="admin.retried", change=admin.retry_change(incident), status="running",
+                      batch_id=batch_id)
+
+
+def _requeue(session: Session, host: Host, *, actor: Actor, incident: Incident, reason: str) -> InstanceView:
+    """Retry an undeliverable mail (a given-up job): queued again with fresh attempts, incident resolved."""
+    job = jobs.requeue(session, int(incident.job_id or 0))
+    incident.status, incident.resolved_at = "resolved", utcnow()
+    audit.record(session, actor=actor, action="admin.retried", target_type="incident", target_id=incident.id,
+                 instance_id=incident.instance_id, before={"status": "open", "job_status": "failed"},
+                 after={"incident": incident.id, "job": job.id, "job_status": job.status}, note=reason)
+    return view_of(session, host, actor=actor, instance_id=incident.instance_id)
 
 
 def retry_incident(session: Session, host: Host, *, actor: Actor, incident_id: int,
@@ -183,7 +203,8 @@ def _element(value: str | None, field: str) -> str:
 def _intervene(session: Session, host: Host, *, actor: Actor, instance_id: int, reason: str | None,
                allowed: tuple[str, ...], action: str, change: Callable[[WorkflowRun], dict[str, Any]],
                status: str | Callable[[ProcessInstance], str | None] | None,
-               prepare: Callable[[ProcessInstance], None] | None = None) -> InstanceView:
+               prepare: Callable[[ProcessInstance], None] | None = None,
+               batch_id: int | None = None) -> InstanceView:
     """Check, change the run, audit (before the engine runs on, so consequences follow), run on, answer."""
     require(actor, ADMIN)
     why = admin.checked_reason(reason)
@@ -192,12 +213,15 @@ def _intervene(session: Session, host: Host, *, actor: Actor, instance_id: int, 
     if prepare is not None:
         prepare(instance)
     work = admin.begin(session, host, actor=actor, instance=instance, change=change, status=new_status)
-    _record(session, actor, instance, action, work.before, work.after, why)
+    _record(session, actor, instance, action, work.before, work.after, why, batch_id)
     admin.finish(session, host, actor=actor, work=work)
     return view_of(session, host, actor=actor, instance_id=instance.id)
 
 
 def _record(session: Session, actor: Actor, instance: ProcessInstance, action: str, before: dict[str, Any],
-            after: dict[str, Any], reason: str) -> None:
+            after: dict[str, Any], reason: str, batch_id: int | None = None) -> None:
+    """The intervention's entry; one made by a batch names it in `after` (the rest is as by hand)."""
+    if batch_id is not None:
+        after = {**after, "batch_id": batch_id}
     audit.record(session, actor=actor, action=action, target_type="instance", target_id=instance.id,
                  instance_id=instance.id, before=before, after=after, note=reason)

@@ -301,8 +301,18 @@ def _missing(selection: Selection, reports: Sequence[InstanceReport]) -> None:
             raise NotFound(f"process instance {instance_id} not found", code="instance_not_found")
 
 
+def request_for_instance(session: Session, *, actor: Actor, instance_id: int, target_version: int,
+                         mapping: Mapping[str, str]) -> PlanRequest:
+    """The plan that moves one instance from the version it runs on (a batch mixes versions)."""
+    instance = instances.get_instance(session, actor.environment_id, instance_id)
+    current = session.get(ProcessModelVersion, instance.model_version_id)
+    if current is None:  # pragma: no cover - a foreign key keeps it
+        raise NotFound(f"the model version of instance {instance_id} is gone")
+    return PlanRequest(current.key, current.version, target_version, mapping)
+
+
 def migrate_instance(session: Session, host: Host, *, actor: Actor, instance_id: int, request: PlanRequest,
-                     edge: str, reason: str | None = None) -> MigrationResult:
+                     edge: str, reason: str | None = None, batch_id: int | None = None) -> MigrationResult:
     """Move one instance in the caller's transaction (flush only). An instance that cannot move is left
     untouched and answered with its reasons; one that moved has one `admin.migrated` audit entry."""
     require(actor, ADMIN)
@@ -317,7 +327,8 @@ def migrate_instance(session: Session, host: Host, *, actor: Actor, instance_id:
         return InstanceReport(instance.id, instance.business_key, checked.waiting, False, checked.reasons)
     before = {"version": source.version, "waiting": list(checked.waiting)}
     after = migration.migrate(session, host, actor=actor, instance=instance, run=run, source=source, target=target,
-                              mapping=plan.mapping, note=(reason or "").strip() or None, edge=edge)
+                              mapping=plan.mapping, note=(reason or "").strip() or None, edge=edge,
+                              batch_id=batch_id)
     session.flush()
     return InstanceReport(instance.id, instance.business_key, checked.waiting, True, (), migrated=True,
                           before=before, after={"version": after["version"], "waiting": after["waiting"]})

@@ -1,4 +1,5 @@
-"""The audit log: filters, paging and the CSV / JSON exports.
+"""The audit log: filters, paging, the chain check and the CSV / JSON exports; entries in words
+(server.pages.audit_view), the raw JSON only for admins.
 
 The query is local to the page until the audit service offers one with these filters; it only reads.
 """
@@ -19,6 +20,7 @@ from server import csvsafe
 from server.audit.models import AuditEvent
 from server.audit.verify import VerifyResult
 from server.operations import audit as audit_operations
+from server.pages import audit_view
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 
 bp = blueprint("audit_pages", __name__, url_prefix="/audit")
@@ -68,10 +70,13 @@ def verify_chain() -> ResponseReturnValue:
     """The verify button: the chain recomputed by the same verb as the API and `stroom audit verify`."""
     with host().db.unit_of_work() as db:
         result = audit_operations.verify_chain(db, actor=actor(), key=host().audit_key)
-    return _log_page(result)
+    return _log_page(result, verified_at=dt.datetime.now(dt.UTC))
 
 
-def _log_page(verification: VerifyResult | None) -> ResponseReturnValue:
+FILTERS = ("actor", "action", "target_type", "instance", "since", "until")
+
+
+def _log_page(verification: VerifyResult | None, *, verified_at: dt.datetime | None = None) -> ResponseReturnValue:
     who = actor()
     number = page_number()
     with host().db.unit_of_work() as db:
@@ -81,8 +86,12 @@ def _log_page(verification: VerifyResult | None) -> ResponseReturnValue:
                                .limit(PER_PAGE)))
         actions = list(db.scalars(select(AuditEvent.action).where(AuditEvent.environment_id == who.environment_id)
                                   .distinct().order_by(AuditEvent.action)))
-        return render_template("audit/log.html", paging=Paging(rows, total, number, PER_PAGE),
-                               args=request.args, actions=actions, verification=verification)
+        entries = [audit_view.entry(e) for e in rows]
+        verdict = audit_view.verdict(verification, at=verified_at or dt.datetime.now(dt.UTC)) if verification else None
+        return render_template("audit/log.html", paging=Paging(entries, total, number, PER_PAGE),
+                               args=request.args, actions=actions, verification=verification, verdict=verdict,
+                               raw_json=audit_view.raw_json,
+                               filtered=any(request.args.get(k) for k in FILTERS), raw=who.has_role("admin"))
 
 
 def _export_rows(environment_id: int) -> list[dict[str, Any]]:

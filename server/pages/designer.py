@@ -50,16 +50,23 @@ def _source_file(key: str, kind: str, filename: str) -> tuple[int, str]:
         return version.version, text
 
 
-@bp.get("")
-@page("models.deploy")
-def models() -> ResponseReturnValue:
+def _models_page(*, form: dict[str, str] | None = None, error: DomainError | None = None,
+                 status: int = 200) -> ResponseReturnValue:
+    """The model list with the new-model forms; a refused form shows again with what was typed."""
     who = actor()
     with host().db.unit_of_work() as db:
         rows = db.execute(select(ProcessModelVersion.key, func.max(ProcessModelVersion.version),
                                  func.max(ProcessModelVersion.deployed_at))
                           .where(ProcessModelVersion.environment_id == who.environment_id)
                           .group_by(ProcessModelVersion.key).order_by(ProcessModelVersion.key)).all()
-    return render_template("designer/models.html", models=rows)
+    return render_template("designer/models.html", models=rows, templates=model_ops.templates(),
+                           form=form or {}, error=error), status
+
+
+@bp.get("")
+@page("models.deploy")
+def models() -> ResponseReturnValue:
+    return _models_page()
 
 
 @bp.get("/<key>")
@@ -116,10 +123,16 @@ def deploy(key: str) -> ResponseReturnValue:
 @bp.post("/new")
 @page("models.deploy")
 def new_model() -> ResponseReturnValue:
-    key = request.form.get("key", "").strip()
-    with host().db.unit_of_work() as db:
-        model_ops.create_model(db, host(), actor=actor(), key=key)
-    return render_template("designer/created.html", key=key)
+    """A new model from a shipped template or blank; a refused key re-renders the form with the typed values."""
+    form = {name: request.form.get(name, "").strip() for name in ("key", "name", "template")}
+    try:
+        with host().db.unit_of_work() as db:
+            created = model_ops.create_model(db, host(), actor=actor(), key=form["key"], name=form["name"],
+                                             template=form["template"] or None)
+    except DomainError as exc:
+        return _models_page(form=form, error=exc, status=409 if exc.code == "model_exists" else 422)
+    return render_template("designer/created.html", key=created.key, filename=f"{created.key}.bpmn",
+                           name=created.name, template=form["template"])
 
 
 @bp.route("/<key>/test/<path:filename>", methods=["GET", "POST"])
@@ -153,6 +166,11 @@ def compare(key: str) -> ResponseReturnValue:
             a, b = getattr(old, column), getattr(new, column)
             for name in sorted(set(a) | set(b)):
                 if a.get(name) != b.get(name):
-                    files.append((kind, name, diagrams.compare(a.get(name, "").encode(), b.get(name, "").encode())))
+                    old_text, new_text = a.get(name, "").encode(), b.get(name, "").encode()
+                    diff = diagrams.compare(old_text, new_text)
+                    if kind == "dmn":
+                        diff["rules"] = diagrams.rule_changes(old_text, new_text)
+                    diff["both"] = name in a and name in b
+                    files.append((kind, name, diff))
         return render_template("designer/compare.html", key=key, versions=[v.version for v in versions],
                                old=old.version, new=new.version, files=files)

@@ -71,3 +71,33 @@ def compare(old: bytes, new: bytes) -> dict[str, Any]:
     return {"added": [(k, b[k]) for k in sorted(b.keys() - a.keys())],
             "removed": [(k, a[k]) for k in sorted(a.keys() - b.keys())], "changed": changed,
             "diff": list(lines)[:2000]}
+
+
+
+def _rules(xml: bytes) -> dict[str, tuple[str, int, tuple[str, ...]]]:
+    """Per rule id: its decision, number (1-based) and cell texts, for any DMN namespace version."""
+    root = _parse(xml)
+    if root is None:
+        return {}
+    found: dict[str, tuple[str, int, tuple[str, ...]]] = {}
+    for table in (n for n in root.iter() if isinstance(n.tag, str) and etree.QName(n).localname == "decisionTable"):
+        decision = table.getparent()
+        name = (decision.get("name") or decision.get("id") or "") if decision is not None else ""
+        rules = [n for n in table if isinstance(n.tag, str) and etree.QName(n).localname == "rule"]
+        for number, rule in enumerate(rules, 1):
+            cells = tuple("".join(c.itertext()).strip() for c in rule
+                          if isinstance(c.tag, str) and etree.QName(c).localname in ("inputEntry", "outputEntry"))
+            found[rule.get("id") or f"{name}#{number}"] = (name, number, cells)
+    return found
+
+
+def rule_changes(old: bytes, new: bytes) -> list[dict[str, Any]]:
+    """The decision-table rules added, removed or changed between two DMN files, in table order."""
+    a, b = _rules(old), _rules(new)
+    changes = [{"change": "added", "id": k, "decision": b[k][0], "rule": b[k][1], "old": (), "new": b[k][2]}
+               for k in b.keys() - a.keys()]
+    changes += [{"change": "removed", "id": k, "decision": a[k][0], "rule": a[k][1], "old": a[k][2], "new": ()}
+                for k in a.keys() - b.keys()]
+    changes += [{"change": "changed", "id": k, "decision": b[k][0], "rule": b[k][1], "old": a[k][2], "new": b[k][2]}
+                for k in a.keys() & b.keys() if a[k][2] != b[k][2]]
+    return sorted(changes, key=lambda c: (c["decision"], c["rule"], c["change"]))

@@ -11,15 +11,18 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
+from server.batches import selection
 from server.errors import InvalidInput
 from server.instances import service as instances
 from server.instances import view, wording
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.operations import incidents as incident_ops
 from server.operations import instances as operations
 from server.operations import jobs as job_ops
 from server.operations import repair
 from server.operations import tasks as task_ops
-from server.pages import model_words, words
+from server.pages import batches as batch_pages
+from server.pages import findings, model_words, words
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
@@ -36,15 +39,15 @@ JOB_ACTIONS = ("fire", "due")
 @bp.get("")
 @page("instances.read")
 def instance_list() -> ResponseReturnValue:
+    """The instances, newest first, by the filter a batch takes too (an admin reviews a batch from here)."""
     who = actor()
     status, model = request.args.get("status", ""), request.args.get("model", "")
+    chosen = batch_pages.filter_of(request.args.to_dict())
     number = page_number()
     with host().db.unit_of_work() as db:
         query = select(ProcessInstance).where(ProcessInstance.environment_id == who.environment_id)
-        if status in STATUSES:
-            query = query.where(ProcessInstance.status == status)
-        if model:
-            query = query.where(ProcessInstance.model_key == model)
+        if chosen:
+            query = selection.narrow(query, selection.parse_filter(chosen))
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = [{"id": i.id, "model": i.model_key, "business_key": i.business_key, "status": i.status,
                  "started_at": i.started_at, "started_by": i.started_by, "updated_at": i.updated_at}
@@ -52,8 +55,13 @@ def instance_list() -> ResponseReturnValue:
                                     .offset((number - 1) * PER_PAGE).limit(PER_PAGE))]
         models = list(db.scalars(select(ProcessInstance.model_key).where(
             ProcessInstance.environment_id == who.environment_id).distinct().order_by(ProcessInstance.model_key)))
+        # Rows and the filter name each process as its newest version does, in the reader's language.
+        names = wording.model_names(db, host(), who.environment_id, words.language())
+    for row in rows:
+        row["process"] = names.get(str(row["model"]), str(row["model"]))
     return render_template("instances/list.html", paging=Paging(rows, total, number, PER_PAGE), status=status,
-                           model=model, statuses=STATUSES, models=models)
+                           model=model, statuses=STATUSES, models=[(m, names.get(m, m)) for m in models],
+                           chosen=chosen, kinds=batch_pages.kind_choices())
 
 
 def _elements(version: ProcessModelVersion, texts: Texts) -> list[tuple[str, str]]:
@@ -106,7 +114,8 @@ def _summary(data: Mapping[str, Any], texts: Texts) -> list[tuple[str, str]]:
              (_("Order reference"), invoice.get("order_reference")),
              (_("Field checks"), words.value_words(model_words.data_value(data.get("validation_reasons"), texts))
               if data.get("validation_reasons") else None),
-             (_("Reason for the route"), texts(data.get("reason")) if isinstance(data.get("reason"), str) else None)]
+             (_("Reason for the route"), texts(data.get("reason")) if isinstance(data.get("reason"), str) else None),
+             (_("Matching findings"), "; ".join(findings.match_reasons_words(data.get("match_reasons"))))]
     return [(label, str(value)) for label, value in facts if value]
 
 
@@ -194,9 +203,24 @@ def job_action(instance_id: int, job_id: int, action: str) -> ResponseReturnValu
 @bp.get("/incidents")
 @page("instances.read")
 def incidents() -> ResponseReturnValue:
+    """Open incidents counted by cause (with where they happen), and the newest open ones."""
     who = actor()
     with host().db.unit_of_work() as db:
+        counts = incident_ops.cause_counts(db, actor=who)
         rows: list[Any] = list(db.scalars(select(Incident).where(Incident.environment_id == who.environment_id,
                                                                  Incident.status == "open")
                                           .order_by(Incident.id.desc()).limit(200)))
-        return render_template("instances/incidents.html", incidents=rows)
+        return render_template("instances/incidents.html", counts=counts, incidents=rows)
+
+
+@bp.post("/incidents/retry")
+@page("instances.admin")
+def retry_incidents() -> ResponseReturnValue:
+    """Retry every open incident of the form's cause; says how many ran on, failed again or were refused."""
+    done = incident_ops.retry_all(host(), actor=actor(), cause=request.form.get("cause"),
+                                  reason=request.form.get("reason"))
+    flash(_("%(cause)s: retried %(retried)s, failed again %(failed)s, refused %(refused)s.",
+            cause=words.cause_words(done.cause, None), retried=done.count("retried"),
+            failed=done.count("failed_again"), refused=done.count("refused")),
+          "success" if not done.count("failed_again") and not done.count("refused") else "error")
+    return redirect(url_for("instance_pages.incidents"))

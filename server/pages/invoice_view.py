@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -12,7 +13,7 @@ from server.audit.models import AuditEvent
 from server.invoices.attachments import embedded
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.ubl_types import Attachment
-from server.pages.words import N_, due_words
+from server.pages.words import N_, due_words, money_words, number_words
 
 STATUS_WORDS = {
     "confrontation_status_einvoice": {0: N_("no receipts to compare"), 1: N_("receipts without differences"),
@@ -114,3 +115,78 @@ def attachments(session: Session, invoice: Invoice) -> list[Attachment]:
     """The embedded attachments of the invoice's document (parsed again; bytes never live in JSON)."""
     document = session.get(ReceivedDocument, invoice.document_id)
     return embedded(document.content) if document is not None else []
+
+
+PDF_PROBLEMS = {
+    "no_attachment": N_("The invoice has no attached document to show."),
+    "no_pdf": N_("The attached document is not a PDF, so it cannot be shown here; download it instead."),
+    "bad_pdf": N_("The attached PDF cannot be shown: its content is not a readable PDF. Download it instead."),
+}
+TOLERANCE_INPUTS = {"confrontation_difference_pct": N_("difference %(test)s %%"),
+                    "confrontation_difference_amount": N_("difference %(test)s")}
+INVOICE_STATUSES = (N_("approved"), N_("disapproved"))
+DECISION_WORDS = {"approve": N_("approved"), "disapprove": N_("disapproved"), "complete": N_("completed"),
+                  "comment": N_("commented")}
+
+
+def money(value: Any, currency: str | None = "EUR") -> str:
+    """An amount with its currency in the reader's locale (words.money_words), '' for None."""
+    return money_words(value, currency)
+
+
+def number(value: Any) -> str:
+    """A quantity or rate in the reader's locale ("10", "2,5"); '' for None."""
+    if isinstance(value, str) and value:
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            return value
+    return number_words(value)
+
+
+def signed_money(value: Any, currency: str | None) -> str:
+    """A difference: '+' before a positive amount, so more and less read apart."""
+    text = money(value, currency)
+    return f"+{text}" if text and Decimal(str(value)) > 0 else text
+
+
+def rule_words(annotation: str | None, index: int | None = None) -> str:
+    """A matched rule as the page says it: its annotation (pass it through the model's texts first), else its
+    number."""
+    if annotation:
+        return annotation
+    return _("rule %(n)s applied", n=index) if index is not None else _("no rule matched")
+
+
+def tolerance_words(tolerance: Any) -> str:
+    """'difference < 1 %' for a band the table allows before auto-approval."""
+    template = TOLERANCE_INPUTS.get(tolerance.input)
+    return _(template, test=tolerance.test) if template else f"{tolerance.input} {tolerance.test}"
+
+
+def pdf_problem_words(problem: str | None) -> str:
+    return _(PDF_PROBLEMS[problem]) if problem in PDF_PROBLEMS else ""
+
+
+def decision_words(decision: str) -> str:
+    return _(DECISION_WORDS[decision]) if decision in DECISION_WORDS else decision
+
+
+def filters() -> dict[str, Any]:
+    """The Jinja filters the invoice views use."""
+    return {"money": money, "number": number, "signed_money": signed_money, "rule_words": rule_words,
+            "tolerance_words": tolerance_words, "pdf_problem_words": pdf_problem_words,
+            "decision_words": decision_words, "due_words": due_words, "vat_category_words": vat_category_words}
+
+
+VAT_CATEGORIES = {
+    "S": N_("standard rate"), "Z": N_("zero rate"), "E": N_("exempt from VAT"), "AE": N_("VAT reverse charge"),
+    "K": N_("intra-community supply"), "G": N_("export outside the EU"), "O": N_("not subject to VAT"),
+    "L": N_("Canary Islands tax"), "M": N_("Ceuta and Melilla tax"),
+}
+
+
+def vat_category_words(code: str | None) -> str:
+    """A VAT category code in words ("standard rate (S)"); the code alone when unknown."""
+    known = VAT_CATEGORIES.get(code or "")
+    return f"{_(known)} ({code})" if known else (code or _("not given"))

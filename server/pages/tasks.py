@@ -5,6 +5,7 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -13,10 +14,11 @@ from flask_babel import gettext as _
 from server.errors import InvalidInput
 from server.instances import wording
 from server.invoices.attachments import FIRST_NUMBER, download_name
+from server.operations import task_filters as saved_filters
 from server.operations import tasks as ops
-from server.pages import forms, invoice_view, model_words, words
-from server.pages import task_queries as queries
-from server.pages.common import Paging, actor, blueprint, host, page, page_number
+from server.pages import findings, forms, invoice_view, model_words, refusals, words
+from server.pages.common import Paging, actor, allowed, blueprint, host, page, page_number
+from server.tasks import filters as queries
 from server.tasks.models import OPEN_STATUSES
 from server.wording import NO_TEXTS, Texts, translate_form
 
@@ -38,11 +40,49 @@ def task_list() -> ResponseReturnValue:
         names = wording.model_names(db, host(), who.environment_id, words.language())
         processes = [(key, names.get(key, key)) for key in ops.process_keys(db, actor=who)]
         texts = wording.instance_texts(db, host(), [t.instance_id for t in found.tasks], words.language())
+        saved = saved_filters.list_filters(db, actor=who)
     today = dt.datetime.now(dt.UTC).date()
     rows = [_row(t, acts, today=today, texts=texts.get(t.instance_id, NO_TEXTS))
             for t, acts in zip(found.tasks, found.may_act, strict=True)]
     return render_template("tasks/list.html", paging=Paging(rows, found.total, number, PER_PAGE), filters=filters,
-                           counts=counts, processes=processes, groups=sorted(who.groups))
+                           counts=counts, processes=processes, groups=sorted(who.groups), saved=saved,
+                           current=filters.to_args(), may_save=allowed(who, "filters.own"))
+
+
+def _list_with(filters: Mapping[str, str]) -> str:
+    """The task list with these filters applied."""
+    return url_for("task_pages.task_list") + (f"?{urlencode(filters)}" if filters else "")
+
+
+@bp.post("/filters")
+@page("filters.own")
+def save_filter() -> ResponseReturnValue:
+    """Save the list's current filters (the form's hidden fields) under a name, perhaps shared with a group."""
+    fields = {k: v for k, v in request.form.items() if k in queries.FIELDS}
+    with host().db.unit_of_work() as db:
+        saved = saved_filters.save_filter(db, actor=actor(), name=request.form.get("name"), filters=fields,
+                                          group=request.form.get("group") or None, edge=EDGE)
+    flash(_("Filter “%(name)s” saved.", name=saved.name), "success")
+    return redirect(_list_with(saved.filters))
+
+
+@bp.post("/filters/<int:filter_id>/rename")
+@page("filters.own")
+def rename_filter(filter_id: int) -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        renamed = saved_filters.rename_filter(db, actor=actor(), filter_id=filter_id,
+                                              name=request.form.get("name"), edge=EDGE)
+    flash(_("Filter renamed to “%(name)s”.", name=renamed.name), "success")
+    return redirect(_list_with(renamed.filters))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@page("filters.own")
+def delete_filter(filter_id: int) -> ResponseReturnValue:
+    with host().db.unit_of_work() as db:
+        saved_filters.delete_filter(db, actor=actor(), filter_id=filter_id, edge=EDGE)
+    flash(_("Filter deleted."), "success")
+    return redirect(url_for("task_pages.task_list"))
 
 
 def _row(task: ops.TaskView, may_act: bool, *, today: dt.date, texts: Texts) -> dict[str, Any]:
@@ -73,16 +113,15 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
         task = found.task
         texts = wording.texts_of_instance(db, host(), task.instance_id, words.language())
         fields = forms.fields_of(translate_form(found.schema, texts), found.data)
-        invoice = invoice_view.invoice_for_instance(db, who.environment_id, task.instance_id)
+        review = found.review
         process = wording.model_names(db, host(), who.environment_id, words.language()).get(task.process_key)
         context = {
-            "task": task, "invoice": invoice, "detail": found, "task_name": texts(task.name),
+            "task": task, "review": review, "detail": found, "task_name": texts(task.name), "texts": texts,
             "process_name": process or task.process_key,
-            "lines": (invoice.data or {}).get("lines", []) if invoice else [],
-            "flags": invoice_view.flags(invoice.collection or {}) if invoice else [],
+            "flags": invoice_view.flags(dict(review.collection)) if review else [],
+            "findings": findings.match_reasons_words(dict(review.collection).get("reasons")) if review else [],
             "decisions": model_words.decision_cards(
                 invoice_view.decisions(db, who.environment_id, task.instance_id), texts),
-            "attachments": _attachment_list(db, invoice),
             "fields": fields, "values": _values(fields, found.data, posted, texts),
             "choice": choice, "error": error, "outcome": _outcome_words(task),
             "is_open": task.status in OPEN_STATUSES, "may_act": found.may_act, "me": who.name,
@@ -112,14 +151,6 @@ def _outcome_words(task: ops.TaskView) -> str | None:
                  "disapprove": _("Disapproved by %(who)s on %(when)s")}
     template = sentences.get(task.decision or "", _("Completed by %(who)s on %(when)s"))
     return template % {"who": task.completed_by or "?", "when": when}
-
-
-def _attachment_list(db: Any, invoice: Any) -> list[dict[str, Any]]:
-    if invoice is None:
-        return []
-    return [{"number": n, "name": download_name(a, n), "mime": a.mime_type or "",
-             "size": a.size, "description": a.description or "", "inline": a.mime_type in INLINE_TYPES}
-            for n, a in enumerate(invoice_view.attachments(db, invoice), start=FIRST_NUMBER)]
 
 
 @bp.get("/<int:task_id>/attachments/<int:number>")
@@ -167,7 +198,7 @@ def complete(task_id: int) -> ResponseReturnValue:
     submission shows the page again with what was typed and the error (422)."""
     who = actor()
     with host().db.unit_of_work() as db:
-        shown = ops.show(db, host(), actor=who, task_id=task_id)
+        shown = ops.show(db, host(), actor=who, task_id=task_id, review=False)
         texts = wording.texts_of_instance(db, host(), shown.task.instance_id, words.language())
     fields = forms.fields_of(translate_form(shown.schema, texts))
     data = forms.values_from(fields, request.form, request.form.to_dict(flat=False))
@@ -182,7 +213,9 @@ def complete(task_id: int) -> ResponseReturnValue:
         with host().db.unit_of_work() as db:
             _decide(db, who, task_id, fields=fields, data=data, choice_key=choice_key, choice=choice)
     except InvalidInput as exc:
-        return _render(task_id, posted=typed, choice=choice, error=exc.message, status=422)
+        labels = {f.key: f.label for f in fields if f.key}
+        return _render(task_id, posted=typed, choice=choice, error=refusals.refusal_text(exc, labels=labels),
+                       status=422)
     flash(_("Task completed."), "success")
     return redirect(url_for("task_pages.task_list"))
 

@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from server.auth.models import Environment
 from server.auth.permissions import allowed
-from server.pages import words
+from server.pages import invoice_view, words
 from server.pages.common import TEMPLATES, WEB, actor, host
 from server.pages.words import N_
 
@@ -42,7 +42,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'self'; base-uri 'self'; form-action 'self'")
 
 # One blueprint module per area; each exposes `bp`.
-PAGE_MODULES = ("auth", "tasks", "inbox", "instances", "migration", "designer", "audit", "admin")
+PAGE_MODULES = ("auth", "tasks", "invoices", "inbox", "instances", "migration", "batches", "designer", "audit",
+                "admin")
 
 NAVIGATION = (  # (endpoint, label msgid, permission)
     ("task_pages.task_list", N_("Tasks"), "tasks.read"),
@@ -135,7 +136,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters.update(action_words=words.action_words, value_words=words.value_words,
                                  name_words=words.name_words, money_words=words.money_words,
                                  number_words=words.number_words, date_words=words.date_words,
-                                 datetime_words=words.datetime_words)
+                                 datetime_words=words.datetime_words, cause_words=words.cause_words)
+    app.jinja_env.filters.update(invoice_view.filters())
     app.context_processor(_layout_context)
     app.register_blueprint(bp)
     for name in PAGE_MODULES:

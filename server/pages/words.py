@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale, ngettext
 from flask_babel import gettext as _
 
+from server import web
 from server.auth.permissions import OPERATOR
 from server.auth.permissions import PERMISSIONS as ROLE_TABLE
 
@@ -21,8 +22,8 @@ def N_(text: str) -> str:
 
 STATUSES = (N_("open"), N_("claimed"), N_("delegated"), N_("completed"), N_("cancelled"), N_("not_needed"),
             N_("running"), N_("suspended"), N_("failed"), N_("terminated"), N_("received"), N_("accepted"),
-            N_("rejected"))
-OPERATIONS = (N_("suspend"), N_("resume"), N_("terminate"), N_("retry"), N_("move"), N_("restart"),
+            N_("rejected"), N_("queued"), N_("cancelling"), N_("pending"), N_("succeeded"), N_("not_attempted"))
+OPERATIONS = (N_("suspend"), N_("resume"), N_("terminate"), N_("retry"), N_("migrate"), N_("move"), N_("restart"),
               N_("restart_instance"), N_("reassign"))
 DEFAULT_FORM = (N_("Decision"), N_("Approve"), N_("Disapprove"), N_("Comment"))
 
@@ -50,7 +51,22 @@ ACTIONS = {
     "mail.queued": N_("E-mail queued"), "mail.sent": N_("E-mail sent"), "mail.failed": N_("E-mail failed"),
     "timer.fired": N_("Deadline reached"), "job.failed": N_("Background job failed"),
     "sales_invoice.sent": N_("Sales invoice sent"), "model.deployed": N_("Process model published"),
+    "batch.started": N_("Batch started"), "batch.cancelled": N_("Batch cancelled"), "batch.ended": N_("Batch ended"),
+    "environment.created": N_("Environment created"), "environment.settings_changed": N_("Settings changed"),
+    "user.created": N_("User created"), "user.updated": N_("User changed"), "role.created": N_("Role created"),
+    "group.created": N_("Group created"), "group.member_added": N_("Added to a group"),
+    "group.member_removed": N_("Removed from a group"), "login.succeeded": N_("Logged in"),
+    "login.failed": N_("Login failed"), "token.created": N_("API token created"),
+    "token.revoked": N_("API token revoked"), "partnership.requested": N_("Partnership requested"),
+    "partnership.created": N_("Partnership created"), "partnership.accepted": N_("Partnership accepted"),
+    "partnership.ended": N_("Partnership ended"), "masterdata.imported": N_("Master data imported"),
+    "masterdata.changed": N_("Master data changed"), "trusted_sender.added": N_("Trusted sender added"),
+    "task_filter.saved": N_("Task filter saved"), "task_filter.renamed": N_("Task filter renamed"),
+    "task_filter.deleted": N_("Task filter deleted"),
 }
+# Who acted, and through which edge, as the audit page names them.
+ACTOR_KINDS = (N_("user"), N_("token"), N_("system"), N_("anonymous"))
+EDGES = (N_("api"), N_("web"), N_("page"), N_("cli"))
 # Permissions as the refusal names them ("You may not ...").
 PERMISSIONS = {
     "tasks.read": N_("see tasks"), "tasks.act": N_("act on tasks"), "invoices.submit": N_("submit invoices"),
@@ -59,6 +75,7 @@ PERMISSIONS = {
     "models.read": N_("see process models"), "models.deploy": N_("publish process models"),
     "decisions.evaluate": N_("test decision tables"), "audit.read": N_("read the audit log"),
     "users.read": N_("see users"), "users.manage": N_("manage users"), "tokens.own": N_("manage your API tokens"),
+    "filters.own": N_("save task list filters"),
     "partnerships.read": N_("see partnerships"), "partnerships.manage": N_("manage partnerships"),
     "masterdata.read": N_("see master data"), "masterdata.manage": N_("manage master data"),
     "jobs.read": N_("see background jobs"), "settings.read": N_("see settings"),
@@ -95,6 +112,11 @@ def refusal_words(permission: str | None) -> str:
     if len(holders) == 1 and holders[0] in ROLES:
         return _("You need the %(role)s role to %(what)s.", role=_(ROLES[holders[0]]), what=_(what))
     return _("You are not allowed to %(what)s. Ask an administrator if you need to.", what=_(what))
+
+
+def cause_words(code: str, detail: str | None = "") -> str:
+    """An incident's cause as a sentence in the reader's language (`detail` None: the cause's own sentence)."""
+    return web.cause_words(code, detail)
 
 
 def name_words(name: str) -> str:

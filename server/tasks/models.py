@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, utcnow
@@ -70,3 +70,20 @@ class TaskCandidate(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class SavedTaskFilter(Base):
+    """A user's named task list filter (the list's query string), optionally shared read-only with a group."""
+
+    __tablename__ = "saved_task_filters"
+    __table_args__ = (
+        UniqueConstraint("environment_id", "owner", "name", name="uq_saved_task_filters_owner_name"),
+        Index("ix_saved_task_filters_env_group", "environment_id", "group_name"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
+    owner: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    group_name: Mapped[str | None] = mapped_column(String(100))
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

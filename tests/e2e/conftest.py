@@ -7,7 +7,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from werkzeug.serving import make_server
@@ -15,7 +15,8 @@ from werkzeug.serving import make_server
 from tests.e2e.site import PASSWORD, Site, build_site
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# Screenshots of where each browser test ended (gitignored; kept as CI artefacts).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run"]
 
@@ -83,33 +84,49 @@ def browser() -> Iterator[Any]:
 class Browse:
     """A logged-in page plus helpers: screenshots and console errors (CSP violations show there)."""
 
-    def __init__(self, browser: Any, base_url: str, name: str):
+    def __init__(self, browser: Any, base_url: str, name: str, *, width: int = 1280, height: int = 900,
+                 locale: str = "en-GB"):
         self.base_url, self.name = base_url, name
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        self.context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True,
+                                           locale=locale)
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.context.close()
+
     def login(self, login: str) -> Any:
+        """Log in through the form (in any language: the fields are found by their ids)."""
         page = self.page
         page.goto(f"{self.base_url}/login")
-        page.get_by_label("User name").fill(login)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        page.locator("#login").fill(login)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form[action$='/login'] button[type=submit]").click()
         page.wait_for_url(lambda url: "/login" not in url)
         return page
 
+    def language(self, lang: str) -> None:
+        """Switch the pages' language with the header's NL / EN buttons (kept on the user's account)."""
+        self.page.locator(f"form.lang button[value={lang}]").click()
+        self.page.wait_for_load_state("load")
+        assert self.page.locator("html").get_attribute("lang") == lang
+
     def shot(self, label: str = "") -> None:
-        SCREENSHOTS.mkdir(exist_ok=True)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{self.name}{'-' + label if label else ''}.png"), full_page=True)
 
 
 @contextlib.contextmanager
-def browsing(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterator[Browse]:
-    """A fresh browser context for one test; a screenshot of where it ended, then closed."""
-    session = Browse(browser, base_url, request.node.name)
+def browsing(browser: Any, base_url: str, request: pytest.FixtureRequest, **options: Any) -> Iterator[Browse]:
+    """A fresh browser context for one test (width, height, locale as options); a screenshot of where it ended,
+    then closed."""
+    session = Browse(browser, base_url, request.node.name, **options)
     yield session
     session.shot("end")
     session.context.close()

@@ -20,7 +20,11 @@ _POINT = """([id]) => { const m = window.stroomModeler, canvas = m.get('canvas')
 
 
 def click_element(page: Any, element_id: str) -> None:
-    """Click an element of the diagram with the mouse; it (or its label) is then the selection."""
+    """Click an element of the diagram with the mouse; it (or its label) is then the selection.
+
+    An element that is already the only selection is left alone: a second click on it unselects it."""
+    if page.evaluate("window.stroomModeler.get('selection').get().map(e => e.id)") == [element_id]:
+        return
     point = page.evaluate(_POINT, [element_id])
     assert point, f"{element_id} is not on screen"
     page.mouse.click(point["x"], point["y"])

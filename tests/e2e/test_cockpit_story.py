@@ -154,3 +154,68 @@ def test_an_admin_fires_a_reminder_now_and_the_mail_appears_in_the_outbox(admin_
     assert history.locator("tr", has_text="Deadline reached").count() == 1
     assert "done" in page.get_by_test_id("jobs").locator("tr", has_text="remind_after_1h").inner_text()
     assert page.get_by_test_id("instance-status").inner_text().strip().lower() == "running"  # approval still waits
+
+
+def test_an_admin_finds_incidents_by_cause_follows_one_to_its_step_fixes_it_and_retries_all(
+        admin_browse: Browse, cockpit_site: Site) -> None:
+    site = cockpit_site
+    sample = next(p for p in demo_invoice_paths() if p.name == "auto_approve_small_difference.xml")
+    received = invoices.ingest(site.host, actor=Actor.system(env_id(site), "tests"), content=sample.read_bytes(),
+                               filename=sample.name, source="web")
+    assert received.invoice_id is not None
+    script = Actor.system(env_id(site), "script")
+    with site.host.db.unit_of_work() as session:  # two started by a script that forgot the invoice
+        broken = [instances.start(session, site.host, actor=script,
+                                  key="purchase_invoice", data={"source": "script"}).id for _ in range(2)]
+
+    page = admin_browse.login("admin")
+    page.goto(f"{admin_browse.base_url}/instances/incidents")
+    row = page.get_by_test_id("cause-no_invoice")
+    assert row.get_by_test_id("cause-link").inner_text() == "the process has no invoice"
+    assert row.get_by_test_id("cause-count").inner_text() == "2"
+    assert "purchase_invoice · match: 2" in row.inner_text()  # where: the model and its element
+    admin_browse.shot("by-cause")
+
+    row.get_by_test_id("cause-link").click()  # the instances with that cause
+    page.get_by_test_id("cause-filter").wait_for()
+    listed = {int(a.inner_text().lstrip("#")) for a in page.locator("table a[href*='/instances/']").all()}
+    assert listed == set(broken)
+
+    page.goto(f"{admin_browse.base_url}/instances/{broken[0]}")
+    page.wait_for_selector("#diagram[data-ready='true']")
+    incident = page.get_by_test_id("incidents").locator("li").first
+    assert incident.get_by_test_id("incident-cause").inner_text() == "the process has no invoice"
+    technical = incident.get_by_test_id("incident-technical")
+    assert not technical.locator("code").is_visible()
+    technical.get_by_text("Technical details").click()  # the technical detail, behind a toggle
+    assert technical.locator("code").inner_text() == "service 'match_invoice' failed: CausedError: invoice None not found"
+    assert technical.get_by_test_id("incident-stack").is_visible()  # and the trace, for admins
+    incident.get_by_role("link", name="Show on the diagram").click()
+    page.wait_for_selector("#diagram[data-focused='match']")
+    assert page.locator(".djs-element.focus[data-element-id='match']").count() == 1
+    admin_browse.shot("focused")
+
+    form = page.get_by_test_id("variables-form")  # the fix: the invoice the script forgot
+    shown = json.loads(form.get_by_label("Variables (JSON)").input_value())
+    form.get_by_label("Variables (JSON)").fill(json.dumps({**shown, "invoice_id": received.invoice_id}))
+    form.get_by_label("Reason").fill("The script forgot the invoice.")
+    form.get_by_role("button", name="Save data").click()
+    page.locator(".flash", has_text="set_variables").wait_for()
+
+    page.goto(f"{admin_browse.base_url}/instances/incidents")
+    row = page.get_by_test_id("cause-no_invoice")
+    row.get_by_placeholder("Reason").fill("Invoices repaired where we could.")
+    row.get_by_role("button", name="Retry all").click()
+    flash = page.locator(".flash", has_text="retried")
+    assert flash.inner_text().strip() == "the process has no invoice: retried 1, failed again 1, refused 0."
+    assert page.get_by_test_id("cause-no_invoice").get_by_test_id("cause-count").inner_text() == "1"
+    with site.host.db.unit_of_work() as session:
+        assert instances.get_instance(session, script.environment_id, broken[0]).status == "running"
+
+    page.get_by_role("button", name="NL", exact=True).click()  # the Dutch page says the cause in Dutch
+    page.wait_for_load_state()
+    nl_row = page.get_by_test_id("cause-no_invoice")
+    assert nl_row.get_by_test_id("cause-link").inner_text() == "het proces heeft geen factuur"
+    assert nl_row.get_by_role("button", name="Alles opnieuw proberen").is_visible()
+    admin_browse.shot("dutch")
+    page.get_by_role("button", name="EN", exact=True).click()

@@ -7,8 +7,36 @@
   }
   function text(el, message) { if (el) { el.textContent = message; } }
 
+  // Unsaved changes: the editors call changed(); a deploy that succeeds clears it. Leaving the page then asks
+  // first: the browser's own prompt on reload/close, a confirm() for the page's links.
+  var dirty = false;
+  var leaving = false;
+  function unsavedNote() { return document.getElementById('unsaved'); }
+  function setDirty(value) {
+    dirty = value;
+    var note = unsavedNote();
+    if (note) { note.hidden = !value; }
+    document.body.setAttribute('data-unsaved', value ? 'true' : 'false');
+  }
+  window.addEventListener('beforeunload', function (event) {
+    if (!dirty || leaving) { return undefined; }
+    event.preventDefault();
+    event.returnValue = '';
+    return '';
+  });
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('a[href]');
+    if (!dirty || !link || link.target === '_blank' || link.hasAttribute('download')) { return; }
+    var note = unsavedNote();
+    var question = (note && note.getAttribute('data-confirm')) || 'Leave without deploying your changes?';
+    if (window.confirm(question)) { leaving = true; } else { event.preventDefault(); }
+  }, true);
+  document.addEventListener('submit', function () { leaving = true; }, true);
+
   window.StroomDesigner = {
     editor: document.getElementById('editor'),
+    changed: function () { setDirty(true); },
+    isDirty: function () { return dirty; },
     load: function () {
       var url = this.editor.getAttribute('data-source-url');
       return fetch(url, { credentials: 'same-origin' }).then(function (r) {
@@ -44,6 +72,7 @@
             var key = res.body.unchanged ? 'data-msg-unchanged' : 'data-msg-deployed';
             text(status, editor.getAttribute(key).replace('{n}', res.body.version));
             status.setAttribute('data-deployed-version', res.body.version);
+            setDirty(false);
           } else {
             var err = res.body.error || { message: 'error', details: [] };
             text(status, editor.getAttribute('data-msg-failed'));

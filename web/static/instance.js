@@ -18,6 +18,22 @@
         var marker = MARKERS[s.state];
         if (marker && registry.get(s.id)) { canvas.addMarker(s.id, marker); }
       });
+      // An incident's "Show on the diagram" link (#element-ID): highlight that element and bring it into view.
+      var focused = null;
+      function focus() {
+        var hash = decodeURIComponent(window.location.hash || '');
+        var id = hash.indexOf('#element-') === 0 ? hash.slice('#element-'.length) : '';
+        var element = id ? registry.get(id) : null;
+        if (focused) { canvas.removeMarker(focused, 'focus'); focused = null; }
+        if (!element) { return; }
+        canvas.addMarker(id, 'focus');
+        focused = id;
+        if (canvas.scrollToElement) { canvas.scrollToElement(element); }
+        el.setAttribute('data-focused', id);
+        el.scrollIntoView({ block: 'center' });
+      }
+      window.addEventListener('hashchange', focus);
+      focus();
       el.setAttribute('data-ready', 'true');
     })
     .catch(function (err) {

@@ -141,3 +141,33 @@ def test_a_plan_must_name_known_elements_of_two_versions_of_one_model_and_be_an_
     with pytest.raises(Forbidden), purchase.host.db.unit_of_work() as session:
         operations.validate_migration(session, purchase.host, actor=purchase.clerk, request=plan(),
                                       selection=operations.Selection())
+
+
+def test_a_migrate_batch_moves_the_matching_instances_and_reports_the_one_that_cannot_move(purchase):
+    """The batch kind `migrate`: each instance from its own version to the target, one audit entry each
+    naming the batch; an instance at a step the target lacks fails with the same plain reason."""
+    from server.operations import batches
+
+    moving = [purchase.start(business_key=f"INV-{n}") for n in range(2)]
+    deploy(purchase, SOURCE.replace('"P3D"', '"P5D"'))
+    deploy(purchase, SOURCE.replace('"approve"', '"approve_invoice"'))
+    with purchase.host.db.unit_of_work() as session:
+        with pytest.raises(InvalidInput):
+            batches.start_batch(session, actor=purchase.admin, edge="api", kind="migrate", reason="r",
+                                filter={"model": "purchase_admin"}, options={"to_version": "two"})
+        batch = batches.start_batch(session, actor=purchase.admin, edge="api", kind="migrate", reason="P5D",
+                                    filter={"model": "purchase_admin", "version": 1}, options={"to_version": 2})
+    batches.run_batch(purchase.host, batch_id=batch.id)
+    assert [version(purchase, i) for i in moving] == [2, 2]
+    (entry,) = purchase.audit(moving[0], "admin.migrated")
+    assert entry.after["batch_id"] == batch.id and entry.before["version"] == 1
+
+    with purchase.host.db.unit_of_work() as session:
+        to_three = batches.start_batch(session, actor=purchase.admin, edge="cli", kind="migrate", reason="rename",
+                                       filter={"model": "purchase_admin"}, options={"to_version": 3})
+    batches.run_batch(purchase.host, batch_id=to_three.id)
+    with purchase.host.db.unit_of_work() as session:
+        detail = batches.show_batch(session, actor=purchase.admin, batch_id=to_three.id, limit=10)
+    assert {item["result"] for item in detail.items} == {"failed"}
+    assert all("no counterpart in version 3" in item["reason"] for item in detail.items)
+    assert [version(purchase, i) for i in moving] == [2, 2]
