@@ -104,6 +104,9 @@ def match_reasons_words(reasons: Any) -> list[str]:
     return [match_reason_words(r) for r in reasons if r] if isinstance(reasons, (list, tuple)) else []
 
 
+_SIZES = re.compile(r"has (?P<size>\d+) bytes; the limit is (?P<limit>\d+)")
+
+
 def finding_words(finding: Mapping[str, Any]) -> FindingWords:
     """A validation finding: Stroom's own by its code in the reader's language; an EN 16931 or Peppol
     rule's official text as it is (English), marked so."""
@@ -113,6 +116,11 @@ def finding_words(finding: Mapping[str, Any]) -> FindingWords:
         return FindingWords(rule, _("The refusal was not mailed: %(address)s is neither a trusted sender nor a "
                                     "supplier's e-mail address in master data. The document waits here until "
                                     "the sender is trusted.", address=held.group("address") if held else "?"),
+                            False)
+    sizes = _SIZES.search(str(finding.get("message") or "")) if rule == "too_large" else None
+    if sizes:  # the sender must learn the limit, not only that there is one
+        return FindingWords(rule, _("The document is too large: it has %(size)s bytes, and this server accepts at "
+                                    "most %(limit)s bytes.", size=sizes.group("size"), limit=sizes.group("limit")),
                             False)
     own = OWN_FINDINGS.get(rule)
     if own is not None:
