@@ -143,10 +143,11 @@ class Template:
 def seed(host: Any, actor: Any, reader: Any) -> list[Template]:
     """Ingest the seed invoices (auto-approved, waiting, claimed by `reader`) as `actor` and read back
     what each wrote. Two people: four eyes keep whoever submitted an invoice from claiming its task."""
+    from sqlalchemy import select
+
     from server.operations import tasks as task_ops
     from server.operations.documents import submit_content
     from server.tasks.models import HumanTask
-    from sqlalchemy import select
 
     made: list[tuple[str, Any]] = []
     for n in range(4):
@@ -322,8 +323,8 @@ class Filler:
                             copy.write_row([row[c] for c in self.columns[table]])
             cursor.execute("UPDATE audit_chain_heads SET seq = %s, hash = %s WHERE environment_id = %s",
                            (seq, prev, env_id))
-            for table in next_id:
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (next_id[table] - 1,))
+            for table, following in next_id.items():
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (following - 1,))
             raw.commit()
         finally:
             raw.close()
@@ -447,8 +448,9 @@ def measure_verify(host: Any, checkpoint: dict[str, Any], meter: CpuMeter, *, fu
 
 
 def checkpoint_environment(session: Any, checkpoint: dict[str, Any]) -> int:
-    from server.auth.models import Environment
     from sqlalchemy import select
+
+    from server.auth.models import Environment
 
     return int(session.scalar(select(Environment.id).where(Environment.name == checkpoint["environment"])))
 
@@ -487,7 +489,7 @@ def submitter(host: Any) -> Any:
 
 
 def run(url: str, folder: Path, *, target: int, step: int, ingest: int, requests: int,
-        full_verify: bool, log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+        full_verify: bool, log: Callable[[str], None] = lambda text: print(text, flush=True)) -> list[dict[str, Any]]:
     """Grow the database at `url` to `target` invoices in steps, measuring after each; the per-step results."""
     from server.audit import checkpoints
     from server.auth import tokens
@@ -581,8 +583,8 @@ def degradation(steps: list[dict[str, Any]]) -> list[Figure]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--target", type=int, default=int(os.environ.get("GROWTH_TARGET", 1_000_000)))
-    parser.add_argument("--step", type=int, default=int(os.environ.get("GROWTH_STEP", 100_000)))
+    parser.add_argument("--target", type=int, default=int(os.environ.get("GROWTH_TARGET", "1000000")))
+    parser.add_argument("--step", type=int, default=int(os.environ.get("GROWTH_STEP", "100000")))
     parser.add_argument("--ingest", type=int, default=200, help="real invoices ingested per step")
     parser.add_argument("--requests", type=int, default=40, help="task-list requests per filter per step")
     parser.add_argument("--no-full-verify", dest="full_verify", action="store_false",

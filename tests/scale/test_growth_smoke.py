@@ -43,7 +43,7 @@ def test_the_growth_filler_writes_rows_the_server_verifies_lists_and_ingests_bes
         assert lists["open"]["total"] == counts["open_tasks"] and lists["mine"]["total"] > 0
         assert 0 < lists["supplier"]["total"] < lists["open"]["total"]
         assert step["ingest"]["per_wall_s"] > 0 and step["ingest"]["per_cpu_s"] > 0
-        assert [f.name for f in growth.degradation(steps + steps)][0].startswith("ingest per CPU second")
+        assert growth.degradation(steps + steps)[0].name.startswith("ingest per CPU second")
 
         db = Database(url)
         try:
