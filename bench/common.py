@@ -124,6 +124,29 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
             databases.drop_postgres_database(url)
 
 
+def database_cpu_seconds(url: str) -> float:
+    """User + system CPU so far of the PostgreSQL backends serving the database of `url` (0.0 for SQLite,
+    whose work is in the process that runs it). Read from /proc: a backend shows itself as
+    "postgres: [CLUSTER:] USER DATABASE HOST(PORT) STATE"; one that exited meanwhile is not counted, so measure
+    while the connections are still open (pooled)."""
+    if not url.startswith("postgresql"):
+        return 0.0
+    database = url.rsplit("/", 1)[1].split("?")[0]
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+            if not title or title[0] != "postgres:" or database not in title[1:4]:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def postgres_ok() -> bool:
     from tests.support import databases
 

@@ -13,7 +13,6 @@ from server.api.auth import current_actor, host, requires
 from server.api.paging import Paging, next_offset, paging
 from server.auth.actor import Actor
 from server.errors import Conflict, InvalidInput, NotFound
-from server.operations import invoice_review
 from server.operations import tasks as ops
 from server.tasks import listing
 
@@ -104,9 +103,7 @@ def list_tasks() -> Response:
 def show(task_id: int) -> Response:
     """The task, its form schema, the data the form shows, the invoice, its review and the task's history."""
     with host().db.unit_of_work() as session:
-        detail = ops.show(session, host(), actor=current_actor(), task_id=task_id).to_json()
-        review = invoice_review.for_task(session, actor=current_actor(), task_id=task_id)
-        return jsonify({**detail, "review": review.to_json() if review else None})
+        return jsonify(ops.show(session, host(), actor=current_actor(), task_id=task_id).to_json())
 
 
 def _act(task_id: int, action: Callable[[Session, Actor], ops.TaskView]) -> Response:

@@ -57,3 +57,21 @@ class AuditKeyedSegment(Base):
     legacy_head: Mapped[str] = mapped_column(String(64))
     seal: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditDetail(Base):
+    """One record of a batch entry (a chunk of a master-data import): the entry holds a digest of its
+    details, so the chain covers them without writing one chained entry per record (server/audit/details.py)."""
+
+    __tablename__ = "audit_details"
+    __table_args__ = (
+        Index("ix_audit_details_batch", "batch", "position"),
+        Index("ix_audit_details_record", "environment_id", "target_type", "target_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
+    batch: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column()
+    target_type: Mapped[str] = mapped_column(String(50))
+    target_id: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON {"before", "after"}: hashed as stored

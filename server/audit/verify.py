@@ -5,7 +5,8 @@ old SHA-256 chain; their last hash is sealed with the audit key, so they cannot 
 either. Rows from the segment on are HMAC-SHA256 links under the audit key. Detects an edited row
 (its hash no longer matches its content), a deleted row (a gap in `seq`, or a head that points past
 the last row), an inserted row (a `prev_hash` that does not match, or rows beyond the head), reordered
-rows (ids that run against `seq`), a moved or forged segment start, and a wrong audit key. Rows are
+rows (ids that run against `seq`), a moved or forged segment start, a wrong audit key, and detail rows
+of batch entries that no longer match their entry's digest (server/audit/details.py). Rows are
 read in keyset batches, so a chain of millions never sits in memory at once. Cutting rows off the
 end and moving the head back is only visible against a checkpoint (server/audit/checkpoints.py).
 """
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.audit.details import check_batches
 from server.audit.keys import keyed_hash, same
 from server.audit.models import AuditChainHead, AuditEvent, AuditKeyedSegment
 from server.audit.service import GENESIS, entry_hash
@@ -144,6 +146,7 @@ def _verify_chain(session: Session, environment_id: int, key: bytes,
         return 0, BrokenLink(environment_id, segment.first_seq, None, problem)
     after, prev_hash, prev_id = start or (0, GENESIS, 0)
     expected_seq, count = after + 1, 0
+    batches: dict[str, tuple[int, int, str]] = {}  # batch entries: their details are checked after the walk
     rows = _rows(session, environment_id, after)
     for row in rows:
         keyed = row.seq >= first_keyed
@@ -157,6 +160,8 @@ def _verify_chain(session: Session, environment_id: int, key: bytes,
             return count, BrokenLink(environment_id, row.seq, row.id, reason)
         count += 1
         expected_seq, prev_hash, prev_id = row.seq + 1, row.hash, row.id
+        if row.target_id.startswith("batch:") and isinstance(row.after, dict) and "digest" in row.after:
+            batches[row.target_id.removeprefix("batch:")] = (row.seq, row.id, str(row.after["digest"]))
     last = expected_seq - 1
     head = session.get(AuditChainHead, environment_id)
     if head is None:
@@ -168,6 +173,8 @@ def _verify_chain(session: Session, environment_id: int, key: bytes,
     if segment is not None and last < first_keyed - 1 and start is None:
         return count, BrokenLink(environment_id, last + 1, None, "the sealed old chain is shorter than when it "
                                  f"was sealed: it ended at seq {first_keyed - 1} (rows deleted from the end)")
+    if (broken := check_batches(session, environment_id, batches)) is not None:
+        return count, BrokenLink(environment_id, *broken)
     first = after + 1
     legacy = (first, min(last, first_keyed - 1)) if first < first_keyed and last >= first else None
     keyed_span = (max(first, first_keyed), last) if last >= max(first, first_keyed) else None

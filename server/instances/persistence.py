@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,10 +14,11 @@ from server.db import utcnow
 from server.engine import Failure, WorkflowRun
 from server.engine.outcome import StepOutcome
 from server.host import Host
-from server.instances.models import Incident, ProcessInstance
+from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
 from server.jobs import service as jobs
 from server.jobs import timers
 from server.mail import notifications
+from server.mail.context import ModelWords
 from server.tasks import mirror
 
 SERVICE_RETRIES = 3
@@ -32,10 +34,9 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
     `new`: the instance was created in this transaction, so it has no tasks or timers to look up yet.
     """
     before_status = instance.status
-    for event in run.take_events():
-        audit.record(session, actor=actor, action=f"engine.{event.kind}", target_type="element",
-                     target_id=event.element_id, instance_id=instance.id,
-                     after={"name": event.name, **event.detail})
+    for kind, element_id, after in _entries(run.take_events()):
+        audit.record(session, actor=actor, action=f"engine.{kind}", target_type="element",
+                     target_id=element_id, instance_id=instance.id, after=after)
     if failure is not None:
         _open_incident(session, instance=instance, failure=failure, actor=actor)
     instance.state = run.dumps()
@@ -49,8 +50,29 @@ def save(session: Session, host: Host, *, instance: ProcessInstance, run: Workfl
         audit.record(session, actor=actor, action="instance.status_changed", target_type="instance",
                      target_id=instance.id, instance_id=instance.id,
                      before={"status": before_status}, after={"status": instance.status})
-    act_on(session, host, outcome=outcome_of(session, instance=instance, run=run, new=new), actor=actor)
+    act_on(session, host, outcome=outcome_of(session, instance=instance, run=run, new=new), actor=actor,
+           words=_words(session, instance=instance, run=run))
     session.flush()
+
+
+def _words(session: Session, *, instance: ProcessInstance, run: WorkflowRun) -> ModelWords:
+    """What the mail of this step quotes from the model: the running model's own catalogues (no lookup
+    through server.instances.service, which imports this module) and its version's process name."""
+    version = session.get(ProcessModelVersion, instance.model_version_id)
+    return ModelWords(process_name=(version.name or version.key) if version is not None else instance.model_key,
+                      texts=run.model.texts)
+
+
+def _entries(events: list[Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """One audit entry per element: a service call is told in its element's `engine.element_completed`
+    entry (which names the service) instead of an entry of its own, which cost ingest a chained row per
+    service task; a call whose element did not complete in this step stays `engine.service_called`."""
+    completed = {event.element_id for event in events if event.kind == "element_completed"}
+    calls = {event.element_id: event.detail for event in events
+             if event.kind == "service_called" and event.element_id in completed}
+    return [(event.kind, event.element_id, {"name": event.name, **event.detail, **(
+                calls.get(event.element_id, {}) if event.kind == "element_completed" else {})})
+            for event in events if not (event.kind == "service_called" and event.element_id in calls)]
 
 
 def _open_incident(session: Session, *, instance: ProcessInstance, failure: Failure, actor: Actor) -> None:
@@ -99,9 +121,11 @@ def outcome_of(session: Session, *, instance: ProcessInstance, run: WorkflowRun,
                        open_tasks=opened, close_tasks=closed, arm_timers=arm, cancel_timers=cancel)
 
 
-def act_on(session: Session, host: Host, *, outcome: StepOutcome, actor: Actor) -> None:
-    """Hand the outcome to its owners: human tasks, timer jobs, and the mail to the people given a task."""
+def act_on(session: Session, host: Host, *, outcome: StepOutcome, actor: Actor, words: ModelWords) -> None:
+    """Hand the outcome to its owners: human tasks, timer jobs, and the mail to the people given a task
+    (in each one's language, with the model's `words`)."""
     for task, info in mirror.apply(session, outcome=outcome, actor=actor):
-        notifications.task_created(session, host, task=task, properties=info.properties, data=info.data)
+        notifications.task_created(session, host, task=task, properties=info.properties, data=info.data,
+                                   words=words)
     timers.apply(session, instance_id=outcome.instance_id, environment_id=outcome.environment_id,
                  arm=outcome.arm_timers, cancel=outcome.cancel_timers)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from server.errors import InvalidInput, NotFound
 from server.host import Host
 from server.instances import persistence
 from server.instances.models import Incident, ProcessInstance, ProcessModelVersion
+from server.mail.context import NO_WORDS, ModelWords
 from server.wording import NO_TEXTS, Texts
 
 
@@ -30,11 +32,11 @@ class ServiceContext:
     instance_id: int | None
     actor: Actor
 
-    def texts(self, language: str) -> Texts:
-        """The instance's model texts in `language` (its catalogues, server.wording), for mail."""
+    def words(self) -> ModelWords:
+        """What a mail quotes from the instance's model: its process name and catalogues (server.wording)."""
         instance = self.session.get(ProcessInstance, self.instance_id) if self.instance_id else None
         version = self.session.get(ProcessModelVersion, instance.model_version_id) if instance else None
-        return compiled(self.host, version).texts(language) if version is not None else NO_TEXTS
+        return model_words(self.host, version)
 
     def python_allowed(self) -> bool:
         """Whether Python may run now: the environment's setting, read at each use (an admin may turn it off)."""
@@ -109,6 +111,24 @@ def compiled(host: Host, version: ProcessModelVersion, services: ServiceRegistry
                              forms=_decode(version.form_sources), services=services or host.services,
                              process_id=version.process_id, python_scripts=True)
     return host.models.get(version.id, build)
+
+
+def version_texts(host: Host, version: ProcessModelVersion | None, language: str) -> Texts:
+    """The version's texts in `language`; the texts as drawn without a catalogue (or in English)."""
+    if version is None or language == "en":
+        return NO_TEXTS
+    try:
+        return compiled(host, version).texts(language)
+    except ModelError:  # a version that no longer compiles still shows, as drawn
+        return NO_TEXTS
+
+
+def model_words(host: Host, version: ProcessModelVersion | None) -> ModelWords:
+    """What mail quotes from a version: its process name as drawn and its texts per language."""
+    if version is None:
+        return NO_WORDS
+    return ModelWords(process_name=version.name or version.key,
+                      texts=functools.partial(version_texts, host, version))
 
 
 def get_instance(session: Session, environment_id: int, instance_id: int) -> ProcessInstance:

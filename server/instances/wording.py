@@ -1,4 +1,7 @@
-"""A model version's own texts (its translation catalogues, server.wording) for the pages and mail."""
+"""A model version's own texts (its translation catalogues, server.wording) for the pages and mail.
+
+`version_texts` lives in server.instances.service (a running step's mail needs it there); it is
+re-exported here for the pages."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -6,21 +9,21 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.engine import ModelError
 from server.host import Host
 from server.instances.models import ProcessInstance, ProcessModelVersion
-from server.instances.service import compiled
+from server.instances.service import model_words, version_texts
+from server.mail.context import NO_WORDS, ModelWords
 from server.wording import NO_TEXTS, Texts
 
+__all__ = ["instance_texts", "mail_words", "model_names", "texts_of_instance", "version_texts"]
 
-def version_texts(host: Host, version: ProcessModelVersion | None, language: str) -> Texts:
-    """The version's texts in `language`; the texts as drawn without a catalogue (or in English)."""
-    if version is None or language == "en":
-        return NO_TEXTS
-    try:
-        return compiled(host, version).texts(language)
-    except ModelError:  # a version that no longer compiles still shows, as drawn
-        return NO_TEXTS
+
+def mail_words(session: Session, host: Host, instance_id: int | None) -> ModelWords:
+    """What a mail about the instance quotes from its model (process name, catalogues); NO_WORDS for none."""
+    instance = session.get(ProcessInstance, instance_id) if instance_id is not None else None
+    if instance is None:
+        return NO_WORDS
+    return model_words(host, session.get(ProcessModelVersion, instance.model_version_id))
 
 
 def instance_texts(session: Session, host: Host, instance_ids: Iterable[int], language: str) -> dict[int, Texts]:

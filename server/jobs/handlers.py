@@ -6,6 +6,7 @@ import datetime as dt
 from server.audit import service as audit
 from server.engine import TaskNotReady
 from server.instances import service as instances
+from server.instances import wording
 from server.instances.models import Incident, ProcessInstance
 from server.invoices import refusals
 from server.invoices.models import ReceivedDocument
@@ -22,8 +23,13 @@ ENDED = ("completed", "terminated")
 def default_handlers() -> dict[str, Handler]:
     """A fresh kind -> handler mapping; workers (and tests) may extend their own copy."""
     return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
-            "reminder": notifications.send_reminder, "failed_for_good": start_conversion_task,
+            "reminder": send_reminder, "failed_for_good": start_conversion_task,
             "masterdata_import": run_masterdata_import, batches.JOB_KIND: run_batch}
+
+
+def send_reminder(ctx: JobContext) -> None:
+    """The `reminder` job, with the task's model words (process name, catalogues) for its mail."""
+    notifications.send_reminder(ctx, words=wording.mail_words(ctx.session, ctx.host, ctx.job.instance_id))
 
 
 def _live_instance(ctx: JobContext, instance_id: int | None) -> ProcessInstance | Reschedule | None:

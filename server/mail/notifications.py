@@ -16,7 +16,7 @@ from server.auth.actor import Actor
 from server.db import utcnow
 from server.jobs import service as jobs
 from server.jobs.types import JobContext
-from server.mail.context import task_context
+from server.mail.context import NO_WORDS, ModelWords, task_context
 from server.mail.recipients import Recipient, resolve
 from server.mail.service import notify
 from server.tasks.models import OPEN_STATUSES, HumanTask
@@ -36,40 +36,46 @@ def parse_duration(text: str) -> dt.timedelta | None:
     return dt.timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
-def candidates(session: Session, task: HumanTask) -> list[Recipient]:
-    """The people a task is for: its assignee, else its candidate users, groups and roles."""
+def candidates(session: Session, task: HumanTask, *, default_language: str) -> list[Recipient]:
+    """The people a task is for: its assignee, else its candidate users, groups and roles; each reads
+    their own language, `default_language` (STROOM_MAIL_LANGUAGE) when they have none."""
     if task.assignee:
         specs = [f"user:{task.assignee}"]
     else:
         specs = ([f"user:{u}" for u in task.candidate_users] + [f"group:{g}" for g in task.candidate_groups]
                  + [f"role:{r}" for r in task.candidate_roles])
-    return resolve(session, task.environment_id, specs, strict=False)
+    return resolve(session, task.environment_id, specs, strict=False, default_language=default_language)
 
 
 def task_created(session: Session, host: Host, *, task: HumanTask, properties: Mapping[str, str],
-                 data: Mapping[str, Any] | None = None) -> None:
-    """Queue the notifications a new task's model asks for (none when it has no `notify`/`remind`)."""
+                 data: Mapping[str, Any] | None = None, words: ModelWords = NO_WORDS) -> None:
+    """Queue the notifications a new task's model asks for (none when it has no `notify`/`remind`), each
+    in its recipient's language with the model's `words` (task and process names)."""
     events = {e.strip().lower() for e in str(properties.get("notify") or "").split(",") if e.strip()}
     remind = parse_duration(str(properties.get("remind") or "")) if properties.get("remind") else None
     if "assigned" in events:
-        context = task_context(task, host.settings.base_url)
+        context = task_context(task, host.settings.base_url, process_name=words.process_name)
         invoice = (data or {}).get("invoice")
         if isinstance(invoice, Mapping):
             context["invoice"] = {**context.get("invoice", {}), **invoice}
-        notify(session, template="task_assigned", recipients=candidates(session, task), context=context,
+        notify(session, template="task_assigned", context=context, words=words,
+               recipients=candidates(session, task, default_language=host.settings.mail_language),
                environment_id=task.environment_id, instance_id=task.instance_id)
     if remind is not None:
         jobs.enqueue(session, "reminder", {"task_id": task.id, "template": "reminder"},
                      due_at=utcnow() + remind, environment_id=task.environment_id, instance_id=task.instance_id)
 
 
-def send_reminder(ctx: JobContext) -> None:
-    """The `reminder` job: mail the task's candidates if it is still open; otherwise nothing."""
+def send_reminder(ctx: JobContext, *, words: ModelWords = NO_WORDS) -> None:
+    """The `reminder` job: mail the task's candidates if it is still open; otherwise nothing. The worker's
+    handler (server.jobs.handlers, above server.instances) looks up the model's `words`."""
     task = ctx.session.get(HumanTask, int(ctx.job.payload["task_id"]))
     if task is None or task.status not in OPEN_STATUSES:
         return
+    settings = ctx.host.settings
     notify(ctx.session, template=str(ctx.job.payload.get("template") or "reminder"),
-           recipients=candidates(ctx.session, task), context=task_context(task, ctx.host.settings.base_url),
+           recipients=candidates(ctx.session, task, default_language=settings.mail_language),
+           context=task_context(task, settings.base_url, process_name=words.process_name), words=words,
            environment_id=task.environment_id, instance_id=task.instance_id,
            actor=Actor.system(task.environment_id, "worker"))
     return

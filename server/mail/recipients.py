@@ -107,7 +107,7 @@ def _one(session: Session, environment_id: int, spec: str, *, data: Mapping[str,
         return [Recipient(address, language_of(chosen), contact_name)] if address else None
     if "@" in spec:
         name, address = parseaddr(spec)
-        return [Recipient(address, language_of(language), name)] if valid_address(address) else None
+        return [Recipient(address, language_of(language or default), name)] if valid_address(address) else None
     if not sep:
         kind, name = "user", spec
     if kind not in ("user", "group", "role"):
@@ -115,7 +115,7 @@ def _one(session: Session, environment_id: int, spec: str, *, data: Mapping[str,
     users = _users(session, environment_id, kind, name.strip())
     if users is None:
         return None
-    return [Recipient(u.email, language_of(u.language), u.display_name or u.login)
+    return [Recipient(u.email, language_of(u.language or default), u.display_name or u.login)
             for u in users if u.email and valid_address(u.email)]
 
 

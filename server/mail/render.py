@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
@@ -45,6 +47,35 @@ def money(value: Any, currency: Any = None, language: Any = DEFAULT_LANGUAGE) ->
     return str(format_decimal(amount, format="#,##0.00", locale=locale))
 
 
+def moment(value: Any, language: Any = DEFAULT_LANGUAGE) -> str:
+    """A moment as the recipient's language writes it, to the minute in UTC ("5 mrt 2025 14:30 UTC",
+    "Mar 5, 2025, 2:30 PM UTC"); an ISO text is read first, other text is shown as it is."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, dt.datetime):
+        return str(value or "")
+    moment_utc = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    locale = language_of(language)
+    date = format_date(moment_utc, "medium", locale=locale)
+    return f"{date} {format_time(moment_utc, 'short', tzinfo=dt.UTC, locale=locale)} UTC"
+
+
+def day(value: Any, language: Any = DEFAULT_LANGUAGE) -> str:
+    """A date (or an ISO date text) as the recipient's language writes it ("5 mrt 2025", "Mar 5, 2025")."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return str(format_date(value, "medium", locale=language_of(language))) if isinstance(value, dt.date) \
+        else str(value or "")
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
     # Sandboxed because template contexts carry process data that designers and senders control.
@@ -52,6 +83,8 @@ def _environment() -> SandboxedEnvironment:
                                autoescape=select_autoescape(["html"], default_for_string=False),
                                keep_trailing_newline=True, trim_blocks=False)
     env.filters["money"] = money
+    env.filters["moment"] = moment
+    env.filters["day"] = day
     return env
 
 

@@ -17,9 +17,9 @@ from server.errors import InvalidInput
 from server.jobs import service as jobs
 from server.jobs.models import Job
 from server.mail import render as templates
-from server.mail.context import open_task_context
+from server.mail.context import NO_WORDS, ModelWords, open_task_context
 from server.mail.recipients import Recipient, resolve, specs_of, valid_address
-from server.wording import NO_TEXTS, Texts
+from server.wording import Texts
 
 MAIL_ATTEMPTS = 10
 RESERVED_PARAMS = ("template", "to", "language")
@@ -52,24 +52,25 @@ def queue_mail(session: Session, *, template: str, to: Sequence[str], language: 
 
 def notify(session: Session, *, template: str, recipients: Sequence[Recipient], context: Mapping[str, Any],
            environment_id: int, instance_id: int | None = None, actor: Actor | None = None,
-           texts: Callable[[str], Texts] | None = None, element_id: str | None = None) -> list[Job]:
-    """One message per recipient, each in the recipient's own language and addressed by name; `texts`
-    gives the model's catalogue for a language, which translates the task's name and the reasons."""
+           words: ModelWords = NO_WORDS, element_id: str | None = None) -> list[Job]:
+    """One message per recipient, each in the recipient's own language and addressed by name; `words`
+    gives the model's catalogue per language, which translates the task's and process's names and the reasons."""
     return [queue_mail(session, template=template, to=[r.formatted()], language=r.language,
-                       context={**_localised(context, texts(r.language) if texts else NO_TEXTS),
+                       context={**_localised(context, words.texts(r.language)),
                                 "recipient": {"name": r.name, "address": r.address}},
                        environment_id=environment_id, instance_id=instance_id, actor=actor, element_id=element_id)
             for r in recipients]
 
 
 def _localised(context: Mapping[str, Any], texts: Texts) -> dict[str, Any]:
-    """The context with the model's texts a mail quotes (task name, reason, reasons) in the catalogue's language."""
+    """The context with the model's texts a mail quotes (task and process names, reason, reasons) in the
+    catalogue's language."""
     result = dict(context)
     if not texts:
         return result
     if isinstance(result.get("task"), Mapping):
         result["task"] = {**result["task"], "name": texts(result["task"].get("name"))}
-    for key in ("reason", "reasons"):
+    for key in ("process", "reason", "reasons"):
         if key in result:
             result[key] = texts.value(result[key])
     return result
@@ -102,11 +103,13 @@ def _send_mail(call: ServiceCall) -> dict[str, Any]:
         raise causes.CausedError(f"send_mail found no e-mail address for {specs}", cause=causes.UNKNOWN_RECIPIENT,
                                  detail=", ".join(specs))
     extra = {key: value for key, value in params.items() if key not in RESERVED_PARAMS}
+    # The instance's context (server.instances.service.ServiceContext) knows its model's words.
+    words = ctx.words() if callable(getattr(ctx, "words", None)) else NO_WORDS
     context = mail_context(ctx.session, ctx.host.settings.base_url, instance_id=ctx.instance_id,
-                           data=call.data, params=extra)
+                           data=call.data, params=extra, process_name=words.process_name)
     notify(ctx.session, template=template, recipients=recipients, context=context,
-           environment_id=ctx.environment_id, instance_id=ctx.instance_id, actor=ctx.actor,
-           texts=getattr(ctx, "texts", None), element_id=call.element_id)
+           environment_id=ctx.environment_id, instance_id=ctx.instance_id, actor=ctx.actor, words=words,
+           element_id=call.element_id)
     return {}
 
 
@@ -121,10 +124,10 @@ def _recipient_failed(error: InvalidInput, data: Mapping[str, Any]) -> causes.Ca
 
 
 def mail_context(session: Session, base_url: str, *, instance_id: int | None, data: Mapping[str, Any],
-                 params: Mapping[str, Any]) -> dict[str, Any]:
+                 params: Mapping[str, Any], process_name: str | None = None) -> dict[str, Any]:
     """A service-task mail's context: process data, the model's params, the open task with its link
     (a `task` param only adds to it, never drops the link) and the instance's link."""
-    opened = open_task_context(session, instance_id, base_url)
+    opened = open_task_context(session, instance_id, base_url, process_name=process_name)
     context = {**opened, **dict(data), **params, "instance_id": instance_id, "base_url": base_url}
     if isinstance(params.get("task"), Mapping) and isinstance(opened.get("task"), Mapping):
         context["task"] = {**opened["task"], **params["task"]}

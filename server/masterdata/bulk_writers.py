@@ -2,8 +2,9 @@
 
 Each writer takes one chunk of checked rows, reads what is stored for the whole chunk at once (one
 query per table, never one per row), compares each row with it and writes only what changed, with
-multi-row Core INSERTs and executemany UPDATEs. Every record created or changed gets its audit entry
-with the same before/after snapshot `trail.py` writes for the per-row path; unchanged rows write nothing.
+multi-row Core INSERTs and executemany UPDATEs. Every record created or changed is audited with the
+same before/after snapshot `trail.py` takes for the per-row path, as one detail row of the chunk's batch
+entry (server/audit/details.py); unchanged rows write nothing.
 """
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
-from server.audit import events
+from server.audit import details
+from server.audit.events import MASTERDATA_CHANGED
 from server.auth.actor import Actor
-from server.db import insert_many
+from server.db import insert_many, update_many
 from server.errors import DomainError
 from server.masterdata.common import blank_to_none
 from server.masterdata.inputs import BankAccountInput, OrderLineInput, SupplierInput
@@ -81,19 +83,19 @@ class Audience:
     actor: Actor
     edge: str
     environment_id: int
+    import_id: int | None = None
 
-    def changed(self, session: Session, kind: str, key: str, before: Any, after: Any, counts: Counts) -> None:
-        events.masterdata_changed(session, self.actor, kind=kind, key=key[:TARGET_ID_LENGTH], before=before,
-                                  after=after, note=f"import via {self.edge}")
-        counts.records += 1
+    def audit(self, session: Session, kind: str, changes: list[details.Change]) -> int:
+        """One batch entry for the chunk's changed records of one kind (none when nothing changed)."""
+        return details.record_batch(
+            session, actor=self.actor, action=MASTERDATA_CHANGED, target_type=f"masterdata.{kind}",
+            changes=[(key[:TARGET_ID_LENGTH], before, after) for key, before, after in changes],
+            note=f"import via {self.edge}", summary={"edge": self.edge, "import_id": self.import_id})
 
 
 def _update_many(session: Session, table: Table, columns: Iterable[str], rows: list[dict[str, Any]]) -> None:
-    """One executemany UPDATE by id; the bound names carry a prefix (SQLAlchemy reserves column names)."""
-    if rows:
-        statement = update(table).where(table.c.id == bindparam("b_id"))
-        session.execute(statement.values({c: bindparam(f"b_{c}") for c in columns}),
-                        [{f"b_{k}": v for k, v in row.items()} for row in rows])
+    """One executemany UPDATE by id."""
+    update_many(session, table, list(columns), rows)
 
 
 # Suppliers
@@ -118,9 +120,11 @@ def _supplier_snapshot(values: Any, pairs: Iterable[tuple[str, str]]) -> dict[st
 def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
     """Create or update the chunk's suppliers and their identifiers (bank accounts are kept)."""
     env, counts = who.environment_id, Counts()
+    changes: list[details.Change] = []
     codes = [data.code.strip() for _, data in rows]
     found = {r.code: r for r in session.execute(
-        select(SUPPLIERS).where(SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_(codes)))}
+        select(SUPPLIERS.c.id, *(SUPPLIERS.c[c] for c in SUPPLIER_COLUMNS))  # no timestamps to convert
+        .where(SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_(codes)))}
     stored: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     for sid, iid, scheme, value in session.execute(
             select(IDENTIFIERS.c.supplier_id, IDENTIFIERS.c.id, IDENTIFIERS.c.scheme, IDENTIFIERS.c.value)
@@ -137,7 +141,7 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
         if row is None:
             new.append((values, pairs))
             counts.created += 1
-            who.changed(session, "supplier", values["code"], None, after, counts)
+            changes.append((values["code"], None, after))
             continue
         current = stored[row.id]
         before = _supplier_snapshot(row._mapping, [(s, v) for _, s, v in current])
@@ -146,7 +150,7 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
             continue
         if before != after:
             counts.updated += 1
-            who.changed(session, "supplier", values["code"], before, after, counts)
+            changes.append((values["code"], before, after))
         else:
             counts.unchanged += 1  # only the stored key is refreshed: nothing an auditor reads changed
         changed.append({"id": row.id, **{c: values[c] for c in SUPPLIER_COLUMNS}})
@@ -165,6 +169,7 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
         add += [{"environment_id": env, "supplier_id": ids[values["code"]], "scheme": s, "value": v}
                 for values, pairs in new for s, v in pairs]
     insert_many(session, IDENTIFIERS, add)
+    counts.records = who.audit(session, "supplier", changes)
     return counts
 
 
@@ -208,6 +213,7 @@ def _apply_account(accounts: dict[str, dict[str, Any]], data: BankAccountInput, 
 def write_bank_accounts(session: Session, rows: Rows, *, who: Audience) -> Counts:
     """Create or update the chunk's accounts; a preferred one makes the supplier's others not preferred."""
     env, counts = who.environment_id, Counts()
+    changes: list[details.Change] = []
     ids = _supplier_ids(session, rows, lambda d: d.supplier_code.strip(), env)
     original: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in session.execute(select(ACCOUNTS).where(ACCOUNTS.c.supplier_id.in_(sorted(set(ids.values()))))
@@ -231,13 +237,14 @@ def write_bank_accounts(session: Session, rows: Rows, *, who: Audience) -> Count
             elif account != before[iban]:
                 (setting if account["preferred"] else unset).append(
                     {"id": account["id"], "bic": account["bic"], "preferred": account["preferred"]})
-        if _accounts_snapshot(code, before.values()) != _accounts_snapshot(code, after.values()):
-            who.changed(session, "bank_accounts", code, _accounts_snapshot(code, before.values()),
-                        _accounts_snapshot(code, after.values()), counts)
+        old, new_snapshot = _accounts_snapshot(code, before.values()), _accounts_snapshot(code, after.values())
+        if old != new_snapshot:
+            changes.append((code, old, new_snapshot))
     # One preferred account per supplier (a partial unique index): clear flags before setting them.
     _update_many(session, ACCOUNTS, ("bic", "preferred"), unset)
     _update_many(session, ACCOUNTS, ("bic", "preferred"), setting)
     insert_many(session, ACCOUNTS, new)
+    counts.records = who.audit(session, "bank_accounts", changes)
     return counts
 
 
@@ -273,9 +280,11 @@ def _order_ids(session: Session, rows: Rows, env: int) -> dict[str, int]:
 def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
     """Create or update the chunk's order lines (an order's other lines are kept)."""
     env, counts = who.environment_id, Counts()
+    changes: list[details.Change] = []
     ids = _order_ids(session, rows, env)
     stored = {(r.order_id, r.line_number): r for r in session.execute(
-        select(LINES).where(LINES.c.order_id.in_(sorted(set(ids.values())))))}
+        select(LINES.c.id, LINES.c.order_id, *(LINES.c[c] for c in LINE_COLUMNS))
+        .where(LINES.c.order_id.in_(sorted(set(ids.values())))))}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for _, data in rows:
@@ -285,7 +294,7 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
         if row is None:
             new.append({"environment_id": env, "order_id": order_id, **values})
             counts.created += 1
-            who.changed(session, "order_line", f"{number}/{values['line_number']}", None, after, counts)
+            changes.append((f"{number}/{values['line_number']}", None, after))
             continue
         before = _line_snapshot(number, row._mapping)
         if before == after:
@@ -293,9 +302,10 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
             continue
         counts.updated += 1
         changed.append({"id": row.id, **values})
-        who.changed(session, "order_line", f"{number}/{values['line_number']}", before, after, counts)
+        changes.append((f"{number}/{values['line_number']}", before, after))
     _update_many(session, LINES, LINE_COLUMNS, changed)
     insert_many(session, LINES, new)
+    counts.records = who.audit(session, "order_line", changes)
     return counts
 
 
@@ -318,7 +328,7 @@ def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
             counts.created += created
             counts.updated += not created and changed
             counts.unchanged += not created and not changed
-        counts.records = trail.write(who.actor, edge=who.edge)
+        counts.records = who.audit(session, trail.record.kind, trail.changes())
         return counts
     return write
 

@@ -38,6 +38,7 @@ from server.masterdata.inputs import (
 TRUE = {"1", "true", "yes", "y", "ja", "j", "x"}
 FALSE = {"", "0", "false", "no", "n", "nee"}
 IDENTIFIER_COLUMNS = {"kvk": "0106", "vat": "VAT", "gln": "0088"}
+_IDENTIFIER_GAPS = re.compile(r"[\s|]+")
 
 
 class Row:
@@ -87,8 +88,10 @@ class Row:
         return raw in TRUE
 
     def identifiers(self) -> tuple[tuple[str, str], ...]:
-        pairs = [(scheme, self.text(column)) for column, scheme in IDENTIFIER_COLUMNS.items() if self.text(column)]
-        for token in re.split(r"[\s|]+", self.text("identifiers")):
+        found = ((scheme, self.text(column)) for column, scheme in IDENTIFIER_COLUMNS.items())
+        pairs = [(scheme, value) for scheme, value in found if value]
+        listed = self.text("identifiers")
+        for token in _IDENTIFIER_GAPS.split(listed) if listed else ():
             if token:
                 scheme, sep, value = token.partition(":")
                 if not sep:

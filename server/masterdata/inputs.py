@@ -16,6 +16,7 @@ from server.masterdata.normalise import is_valid_iban, normalise_identifier
 
 Problems = list[dict[str, str]]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
 _BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 
@@ -62,7 +63,7 @@ class SupplierInput:
         limits = {"code": 50, "name": 300, "address_line1": 300, "address_line2": 300, "postal_code": 20,
                   "city": 200, "email": 300, "language": 5}  # fmt: skip
         _max_length(found, limits, vars(self))
-        if self.country and not re.fullmatch(r"[A-Za-z]{2}", self.country):
+        if self.country and not _COUNTRY.fullmatch(self.country):
             found.append({"field": "country", "message": "must be a two-letter ISO 3166 code"})
         if self.email and not _EMAIL.match(self.email.strip()):
             found.append({"field": "email", "message": "is not an e-mail address"})

@@ -53,7 +53,18 @@ _MULTI_WORD_FORMS = re.compile(r"\b(a/s|s\.?a\.?r\.?l\.?|s\.?p\.?a\.?|s\.?r\.?o\
 _SEARCH_DROPPED = str.maketrans("", "", ".'\u2019")
 
 
+_ASCII_GAPS = re.compile(r"[^0-9a-z]+")
+
+
+def _ascii_words(text: str) -> str:
+    """fold() of ASCII text, the common case (an ERP import runs it 10^5 times): no accents to strip,
+    casefold is lower, and the letters and digits are a-z and 0-9."""
+    return _ASCII_GAPS.sub(" ", text.lower().translate(_SEARCH_DROPPED)).strip()
+
+
 def _unaccented_casefold(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
@@ -63,6 +74,8 @@ def fold(text: str | None) -> str:
     apostrophes dropped, any other character that is not a letter or digit turned into single spaces."""
     if not text:
         return ""
+    if text.isascii():
+        return _ascii_words(text)
     plain = _unaccented_casefold(text).translate(_SPELLED).translate(_SEARCH_DROPPED)
     return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
 
@@ -73,6 +86,8 @@ def search_key(text: str | None) -> str:
     left as they are (the stored task-list keys of migration 0009), so "cafe" finds "Café"."""
     if not text:
         return ""
+    if text.isascii():
+        return _ascii_words(text)
     plain = _unaccented_casefold(text).translate(_SEARCH_DROPPED)
     return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
 
@@ -81,7 +96,7 @@ def normalise_name(name: str | None) -> str:
     """A company name's matching key: folded, legal-form suffixes removed ("Jansen B.V." -> "jansen")."""
     if not name:
         return ""
-    decomposed = unicodedata.normalize("NFKD", name).casefold()
+    decomposed = name.lower() if name.isascii() else unicodedata.normalize("NFKD", name).casefold()
     # Forms written with a slash or dots would split into letters before the suffix check.
     joined = _MULTI_WORD_FORMS.sub(lambda m: re.sub(r"[./]", "", m.group(1)), decomposed)
     words = fold(joined).split()

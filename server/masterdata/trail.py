@@ -3,9 +3,9 @@
 A record is what an auditor reads as one thing: a supplier, an administration, an order, an order
 line, a goods receipt, a matching rule, and for bank accounts a supplier's whole set of accounts
 with its preferred IBAN (so changing where a supplier is paid names the supplier, the old and the
-new IBAN in one entry, however many CSV rows it took). Snapshots are plain JSON-able dicts; a record
-whose snapshot did not change writes nothing. The entries are queued with `audit.record` and
-inserted at commit in one batch with the rest of the transaction's entries.
+new IBAN in one record, however many CSV rows it took). Snapshots are plain JSON-able dicts; a record
+whose snapshot did not change writes nothing. The importer writes a chunk's changed records as one
+audit batch (server/audit/details.py): a detail row per record under one chained entry.
 """
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.audit import events
-from server.auth.actor import Actor
 from server.errors import DomainError
 from server.masterdata.common import find_row
 from server.masterdata.inputs import (
@@ -207,14 +205,7 @@ class Trail:
         self.rows[self.record.key(data)] = saved
         return self.record.snapshot(self.session, saved)
 
-    def write(self, actor: Actor, *, edge: str) -> int:
-        """Queue one audit entry per changed record (created: before is None); returns how many."""
-        written = 0
-        for key, row in self.rows.items():
-            before, after = self.before[key], self.record.snapshot(self.session, row)
-            if before == after:
-                continue
-            events.masterdata_changed(self.session, actor, kind=self.record.kind, key=key[:TARGET_ID_LENGTH],
-                                      before=before, after=after, note=f"import via {edge}")
-            written += 1
-        return written
+    def changes(self) -> list[tuple[str, Snapshot, Snapshot]]:
+        """(key, before, after) of every touched record that changed (created: before is None)."""
+        found = [(key, self.before[key], self.record.snapshot(self.session, row)) for key, row in self.rows.items()]
+        return [(key, before, after) for key, before, after in found if before != after]

@@ -12,6 +12,7 @@ from server.auth.actor import Actor
 from server.host import Host
 from server.instances.view import mask_secrets
 from server.operations import task_detail as details
+from server.operations.invoice_parts import InvoiceReview
 from server.tasks import access, foureyes, listing
 from server.tasks.models import HumanTask
 
@@ -120,11 +121,13 @@ class TaskDetailView:
     history: tuple[Mapping[str, Any], ...]
     comments: tuple[Mapping[str, Any], ...]
     may_act: bool
+    review: InvoiceReview | None = None  # the invoice as the approver decides from it
 
     def to_json(self) -> dict[str, Any]:
         return {**self.task.to_json(), "form": {"key": self.form_key, "schema": self.schema},
                 "data": dict(self.data), "invoice": self.invoice, "history": list(self.history),
-                "comments": list(self.comments), "may_act": self.may_act}
+                "comments": list(self.comments), "may_act": self.may_act,
+                "review": self.review.to_json() if self.review else None}
 
 
 def may_act(session: Session, actor: Actor, task: HumanTask) -> bool:

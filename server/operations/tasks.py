@@ -6,6 +6,7 @@ task pages and `stroom tasks` call these and nothing else.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,9 +17,11 @@ from server.auth.actor import Actor
 from server.auth.permissions import require
 from server.errors import Conflict, InvalidInput, NotFound
 from server.host import Host
+from server.instances import wording
 from server.mail.context import task_context
 from server.mail.recipients import resolve as recipients
 from server.mail.service import notify
+from server.operations import invoice_review
 from server.operations.task_views import TaskDetailView, TaskListView, TaskView, detail_view, list_view, view
 from server.tasks import access, assignment, listing
 from server.tasks import service as tasks
@@ -68,11 +71,15 @@ def find(session: Session, *, actor: Actor, task_id: int) -> TaskView:
     return view(access.get_task(session, actor, task_id))
 
 
-def show(session: Session, host: Host, *, actor: Actor, task_id: int) -> TaskDetailView:
-    """The task with its form, the data it shows (masked), the invoice, its history and whether the caller
-    may act on it (false for someone its four-eyes rule keeps off it); NotFound if they may not see it."""
+def show(session: Session, host: Host, *, actor: Actor, task_id: int, review: bool = True) -> TaskDetailView:
+    """The task with its form, the data it shows (masked), the invoice and its review, its history and
+    whether the caller may act on it (false for someone its four-eyes rule keeps off it); NotFound if
+    they may not see it. `review=False` skips the invoice review (a caller that only needs the form)."""
     require(actor, "tasks.read")
-    return detail_view(session, host, actor=actor, task_id=task_id)
+    detail = detail_view(session, host, actor=actor, task_id=task_id)
+    if not review:
+        return detail
+    return dataclasses.replace(detail, review=invoice_review.for_task(session, actor=actor, task_id=task_id))
 
 
 def claim(session: Session, *, actor: Actor, task_id: int, edge: str) -> TaskView:
@@ -167,8 +174,10 @@ def reassign(session: Session, host: Host, *, actor: Actor, task_id: int, reason
 
 def _tell_assignee(session: Session, host: Host, *, task: HumanTask, actor: Actor) -> None:
     """Mail the new assignee that the task is theirs now (sent by the worker after the commit)."""
-    found = recipients(session, task.environment_id, [f"user:{task.assignee}"], strict=False)
+    found = recipients(session, task.environment_id, [f"user:{task.assignee}"], strict=False,
+                       default_language=host.settings.mail_language)
     if found:
-        notify(session, template="task_assigned", recipients=found,
-               context=task_context(task, host.settings.base_url), environment_id=task.environment_id,
-               instance_id=task.instance_id, actor=actor)
+        words = wording.mail_words(session, host, task.instance_id)
+        notify(session, template="task_assigned", recipients=found, words=words,
+               context=task_context(task, host.settings.base_url, process_name=words.process_name),
+               environment_id=task.environment_id, instance_id=task.instance_id, actor=actor)

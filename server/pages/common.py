@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from server import errors
 from server.auth.actor import Actor
 from server.auth.permissions import allowed, require
-from server.pages import words
+from server.pages import refusals
 from server.web import host, status_of
 
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -84,7 +84,7 @@ def install_error_pages(bp: Blueprint) -> None:
         status = status_of(exc)
         if status == 401:
             return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
-        message = _refusal(exc) if isinstance(exc, errors.Forbidden) else exc.message
+        message = refusals.refusal_text(exc)
         if request.method == "POST" and status in (409, 422, 400):
             flash(message, "error")
             return redirect(safe_next(request.form.get("next") or _referrer_path(), "/"))
@@ -96,14 +96,6 @@ def install_error_pages(bp: Blueprint) -> None:
         if exc.code == 400 and "CSRF" in (message or ""):
             message = _("Your form expired or was sent from elsewhere. Please try again.")
         return render_template("error.html", status=exc.code, message=message, code=exc.name), exc.code or 500
-
-
-def _refusal(exc: errors.Forbidden) -> str:
-    """A refusal for want of a permission in words; other refusals (four eyes, ...) already are."""
-    if exc.code != "forbidden":
-        return exc.message
-    named = [d.get("permission") for d in exc.details if isinstance(d, dict)]
-    return words.refusal_words(named[0] if named else None)
 
 
 def _referrer_path() -> str | None:

@@ -15,6 +15,7 @@ from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.receiving import spool
 from server.operations import documents
 from server.operations import instances as operations
+from server.pages import findings, words
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 
 bp = blueprint("inbox_pages", __name__, url_prefix="/inbox")
@@ -49,7 +50,7 @@ def _row(doc: ReceivedDocument, invoice: Invoice | None) -> dict[str, Any]:
     reasons = [r for r in found if r.get("flag") == "hold"] + [r for r in found if r.get("flag", "fatal") == "fatal"]
     return {"id": doc.id, "filename": doc.filename, "source": doc.source, "received_at": doc.received_at,
             "status": doc.status, "type": doc.document_type, "instance_id": doc.instance_id,
-            "invoice": invoice, "reasons": reasons[:5], "more": max(0, len(reasons) - 5)}
+            "invoice": invoice, "reasons": findings.findings_words(reasons[:5]), "more": max(0, len(reasons) - 5)}
 
 
 def model_keys(db: Any, environment_id: int) -> list[str]:
@@ -72,7 +73,7 @@ def upload() -> ResponseReturnValue:
                                            content_type=file.mimetype or "application/xml")
     if result.reasons and result.reasons[0].get("rule") == "too_large":
         message = _("Document %(id)s was refused: %(reason)s", id=result.document_id,
-                    reason=result.reasons[0].get("message", ""))
+                    reason=findings.finding_words(result.reasons[0]).text)
         return render_template("error.html", status=413, message=message, code="too_large"), 413
     if result.duplicate:
         flash(_("This document was received before (document %(id)s).", id=result.document_id), "info")
@@ -80,9 +81,17 @@ def upload() -> ResponseReturnValue:
         flash(_("Invoice accepted (document %(id)s).", id=result.document_id), "success")
     else:
         flash(_("Document %(id)s was not accepted: %(reasons)s", id=result.document_id,
-                reasons="; ".join(f"{r.get('rule', '')} {r.get('message', '')}" for r in result.reasons[:3])),
+                reasons="; ".join(_said(f) for f in findings.findings_words(result.reasons[:3]))),
               "error")
     return redirect(url_for("inbox_pages.inbox"))
+
+
+def _said(finding: findings.FindingWords) -> str:
+    """A finding in a sentence: its rule, its text, and that an official rule's text is English."""
+    if not finding.official:
+        return finding.text
+    return f"{finding.rule} {finding.text}" + (f" ({_('official rule text, in English')})"
+                                               if words.language() != "en" else "")
 
 
 @bp.post("/start")

@@ -22,7 +22,7 @@ from server.operations import jobs as job_ops
 from server.operations import repair
 from server.operations import tasks as task_ops
 from server.pages import batches as batch_pages
-from server.pages import model_words, words
+from server.pages import findings, model_words, words
 from server.pages.common import Paging, actor, blueprint, host, page, page_number
 from server.pages.diagrams import flow_elements
 from server.tasks.models import HumanTask
@@ -55,9 +55,13 @@ def instance_list() -> ResponseReturnValue:
                                     .offset((number - 1) * PER_PAGE).limit(PER_PAGE))]
         models = list(db.scalars(select(ProcessInstance.model_key).where(
             ProcessInstance.environment_id == who.environment_id).distinct().order_by(ProcessInstance.model_key)))
+        # Rows and the filter name each process as its newest version does, in the reader's language.
+        names = wording.model_names(db, host(), who.environment_id, words.language())
+    for row in rows:
+        row["process"] = names.get(str(row["model"]), str(row["model"]))
     return render_template("instances/list.html", paging=Paging(rows, total, number, PER_PAGE), status=status,
-                           model=model, statuses=STATUSES, models=models, chosen=chosen,
-                           kinds=batch_pages.kind_choices())
+                           model=model, statuses=STATUSES, models=[(m, names.get(m, m)) for m in models],
+                           chosen=chosen, kinds=batch_pages.kind_choices())
 
 
 def _elements(version: ProcessModelVersion, texts: Texts) -> list[tuple[str, str]]:
@@ -110,7 +114,8 @@ def _summary(data: Mapping[str, Any], texts: Texts) -> list[tuple[str, str]]:
              (_("Order reference"), invoice.get("order_reference")),
              (_("Field checks"), words.value_words(model_words.data_value(data.get("validation_reasons"), texts))
               if data.get("validation_reasons") else None),
-             (_("Reason for the route"), texts(data.get("reason")) if isinstance(data.get("reason"), str) else None)]
+             (_("Reason for the route"), texts(data.get("reason")) if isinstance(data.get("reason"), str) else None),
+             (_("Matching findings"), "; ".join(findings.match_reasons_words(data.get("match_reasons"))))]
     return [(label, str(value)) for label, value in facts if value]
 
 

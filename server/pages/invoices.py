@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from server.instances import wording
 from server.invoices.attachments import download_name
 from server.operations import invoice_review
-from server.pages import words
+from server.pages import findings, words
 from server.pages.common import actor, blueprint, host, page
 
 bp = blueprint("invoice_pages", __name__, url_prefix="/invoices")
@@ -20,7 +20,8 @@ def invoice_page(invoice_id: int) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         review = invoice_review.for_invoice(db, actor=actor(), invoice_id=invoice_id)
         texts = wording.texts_of_instance(db, host(), review.instance_id, words.language())
-    return render_template("invoices/invoice.html", review=review, texts=texts)
+    reasons = findings.match_reasons_words(dict(review.collection).get("reasons"))
+    return render_template("invoices/invoice.html", review=review, texts=texts, findings=reasons)
 
 
 @bp.get("/<int:invoice_id>/attachments/<int:number>")

@@ -14,10 +14,9 @@ from flask_babel import gettext as _
 from server.errors import InvalidInput
 from server.instances import wording
 from server.invoices.attachments import FIRST_NUMBER, download_name
-from server.operations import invoice_review
 from server.operations import task_filters as saved_filters
 from server.operations import tasks as ops
-from server.pages import forms, invoice_view, model_words, words
+from server.pages import findings, forms, invoice_view, model_words, refusals, words
 from server.pages.common import Paging, actor, allowed, blueprint, host, page, page_number
 from server.tasks import filters as queries
 from server.tasks.models import OPEN_STATUSES
@@ -114,12 +113,13 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
         task = found.task
         texts = wording.texts_of_instance(db, host(), task.instance_id, words.language())
         fields = forms.fields_of(translate_form(found.schema, texts), found.data)
-        review = invoice_review.for_task(db, actor=who, task_id=task_id)
+        review = found.review
         process = wording.model_names(db, host(), who.environment_id, words.language()).get(task.process_key)
         context = {
             "task": task, "review": review, "detail": found, "task_name": texts(task.name), "texts": texts,
             "process_name": process or task.process_key,
             "flags": invoice_view.flags(dict(review.collection)) if review else [],
+            "findings": findings.match_reasons_words(dict(review.collection).get("reasons")) if review else [],
             "decisions": model_words.decision_cards(
                 invoice_view.decisions(db, who.environment_id, task.instance_id), texts),
             "fields": fields, "values": _values(fields, found.data, posted, texts),
@@ -198,7 +198,7 @@ def complete(task_id: int) -> ResponseReturnValue:
     submission shows the page again with what was typed and the error (422)."""
     who = actor()
     with host().db.unit_of_work() as db:
-        shown = ops.show(db, host(), actor=who, task_id=task_id)
+        shown = ops.show(db, host(), actor=who, task_id=task_id, review=False)
         texts = wording.texts_of_instance(db, host(), shown.task.instance_id, words.language())
     fields = forms.fields_of(translate_form(shown.schema, texts))
     data = forms.values_from(fields, request.form, request.form.to_dict(flat=False))
@@ -213,7 +213,9 @@ def complete(task_id: int) -> ResponseReturnValue:
         with host().db.unit_of_work() as db:
             _decide(db, who, task_id, fields=fields, data=data, choice_key=choice_key, choice=choice)
     except InvalidInput as exc:
-        return _render(task_id, posted=typed, choice=choice, error=exc.message, status=422)
+        labels = {f.key: f.label for f in fields if f.key}
+        return _render(task_id, posted=typed, choice=choice, error=refusals.refusal_text(exc, labels=labels),
+                       status=422)
     flash(_("Task completed."), "success")
     return redirect(url_for("task_pages.task_list"))
 

@@ -29,11 +29,12 @@ def eligible_user(session: Session, *, environment_id: int, login: str, field: s
                                               User.active.is_(True))).one_or_none()
     if user is None:
         raise InvalidInput(f"there is no active user {login!r} in this environment", code="unknown_user",
-                           details=[{"field": field, "message": f"no active user {login}"}])
+                           details=[{"field": field, "message": f"no active user {login}", "login": login}])
     person = make_actor(session, user_id=user.id, login=user.login, environment_id=environment_id)
     if not allowed(person, ACT):
         raise InvalidInput(f"{login!r} may not act on tasks (roles: {', '.join(sorted(person.roles)) or 'none'})",
-                           code="not_eligible", details=[{"field": field, "message": f"{login} may not act on tasks"}])
+                           code="not_eligible",
+                           details=[{"field": field, "message": f"{login} may not act on tasks", "login": login}])
     return user
 
 

@@ -23,8 +23,34 @@ CONTAINER_TYPES = ("group", "dynamiclist")
 MAX_KEY = 100
 
 
+# A field's problems by code (the `problem` of an error detail; pages say them in the reader's language),
+# each with its English message; `{limit}` is the detail's `limit`.
+PROBLEMS = {
+    "required": "is required", "unchecked": "must be checked", "not_boolean": "must be true or false",
+    "not_number": "must be a number", "not_finite": "must be a finite number", "too_small": "must be at least {limit}",
+    "too_large": "must be at most {limit}", "too_many_decimals": "must have at most {limit} decimals",
+    "not_text": "must be text", "too_short": "must be at least {limit} characters",
+    "too_long": "must be at most {limit} characters", "pattern": "does not match the pattern {limit}",
+    "not_email": "must be an e-mail address", "not_phone": "must be a phone number",
+    "not_date": "must be an ISO {limit}", "not_allowed": "must be one of {limit}", "not_list": "must be a list",
+    "not_object": "expected an object", "bad_name": "field names must be 1-100 characters, not starting with '_'",
+}
+
+
 class FieldError(Exception):
-    """One field's problem, in words for people."""
+    """One field's problem: a code of PROBLEMS and its limit, if any (str() is the English message)."""
+
+    def __init__(self, problem: str, limit: Any = None):
+        self.problem, self.limit = problem, limit
+        super().__init__(PROBLEMS[problem].format(limit=limit))
+
+
+def problem(field: str, code: str, limit: Any = None) -> dict[str, Any]:
+    """An error detail naming the field, its problem's code (and limit) and the English message."""
+    detail: dict[str, Any] = {"field": field, "message": PROBLEMS[code].format(limit=limit), "problem": code}
+    if limit is not None:
+        detail["limit"] = limit
+    return detail
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()\-]{6,20}$")
@@ -34,10 +60,10 @@ def validate_submission(schema: Mapping[str, Any] | None, data: Mapping[str, Any
     """The cleaned submission; InvalidInput whose details name every bad field (`field`, `message`)."""
     if not isinstance(data, Mapping):
         raise InvalidInput("form data must be a JSON object", code="invalid_form_data",
-                           details=[{"field": "", "message": "expected an object"}])
+                           details=[problem("", "not_object")])
     if not schema or not schema.get("components"):
         return _free_data(data)
-    problems: list[dict[str, str]] = []
+    problems: list[dict[str, Any]] = []
     cleaned = _validate_components(schema.get("components") or [], data, prefix="", problems=problems)
     if problems:
         names = ", ".join(p["field"] for p in problems)
@@ -47,15 +73,14 @@ def validate_submission(schema: Mapping[str, Any] | None, data: Mapping[str, Any
 
 def _free_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """A task without a form takes plain fields, but never the engine's reserved names."""
-    problems = [{"field": str(k), "message": "field names must be 1-100 characters, not starting with '_'"}
-                for k in data if not isinstance(k, str) or not k or k.startswith("_") or len(k) > MAX_KEY]
+    problems = [problem(str(k), "bad_name") for k in data if not isinstance(k, str) or not k or k.startswith("_") or len(k) > MAX_KEY]
     if problems:
         raise InvalidInput("the form data is not valid", code="invalid_form_data", details=problems)
     return dict(data)
 
 
 def _validate_components(components: list[Any], data: Mapping[str, Any], *, prefix: str,
-                         problems: list[dict[str, str]]) -> dict[str, Any]:
+                         problems: list[dict[str, Any]]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for component in _value_components(components):
         ctype, key = component.get("type"), component.get("key")
@@ -70,7 +95,7 @@ def _validate_components(components: list[Any], data: Mapping[str, Any], *, pref
         try:
             value = _check_value(component, data.get(key))
         except FieldError as exc:
-            problems.append({"field": field, "message": str(exc)})
+            problems.append(problem(field, exc.problem, exc.limit))
             continue
         if value is not None:
             cleaned[key] = value
@@ -108,7 +133,7 @@ def _value_components(components: list[Any]) -> Iterator[dict[str, Any]]:
 
 
 def _validate_container(component: dict[str, Any], data: Mapping[str, Any], *, prefix: str,
-                        cleaned: dict[str, Any], problems: list[dict[str, str]]) -> None:
+                        cleaned: dict[str, Any], problems: list[dict[str, Any]]) -> None:
     path = str(component.get("path") or "")
     children = component.get("components") or []
     raw = data.get(path)
@@ -119,7 +144,7 @@ def _validate_container(component: dict[str, Any], data: Mapping[str, Any], *, p
     if raw is None:
         return
     if not isinstance(raw, list):
-        problems.append({"field": f"{prefix}{path}", "message": "expected a list"})
+        problems.append(problem(f"{prefix}{path}", "not_list"))
         return
     items = []
     for index, item in enumerate(raw):
@@ -135,13 +160,13 @@ def _check_value(component: dict[str, Any], value: Any) -> Any:
     required = bool(rules.get("required"))
     if value is None or value == "" or value == []:
         if required:
-            raise FieldError("is required")
+            raise FieldError("required")
         return None
     if ctype == "checkbox":
         if not isinstance(value, bool):
-            raise FieldError("must be true or false")
+            raise FieldError("not_boolean")
         if required and value is False:
-            raise FieldError("must be checked")
+            raise FieldError("unchecked")
         return value
     if ctype == "number":
         return _check_number(value, rules, component)
@@ -152,7 +177,7 @@ def _check_value(component: dict[str, Any], value: Any) -> Any:
     if ctype in CHOICE_TYPES:
         return _check_choice(value, component)
     if not isinstance(value, list):
-        raise FieldError("must be a list")
+        raise FieldError("not_list")
     for item in value:
         _check_choice(item, component)
     return value
@@ -160,20 +185,20 @@ def _check_value(component: dict[str, Any], value: Any) -> Any:
 
 def _check_number(value: Any, rules: Mapping[str, Any], component: Mapping[str, Any]) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise FieldError("must be a number")
+        raise FieldError("not_number")
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
-        raise FieldError("must be a number") from None
+        raise FieldError("not_number") from None
     if not number.is_finite():
-        raise FieldError("must be a finite number")
+        raise FieldError("not_finite")
     if rules.get("min") is not None and number < Decimal(str(rules["min"])):
-        raise FieldError(f"must be at least {rules['min']}")
+        raise FieldError("too_small", rules["min"])
     if rules.get("max") is not None and number > Decimal(str(rules["max"])):
-        raise FieldError(f"must be at most {rules['max']}")
+        raise FieldError("too_large", rules["max"])
     digits = component.get("decimalDigits")
     if isinstance(digits, int) and -number.as_tuple().exponent > digits:  # type: ignore[operator]
-        raise FieldError(f"must have at most {digits} decimals")
+        raise FieldError("too_many_decimals", digits)
     if isinstance(value, str):
         return int(number) if number == number.to_integral_value() else float(number)
     return value
@@ -181,11 +206,11 @@ def _check_number(value: Any, rules: Mapping[str, Any], component: Mapping[str, 
 
 def _check_text(value: Any, rules: Mapping[str, Any]) -> str:
     if not isinstance(value, str):
-        raise FieldError("must be text")
+        raise FieldError("not_text")
     if rules.get("minLength") is not None and len(value) < int(rules["minLength"]):
-        raise FieldError(f"must be at least {rules['minLength']} characters")
+        raise FieldError("too_short", rules["minLength"])
     if rules.get("maxLength") is not None and len(value) > int(rules["maxLength"]):
-        raise FieldError(f"must be at most {rules['maxLength']} characters")
+        raise FieldError("too_long", rules["maxLength"])
     pattern = rules.get("pattern")
     if pattern:
         try:
@@ -193,18 +218,18 @@ def _check_text(value: Any, rules: Mapping[str, Any]) -> str:
         except re.error:
             matched = True  # a broken pattern in the model is the designer's bug, not the user's
         if not matched:
-            raise FieldError(f"does not match the pattern {pattern}")
+            raise FieldError("pattern", pattern)
     kind = rules.get("validationType")
     if kind == "email" and not EMAIL.match(value):
-        raise FieldError("must be an e-mail address")
+        raise FieldError("not_email")
     if kind == "phone" and not PHONE.match(value):
-        raise FieldError("must be a phone number")
+        raise FieldError("not_phone")
     return value
 
 
 def _check_datetime(value: Any, subtype: str) -> str:
     if not isinstance(value, str):
-        raise FieldError("must be an ISO date/time text")
+        raise FieldError("not_date", "date/time text")
     try:
         if subtype == "date":
             return dt.date.fromisoformat(value).isoformat()
@@ -212,7 +237,7 @@ def _check_datetime(value: Any, subtype: str) -> str:
             return dt.time.fromisoformat(value).isoformat(timespec="minutes")
         return dt.datetime.fromisoformat(value).isoformat()
     except ValueError:
-        raise FieldError(f"must be an ISO {subtype.replace('datetime', 'date-time')}") from None
+        raise FieldError("not_date", subtype.replace("datetime", "date-time")) from None
 
 
 def _check_choice(value: Any, component: Mapping[str, Any]) -> Any:
@@ -221,5 +246,5 @@ def _check_choice(value: Any, component: Mapping[str, Any]) -> Any:
         return value
     allowed = [o.get("value") for o in options if isinstance(o, dict)]
     if value not in allowed:
-        raise FieldError("must be one of " + ", ".join(map(str, allowed)))
+        raise FieldError("not_allowed", ", ".join(map(str, allowed)))
     return value

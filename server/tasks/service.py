@@ -144,11 +144,11 @@ def _comment_text(text: Any, *, required: bool, field: str) -> str | None:
     if text is None or (isinstance(text, str) and not text.strip()):
         if required:
             raise InvalidInput(f"a {field} is required", code="invalid_form_data",
-                               details=[{"field": field, "message": "is required"}])
+                               details=[forms.problem(field, "required")])
         return None
     if not isinstance(text, str) or len(text) > MAX_COMMENT:
         raise InvalidInput(f"{field} must be text of at most {MAX_COMMENT} characters", code="invalid_form_data",
-                           details=[{"field": field, "message": "must be text, at most 4000 characters"}])
+                           details=[forms.problem(field, "too_long", MAX_COMMENT)])
     return text.strip()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -24,14 +25,26 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 BUNDLE = WEB / "static" / "build" / "designer-bpmn.js"
 
 
+def _bundle_is_current() -> bool:
+    sources = [*WEB.glob("src/*"), WEB / "stroom-moddle.json", WEB / "package-lock.json"]
+    return BUNDLE.exists() and BUNDLE.stat().st_mtime >= max(p.stat().st_mtime for p in sources)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def editor_bundle() -> None:
-    """The esbuild bundle of the BPMN editor, rebuilt when a source is newer (as make does)."""
-    sources = [*WEB.glob("src/*"), WEB / "stroom-moddle.json", WEB / "package-lock.json"]
-    if BUNDLE.exists() and BUNDLE.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+    """The esbuild bundle of the BPMN editor, rebuilt when a source is newer (as make does).
+
+    Parallel test processes (pytest -n) take a file lock, so one of them builds and the others wait for
+    it and then find the bundle current, instead of two builds writing the same files at once."""
+    if _bundle_is_current():
         return
-    assert (WEB / "node_modules").exists(), "run `make test` (or `cd web && npm ci`) to install the editors"
-    subprocess.run(["npm", "run", "--silent", "build"], cwd=WEB, check=True, timeout=300)
+    BUNDLE.parent.mkdir(parents=True, exist_ok=True)
+    with (BUNDLE.parent / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _bundle_is_current():
+            return
+        assert (WEB / "node_modules").exists(), "run `make test` (or `cd web && npm ci`) to install the editors"
+        subprocess.run(["npm", "run", "--silent", "build"], cwd=WEB, check=True, timeout=300)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from server.demo_data import demo_invoice_paths
 from server.instances import service as instances
 from server.instances.shipped import shipped_models
 from server.invoices import service as invoices
+from server.pages.findings import MATCH_REASONS
 from server.tasks.models import HumanTask
 from tests.e2e.conftest import Browse, browsing, served
 from tests.e2e.site import ROOT, Site, build_site
@@ -81,7 +82,10 @@ def creditors_task(site: Site) -> HumanTask:
 
 
 def mixed(page: Any, english: set[str]) -> list[str]:
-    return sorted({text for text in page.evaluate(VISIBLE_TEXTS) if text in english})
+    """Visible texts that are English: a known English text, or a matching reason as the matcher writes it."""
+    shown = page.evaluate(VISIBLE_TEXTS)
+    reasons = {part for text in shown for part in text.split("; ") if any(p.match(part) for p, _ in MATCH_REASONS)}
+    return sorted({text for text in shown if text in english} | reasons)
 
 
 def in_dutch(browse: Browse, login: str) -> Any:
@@ -99,7 +103,7 @@ def test_a_dutch_user_reads_every_page_in_dutch(browser: Any, site: Site, reques
     with served(site) as base_url, browsing(browser, base_url, request) as browse:
         page = in_dutch(browse, "admin")
         pages = {"task list": "/tasks", "task page": f"/tasks/{task.id}",
-                 "instance page": f"/instances/{task.instance_id}", "inbox": "/inbox",
+                 "instance page": f"/instances/{task.instance_id}", "instance list": "/instances", "inbox": "/inbox",
                  "models": "/designer", "model": "/designer/purchase_invoice",
                  "decision test": "/designer/purchase_invoice/test/invoice_approval.dmn"}
         for name, path in pages.items():
@@ -114,6 +118,11 @@ def test_a_dutch_user_reads_every_page_in_dutch(browser: Any, site: Site, reques
         body = page.locator("body").inner_text()
         assert "Factuur goedkeuren" in body and "Controles van de velden" in body
         assert "Goedkeuren" in body and "Afkeuren" in body
+        findings = page.locator("[data-testid=findings]").inner_text()
+        assert "voorkeursrekening" in findings  # the matching findings are there, in Dutch
         page.goto(f"{base_url}/tasks")
         assert "Factuur goedkeuren" in page.locator("body").inner_text()
+        page.goto(f"{base_url}/instances")
+        processes = page.locator("td[data-label=Proces]").all_inner_texts()
+        assert "Inkoopfactuur" in processes and "purchase_invoice" not in processes
     assert problems == {}

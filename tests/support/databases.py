@@ -7,7 +7,7 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from server.db import Database
 from server.migrate import upgrade
@@ -48,6 +48,9 @@ def create_postgres_database() -> str:
 
 
 def drop_postgres_database(url: str) -> None:
+    engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
     name = url.rsplit("/", 1)[1]
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -69,15 +72,37 @@ def fresh_sqlite(template: Path, folder: Path) -> str:
     return f"sqlite:///{path}"
 
 
+_ENGINES: dict[str, Engine] = {}
+
+
+def _engine(url: str) -> Engine:
+    """One small engine per test database, kept for the session (a connection per reset costs more than it)."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+    return engine
+
+
 def truncate_all(url: str) -> None:
-    """Empty every Stroom table of a PostgreSQL database (fast reset between tests)."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
+    """Empty every Stroom table of a PostgreSQL database and restart its ids (fast reset between tests).
+
+    Only what a test touched is reset: the tables that hold rows are emptied by DELETE and the sequences
+    that handed out an id are set back to 1. TRUNCATE of every table gives each a new file and costs
+    about a second per test; this costs a few milliseconds and leaves the same state (empty tables, ids
+    from 1)."""
+    with _engine(url).begin() as conn:
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
         )).scalars().all()
-        if tables:
-            # Replica mode skips ordinary triggers, among them the audit log's append-only guard.
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        filled = conn.execute(text(" UNION ALL ".join(
+            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables))).scalars().all() if tables else []
+        used = conn.execute(text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname='public' AND last_value IS NOT NULL"
+        )).scalars().all()
+        # Replica mode skips ordinary triggers, among them the audit log's append-only guard, and the foreign
+        # key checks, so the tables empty in any order.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in filled:
+            conn.execute(text(f'DELETE FROM "{table}"'))
+        if used:
+            conn.execute(text("SELECT " + ", ".join(f"setval('\"{s}\"', 1, false)" for s in used)))

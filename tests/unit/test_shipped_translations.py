@@ -64,3 +64,68 @@ def test_a_form_is_translated_before_it_is_shown_and_computed_texts_by_their_sta
 def test_a_malformed_catalogue_is_named() -> None:
     with pytest.raises(ValueError, match="x.bpmn.translations.json"):
         parse_catalogues({"x.bpmn.translations.json": b'{"nl": {"Approve": 3}}'})
+
+
+def dutch_catalogue() -> dict[str, str]:
+    """The pages' Dutch (web/translations), msgid -> translation."""
+    from babel.messages.pofile import read_po
+    with (ROOT / "web/translations/nl/LC_MESSAGES/messages.po").open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if isinstance(m.id, str) and m.id and m.string}
+
+
+def test_every_refusal_and_finding_text_the_pages_say_has_dutch() -> None:
+    from server.invoices.refusals import OWN_MESSAGES
+    from server.pages.findings import FOUND_BY, MATCH_REASONS, OWN_FINDINGS
+    from server.pages.refusals import PROBLEM_WORDS
+    from server.tasks.forms import PROBLEMS
+    dutch = dutch_catalogue()
+    assert set(PROBLEMS) <= set(PROBLEM_WORDS), "a form problem the pages cannot say"
+    assert set(OWN_MESSAGES) <= set(OWN_FINDINGS), "one of Stroom's own findings the pages cannot say"
+    texts = [*PROBLEM_WORDS.values(), *OWN_FINDINGS.values(), *FOUND_BY.values(), *(t for _, t in MATCH_REASONS)]
+    missing = [t for t in texts if not dutch.get(t) or dutch[t] == t]
+    assert missing == []
+
+
+def matcher_reasons() -> list[str]:
+    """Every reason sentence server.invoices.matching and server.masterdata.lookup can write, with sample
+    values in its placeholders (read from their source, so a new sentence is found without a scenario)."""
+    import ast
+
+    def samples(node: ast.AST) -> list[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.JoinedStr):
+            found = [""]
+            for part in node.values:
+                if isinstance(part, ast.Constant):
+                    found = [f + str(part.value) for f in found]
+                    continue
+                source = ast.unparse(part.value)  # type: ignore[attr-defined]
+                values = {"kind": ["supplier", "administration"], "', '.join(held)": ["id, bank_account"],
+                          "codes": ["S1 and S2"]}.get(
+                    source, ["7"])
+                found = [f + v for f in found for v in values]
+            return found
+        if isinstance(node, ast.GeneratorExp):
+            return samples(node.elt)
+        return []
+
+    sentences: list[str] = []
+    for path in (ROOT / "server/invoices/matching.py", ROOT / "server/masterdata/lookup.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("append", "extend"):
+                sentences += samples(node.args[0])
+            elif name == "Found" and len(node.args) == 3:
+                sentences += samples(node.args[2])
+    return [s for s in sentences if any(c.isalpha() for c in s)]
+
+
+def test_every_matching_reason_has_its_dutch_sentence() -> None:
+    from server.pages.findings import MATCH_REASONS
+    reasons = matcher_reasons()
+    assert len(reasons) >= 15 and "no supplier found" in reasons
+    unknown = [r for r in reasons if not any(p.match(r) for p, _ in MATCH_REASONS)]
+    assert unknown == [], "a matching reason the pages show in English"

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import getpass
 import io
+import json
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from server.app import create_app
-from server.audit.models import AuditEvent
+from server.audit import details
+from server.audit.models import AuditDetail, AuditEvent
+from server.audit.verify import verify
+from server.auth import service as auth
 from server.cli import build
 from server.jobs.worker import Worker
 from tests.e2e.site import csrf
@@ -50,6 +54,10 @@ EXPECTED = [  # (target_type, target_id, before, after)
 COUNTS = [{"created": 2, "updated": 0, "unchanged": 0}, {"created": 1, "updated": 0, "unchanged": 0},
           {"created": 0, "updated": 0, "unchanged": 1}, {"created": 0, "updated": 1, "unchanged": 1},
           {"created": 1, "updated": 0, "unchanged": 0}]
+
+
+def host_env(session) -> int:
+    return auth.get_environment(session, auth.DEFAULT_ENVIRONMENT).id
 
 
 @pytest.fixture
@@ -90,14 +98,21 @@ def test_each_changed_record_is_audited_before_and_after_with_who_and_the_edge(h
     for kind, body in STEPS:
         importer(edge, kind, body)
     with host.db.unit_of_work() as session:
-        changed = session.execute(select(AuditEvent.actor, AuditEvent.target_type, AuditEvent.target_id,
-                                         AuditEvent.before, AuditEvent.after, AuditEvent.note)
-                                  .where(AuditEvent.action == "masterdata.changed").order_by(AuditEvent.seq)).all()
+        # A chunk's changed records are the detail rows of one chained batch entry (server/audit/details.py).
+        changed = session.execute(select(AuditEvent.actor, AuditDetail.target_type, AuditDetail.target_id,
+                                         AuditDetail.detail, AuditEvent.note)
+                                  .join(AuditEvent, AuditEvent.target_id == "batch:" + AuditDetail.batch)
+                                  .where(AuditEvent.action == "masterdata.changed")
+                                  .order_by(AuditEvent.seq, AuditDetail.position)).all()
+        history = details.history(session, host_env(session), "masterdata.bank_accounts", "S1")
+        assert verify(session, key=host.audit_key).ok
         imported = session.scalars(select(AuditEvent.after).where(AuditEvent.action == "masterdata.imported")
                                    .order_by(AuditEvent.seq)).all()
     who = f"cli:{getpass.getuser()}" if edge == "cli" else "ada"
     assert {(actor, note) for actor, *_, note in changed} == {(who, f"import via {edge}")}
-    assert [tuple(entry[1:5]) for entry in changed] == EXPECTED
+    assert [(kind, key, *json.loads(detail).values()) for _, kind, key, detail, _ in changed] == EXPECTED
+    assert [(h["actor"], h["before"]["preferred_iban"], h["after"]["preferred_iban"]) for h in history] == [
+        (who, None, OLD_IBAN), (who, OLD_IBAN, NEW_IBAN)]  # the fraud step, queryable by supplier
     assert [{k: v for k, v in counts.items() if k in COUNTS[0]} for counts in imported] == COUNTS
     assert {counts["edge"] for counts in imported} == {edge}
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from server.audit import events
+from server.audit import details, events
 from server.audit import service as audit
 from server.audit.models import AuditChainHead, AuditEvent
 from server.audit.verify import verify
@@ -46,8 +46,9 @@ def tamper(url: str, *statements: str) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         else:
-            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
-            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
+            for table in ("audit_events", "audit_details"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
         for statement in statements:
             conn.execute(text(statement))
     engine.dispose()
@@ -167,3 +168,32 @@ def test_stroom_audit_verify_exits_1_and_names_the_broken_link(sqlite_url, tmp_p
     report = json.loads(broken.output)
     assert report["ok"] is False and report["first_broken"]["seq"] == 3
     assert "seq gap" in report["first_broken"]["reason"]
+
+
+@pytest.mark.parametrize(("statements", "reason"), [
+    (["UPDATE audit_details SET detail = replace(detail, 'NL91', 'NL44') WHERE position = 1"], "detail mismatch"),
+    (["DELETE FROM audit_details WHERE position = 2"], "detail mismatch"),
+    (["UPDATE audit_details SET position = 9 WHERE position = 0"], "detail mismatch"),
+    ([("INSERT INTO audit_details (environment_id, batch, position, target_type, target_id, detail) "
+       "SELECT environment_id, 'forged', 0, target_type, target_id, detail FROM audit_details WHERE position = 0")],
+     "detail mismatch"),
+], ids=["edit-record", "delete-record", "move-record", "forge-batch"])
+def test_a_batch_entry_covers_its_records_and_a_changed_record_breaks_verify(database_url, tmp_path, statements,
+                                                                           reason):
+    """A master-data chunk is one chained entry with a digest of its records (detail rows): changing,
+    deleting or moving a record, or adding rows no entry names, is caught at that entry."""
+    host = open_host(make_settings(tmp_path, database_url))
+    env_id = write_entries(host, 1)
+    with host.db.unit_of_work() as session:
+        written = details.record_batch(session, actor=Actor.system(env_id, "erp"), action="masterdata.changed",
+                                       target_type="masterdata.bank_accounts", note="import via cli",
+                                       changes=[(f"S{n}", None, {"preferred_iban": f"NL91ABNA000000000{n}"})
+                                                for n in range(3)])
+    assert written == 3 and check(host).ok
+    with host.db.unit_of_work() as session:
+        assert [h["after"] for h in details.history(session, env_id, "masterdata.bank_accounts", "S1")] == [
+            {"preferred_iban": "NL91ABNA0000000001"}]
+    tamper(database_url, *statements)
+    result = check(host)
+    assert not result.ok and result.first_broken.reason.startswith(reason), result
+    host.db.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -134,10 +135,14 @@ def test_stopping_stroom_run_ends_the_validator_pool_and_the_resource_tracker(de
 def test_stopping_stroom_worker_leaves_no_process_behind(deployment, tmp_path, sig):
     env, _ = deployment
     log = tmp_path / "worker.log"
-    process = _start([str(BIN / "stroom"), "worker"], env, log)
+    # At INFO the worker says "started" once its signal handlers are in place and it polls for jobs; the test
+    # waits for that line (a fixed sleep sent the signal mid-start-up on a busy machine).
+    process = _start([str(BIN / "stroom"), "worker"], {**env, "STROOM_LOG_LEVEL": "INFO"}, log)
     try:
-        time.sleep(3)  # idle, polling for jobs
-        assert process.poll() is None, log.read_text()[-3000:]
+        deadline = time.monotonic() + 60
+        while not re.search(r"worker \S+ started", log.read_text()):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
         children = descendants(process.pid)
         _stop(process, sig, log)
         assert process.returncode in (0, -sig, 128 + sig), (process.returncode, log.read_text()[-3000:])

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.audit.models import AuditEvent
+from server.audit import details
+from server.audit.models import AuditDetail, AuditEvent
 from server.auth.actor import Actor
 from server.masterdata import bulk
 from server.masterdata.models import OrderLine, Supplier, SupplierBankAccount
@@ -60,11 +61,20 @@ def db(env: Env, host) -> Iterator[Session]:
 
 
 def audited(db: Session, action: str = "masterdata.changed") -> int:
+    """Records changed (detail rows of the chunks' batch entries), or entries of another action."""
     db.rollback()
+    if action == "masterdata.changed":
+        return db.scalar(select(func.count()).select_from(AuditDetail))
     return db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
 
 
-def test_a_big_file_is_written_in_chunks_and_the_next_days_delta_writes_only_what_changed(db: Session, importer):
+def last_change(db: Session, env: Env, target_type: str, key: str) -> dict:
+    db.rollback()
+    return details.history(db, env.id, target_type, key)[-1]
+
+
+def test_a_big_file_is_written_in_chunks_and_the_next_days_delta_writes_only_what_changed(db: Session, env: Env,
+                                                                                            importer):
     first, progress = importer("suppliers", suppliers(ROWS))
     assert (first.status, first.created, first.updated, first.unchanged, first.refused) == ("done", ROWS, 0, 0, ())
     assert len(progress) >= 5 and progress[-1] == (ROWS, ROWS)
@@ -79,19 +89,19 @@ def test_a_big_file_is_written_in_chunks_and_the_next_days_delta_writes_only_wha
     delta, _ = importer("suppliers", suppliers(ROWS, changed=changed))
     assert (delta.created, delta.updated, delta.unchanged) == (0, 3, ROWS - 3)
     db.rollback()
-    entries = db.execute(select(AuditEvent.target_id, AuditEvent.before, AuditEvent.after)
-                                  .where(AuditEvent.action == "masterdata.changed")
-                                  .order_by(AuditEvent.seq.desc()).limit(3)).all()
-    assert sorted(e.target_id for e in entries) == ["S00003", "S00499", "S01100"]
-    assert {(e.before["name"], e.after["name"]) for e in entries if e.target_id == "S00003"} == {
-        ("Leverancier 3 B.V.", "Other 3 B.V.")}
-    assert entries[0].after["identifiers"] == [f"0106:{10000000 + int(entries[0].target_id[1:])}"]
+    newest = db.scalars(select(AuditDetail.target_id).order_by(AuditDetail.id.desc()).limit(3)).all()
+    assert sorted(newest) == ["S00003", "S00499", "S01100"]
+    entry = last_change(db, env, "masterdata.supplier", "S00003")
+    assert (entry["before"]["name"], entry["after"]["name"]) == ("Leverancier 3 B.V.", "Other 3 B.V.")
+    assert (entry["actor"], entry["note"]) == ("erp", "import via cli")
+    assert entry["after"]["identifiers"] == ["0106:10000003"]
     stored = db.scalars(select(Supplier).where(Supplier.code == "S00499")).one()  # (same snapshot)
     assert (stored.name, stored.normalised_name, [i.value for i in stored.identifiers]) == (
         "Other 499 B.V.", "other 499", ["10000499"])
 
 
-def test_a_new_preferred_account_for_every_supplier_clears_the_old_one_and_names_both(db: Session, importer):
+def test_a_new_preferred_account_for_every_supplier_clears_the_old_one_and_names_both(db: Session, env: Env,
+                                                                                        importer):
     importer("suppliers", suppliers(300))
     accounts = "supplier_code,iban,bic,preferred\n" + "".join(f"S{n:05d},{iban(n)},,ja\n" for n in range(300))
     first, _ = importer("bank_accounts", accounts.encode())
@@ -102,14 +112,12 @@ def test_a_new_preferred_account_for_every_supplier_clears_the_old_one_and_names
     db.rollback()
     preferred = db.scalars(select(SupplierBankAccount.iban).where(SupplierBankAccount.preferred)).all()
     assert sorted(preferred) == sorted(iban(n, "RABO") for n in range(300))
-    last = db.scalars(select(AuditEvent).where(AuditEvent.target_id == "S00007",
-                                                        AuditEvent.target_type == "masterdata.bank_accounts")
-                               .order_by(AuditEvent.seq.desc()).limit(1)).one()
-    assert (last.before["preferred_iban"], last.after["preferred_iban"]) == (iban(7), iban(7, "RABO"))
-    assert len(last.after["accounts"]) == 2
+    last = last_change(db, env, "masterdata.bank_accounts", "S00007")
+    assert (last["before"]["preferred_iban"], last["after"]["preferred_iban"]) == (iban(7), iban(7, "RABO"))
+    assert len(last["after"]["accounts"]) == 2
 
 
-def test_order_lines_import_in_bulk_and_a_changed_price_is_an_update(db: Session, importer):
+def test_order_lines_import_in_bulk_and_a_changed_price_is_an_update(db: Session, env: Env, importer):
     importer("suppliers", suppliers(10))
     orders = "number,supplier_code\n" + "".join(f"PO{n},S{n % 10:05d}\n" for n in range(50))
     assert importer("purchase_orders", orders.encode())[0].created == 50
@@ -122,9 +130,8 @@ def test_order_lines_import_in_bulk_and_a_changed_price_is_an_update(db: Session
     db.rollback()
     line = db.scalars(select(OrderLine).where(OrderLine.description == "Item 42 (new)")).one()
     assert (line.order.number, line.line_number, line.unit_price) == ("PO4", "3", Decimal("12.5"))
-    entry = db.scalars(select(AuditEvent).where(AuditEvent.target_id == "PO4/3")
-                                .order_by(AuditEvent.seq.desc()).limit(1)).one()
-    assert entry.before["description"] == "Item 42" and entry.after["unit_price"] == "12.5"
+    entry = last_change(db, env, "masterdata.order_line", "PO4/3")
+    assert entry["before"]["description"] == "Item 42" and entry["after"]["unit_price"] == "12.5"
 
 
 def test_a_file_with_bad_rows_is_refused_whole_and_every_bad_line_is_named(db: Session, importer):
