@@ -8,7 +8,7 @@ WEB_BUILD := web/static/build/designer-bpmn.js
 WEB_SOURCES := $(wildcard web/src/*.js web/src/*.css) web/stroom-moddle.json
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test tck bench soak faults clean translations
+.PHONY: run test tck bench soak growth faults clean translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,7 @@ bench: $(STAMP)
 	@for script in bench/*.py; do \
 		[ "$$script" = bench/common.py ] && continue; \
 		[ "$$script" = bench/soak.py ] && continue; \
+		[ "$$script" = bench/growth.py ] && continue; \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; \
 	done
 	@$(BIN)/python bench/common.py
@@ -57,6 +58,12 @@ bench: $(STAMP)
 # Mixed load for SOAK_SECONDS (default 600) against gunicorn + workers on PostgreSQL; prints the summary.
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py
+
+# PostgreSQL grown to GROWTH_TARGET invoices (default 1,000,000) in steps of GROWTH_STEP (100,000): ingest rate,
+# task-list p95 and audit verify per step, last step against first (at most 20 % worse). Hours at the full size;
+# GROWTH_TARGET=200000 for a shorter run. Writes bench/results/growth.json.
+growth: $(STAMP)
+	$(BIN)/python bench/growth.py
 
 # The fault tests including the one that stops and starts the shared PostgreSQL server.
 faults: $(STAMP)

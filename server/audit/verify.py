@@ -80,7 +80,7 @@ class VerifyResult:
 
 
 def verify(session: Session, environment_id: int | None = None, *, key: bytes) -> VerifyResult:
-    """Check the chain of one environment, or of every environment that has a head or rows."""
+    """Check the chain of one environment, or of every environment that has a head or rows, from seq 1."""
     if environment_id is not None:
         envs = [environment_id]
     else:
@@ -102,8 +102,23 @@ def seal_message(environment_id: int, first_seq: int, legacy_head: str) -> str:
     return f"stroom-audit-keyed-segment\n{environment_id}\n{first_seq}\n{legacy_head}"
 
 
-def _rows(session: Session, environment_id: int) -> Iterator[Any]:
-    last = 0
+def verify_after(session: Session, environment_id: int, *, key: bytes, seq: int, head: str) -> VerifyResult:
+    """Check only the rows after `seq` of one environment, starting from a link known to be good.
+
+    `head` must be the hash of the row at `seq` as a trusted checkpoint recorded it (the caller checks
+    the checkpoint's signature and that the row still has that hash): the work is then proportional
+    to the rows written since, not to the length of the log. Rows up to `seq` are not read."""
+    first_id = 0
+    if seq:
+        first_id = session.scalar(select(AuditEvent.id).where(AuditEvent.environment_id == environment_id,
+                                                               AuditEvent.seq == seq)) or 0
+    count, outcome = _verify_chain(session, environment_id, key, start=(seq, head, first_id))
+    if isinstance(outcome, BrokenLink):
+        return VerifyResult(False, count, outcome, ())
+    return VerifyResult(True, count, None, (outcome,))
+
+
+def _rows(session: Session, environment_id: int, last: int = 0) -> Iterator[Any]:
     while True:
         batch = session.execute(select(*_COLUMNS).where(AuditEvent.environment_id == environment_id,
                                                         AuditEvent.seq > last)
@@ -122,14 +137,17 @@ def _seal_problem(segment: AuditKeyedSegment, key: bytes) -> str:
             "audit key is not the one the log was sealed with (STROOM_AUDIT_KEY or instance/audit_key)")
 
 
-def _verify_chain(session: Session, environment_id: int, key: bytes) -> tuple[int, ChainReport | BrokenLink]:
+def _verify_chain(session: Session, environment_id: int, key: bytes,
+                  start: tuple[int, str, int] | None = None) -> tuple[int, ChainReport | BrokenLink]:
+    """Walk the chain from seq 1, or from `start` = (seq, hash, id) of a trusted row on."""
     segment = session.get(AuditKeyedSegment, environment_id)
     first_keyed = segment.first_seq if segment else 1
     if segment is not None and (problem := _seal_problem(segment, key)):
         return 0, BrokenLink(environment_id, segment.first_seq, None, problem)
-    expected_seq, prev_hash, prev_id, count = 1, GENESIS, 0, 0
+    after, prev_hash, prev_id = start or (0, GENESIS, 0)
+    expected_seq, count = after + 1, 0
     batches: dict[str, tuple[int, int, str]] = {}  # batch entries: their details are checked after the walk
-    rows = _rows(session, environment_id)
+    rows = _rows(session, environment_id, after)
     for row in rows:
         keyed = row.seq >= first_keyed
         reason = _check(row, expected_seq, prev_hash, prev_id, key if keyed else None)
@@ -152,13 +170,14 @@ def _verify_chain(session: Session, environment_id: int, key: bytes) -> tuple[in
         return count, BrokenLink(environment_id, last or None, prev_id or None,
                                  f"head mismatch: the head says seq {head.seq}, the last row is seq "
                                  f"{last} (rows deleted from the end, or the head was changed)")
-    if segment is not None and last < first_keyed - 1:
+    if segment is not None and last < first_keyed - 1 and start is None:
         return count, BrokenLink(environment_id, last + 1, None, "the sealed old chain is shorter than when it "
                                  f"was sealed: it ended at seq {first_keyed - 1} (rows deleted from the end)")
     if (broken := check_batches(session, environment_id, batches)) is not None:
         return count, BrokenLink(environment_id, *broken)
-    legacy = (1, min(last, first_keyed - 1)) if first_keyed > 1 and last else None
-    keyed_span = (first_keyed, last) if last >= first_keyed else None
+    first = after + 1
+    legacy = (first, min(last, first_keyed - 1)) if first < first_keyed and last >= first else None
+    keyed_span = (max(first, first_keyed), last) if last >= max(first, first_keyed) else None
     return count, ChainReport(environment_id, legacy, keyed_span)
 
 

@@ -27,15 +27,20 @@ def audit_group() -> None:
 @click.option("--environment", help="Check only this environment's chain (default: every chain).")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A checkpoint from `stroom audit checkpoint`: also prove nothing up to it changed.")
-def verify_command(environment: str | None, checkpoint_file: Path | None) -> None:
+@click.option("--since-checkpoint", "since", is_flag=True,
+              help="With --checkpoint: walk only the rows written after it (incremental; the time grows "
+                   "with the new rows, not with the log).")
+def verify_command(environment: str | None, checkpoint_file: Path | None, since: bool) -> None:
     """Recompute the keyed chain; prints the result as JSON and exits 1 at the first broken link."""
+    if since and checkpoint_file is None:
+        raise click.UsageError("--since-checkpoint needs --checkpoint FILE")
     checkpoint = checkpoints.parse(checkpoint_file.read_text()) if checkpoint_file else None
     host = open_host(load_settings())
     try:
         with host.db.unit_of_work() as session:
             if checkpoint is not None:
-                result: checkpoints.CheckpointResult | VerifyResult = checkpoints.verify_against(
-                    session, checkpoint, key=host.audit_key)
+                check = checkpoints.verify_since if since else checkpoints.verify_against
+                result: checkpoints.CheckpointResult | VerifyResult = check(session, checkpoint, key=host.audit_key)
             else:
                 env_id = auth.get_environment(session, environment).id if environment else 0
                 result = audit_operations.verify_chain(session, actor=Actor.system(env_id), key=host.audit_key,

@@ -283,6 +283,39 @@ def test_a_log_rewritten_with_the_key_itself_still_differs_from_the_checkpoint(h
     assert not result.ok and result.to_json()["first_broken"]["seq"] == 7
 
 
+def test_verify_since_a_checkpoint_walks_only_the_newer_rows_and_still_finds_edits(host, tmp_path, monkeypatch):
+    env_id = write_entries(host, 6)
+    code, checkpoint = cli(monkeypatch, host, "audit", "checkpoint")
+    saved = tmp_path / "checkpoint.json"
+    saved.write_text(json.dumps(checkpoint))
+    code, report = cli(monkeypatch, host, "audit", "verify", "--checkpoint", str(saved), "--since-checkpoint")
+    assert code == 0 and report["checked"] == 0 and report["checkpoint"]["incremental"] is True
+    write_entries(host, 3)
+    code, report = cli(monkeypatch, host, "audit", "verify", "--checkpoint", str(saved), "--since-checkpoint")
+    assert code == 0 and report["checked"] == 3  # seq 8 to 10
+    assert report["chains"][0]["keyed_hmac"] == {"first_seq": 8, "last_seq": 10}
+
+    conn = attacker(host.settings.database_url)  # a row after the checkpoint edited: found
+    conn.execute(text("UPDATE audit_events SET note = 'late edit' WHERE environment_id = :e AND seq = 9"),
+                 {"e": env_id})
+    conn.commit()
+    conn.close()
+    code, report = cli(monkeypatch, host, "audit", "verify", "--checkpoint", str(saved), "--since-checkpoint")
+    assert code == 1 and report["first_broken"]["seq"] == 9 and "hash mismatch" in report["first_broken"]["reason"]
+
+    conn = attacker(host.settings.database_url)  # the log up to the checkpoint re-chained with the key: found
+    rechain(conn, env_id, 9, lambda prev, row: audit.entry_hash(prev, row, host.audit_key))
+    conn.execute(text("UPDATE audit_events SET note = 'rewritten' WHERE environment_id = :e AND seq = 2"),
+                 {"e": env_id})
+    rechain(conn, env_id, 2, lambda prev, row: audit.entry_hash(prev, row, host.audit_key))
+    conn.commit()
+    conn.close()
+    assert check(host).ok
+    code, report = cli(monkeypatch, host, "audit", "verify", "--checkpoint", str(saved), "--since-checkpoint")
+    assert code == 1 and report["first_broken"]["seq"] == 7 and "head mismatch" in report["first_broken"]["reason"]
+    assert cli(monkeypatch, host, "audit", "verify", "--since-checkpoint")[0] == 2  # needs --checkpoint
+
+
 def test_an_edited_or_foreign_checkpoint_file_is_refused(host, tmp_path, monkeypatch):
     write_entries(host, 2)
     code, checkpoint = cli(monkeypatch, host, "audit", "checkpoint")
