@@ -37,8 +37,10 @@ run: $(STAMP) $(WEB_STAMP) $(WEB_BUILD)
 	$(BIN)/stroom demo --if-new
 	$(BIN)/stroom run --host 127.0.0.1 --port 5000
 
+# Two workers by default (TEST_WORKERS=0 runs in one process, e.g. to debug).
+TEST_WORKERS ?= 2
 test: $(STAMP) $(WEB_STAMP) $(WEB_BUILD) $(CHROMIUM)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 # The DMN TCK levels 2 and 3 (../shared/corpus/dmn/tck-full): passed testCases per level and overall.
 tck: $(STAMP)
