@@ -5,15 +5,18 @@ import dataclasses
 from decimal import Decimal
 from typing import Any
 
+from flask import Response
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
-from server.invoices.attachments import embedded
+from server.invoices.attachments import download_name, embedded
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.ubl_types import Attachment
 from server.pages.words import N_, due_words, money_words, number_words
+
+INLINE_TYPES = {"application/pdf"}  # shown in the page's viewer; anything else is downloaded
 
 STATUS_WORDS = {
     "confrontation_status_einvoice": {0: N_("no receipts to compare"), 1: N_("receipts without differences"),
@@ -127,6 +130,17 @@ TOLERANCE_INPUTS = {"confrontation_difference_pct": N_("difference %(test)s %%")
 INVOICE_STATUSES = (N_("approved"), N_("disapproved"))
 DECISION_WORDS = {"approve": N_("approved"), "disapprove": N_("disapproved"), "complete": N_("completed"),
                   "comment": N_("commented")}
+
+
+def attachment_response(item: Attachment, number: int, *, download: bool) -> Response:
+    """An embedded attachment as the browser gets it: a PDF inline for the viewer (unless `download`),
+    anything else as a download; sandboxed by its own CSP, framed only by Stroom's own pages."""
+    inline = item.mime_type in INLINE_TYPES and not download
+    response = Response(item.content, mimetype=item.mime_type if inline else "application/octet-stream")
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{download_name(item, number)}"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'self'"
+    return response
 
 
 def money(value: Any, currency: str | None = "EUR") -> str:

@@ -5,13 +5,11 @@ from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from server.instances import wording
-from server.invoices.attachments import download_name
 from server.operations import invoice_review
-from server.pages import findings, words
+from server.pages import findings, invoice_view, words
 from server.pages.common import actor, blueprint, host, page
 
 bp = blueprint("invoice_pages", __name__, url_prefix="/invoices")
-INLINE_TYPES = {"application/pdf"}
 
 
 @bp.get("/<int:invoice_id>")
@@ -32,9 +30,4 @@ def attachment(invoice_id: int, number: int) -> Response:
         item = invoice_review.attachment(db, actor=actor(), invoice_id=invoice_id, number=number)
     if item is None or item.content is None:
         abort(404)
-    name = download_name(item, number)
-    inline = item.mime_type in INLINE_TYPES and request.args.get("download") != "1"
-    response = Response(item.content, mimetype=item.mime_type if inline else "application/octet-stream")
-    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'self'"
-    return response
+    return invoice_view.attachment_response(item, number, download=request.args.get("download") == "1")

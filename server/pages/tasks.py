@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from server.errors import InvalidInput
 from server.instances import wording
-from server.invoices.attachments import FIRST_NUMBER, download_name
+from server.invoices.attachments import FIRST_NUMBER
 from server.operations import task_filters as saved_filters
 from server.operations import tasks as ops
 from server.pages import findings, forms, invoice_view, model_words, refusals, words
@@ -24,7 +24,6 @@ from server.wording import NO_TEXTS, Texts, translate_form
 
 bp = blueprint("task_pages", __name__, url_prefix="/tasks")
 PER_PAGE = 25
-INLINE_TYPES = {"application/pdf"}
 EDGE = "web"
 
 
@@ -165,12 +164,7 @@ def attachment(task_id: int, number: int) -> Response:
         if not FIRST_NUMBER <= number < len(found) + FIRST_NUMBER:
             abort(404)
         item = found[number - FIRST_NUMBER]
-        name = download_name(item, number)
-    inline = item.mime_type in INLINE_TYPES and request.args.get("download") != "1"
-    response = Response(item.content, mimetype=item.mime_type if inline else "application/octet-stream")
-    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox; frame-ancestors 'self'"
-    return response
+    return invoice_view.attachment_response(item, number, download=request.args.get("download") == "1")
 
 
 @bp.post("/<int:task_id>/claim")
