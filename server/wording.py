@@ -13,6 +13,7 @@ A key ending in a space or ": " also translates the start of a text a model comp
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -192,3 +193,14 @@ def _form_texts(schema: Any) -> list[str]:
         found.extend(o["label"] for o in component.get("values") or []
                      if isinstance(o, dict) and isinstance(o.get("label"), str))
     return found
+
+
+def calendar_day(value: Any) -> Any:
+    """What a date formatter takes: a date from a date, a datetime or an ISO date text (its first ten
+    characters); any other text as it is (shown unchanged), anything else as given."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value.date() if isinstance(value, dt.datetime) else value

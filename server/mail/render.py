@@ -15,6 +15,7 @@ from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound, selec
 from jinja2.sandbox import SandboxedEnvironment
 
 from server.errors import InvalidInput
+from server.wording import calendar_day
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATES = ("task_assigned", "reminder", "escalation", "disapproval", "conversion_failed", "outcome", "test")
@@ -65,13 +66,7 @@ def moment(value: Any, language: Any = DEFAULT_LANGUAGE) -> str:
 
 def day(value: Any, language: Any = DEFAULT_LANGUAGE) -> str:
     """A date (or an ISO date text) as the recipient's language writes it ("5 mrt 2025", "Mar 5, 2025")."""
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        value = value.date()
+    value = calendar_day(value)
     return str(format_date(value, "medium", locale=language_of(language))) if isinstance(value, dt.date) \
         else str(value or "")
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from server import web
 from server.auth.permissions import OPERATOR
 from server.auth.permissions import PERMISSIONS as ROLE_TABLE
+from server.wording import calendar_day
 
 
 def N_(text: str) -> str:
@@ -179,13 +180,9 @@ def number_words(value: Any) -> str:
 
 def date_words(value: Any) -> str:
     """A date (or an ISO date text) in the reader's locale: "5 jan. 2025", "Jan 5, 2025"."""
+    value = calendar_day(value)
     if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        value = value.date()
+        return value
     return format_date(value, "medium") if isinstance(value, dt.date) else ""
 
 
