@@ -4,13 +4,14 @@
   "use strict";
   var box = document.getElementById("md-import");
   if (!box || box.dataset.ended === "true") { return; }
+  function number(value) { return Number(value || 0).toLocaleString(document.documentElement.lang || undefined); }
   function show(view) {
     var bar = document.getElementById("md-progress");
     bar.max = view.total || 1;
     bar.value = view.done;
-    document.getElementById("md-done").textContent = view.done;
-    document.getElementById("md-total").textContent = view.total;
-    document.getElementById("md-rate").textContent = view.rate || 0;
+    document.getElementById("md-done").textContent = number(view.done);
+    document.getElementById("md-total").textContent = number(view.total);
+    document.getElementById("md-rate").textContent = number(view.rate);
     document.getElementById("md-status").textContent = view.status;
   }
   function poll() {

@@ -1,0 +1,83 @@
+"""An administrator imports a few thousand suppliers on the admin page in a real browser: the file with
+two bad rows is refused as a whole and the summary names both lines and why; the corrected file runs as a
+background job whose progress bar moves while the worker writes it and ends with the created count; the
+same file once more leaves every supplier unchanged."""
+from __future__ import annotations
+
+from typing import Any
+
+from server.jobs.worker import Worker
+from server.masterdata import bulk
+from tests.e2e.conftest import Browse
+from tests.e2e.site import Site
+
+ROWS = 3000
+BAD_NAME, BAD_COUNTRY = 1201, 2702  # file lines (the header is line 1)
+
+
+def suppliers_csv(*, bad: bool) -> bytes:
+    lines = ["code;name;city;country"]
+    for n in range(1, ROWS + 1):
+        line = len(lines) + 1
+        name = "" if bad and line == BAD_NAME else f"Leverancier {n} B.V."
+        country = "Nederland" if bad and line == BAD_COUNTRY else "NL"
+        lines.append(f"IMPSTORY-{n:05d};{name};Utrecht;{country}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def upload(page: Any, base_url: str, data: bytes) -> None:
+    page.goto(f"{base_url}/admin/masterdata")
+    page.get_by_label("What the file holds").select_option("suppliers")
+    page.get_by_label("CSV or JSON file").set_input_files(
+        files=[{"name": "suppliers.csv", "mimeType": "text/csv", "buffer": data}])
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url(lambda url: "/admin/masterdata/imports/" in url)
+    assert page.locator("#md-status").inner_text() == "queued"
+    assert page.locator("#md-progress").get_attribute("value") == "0"
+
+
+def summary(page: Any) -> list[str]:
+    return [page.locator(f"#md-{name}").inner_text() for name in ("created", "updated", "unchanged", "refused")]
+
+
+def test_an_admin_imports_suppliers_sees_the_progress_and_reads_the_summary(browse: Browse, site: Site,
+                                                                           base_url: str) -> None:
+    page: Any = browse.login("admin")
+    seen: list[str] = []
+
+    def watch(done: int, total: int) -> None:  # after each committed chunk: the polling page shows it
+        if done < total and not seen:
+            page.locator("#md-done", has_text="1,000").wait_for()
+            seen.append(page.locator("#md-progress").get_attribute("value"))
+            browse.shot("running")
+
+    worker = Worker(site.host, name="e2e-import")
+    worker.handlers = {"masterdata_import": lambda ctx: bulk.run(
+        ctx.host.db, int(ctx.job.payload["import_id"]), progress=watch)}  # type: ignore[misc]
+
+    upload(page, base_url, suppliers_csv(bad=True))
+    assert page.locator("#md-total").inner_text() == "3,000"
+    assert worker.run_once() == 1
+    page.locator("#md-status", has_text="refused").wait_for()
+    assert summary(page) == ["0", "0", "0", "2"]
+    assert page.get_by_role("heading", name="Nothing was imported; fix these rows:").is_visible()
+    assert page.locator(".errors-list li").all_inner_texts() == [
+        f"line {BAD_NAME}: name is required",
+        f"line {BAD_COUNTRY}: country must be a two-letter ISO 3166 code"]
+    browse.shot("refused")
+
+    upload(page, base_url, suppliers_csv(bad=False))
+    assert worker.run_once() == 1
+    assert seen == ["1000"]  # the bar had moved part-way while the worker was still writing
+    page.locator("#md-status", has_text="done").wait_for()
+    assert page.locator("#md-progress").get_attribute("value") == str(ROWS)
+    assert summary(page) == ["3,000", "0", "0", "0"]
+    assert page.locator(".errors-list").count() == 0
+    browse.shot("done")
+
+    upload(page, base_url, suppliers_csv(bad=False))
+    assert worker.run_once() == 1
+    page.locator("#md-status", has_text="done").wait_for()
+    assert summary(page) == ["0", "0", "3,000", "0"]
+    assert not browse.errors, browse.errors
+
