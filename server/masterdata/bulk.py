@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from server.audit import service as audit
 from server.auth.actor import Actor
@@ -195,6 +195,10 @@ def _write_chunks(db: Database, plan: _Plan, rows: list[tuple[int, Any]], progre
         chunk = rows[done:done + size]
         with db.unit_of_work() as session:
             session.connection()  # BEGIN: on SQLite this waits for the writer turn, which is not our time
+            if db.is_postgres:
+                # The chunk's look-ups bind their keys as one array (db.one_of); a generic plan cached by
+                # the driver would plan them for the table as it was (empty, early in an import) and scan.
+                session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             started = time.thread_time()
             chunk_counts = writer(session, chunk, who=who)
             _advance(session, plan.id, expected=done, rows=len(chunk), counts=chunk_counts, total=total)

@@ -20,7 +20,7 @@ from sqlalchemy.sql.schema import Table
 from server.audit import details
 from server.audit.events import MASTERDATA_CHANGED
 from server.auth.actor import Actor
-from server.db import insert_many, update_many
+from server.db import insert_many, one_of, update_many
 from server.errors import DomainError
 from server.masterdata.common import blank_to_none
 from server.masterdata.inputs import BankAccountInput, OrderLineInput, SupplierInput
@@ -124,11 +124,11 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
     codes = [data.code.strip() for _, data in rows]
     found = {r.code: r for r in session.execute(
         select(SUPPLIERS.c.id, *(SUPPLIERS.c[c] for c in SUPPLIER_COLUMNS))  # no timestamps to convert
-        .where(SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_(codes)))}
+        .where(SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, codes)))}
     stored: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     for sid, iid, scheme, value in session.execute(
             select(IDENTIFIERS.c.supplier_id, IDENTIFIERS.c.id, IDENTIFIERS.c.scheme, IDENTIFIERS.c.value)
-            .where(IDENTIFIERS.c.supplier_id.in_([r.id for r in found.values()]))):
+            .where(one_of(session, IDENTIFIERS.c.supplier_id, [r.id for r in found.values()]))):
         stored[sid].append((iid, scheme, value))
     new: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
     changed: list[dict[str, Any]] = []
@@ -159,13 +159,13 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
         add += [{"environment_id": env, "supplier_id": row.id, "scheme": s, "value": v}
                 for s, v in pairs if (s, v) not in have]
     if drop:
-        session.execute(delete(IDENTIFIERS).where(IDENTIFIERS.c.id.in_(drop)))
+        session.execute(delete(IDENTIFIERS).where(one_of(session, IDENTIFIERS.c.id, drop)))
     _update_many(session, SUPPLIERS, SUPPLIER_COLUMNS, changed)
     if new:
         # Then the new ids in one read (insert_many returns none: on SQLite that keeps it one executemany).
         insert_many(session, SUPPLIERS, [values for values, _ in new])
         ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id).where(
-            SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_([v["code"] for v, _ in new]))).all())
+            SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, [v["code"] for v, _ in new]))).all())
         add += [{"environment_id": env, "supplier_id": ids[values["code"]], "scheme": s, "value": v}
                 for values, pairs in new for s, v in pairs]
     insert_many(session, IDENTIFIERS, add)
@@ -186,7 +186,7 @@ def _accounts_snapshot(code: str, accounts: Iterable[dict[str, Any]]) -> dict[st
 def _supplier_ids(session: Session, rows: Rows, code_of: Callable[[Any], str], env: int) -> dict[str, int]:
     codes = sorted({code_of(data) for _, data in rows})
     ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id)
-                               .where(SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_(codes))).all())
+                               .where(SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, codes))).all())
     for line, data in rows:
         if code_of(data) not in ids:
             raise MissingReference(line, "supplier_code", f"supplier {code_of(data)} not found")
@@ -216,7 +216,7 @@ def write_bank_accounts(session: Session, rows: Rows, *, who: Audience) -> Count
     changes: list[details.Change] = []
     ids = _supplier_ids(session, rows, lambda d: d.supplier_code.strip(), env)
     original: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row in session.execute(select(ACCOUNTS).where(ACCOUNTS.c.supplier_id.in_(sorted(set(ids.values()))))
+    for row in session.execute(select(ACCOUNTS).where(one_of(session, ACCOUNTS.c.supplier_id, sorted(set(ids.values()))))
                                .order_by(ACCOUNTS.c.id)):
         original[row.supplier_id][row.iban] = dict(row._mapping)
     state = {sid: {iban: dict(a) for iban, a in accounts.items()} for sid, accounts in original.items()}
@@ -270,7 +270,7 @@ def _line_snapshot(order: str, values: Any) -> dict[str, Any]:
 def _order_ids(session: Session, rows: Rows, env: int) -> dict[str, int]:
     numbers = sorted({data.order_number.strip() for _, data in rows})
     ids = dict(session.execute(select(ORDERS.c.number, ORDERS.c.id)
-                               .where(ORDERS.c.environment_id == env, ORDERS.c.number.in_(numbers))).all())
+                               .where(ORDERS.c.environment_id == env, one_of(session, ORDERS.c.number, numbers))).all())
     for line, data in rows:
         if data.order_number.strip() not in ids:
             raise MissingReference(line, "order_number", f"purchase order {data.order_number} not found")
@@ -284,7 +284,7 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
     ids = _order_ids(session, rows, env)
     stored = {(r.order_id, r.line_number): r for r in session.execute(
         select(LINES.c.id, LINES.c.order_id, *(LINES.c[c] for c in LINE_COLUMNS))
-        .where(LINES.c.order_id.in_(sorted(set(ids.values())))))}
+        .where(one_of(session, LINES.c.order_id, sorted(set(ids.values())))))}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for _, data in rows:
