@@ -11,22 +11,22 @@ orders in one transaction held SQLite's writer lock for a minute: invoices meanw
 the database refuses at write time (a supplier deleted meanwhile) stops the import at its line, as
 `failed`, with the chunks before it kept.
 
-Progress (`done`) is committed with each chunk and moves only forward: a runner whose expected `done`
-no longer matches has lost the import to another (after a stale heartbeat) and stops; a runner that
-takes over resumes after the last committed chunk.
+Progress (`done`) is committed with each chunk, with the lease's heartbeat (server.leases), and moves
+only forward: a runner whose expected `done` no longer matches has lost the import to another (after a
+stale heartbeat) and stops; a runner that takes over resumes after the last committed chunk.
 """
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import select, text
 
+from server import leases
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.db import Database, optimize_statistics, utcnow
@@ -43,9 +43,8 @@ FIRST_CHUNK, MIN_CHUNK, MAX_CHUNK = 1000, 200, 5000
 # PostgreSQL has no database-wide writer lock: a chunk blocks others only on the audit chain head, from
 # the audit insert at commit to the commit. Each commit waits for the WAL flush, so chunks stay big there.
 MIN_CHUNK_POSTGRES = 500
-STALE_AFTER = dt.timedelta(seconds=60)  # a running import without a heartbeat this long is taken over
 MAX_REFUSED = 1000  # refused rows kept in the summary (the count is always complete)
-ENDED = ("done", "refused", "failed")
+ENDED = MasterDataImport.ENDED_STATUSES
 Progress = Callable[[int, int], None]
 
 
@@ -139,16 +138,10 @@ def check_references(db: Database, kind: str, rows: list[tuple[int, Any]], *,
 
 def _claim(db: Database, import_id: int) -> _Plan | None:
     """Mark the import running for this runner; None when it ended or another runner is alive on it."""
-    now = utcnow()
     with db.unit_of_work() as session:
-        # FOR UPDATE: two runners (the CLI and a worker) must not both take a queued import on PostgreSQL.
-        row = session.get(MasterDataImport, import_id, with_for_update=True)
-        if row is None or row.status in ENDED or row.data is None:
+        row = leases.claim(session, MasterDataImport, import_id, now=utcnow())
+        if row is None or row.data is None:  # the file is dropped only as the import ends
             return None
-        if row.status == "running" and row.heartbeat_at is not None and now - row.heartbeat_at < STALE_AFTER:
-            return None
-        row.status, row.heartbeat_at = "running", now
-        row.started_at = row.started_at or now
         actor = Actor(kind=row.actor_type, name=row.actor, environment_id=row.environment_id, user_id=row.user_id)
         return _Plan(row.id, row.kind, row.edge, actor, row.data, row.done)
 
@@ -167,21 +160,13 @@ def _end(db: Database, plan: _Plan, *, status: str, refused: list[dict[str, Any]
                                                      "edge": plan.edge, "import_id": plan.id})
 
 
-_TABLE = MasterDataImport
-_ADVANCE = (update(_TABLE).where(_TABLE.id == bindparam("b_id"), _TABLE.done == bindparam("b_expected"),
-                                 _TABLE.status == "running")
-            .values(done=bindparam("b_done"), total=bindparam("b_total"),
-                    created=_TABLE.created + bindparam("b_created"), updated=_TABLE.updated + bindparam("b_updated"),
-                    unchanged=_TABLE.unchanged + bindparam("b_unchanged"), heartbeat_at=bindparam("b_now")))
-
-
 def _advance(session: Any, plan_id: int, *, expected: int, rows: int, counts: Counts, total: int) -> None:
     """Count the chunk in, or _Lost when another runner moved the import on meanwhile."""
-    moved = session.connection().execute(_ADVANCE, {
-        "b_id": plan_id, "b_expected": expected, "b_done": expected + rows, "b_total": total,
-        "b_created": counts.created, "b_updated": counts.updated, "b_unchanged": counts.unchanged,
-        "b_now": utcnow()})
-    if moved.rowcount != 1:
+    run = MasterDataImport
+    counted = {run.done: expected + rows, run.total: total, run.created: run.created + counts.created,
+               run.updated: run.updated + counts.updated, run.unchanged: run.unchanged + counts.unchanged}
+    if not leases.heartbeat(session, run, plan_id, now=utcnow(), values=counted,
+                            only_if=(run.done == expected, run.status == "running")):
         raise _Lost()
 
 
