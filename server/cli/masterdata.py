@@ -12,10 +12,10 @@ import click
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
-from server.host import Host, open_host
+from server.cli.acting import acting
+from server.host import Host
 from server.masterdata.csv_import import KINDS
 from server.operations import masterdata as operations
-from server.settings import load_settings
 
 POLL_SECONDS = 0.2
 
@@ -23,12 +23,6 @@ POLL_SECONDS = 0.2
 @click.group("masterdata")
 def masterdata_group() -> None:
     """Master data: suppliers, bank accounts, administrations, orders, receipts, matching rules."""
-
-
-def _actor(host: Host, environment: str) -> Actor:
-    with host.db.reading() as session:
-        env_id = auth.get_environment(session, environment).id
-    return Actor.system(env_id, f"cli:{getpass.getuser()}")
 
 
 def _follow(host: Host, actor: Actor, import_id: int, label: str) -> operations.ImportView:
@@ -64,10 +58,9 @@ def import_command(kind: str, files: tuple[Path, ...], environment: str, backgro
     exit status 1 if any had refused rows.
 
     Each changed record is audited with the operating-system user as `cli:<user>`."""
-    host = open_host(load_settings())
+    # Not run_as: each file is its own unit of work, followed with a progress bar and answered on its own line.
     failed = False
-    try:
-        actor = _actor(host, environment)
+    with acting(environment, None, system_name=f"cli:{getpass.getuser()}") as (host, actor):
         for path in files:
             with host.db.unit_of_work() as session:
                 queued = operations.import_master_data(session, actor=actor, edge="cli", kind=kind,
@@ -80,8 +73,6 @@ def import_command(kind: str, files: tuple[Path, ...], environment: str, backgro
                        "created": view.created, "updated": view.updated, "unchanged": view.unchanged,
                        "rate": view.rate, "errors": list(view.refused), "error": view.error})
             failed = failed or view.status != "done"
-    finally:
-        host.db.dispose()
     sys.exit(1 if failed else 0)
 
 
