@@ -78,7 +78,8 @@ def import_command(kind: str, files: tuple[Path, ...], environment: str, backgro
             view = _follow(host, actor, queued.id, path.name)
             echo_json({"file": str(path), "kind": kind, "import_id": view.id, "status": view.status,
                        "created": view.created, "updated": view.updated, "unchanged": view.unchanged,
-                       "rate": view.rate, "errors": list(view.refused), "error": view.error})
+                       "refused": view.refused_count, "rate": view.rate, "errors": list(view.refused),
+                       "refused_rows": list(view.refused_rows), "error": view.error})
             failed = failed or view.status != "done"
     finally:
         host.db.dispose()
