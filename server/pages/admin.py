@@ -180,7 +180,7 @@ def change_settings() -> ResponseReturnValue:
 @bp.get("/masterdata")
 @page("masterdata.manage")
 def masterdata_page() -> ResponseReturnValue:
-    return render_template("admin/masterdata.html", kinds=list(masterdata.IMPORT_KINDS), errors=[])
+    return render_template("admin/masterdata.html", kinds=list(masterdata.IMPORT_KINDS))
 
 
 @bp.post("/masterdata")
