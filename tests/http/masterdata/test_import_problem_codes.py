@@ -96,3 +96,20 @@ def test_an_import_stored_before_the_codes_still_shows_its_rows(host):
     assert '<dd id="md-refused">2</dd>' in page
     listed = refused_list(page)
     assert "regel 3" in listed and "<code>code</code> repeats the same code as line 2" in listed
+
+
+def test_a_dutch_admin_reads_where_a_failed_import_stopped(host):
+    client, environment_id = dutch_admin(host)
+    stopped = {"line": 151, "problems": [{"field": "supplier_code", "code": "unknown_supplier",
+                                          "values": {"value": "S149"}, "message": "supplier S149 not found"}]}
+    with host.db.unit_of_work() as session:
+        row = MasterDataImport(environment_id=environment_id, kind="bank_accounts", edge="cli", actor_type="system",
+                               actor="cli:erp", status="failed", total=150, done=100, created=100, refused=[stopped],
+                               refused_count=1, error="stopped at line 151: supplier S149 not found")
+        session.add(row)
+        session.flush()
+        import_id = row.id
+    page = client.get(f"/admin/masterdata/imports/{import_id}").text
+    assert "De import is gestopt bij regel 151; de regels daarvoor zijn geïmporteerd." in page
+    assert "stopped at line" not in page and '<span id="md-status" data-status="failed">mislukt</span>' in page
+    assert "<code>supplier_code</code> leverancier S149 niet gevonden" in refused_list(page)
