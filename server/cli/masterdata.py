@@ -18,6 +18,7 @@ from server.masterdata.csv_import import KINDS
 from server.operations import masterdata as operations
 
 POLL_SECONDS = 0.2
+SAID_ROWS = 20  # refused rows written under the bar; the JSON line has them all
 
 
 @click.group("masterdata")
@@ -48,6 +49,24 @@ def _follow(host: Host, actor: Actor, import_id: int, label: str) -> operations.
             time.sleep(POLL_SECONDS)
 
 
+def _problem(found: dict[str, object]) -> str:
+    return f"{found['field']} {found['message']}" if found.get("field") else str(found["message"])
+
+
+def summary_lines(name: str, view: operations.ImportView) -> list[str]:
+    """The end of the bar in words: the same counts and refused rows (English messages) as the JSON line."""
+    counts = f"{view.created} created, {view.updated} updated, {view.unchanged} unchanged"
+    if view.status == "done":
+        return [f"{name}: done, {counts}"]
+    outcome = "nothing imported" if view.status == "refused" else f"{view.error}; before it {counts}"
+    lines = [f"{name}: {view.status}, {view.refused_count} row(s) refused, {outcome}"]
+    lines += [f"  line {row['line']}: " + "; ".join(_problem(p) for p in row["problems"])
+              for row in view.refused_rows[:SAID_ROWS]]
+    if view.refused_count > SAID_ROWS:
+        lines.append(f"  ... and {view.refused_count - SAID_ROWS} more refused row(s)")
+    return lines
+
+
 @masterdata_group.command("import")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -69,9 +88,12 @@ def import_command(kind: str, files: tuple[Path, ...], environment: str, backgro
                 echo_json({"file": str(path), "kind": kind, "import_id": queued.id, "status": queued.status})
                 continue
             view = _follow(host, actor, queued.id, path.name)
+            for line in summary_lines(path.name, view):
+                click.echo(line, err=True)
             echo_json({"file": str(path), "kind": kind, "import_id": view.id, "status": view.status,
                        "created": view.created, "updated": view.updated, "unchanged": view.unchanged,
-                       "rate": view.rate, "errors": list(view.refused), "error": view.error})
+                       "refused": view.refused_count, "rate": view.rate, "errors": list(view.refused),
+                       "refused_rows": list(view.refused_rows), "error": view.error})
             failed = failed or view.status != "done"
     sys.exit(1 if failed else 0)
 

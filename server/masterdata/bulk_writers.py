@@ -38,6 +38,7 @@ from server.masterdata.normalise import (
     normalise_name,
     normalise_postal_code,
 )
+from server.masterdata.problems import MESSAGES, Problem, problem
 from server.masterdata.trail import TARGET_ID_LENGTH, Trail, _number
 
 Rows = Sequence[tuple[int, Any]]  # (line number, checked input)
@@ -53,11 +54,19 @@ LINE_COLUMNS = ("line_number", "item_id", "description", "quantity", "unit_price
 
 
 class MissingReference(Exception):
-    """A row names a supplier or order that is not (or no longer) stored."""
+    """A row names a supplier or order that is not (or no longer) stored, or the database refused it."""
 
-    def __init__(self, line: int, field: str, message: str):
-        super().__init__(message)
-        self.line, self.field, self.message = line, field, message
+    def __init__(self, line: int, found: Problem):
+        super().__init__(found["message"])
+        self.line, self.problem = line, found
+
+
+def _refusal(exc: DomainError) -> Problem:
+    """A save verb's refusal as a problem: its own coded problem when it has one, else its English reason."""
+    first = exc.details[0] if exc.details and isinstance(exc.details[0], dict) else {}
+    if first.get("code") in MESSAGES:
+        return problem(first["code"], first.get("field"), **dict(first.get("values") or {}))
+    return problem("not_saved", first.get("field") or None, reason=str(first.get("message") or exc.message))
 
 
 @dataclass
@@ -189,7 +198,7 @@ def _supplier_ids(session: Session, rows: Rows, code_of: Callable[[Any], str], e
                                .where(SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, codes))).all())
     for line, data in rows:
         if code_of(data) not in ids:
-            raise MissingReference(line, "supplier_code", f"supplier {code_of(data)} not found")
+            raise MissingReference(line, problem("unknown_supplier", "supplier_code", value=code_of(data)))
     return ids
 
 
@@ -273,7 +282,7 @@ def _order_ids(session: Session, rows: Rows, env: int) -> dict[str, int]:
                                .where(ORDERS.c.environment_id == env, one_of(session, ORDERS.c.number, numbers))).all())
     for line, data in rows:
         if data.order_number.strip() not in ids:
-            raise MissingReference(line, "order_number", f"purchase order {data.order_number} not found")
+            raise MissingReference(line, problem("unknown_order", "order_number", value=data.order_number.strip()))
     return ids
 
 
@@ -322,8 +331,7 @@ def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
             try:
                 saved, created = save(session, data, environment_id=who.environment_id)
             except DomainError as exc:
-                problem = (exc.details or [{"message": exc.message}])[0]
-                raise MissingReference(line, str(problem.get("field") or ""), str(problem["message"])) from None
+                raise MissingReference(line, _refusal(exc)) from None
             changed = trail.row_after(data, saved) != before
             counts.created += created
             counts.updated += not created and changed

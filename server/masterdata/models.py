@@ -243,7 +243,8 @@ class MasterDataImport(LeasedRun, Base):
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    refused: Mapped[list[Any]] = mapped_column(default=list)
+    refused: Mapped[list[Any]] = mapped_column(default=list)  # refused rows, at most bulk.MAX_REFUSED
+    refused_count: Mapped[int | None] = mapped_column(Integer)  # all refused rows; None before 0028
     error: Mapped[str | None] = mapped_column(Text)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
 

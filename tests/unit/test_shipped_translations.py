@@ -124,3 +124,26 @@ def test_a_matching_reason_reads_in_dutch_by_its_code_and_an_unread_old_sentence
             "Orderregel 2: gefactureerd 1.234,5 wijkt af van 1.200 tegen de orderprijs",
             "something the upgrade could not read"]
         assert match_reasons_words(None, ["no supplier found"]) == ["no supplier found"]
+
+
+def test_every_import_problem_code_has_its_english_and_dutch_words() -> None:
+    import re
+
+    from server.masterdata.problems import MESSAGES
+    from server.pages.import_words import PROBLEM_WORDS, STATUSES
+    assert set(PROBLEM_WORDS) == set(MESSAGES), "a problem code the page cannot say, or words for no code"
+    for code, english in MESSAGES.items():  # the page's English is the API's message, placeholder for placeholder
+        assert PROBLEM_WORDS[code] == re.sub(r"\{(\w+)\}", r"%(\1)s", english), code
+    dutch = dutch_catalogue()
+    said = {code: dutch.get(text) for code, text in PROBLEM_WORDS.items()}
+    assert [code for code, text in said.items() if not text or text == PROBLEM_WORDS[code]] == []
+    named = {code: sorted(re.findall(r"%\((\w+)\)s", text)) for code, text in PROBLEM_WORDS.items()}
+    assert {code: sorted(re.findall(r"%\((\w+)\)s", text or "")) for code, text in said.items()} == named
+    assert [s for s in STATUSES if not dutch.get(s) or dutch[s] == s] == []
+
+
+def test_every_import_problem_code_is_one_the_import_can_write() -> None:
+    from server.masterdata.problems import MESSAGES
+    source = "".join(p.read_text("utf-8") for p in (ROOT / "server/masterdata").glob("*.py")
+                     if p.name != "problems.py")
+    assert [code for code in MESSAGES if f'"{code}"' not in source] == []

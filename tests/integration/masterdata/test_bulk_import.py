@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from server import leases
@@ -200,3 +200,27 @@ def test_an_import_whose_runner_died_is_taken_over_after_its_last_chunk(db: Sess
     assert (view.status, view.done, view.created, view.unchanged) == ("done", ROWS, ROWS, 0)
     assert resumed[0] > 100 and resumed[-1] == ROWS  # on from the last committed chunk
     assert audited(db) == ROWS and audited(db, "masterdata.imported") == 1
+
+
+def test_a_supplier_deleted_mid_import_stops_it_at_that_line_with_the_coded_reason(env: Env, host, db: Session,
+                                                                                   importer):
+    importer("suppliers", suppliers(150))
+    body = "supplier_code,iban\n" + "".join(f"S{n:05d},{iban(n)}\n" for n in range(150))
+    actor = Actor.system(env.id, "erp")
+    with host.db.unit_of_work() as session:
+        queued = operations.import_master_data(session, actor=actor, edge="cli", kind="bank_accounts",
+                                               data=body.encode())
+
+    def delete_the_last_supplier(done: int, total: int) -> None:  # after the first chunk of 100
+        if done == 100:
+            with host.db.unit_of_work() as session:
+                session.execute(delete(Supplier).where(Supplier.code == "S00149"))
+
+    operations.run_master_data_import(host.db, import_id=queued.id, progress=delete_the_last_supplier)
+    with host.db.reading() as session:
+        view = operations.master_data_import(session, actor=actor, import_id=queued.id)
+    assert (view.status, view.created, view.refused_count) == ("failed", 100, 1)  # the chunk before it kept
+    assert view.refused_rows == ({"line": 151, "problems": [
+        {"field": "supplier_code", "code": "unknown_supplier", "values": {"value": "S00149"},
+         "message": "supplier S00149 not found"}]},)
+    assert view.error == "stopped at line 151: supplier S00149 not found"
