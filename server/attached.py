@@ -43,7 +43,7 @@ def attach(session: Session, instance: Model) -> Model:
 @functools.cache
 def _insert(model: type[DeclarativeBase]) -> ReturningInsert[tuple[int]]:
     # Built once per model: see server.db.execute on what a prebuilt statement saves.
-    return insert(model).returning(model.__table__.c.id)  # type: ignore[attr-defined]
+    return insert(model).returning(model.__table__.c.id)
 
 
 def _value(column: Any, values: dict[str, Any]) -> Any:

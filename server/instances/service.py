@@ -106,7 +106,7 @@ def latest_version(session: Session, environment_id: int, key: str, *, required:
             raise NotFound(f"no model {key!r} is deployed", code="model_not_found")
         return None
     loaded = session.identity_map.get(session.identity_key(ProcessModelVersion, row["id"]))
-    return loaded if loaded is not None else attach(session, ProcessModelVersion(**row))  # type: ignore[return-value]
+    return loaded if loaded is not None else attach(session, ProcessModelVersion(**row))
 
 
 def compiled(host: Host, version: ProcessModelVersion, services: ServiceRegistry | None = None) -> CompiledModel:

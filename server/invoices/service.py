@@ -342,7 +342,7 @@ def _without_content(session: Session, document_id: int) -> ReceivedDocument | N
     left in the database until first used."""
     loaded = session.identity_map.get(session.identity_key(ReceivedDocument, document_id))
     if loaded is not None:
-        return loaded  # type: ignore[no-any-return]
+        return loaded
     row = execute(session, _WITHOUT_CONTENT, {"id": document_id}).mappings().one_or_none()
     return attach(session, ReceivedDocument(**row)) if row is not None else None
 
