@@ -117,7 +117,7 @@ def _drop_audit_details_environment_key() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":  # 0025 left the key unnamed: PostgreSQL's default name
         for key in sa.inspect(bind).get_foreign_keys("audit_details"):
-            op.drop_constraint(key["name"], "audit_details", type_="foreignkey")
+            op.drop_constraint(str(key["name"]), "audit_details", type_="foreignkey")
         return
     _sqlite_triggers("drop")
     with op.batch_alter_table("audit_details", naming_convention=AUDIT_FK) as batch:
