@@ -67,11 +67,11 @@ def test_a_dutch_admin_reads_the_refused_rows_in_dutch(host):
             "file": (io.BytesIO(BAD.encode()), "suppliers.csv")}
     posted = client.post("/admin/masterdata", data=form, content_type="multipart/form-data")
     queued = client.get(posted.headers["Location"]).text
-    assert '<span id="md-status" data-status="queued">in de wachtrij</span>' in queued
+    assert '<span id="md-status" data-text="status" data-status="queued">in de wachtrij</span>' in queued
     assert '"refused": "geweigerd"' in queued  # the words the polling script shows
     Worker(host).run_once()
     page = client.get(posted.headers["Location"]).text
-    assert '<span id="md-status" data-status="refused">geweigerd</span>' in page
+    assert '<span id="md-status" data-text="status" data-status="refused">geweigerd</span>' in page
     assert '<dd id="md-refused">2</dd>' in page
     listed = refused_list(page)
     assert "regel 3" in listed and "regel 4" in listed and "line 3" not in listed
@@ -111,5 +111,5 @@ def test_a_dutch_admin_reads_where_a_failed_import_stopped(host):
         import_id = row.id
     page = client.get(f"/admin/masterdata/imports/{import_id}").text
     assert "De import is gestopt bij regel 151; de regels daarvoor zijn geïmporteerd." in page
-    assert "stopped at line" not in page and '<span id="md-status" data-status="failed">mislukt</span>' in page
+    assert "stopped at line" not in page and '<span id="md-status" data-text="status" data-status="failed">mislukt</span>' in page
     assert "<code>supplier_code</code> leverancier S149 niet gevonden" in refused_list(page)
