@@ -7,9 +7,9 @@ stream of auto-approving invoices and /healthz checks, and beside it the imports
 import` runs them (operations.masterdata: queue, then run here in chunks). Passes: new suppliers, the
 same file again (nothing changes, nothing is audited), every supplier renamed, new bank accounts, new
 order lines (on 10 % as many orders), the same order lines again. Prints rows/s (wall, and per CPU
-second of this process plus, on PostgreSQL, the database backends serving it; on SQLite the database's
-work is in this process; with invoices arriving the backends' CPU includes theirs, so take the CPU
-figure from --no-ingest), audit rows written (one per chunk; the records are its detail rows), and the
+second of this process plus, on PostgreSQL, the database backends serving it, whose share is printed as
+database us/row; on SQLite the database's work is in this process; with invoices arriving the backends'
+CPU includes theirs, so take the CPU figure from --no-ingest), audit rows written (one per chunk; the records are its detail rows), and the
 invoices answered during each pass with their p95 and any answer that was not 2xx.
 Goals (issue #22): >= 10,000 rows/s, ingest p95 < 1 s, no 503.
 """

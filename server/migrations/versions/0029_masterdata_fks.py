@@ -2,7 +2,7 @@
 
 A child row (a supplier's identifier or bank account, an administration's identifier, an order, an
 order line, a goods receipt, a matching rule) had two foreign keys, its parent and `environments`; every
-check costs PostgreSQL 13-20 us of an imported row. Now it has one, (parent id, environment id) ->
+check costs PostgreSQL about 3.5 us of a COPYed row. Now it has one, (parent id, environment id) ->
 parent (id, environment id), which also refuses a child in another environment than its parent. The
 parents get the unique index on (id, environment_id) that such a key refers to. `audit_details` loses
 its key to `environments`: detail rows are written only beside their batch entry in `audit_events`

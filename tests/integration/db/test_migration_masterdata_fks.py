@@ -22,25 +22,25 @@ TABLES = ("suppliers", "supplier_identifiers", "supplier_bank_accounts", "admini
           "audit_details")
 # As the previous release stored them: one of each, all in one environment (:e).
 ROWS = [
-    "INSERT INTO suppliers (id, environment_id, code, name, normalised_name, created_at, updated_at) "
-    "VALUES (7, :e, 'S1', 'Jansen', 'jansen', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    ("INSERT INTO suppliers (id, environment_id, code, name, normalised_name, created_at, updated_at) "
+     "VALUES (7, :e, 'S1', 'Jansen', 'jansen', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
     "INSERT INTO supplier_identifiers (environment_id, supplier_id, scheme, value) VALUES (:e, 7, '0106', '123')",
-    "INSERT INTO supplier_bank_accounts (environment_id, supplier_id, iban, preferred) "
-    "VALUES (:e, 7, 'NL91ABNA0417164300', true)",
-    "INSERT INTO administrations (id, environment_id, code, name, normalised_name, normalised_city, created_at, "
-    "updated_at) VALUES (3, :e, 'A1', 'Eigen', 'eigen', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-    "INSERT INTO administration_identifiers (environment_id, administration_id, scheme, value) "
-    "VALUES (:e, 3, '0106', '999')",
-    "INSERT INTO purchase_orders (id, environment_id, number, supplier_id, administration_id, status, created_at) "
-    "VALUES (5, :e, 'PO1', 7, 3, 'released', CURRENT_TIMESTAMP)",
-    "INSERT INTO order_lines (id, environment_id, order_id, line_number, description, quantity, unit_price, "
-    "matching_handled) VALUES (11, :e, 5, '1', 'Koffie', 2, 10, false)",
-    "INSERT INTO goods_receipts (environment_id, order_line_id, reference, quantity, received_on) "
-    "VALUES (:e, 11, 'R1', 2, '2026-03-01')",
-    "INSERT INTO matching_rules (environment_id, supplier_id, pattern, is_regex, ledger_account, "
-    "review_via_workflow, created_at) VALUES (:e, 7, 'koffie', false, '4000', false, CURRENT_TIMESTAMP)",
-    "INSERT INTO audit_details (environment_id, batch, position, target_type, target_id, detail) "
-    "VALUES (:e, 'b1', 0, 'masterdata.supplier', 'S1', '{}')",
+    ("INSERT INTO supplier_bank_accounts (environment_id, supplier_id, iban, preferred) "
+     "VALUES (:e, 7, 'NL91ABNA0417164300', true)"),
+    ("INSERT INTO administrations (id, environment_id, code, name, normalised_name, normalised_city, created_at, "
+     "updated_at) VALUES (3, :e, 'A1', 'Eigen', 'eigen', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"),
+    ("INSERT INTO administration_identifiers (environment_id, administration_id, scheme, value) "
+     "VALUES (:e, 3, '0106', '999')"),
+    ("INSERT INTO purchase_orders (id, environment_id, number, supplier_id, administration_id, status, created_at) "
+     "VALUES (5, :e, 'PO1', 7, 3, 'released', CURRENT_TIMESTAMP)"),
+    ("INSERT INTO order_lines (id, environment_id, order_id, line_number, description, quantity, unit_price, "
+     "matching_handled) VALUES (11, :e, 5, '1', 'Koffie', 2, 10, false)"),
+    ("INSERT INTO goods_receipts (environment_id, order_line_id, reference, quantity, received_on) "
+     "VALUES (:e, 11, 'R1', 2, '2026-03-01')"),
+    ("INSERT INTO matching_rules (environment_id, supplier_id, pattern, is_regex, ledger_account, "
+     "review_via_workflow, created_at) VALUES (:e, 7, 'koffie', false, '4000', false, CURRENT_TIMESTAMP)"),
+    ("INSERT INTO audit_details (environment_id, batch, position, target_type, target_id, detail) "
+     "VALUES (:e, 'b1', 0, 'masterdata.supplier', 'S1', '{}')"),
 ]
 
 

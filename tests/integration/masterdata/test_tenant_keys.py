@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from server.db import insert_many
-
 from server.masterdata.models import (
     GoodsReceipt,
     OrderLine,
