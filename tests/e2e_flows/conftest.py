@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from server.audit.keys import KEY_FILE
 from server.host import Host, open_host
 from tests.conftest import make_settings
 from tests.e2e_flows.site import Site, load_demo, site_on
 from tests.support import databases
+from tests.support.passwords import QUICK_HASH
 
 
 def sync_validator(content, mode, max_bytes):
@@ -27,7 +27,7 @@ def quick_set_up(patch: pytest.MonkeyPatch) -> None:
     """In-process validation, and Argon2id with test-sized costs (the flows log in with tokens, never
     passwords), so set-up stays fast."""
     patch.setattr("server.invoices.service.default_validator", sync_validator)
-    patch.setattr("server.auth.service.hash_password", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash)
+    patch.setattr("server.auth.service.hash_password", QUICK_HASH)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,19 +40,20 @@ class DemoTemplate:
 @pytest.fixture(scope="session")
 def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
     """The demo loaded once per test process; each test gets a copy of the file (loading the demo costs about
-    a third of a CPU second, copying the file a millisecond), so every test still starts from the same state."""
+    a third of a CPU second, copying the file a millisecond), so every test still starts from the same
+    state."""
     folder = tmp_path_factory.mktemp("demo-template")
     with pytest.MonkeyPatch.context() as patch:
         quick_set_up(patch)
         host = open_host(make_settings(folder, databases.fresh_sqlite(sqlite_template, folder)))
         issued = load_demo(host)
         host.db.dispose()
-    assert not (folder / "stroom.db-wal").exists(), "the demo database was not checkpointed before it is copied"
+    assert not (folder / "stroom.db-wal").exists(), "the demo database was not checkpointed before the copies"
     return DemoTemplate(folder, issued)
 
 
 def open_demo_copy(template: DemoTemplate, tmp_path: Path, **changes: object) -> Host:
-    """A host on a private copy of the demo database, keyed with the template's audit key (its chain verifies)."""
+    """A host on a private copy of the demo database, with the template's audit key (so its chain verifies)."""
     url = databases.fresh_sqlite(template.folder / "stroom.db", tmp_path)
     settings = make_settings(tmp_path, url, **changes)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
