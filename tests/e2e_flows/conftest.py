@@ -53,7 +53,7 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 def open_demo_copy(template: DemoTemplate, tmp_path: Path, **changes: object) -> Host:
-    """A host on a private copy of the demo database, with the template's audit key (so its chain verifies)."""
+    """A host on a private copy of the demo database, with the audit key its chain was written with."""
     url = databases.fresh_sqlite(template.folder / "stroom.db", tmp_path)
     settings = make_settings(tmp_path, url, **changes)
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
