@@ -5,8 +5,8 @@
 The same auto-approving invoices as bench/ingest.py go through `operations.documents.submit_content`
 (store, validate in STROOM_UBL_RULES mode `--mode`, parse, match, decide, run the engine, audit; one
 invoice = one transaction after the document's own) in this one process on a fresh database. Prints
-CPU ms per invoice of this process and of the PostgreSQL backends serving it (/proc), statements and
-audit rows per invoice. CPU does not depend on what else the shared machine runs, so a lever's effect
+CPU ms per invoice of this process and of the PostgreSQL backends serving it (/proc), statements,
+ORM flushes (each one a pass of SQLAlchemy's unit of work) and audit rows per invoice. CPU does not depend on what else the shared machine runs, so a lever's effect
 shows here when the HTTP bench's rates drown in noise. Writes bench/results/ingest_cpu.json.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ from common import (
     write_results,
 )
 from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
 from server.auth import service as auth
@@ -43,10 +44,13 @@ def measure(backend: str, count: int, mode: str) -> dict[str, float]:
         folder = Path(tmp)
         prepare(url, folder)
         host = open_host(settings_for(url, folder, ubl_rules=mode))
-        statements = [0]
+        statements, flushes = [0], [0]
 
         def count_statement(*_: object) -> None:
             statements[0] += 1
+
+        def count_flush(*_: object) -> None:  # only flushes with something to write get here
+            flushes[0] += 1
         with host.db.reading() as session:
             actor = auth.actor_for(session, session.scalars(select(User).where(User.login == BENCH_LOGIN)).one())
             audited = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
@@ -55,19 +59,21 @@ def measure(backend: str, count: int, mode: str) -> dict[str, float]:
         with host.db.reading() as session:
             audited = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
         event.listen(host.db.engine, "before_cursor_execute", count_statement)
+        event.listen(Session, "before_flush", count_flush)
         wall, cpu, database = time.perf_counter(), time.process_time(), database_cpu_seconds(url)
         for n in range(count):
             documents.submit_content(host, actor=actor, content=auto_approve_invoice(n, run="cpu"))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         database = database_cpu_seconds(url) - database
         event.remove(host.db.engine, "before_cursor_execute", count_statement)
+        event.remove(Session, "before_flush", count_flush)
         with host.db.reading() as session:
             approved = session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status == "approved"))
             audit_rows = (session.scalar(select(func.count()).select_from(AuditEvent)) or 0) - audited
         host.db.dispose()
     assert approved == count + 20, approved
     return {"process_ms": 1000 * cpu / count, "database_ms": 1000 * database / count,
-            "wall_ms": 1000 * wall / count, "statements": statements[0] / count, "audit_rows": audit_rows / count}
+            "wall_ms": 1000 * wall / count, "statements": statements[0] / count, "flushes": flushes[0] / count, "audit_rows": audit_rows / count}
 
 
 def main() -> None:
@@ -84,6 +90,7 @@ def main() -> None:
         figures += [Figure(f"{backend}: CPU per invoice, this process", result["process_ms"], "ms"),
                     Figure(f"{backend}: CPU per invoice, database backends", result["database_ms"], "ms"),
                     Figure(f"{backend}: statements per invoice", result["statements"], ""),
+                    Figure(f"{backend}: ORM flushes per invoice", result["flushes"], ""),
                     Figure(f"{backend}: audit rows per invoice", result["audit_rows"], "")]
     print_table(f"Ingest in-process, rules {args.mode}, {args.invoices} invoices", figures)
     write_results("ingest_cpu", figures, invoices=args.invoices, mode=args.mode, details=details)

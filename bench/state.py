@@ -35,7 +35,8 @@ def build() -> tuple[Any, dict[str, Any]]:
 
     def match_invoice(call: Any) -> dict[str, Any]:
         result = match(facts_from_invoice(parsed), snapshot, today=dt.date.today(), earlier_invoices=())
-        return {**result.collection(), "match_reasons": list(result.reasons)}
+        return {**result.collection(), "match_reasons": [r.text for r in result.reasons],
+                "match_coded_reasons": [r.to_json() for r in result.reasons]}
 
     services = ServiceRegistry({"match_invoice": match_invoice,
                                 "record_outcome": lambda call: {"outcome": call.params.get("outcome")}})

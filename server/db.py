@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import json
 import os
 import sqlite3
 import threading
@@ -12,7 +13,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    MetaData,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import InvalidatePoolError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -416,22 +431,43 @@ def refresh_statistics(session: Session, tables: Iterable[str]) -> None:
         session.execute(text(f"ANALYZE {table}"))  # our own table names, never user input
 
 
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN values` for the thousands of keys of a bulk chunk, as one bound value instead of one
+    per key: SQLAlchemy's expanding IN renders and binds each key (a fifth of a supplier import's CPU).
+    PostgreSQL: `column = ANY(array)`; SQLite: `column IN (SELECT value FROM json_each(json))`. Both use the
+    column's index."""
+    listed = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, listed, type_=ARRAY(column.type)))
+    return column.in_(select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(listed, default=str), type_=String))))
+
+
 def _driver_rows(session: Session, table: Any, columns: list[str], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The rows as the driver takes them: Python-side column defaults filled in and, on SQLite, each
     column's bind conversion applied (Decimal, booleans, aware datetimes), as SQLAlchemy would."""
     given = list(rows[0])
     fixed = [(d.arg(None) if d.is_callable else d.arg) for d in (table.c[n].default for n in columns[len(given):])]
+    dialect = session.get_bind().dialect
+    sqlite = dialect.name == "sqlite"
+    if sqlite and fixed:
+        # The defaults are one value for every row (created_at): converted once, not once per row.
+        fixed = [_bind(table.c[name], dialect, value) for name, value in zip(columns[len(given):], fixed, strict=True)]
     values = [[row[name] for name in given] + fixed for row in rows] if fixed else [
         [row[name] for name in given] for row in rows]
-    dialect = session.get_bind().dialect
-    if dialect.name == "sqlite":
-        for index, name in enumerate(columns):
+    if sqlite:
+        for index, name in enumerate(given):
             convert = table.c[name].type._cached_bind_processor(dialect)
             if convert is not None:
                 for row in values:
                     if row[index] is not None:
                         row[index] = convert(row[index])
     return values  # type: ignore[return-value]
+
+
+def _bind(column: Any, dialect: Any, value: Any) -> Any:
+    convert = column.type._cached_bind_processor(dialect)
+    return value if convert is None or value is None else convert(value)
 
 
 def insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from server.api.auth import current_actor, host, requires
 from server.api.instances import parse_int, parse_time
 from server.api.paging import encode, paging
-from server.audit import checkpoints
 from server.audit import export as exporting
 from server.audit.query import AuditFilter, search
 from server.operations import audit as audit_operations
@@ -39,7 +38,7 @@ def list_entries() -> Response:
 def export() -> Response:
     fmt = request.args.get("format", "jsonl")
     media_type = exporting.content_type(fmt)
-    chunks = exporting.export(host().db, current_actor().environment_id, _filters(), fmt)
+    chunks = audit_operations.export_log(host().db, actor=current_actor(), filters=_filters(), fmt=fmt)
     response = Response(stream_with_context(chunks), content_type=media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="audit.{fmt}"'
     return response
@@ -58,4 +57,4 @@ def verify_chain() -> Response:
 def checkpoint() -> Response:
     """The environment's chain head, signed with the audit key, for the auditor to keep elsewhere."""
     with host().db.unit_of_work() as session:
-        return jsonify(checkpoints.take(session, current_actor().environment_id, key=host().audit_key))
+        return jsonify(audit_operations.take_checkpoint(session, actor=current_actor(), key=host().audit_key))

@@ -84,7 +84,7 @@ def import_kind(kind: str) -> tuple[Response, int]:
     with db.reading() as session:
         view = operations.master_data_import(session, actor=current_actor(), import_id=queued.id)
     if view.status != "done":
-        raise InvalidInput(f"{len(view.refused)} problem(s); {view.error or 'nothing was imported'}",
+        raise InvalidInput(f"{view.refused_count} row(s) refused; {view.error or 'nothing was imported'}",
                            code="import_failed", details=list(view.refused))
     return jsonify({"kind": kind, "created": view.created, "updated": view.updated, "unchanged": view.unchanged}), 200
 

@@ -11,7 +11,8 @@ from server.audit import service as audit
 from server.auth.actor import Actor
 from server.auth.models import Group, GroupMembership, Role, RoleMembership, User
 from server.auth.passwords import hash_password
-from server.auth.service import check_roles, end_sessions, ensure_group, ensure_role
+from server.auth.permissions import OPERATOR
+from server.auth.service import check_roles, end_sessions, ensure_group, ensure_role, known_roles
 from server.errors import Conflict, InvalidInput, NotFound
 
 LANGUAGES = ("en", "nl")
@@ -193,3 +194,17 @@ def remove_member(session: Session, environment_id: int, group_name: str, login:
     audit.record(session, actor=actor, action="group.member_removed", target_type="group",
                  target_id=group_name, after={"login": login})
     session.flush()
+
+
+def create_role(session: Session, environment_id: int, name: str, *, actor: Actor) -> Role:
+    """Define a role beyond the built-in ones (audited); InvalidInput for a bad name or `operator`
+    (a flag, not a role), Conflict if it is already known."""
+    if not name or len(name) > 100 or any(c.isspace() for c in name) or name == OPERATOR:
+        raise InvalidInput(f"{name!r} cannot be a role: 1 to 100 characters without spaces, and not "
+                           f"{OPERATOR!r} (`stroom operators grant LOGIN`)", code="invalid_role")
+    if name in known_roles(session, environment_id):
+        raise Conflict(f"role {name!r} already exists", code="role_exists")
+    role = ensure_role(session, environment_id, name)
+    audit.record(session, actor=actor, action="role.created", target_type="role", target_id=name,
+                 after={"name": name})
+    return role

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UTCDateTime, utcnow
+from server.db import Base, UTCDateTime
+from server.leases import LeasedRun
 
 # queued -> running -> completed; a cancel makes a queued batch cancelled at once and a running one
 # cancelling until its runner has finished the instance in progress.
@@ -15,33 +16,22 @@ ENDED = ("completed", "cancelled")
 LIVE = ("queued", "running", "cancelling")
 
 
-class Batch(Base):
+class Batch(LeasedRun, Base):
     """One verb (`kind`) over the instances a filter matched when the batch started, with its progress.
 
     `total` is fixed at the start (the matched instances are its items); `succeeded` and `failed` move
-    forward one instance at a time, each in the transaction that changed that instance."""
+    forward one instance at a time, each in the transaction that changed that instance. Who started it and
+    its lease (server.leases) are the columns every background run has."""
 
     __tablename__ = "batches"
     __table_args__ = (Index("ix_batches_env_id", "environment_id", "id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
-    kind: Mapped[str] = mapped_column(String(30))
-    edge: Mapped[str] = mapped_column(String(10))
-    actor_type: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(200))
-    user_id: Mapped[int | None] = mapped_column(Integer)
+    ENDED_STATUSES = ENDED
     reason: Mapped[str] = mapped_column(Text)
     filter: Mapped[dict[str, Any]] = mapped_column(default=dict)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    total: Mapped[int] = mapped_column(Integer, default=0)
     succeeded: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_by: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class BatchItem(Base):

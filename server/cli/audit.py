@@ -1,4 +1,5 @@
-"""`stroom audit verify`, `stroom audit checkpoint` and `stroom audit export`."""
+"""`stroom audit verify`, `stroom audit checkpoint` and `stroom audit export`: the verbs of
+server.operations.audit the API calls too, as the system actor 'cli'."""
 from __future__ import annotations
 
 import sys
@@ -9,13 +10,9 @@ import click
 from server.audit import checkpoints
 from server.audit import export as exporting
 from server.audit.query import AuditFilter
-from server.audit.verify import VerifyResult
 from server.auth import service as auth
-from server.auth.actor import Actor
-from server.cli import echo_json
-from server.host import open_host
+from server.cli.acting import acting, run_as
 from server.operations import audit as audit_operations
-from server.settings import load_settings
 
 
 @click.group("audit")
@@ -34,20 +31,14 @@ def verify_command(environment: str | None, checkpoint_file: Path | None, since:
     """Recompute the keyed chain; prints the result as JSON and exits 1 at the first broken link."""
     if since and checkpoint_file is None:
         raise click.UsageError("--since-checkpoint needs --checkpoint FILE")
-    checkpoint = checkpoints.parse(checkpoint_file.read_text()) if checkpoint_file else None
-    host = open_host(load_settings())
-    try:
-        with host.db.unit_of_work() as session:
-            if checkpoint is not None:
-                check = checkpoints.verify_since if since else checkpoints.verify_against
-                result: checkpoints.CheckpointResult | VerifyResult = check(session, checkpoint, key=host.audit_key)
-            else:
-                env_id = auth.get_environment(session, environment).id if environment else 0
-                result = audit_operations.verify_chain(session, actor=Actor.system(env_id), key=host.audit_key,
-                                                       every_environment=environment is None)
-    finally:
-        host.db.dispose()
-    echo_json(result.to_json())
+    if checkpoint_file is not None:
+        checkpoint = checkpoints.parse(checkpoint_file.read_text())
+        # The checkpoint names its environment, so --environment plays no part (the system acts across them).
+        result = run_as(None, None, lambda s, h, a: audit_operations.verify_from_checkpoint(
+            s, actor=a, key=h.audit_key, checkpoint=checkpoint, since=since))
+    else:
+        result = run_as(environment, None, lambda s, h, a: audit_operations.verify_chain(
+            s, actor=a, key=h.audit_key, every_environment=environment is None))
     if not result.ok:
         sys.exit(1)
 
@@ -56,14 +47,7 @@ def verify_command(environment: str | None, checkpoint_file: Path | None, since:
 @click.option("--environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True)
 def checkpoint_command(environment: str) -> None:
     """Print a signed checkpoint of the environment's chain head as JSON (keep it outside Stroom)."""
-    host = open_host(load_settings())
-    try:
-        with host.db.unit_of_work() as session:
-            checkpoint = checkpoints.take(session, auth.get_environment(session, environment).id,
-                                          key=host.audit_key)
-    finally:
-        host.db.dispose()
-    echo_json(checkpoint)
+    run_as(environment, None, lambda s, h, a: audit_operations.take_checkpoint(s, actor=a, key=h.audit_key))
 
 
 @audit_group.command("export")
@@ -73,15 +57,11 @@ def checkpoint_command(environment: str) -> None:
 @click.option("--action", help="An action, or a prefix ending in '.' (admin.).")
 def export_command(environment: str, fmt: str, instance_id: int | None, action: str | None) -> None:
     """Write the log (or a filtered part) to standard output, streamed."""
-    host = open_host(load_settings())
-    try:
-        with host.db.unit_of_work() as session:
-            env_id = auth.get_environment(session, environment).id
+    # Not run_as: the export is streamed as it is read in batches, not answered as one JSON line.
+    with acting(environment, None) as (host, actor):
         filters = AuditFilter(instance_id=instance_id, action=action)
-        for chunk in exporting.export(host.db, env_id, filters, fmt):
+        for chunk in audit_operations.export_log(host.db, actor=actor, filters=filters, fmt=fmt):
             sys.stdout.write(chunk)
-    finally:
-        host.db.dispose()
 
 
 def register(group: click.Group) -> None:

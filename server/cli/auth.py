@@ -1,20 +1,17 @@
 """`stroom tokens|groups|roles|operators|partnerships ...`: operator commands for identity (users:
-server.cli.core)."""
+server.cli.core). Each runs one verb of server.auth (those the API calls too) as the system actor 'cli'."""
 from __future__ import annotations
 
-import click
-from sqlalchemy import select
+from typing import Any
 
-from server.audit import service as audit
-from server.auth import directory, partnerships, tokens
+import click
+from sqlalchemy.orm import Session
+
+from server.auth import directory, operators, partnerships, tokens
 from server.auth import service as auth
 from server.auth.actor import Actor
-from server.auth.models import Environment, User
-from server.auth.permissions import OPERATOR
-from server.cli import echo_json
-from server.errors import Conflict, InvalidInput
-from server.host import open_host
-from server.settings import load_settings
+from server.cli.acting import echo_each, run_as
+from server.host import Host
 
 ENV_OPTION = click.option("--environment", "environment", default=auth.DEFAULT_ENVIRONMENT, show_default=True,
                           help="Environment (tenant) to act in.")
@@ -31,12 +28,11 @@ def tokens_group() -> None:
 @click.option("--name", default="", help="What the token is for (shown in lists).")
 def tokens_create(login: str, environment: str, name: str) -> None:
     """Create a token for LOGIN and print it once (only its hash is stored)."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        user = directory.get_user(session, env.id, login)
-        token, plain = tokens.create_token(session, user, actor=Actor.system(env.id, "cli"), name=name)
-        echo_json({"id": token.id, "login": login, "environment": environment, "name": name, "token": plain})
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
+        user = directory.get_user(session, actor.environment_id, login)
+        token, plain = tokens.create_token(session, user, actor=actor, name=name)
+        return {"id": token.id, "login": login, "environment": environment, "name": name, "token": plain}
+    run_as(environment, None, work)
 
 
 @tokens_group.command("revoke")
@@ -44,23 +40,19 @@ def tokens_create(login: str, environment: str, name: str) -> None:
 @ENV_OPTION
 def tokens_revoke(token_id: int, environment: str) -> None:
     """Revoke a token by id."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        tokens.revoke_token(session, token_id, actor=Actor.system(env.id, "cli"))
-        echo_json({"id": token_id, "revoked": True})
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
+        tokens.revoke_token(session, token_id, actor=actor)
+        return {"id": token_id, "revoked": True}
+    run_as(environment, None, work)
 
 
 @tokens_group.command("list")
 @ENV_OPTION
 def tokens_list(environment: str) -> None:
-    """Tokens of the environment (never their text)."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        for token, login in tokens.list_tokens(session, env.id):
-            echo_json({"id": token.id, "login": login, "name": token.name,
-                       "revoked": token.revoked_at is not None})
+    """Tokens of the environment (never their text), one JSON line each."""
+    run_as(environment, None, lambda s, h, a: [
+        {"id": token.id, "login": login, "name": token.name, "revoked": token.revoked_at is not None}
+        for token, login in tokens.list_tokens(s, a.environment_id)], echo=echo_each)
 
 
 @click.group("groups")
@@ -73,13 +65,11 @@ def groups_group() -> None:
 @ENV_OPTION
 @click.option("--display-name", default="")
 def groups_create(name: str, environment: str, display_name: str) -> None:
-    """Create a group."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.ensure_environment(session, environment)
-        group = directory.create_group(session, env.id, name, actor=Actor.system(env.id, "cli"),
-                                       display_name=display_name)
-        echo_json({"name": group.name, "environment": environment})
+    """Create a group (the environment is created on first use)."""
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
+        group = directory.create_group(session, actor.environment_id, name, actor=actor, display_name=display_name)
+        return {"name": group.name, "environment": environment}
+    run_as(environment, None, work, create=True)
 
 
 @groups_group.command("add")
@@ -88,11 +78,10 @@ def groups_create(name: str, environment: str, display_name: str) -> None:
 @ENV_OPTION
 def groups_add(name: str, login: str, environment: str) -> None:
     """Put LOGIN in group NAME."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        directory.add_member(session, env.id, name, login, actor=Actor.system(env.id, "cli"))
-        echo_json({"group": name, "login": login, "member": True})
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
+        directory.add_member(session, actor.environment_id, name, login, actor=actor)
+        return {"group": name, "login": login, "member": True}
+    run_as(environment, None, work)
 
 
 @groups_group.command("remove")
@@ -101,22 +90,19 @@ def groups_add(name: str, login: str, environment: str) -> None:
 @ENV_OPTION
 def groups_remove(name: str, login: str, environment: str) -> None:
     """Take LOGIN out of group NAME."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        directory.remove_member(session, env.id, name, login, actor=Actor.system(env.id, "cli"))
-        echo_json({"group": name, "login": login, "member": False})
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
+        directory.remove_member(session, actor.environment_id, name, login, actor=actor)
+        return {"group": name, "login": login, "member": False}
+    run_as(environment, None, work)
 
 
 @groups_group.command("list")
 @ENV_OPTION
 def groups_list(environment: str) -> None:
-    """Groups with their members."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        for group, members in directory.list_groups(session, env.id):
-            echo_json({"name": group.name, "members": members})
+    """Groups with their members, one JSON line each."""
+    run_as(environment, None, lambda s, h, a: [{"name": group.name, "members": members}
+                                               for group, members in directory.list_groups(s, a.environment_id)],
+           echo=echo_each)
 
 
 @click.group("roles")
@@ -128,29 +114,19 @@ def roles_group() -> None:
 @click.argument("name")
 @ENV_OPTION
 def roles_create(name: str, environment: str) -> None:
-    """Define role NAME in the environment, so that users may be given it."""
-    if not name or len(name) > 100 or any(c.isspace() for c in name) or name == OPERATOR:
-        raise InvalidInput(f"{name!r} cannot be a role: 1 to 100 characters without spaces, and not "
-                           f"{OPERATOR!r} (`stroom operators grant LOGIN`)", code="invalid_role")
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.ensure_environment(session, environment)
-        if name in auth.known_roles(session, env.id):
-            raise Conflict(f"role {name!r} already exists", code="role_exists")
-        auth.ensure_role(session, env.id, name)
-        audit.record(session, actor=Actor.system(env.id, "cli"), action="role.created", target_type="role",
-                     target_id=name, after={"name": name})
-        echo_json({"role": name, "environment": environment})
+    """Define role NAME in the environment, so that users may be given it (created on first use)."""
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
+        directory.create_role(session, actor.environment_id, name, actor=actor)
+        return {"role": name, "environment": environment}
+    run_as(environment, None, work, create=True)
 
 
 @roles_group.command("list")
 @ENV_OPTION
 def roles_list(environment: str) -> None:
     """Role names that may be given in the environment."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        echo_json({"environment": environment, "roles": sorted(auth.known_roles(session, env.id))})
+    run_as(environment, None, lambda s, h, a: {"environment": environment,
+                                               "roles": sorted(auth.known_roles(s, a.environment_id))})
 
 
 @click.group("operators")
@@ -159,17 +135,10 @@ def operators_group() -> None:
 
 
 def _set_operator(login: str, environment: str, value: bool) -> None:
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        user = directory.get_user(session, env.id, login)
-        if user.operator != value:
-            user.operator = value
-            auth.end_sessions(session, user.id)  # a change of role: sessions end as for any other
-            audit.record(session, actor=Actor.system(env.id, "cli"), action="user.updated",
-                         target_type="user", target_id=login, before={"operator": not value},
-                         after={"operator": value, "sessions_ended": True})
-        echo_json({"login": login, "environment": environment, "operator": value})
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
+        operators.set_operator(session, actor.environment_id, login, actor=actor, value=value)
+        return {"login": login, "environment": environment, "operator": value}
+    run_as(environment, None, work)
 
 
 @operators_group.command("grant")
@@ -190,14 +159,9 @@ def operators_revoke(login: str, environment: str) -> None:
 
 @operators_group.command("list")
 def operators_list() -> None:
-    """Every operator, in every environment."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        rows = session.execute(select(Environment.name, User.login, User.active)
-                               .join(User, User.environment_id == Environment.id)
-                               .where(User.operator.is_(True)).order_by(Environment.name, User.login))
-        for env_name, login, active in rows:
-            echo_json({"login": login, "environment": env_name, "active": active})
+    """Every operator, in every environment, one JSON line each."""
+    run_as(None, None, lambda s, h, a: [{"login": o.login, "environment": o.environment, "active": o.active}
+                                        for o in operators.list_operators(s)], echo=echo_each)
 
 
 @click.group("partnerships")
@@ -210,22 +174,20 @@ def partnerships_group() -> None:
 @click.argument("env_b")
 def partnerships_create(env_a: str, env_b: str) -> None:
     """Make ENV_A and ENV_B partners (both must exist)."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
         a, b = auth.get_environment(session, env_a), auth.get_environment(session, env_b)
-        found = partnerships.create(session, a, b, actor=Actor.system(a.id, "cli"))
-        echo_json({"id": found.id, "environments": [env_a, env_b], "status": found.status})
+        found = partnerships.create(session, a, b, actor=actor)
+        return {"id": found.id, "environments": [env_a, env_b], "status": found.status}
+    run_as(env_a, None, work)
 
 
 @partnerships_group.command("list")
 @ENV_OPTION
 def partnerships_list(environment: str) -> None:
-    """Partnerships of an environment."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        for found, partner in partnerships.list_for(session, env.id):
-            echo_json({"id": found.id, "partner": partner, "status": found.status})
+    """Partnerships of an environment, one JSON line each."""
+    run_as(environment, None, lambda s, h, a: [{"id": found.id, "partner": partner, "status": found.status}
+                                               for found, partner in partnerships.list_for(s, a.environment_id)],
+           echo=echo_each)
 
 
 @partnerships_group.command("end")
@@ -233,11 +195,10 @@ def partnerships_list(environment: str) -> None:
 @ENV_OPTION
 def partnerships_end(partnership_id: int, environment: str) -> None:
     """End a partnership by id."""
-    host = open_host(load_settings())
-    with host.db.unit_of_work() as session:
-        env = auth.get_environment(session, environment)
-        partnerships.end(session, actor=Actor.system(env.id, "cli"), partnership_id=partnership_id)
-        echo_json({"id": partnership_id, "ended": True})
+    def work(session: Session, host: Host, actor: Actor) -> dict[str, Any]:
+        partnerships.end(session, actor=actor, partnership_id=partnership_id)
+        return {"id": partnership_id, "ended": True}
+    run_as(environment, None, work)
 
 
 def register(group: click.Group) -> None:

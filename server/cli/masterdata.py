@@ -12,23 +12,18 @@ import click
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
-from server.host import Host, open_host
+from server.cli.acting import acting
+from server.host import Host
 from server.masterdata.csv_import import KINDS
 from server.operations import masterdata as operations
-from server.settings import load_settings
 
 POLL_SECONDS = 0.2
+SAID_ROWS = 20  # refused rows written under the bar; the JSON line has them all
 
 
 @click.group("masterdata")
 def masterdata_group() -> None:
     """Master data: suppliers, bank accounts, administrations, orders, receipts, matching rules."""
-
-
-def _actor(host: Host, environment: str) -> Actor:
-    with host.db.reading() as session:
-        env_id = auth.get_environment(session, environment).id
-    return Actor.system(env_id, f"cli:{getpass.getuser()}")
 
 
 def _follow(host: Host, actor: Actor, import_id: int, label: str) -> operations.ImportView:
@@ -54,6 +49,24 @@ def _follow(host: Host, actor: Actor, import_id: int, label: str) -> operations.
             time.sleep(POLL_SECONDS)
 
 
+def _problem(found: dict[str, object]) -> str:
+    return f"{found['field']} {found['message']}" if found.get("field") else str(found["message"])
+
+
+def summary_lines(name: str, view: operations.ImportView) -> list[str]:
+    """The end of the bar in words: the same counts and refused rows (English messages) as the JSON line."""
+    counts = f"{view.created} created, {view.updated} updated, {view.unchanged} unchanged"
+    if view.status == "done":
+        return [f"{name}: done, {counts}"]
+    outcome = "nothing imported" if view.status == "refused" else f"{view.error}; before it {counts}"
+    lines = [f"{name}: {view.status}, {view.refused_count} row(s) refused, {outcome}"]
+    lines += [f"  line {row['line']}: " + "; ".join(_problem(p) for p in row["problems"])
+              for row in view.refused_rows[:SAID_ROWS]]
+    if view.refused_count > SAID_ROWS:
+        lines.append(f"  ... and {view.refused_count - SAID_ROWS} more refused row(s)")
+    return lines
+
+
 @masterdata_group.command("import")
 @click.argument("kind", type=click.Choice(list(KINDS)))
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -64,10 +77,9 @@ def import_command(kind: str, files: tuple[Path, ...], environment: str, backgro
     exit status 1 if any had refused rows.
 
     Each changed record is audited with the operating-system user as `cli:<user>`."""
-    host = open_host(load_settings())
+    # Not run_as: each file is its own unit of work, followed with a progress bar and answered on its own line.
     failed = False
-    try:
-        actor = _actor(host, environment)
+    with acting(environment, None, system_name=f"cli:{getpass.getuser()}") as (host, actor):
         for path in files:
             with host.db.unit_of_work() as session:
                 queued = operations.import_master_data(session, actor=actor, edge="cli", kind=kind,
@@ -76,12 +88,13 @@ def import_command(kind: str, files: tuple[Path, ...], environment: str, backgro
                 echo_json({"file": str(path), "kind": kind, "import_id": queued.id, "status": queued.status})
                 continue
             view = _follow(host, actor, queued.id, path.name)
+            for line in summary_lines(path.name, view):
+                click.echo(line, err=True)
             echo_json({"file": str(path), "kind": kind, "import_id": view.id, "status": view.status,
                        "created": view.created, "updated": view.updated, "unchanged": view.unchanged,
-                       "rate": view.rate, "errors": list(view.refused), "error": view.error})
+                       "refused": view.refused_count, "rate": view.rate, "errors": list(view.refused),
+                       "refused_rows": list(view.refused_rows), "error": view.error})
             failed = failed or view.status != "done"
-    finally:
-        host.db.dispose()
     sys.exit(1 if failed else 0)
 
 

@@ -123,9 +123,8 @@ def outcome_of(session: Session, *, instance: ProcessInstance, run: WorkflowRun,
 
 def act_on(session: Session, host: Host, *, outcome: StepOutcome, actor: Actor, words: ModelWords) -> None:
     """Hand the outcome to its owners: human tasks, timer jobs, and the mail to the people given a task
-    (in each one's language, with the model's `words`)."""
-    for task, info in mirror.apply(session, outcome=outcome, actor=actor):
-        notifications.task_created(session, host, task=task, properties=info.properties, data=info.data,
-                                   words=words)
+    (in each one's language, with the model's `words`), whose queueing is server.mail's business."""
+    opened = mirror.apply(session, outcome=outcome, actor=actor)
+    notifications.tasks_opened(session, host, opened=opened, words=words)
     timers.apply(session, instance_id=outcome.instance_id, environment_id=outcome.environment_id,
                  arm=outcome.arm_timers, cancel=outcome.cancel_timers)

@@ -63,6 +63,7 @@ from server.masterdata.normalise import (
     normalise_name,
     normalise_postal_code,
 )
+from server.masterdata.reasons import Reason, reason
 from server.masterdata.records import (
     AdministrationRecord,
     Identifier,
@@ -113,7 +114,7 @@ class MatchResult:
     order_ids: tuple[int, ...] = ()
     duplicate_of: tuple[int, ...] = ()
     lines: tuple[LineMatch, ...] = ()
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()
 
     def collection(self) -> dict[str, Any]:
         """The data-collection fields as JSON-safe values (what DMN tables and gateways read)."""
@@ -136,7 +137,7 @@ COLLECTION_FIELDS = (
 class _Linking:
     order: OrderRecord | None = None
     links: dict[str, OrderLineRecord] = field(default_factory=dict)
-    differences: list[str] = field(default_factory=list)
+    differences: list[Reason] = field(default_factory=list)
 
 
 def match(
@@ -147,7 +148,7 @@ def match(
     earlier_invoices: Sequence[EarlierInvoice] = (),
 ) -> MatchResult:
     """Match an invoice against master data; the same inputs always give the same result."""
-    reasons: list[str] = []
+    reasons: list[Reason] = []
     found_supplier = _find_supplier(facts.supplier, masterdata.suppliers, reasons)
     supplier = found_supplier.record if isinstance(found_supplier.record, SupplierRecord) else None
     found_admin = _find_administration(facts.customer, masterdata.administrations, reasons)
@@ -160,13 +161,13 @@ def match(
     )
     duplicates = _duplicates(facts, supplier, earlier_invoices)
     if duplicates:
-        reasons.append("an earlier invoice of this supplier has the same number, or the same amount and date")
+        reasons.append(reason("possible_duplicate"))
     preferred = supplier.preferred_iban if supplier else None
     is_preferred = preferred is not None and preferred in _ibans(facts.supplier)
     if supplier is not None and not found_supplier.flags["bank_account"]:
-        reasons.append(f"no IBAN of the invoice is on file for supplier {supplier.code}")
+        reasons.append(reason("iban_not_on_file", code=supplier.code))
     elif supplier is not None and not is_preferred:
-        reasons.append(f"the invoice's IBAN is not the preferred account of supplier {supplier.code}")
+        reasons.append(reason("iban_not_preferred", code=supplier.code))
     return MatchResult(
         *confrontation,
         obligation_status=obligation,
@@ -213,7 +214,7 @@ def _ibans(party: PartyFacts) -> set[str]:
     return {iban for iban in (normalise_iban(value) for value in party.ibans) if iban}
 
 
-def _find_supplier(party: PartyFacts, suppliers: Sequence[SupplierRecord], reasons: list[str]) -> Found:
+def _find_supplier(party: PartyFacts, suppliers: Sequence[SupplierRecord], reasons: list[Reason]) -> Found:
     found = find_supplier(
         suppliers,
         identifiers=_identifiers(party),
@@ -227,7 +228,7 @@ def _find_supplier(party: PartyFacts, suppliers: Sequence[SupplierRecord], reaso
 
 
 def _find_administration(
-    party: PartyFacts, administrations: Sequence[AdministrationRecord], reasons: list[str]
+    party: PartyFacts, administrations: Sequence[AdministrationRecord], reasons: list[Reason]
 ) -> Found:
     found = find_administration(
         administrations,
@@ -249,11 +250,11 @@ def _link_lines(
         return linking
     order = next((o for o in orders if o.number.strip().casefold() == reference.casefold()), None)
     if order is None:
-        linking.differences.append(f"order {reference} is not on file")
+        linking.differences.append(reason("order_not_on_file", order=reference))
         return linking
     linking.order = order
     if supplier is not None and order.supplier_id != supplier.id:
-        linking.differences.append(f"order {order.number} belongs to another supplier")
+        linking.differences.append(reason("order_of_another_supplier", order=order.number))
     by_number = {line.line_number.strip(): line for line in order.lines}
     for line in facts.lines:
         wanted = (line.order_line_reference or "").strip()
@@ -262,7 +263,7 @@ def _link_lines(
                 linking.links[line.id] = by_number[wanted]
             else:
                 linking.differences.append(
-                    f"line {line.id} refers to order line {wanted}, not on order {order.number}"
+                    reason("order_line_not_on_order", line=line.id, wanted=wanted, order=order.number)
                 )
             continue
         same_item = [o for o in order.lines if line.seller_item_id and o.item_id == line.seller_item_id]
@@ -293,22 +294,21 @@ def _obligation_status(facts: InvoiceFacts, linking: _Linking) -> int:
         return 0
     for order_line, quantity, amount in _invoiced(facts, linking).values():
         if quantity > order_line.quantity:
-            linking.differences.append(
-                f"order line {order_line.line_number}: invoiced quantity {quantity} exceeds ordered "
-                f"{order_line.quantity}"
-            )
+            linking.differences.append(reason(
+                "quantity_exceeds_order", line=order_line.line_number, quantity=quantity, ordered=order_line.quantity
+            ))
         expected = _at_order_price(order_line, quantity)
         if amount.quantize(CENT) != expected:
-            linking.differences.append(
-                f"order line {order_line.line_number}: invoiced {amount} differs from {expected} at the order price"
-            )
+            linking.differences.append(reason(
+                "amount_differs_from_order", line=order_line.line_number, amount=amount, expected=expected
+            ))
     if linking.differences or linking.order is None:
         return 3
     return 2 if linking.order.status == "blocked" else 1
 
 
 def _confrontation(
-    facts: InvoiceFacts, linking: _Linking, reasons: list[str]
+    facts: InvoiceFacts, linking: _Linking, reasons: list[Reason]
 ) -> tuple[int, int, Decimal | None, Decimal | None]:
     """(status e-invoice, status, difference amount, difference pct) against goods receipts."""
     invoiced = list(_invoiced(facts, linking).values())
@@ -321,7 +321,7 @@ def _confrontation(
     )
     einvoice = 0 if not received else 2 if differs else 1
     if einvoice == 2:
-        reasons.append("goods receipts differ from the invoiced quantities or prices")
+        reasons.append(reason("receipts_differ"))
     if all(line.matching_handled for line, _, _ in invoiced):
         return einvoice, 4, None, None
     if len(received) < len(invoiced):
@@ -337,12 +337,12 @@ def _free_matching(
     linking: _Linking,
     rules: Sequence[RuleRecord],
     supplier: SupplierRecord | None,
-    reasons: list[str],
+    reasons: list[Reason],
 ) -> tuple[tuple[LineMatch, ...], int, int]:
     """Per-line matches, the free matching status and the manual booking status."""
     usable = rules_for(rules, supplier.id if supplier else None)
     reasons.extend(
-        f"matching rule {r.id} has an unusable pattern" for r in usable if rule_applies(r, "") is None
+        reason("rule_pattern_unusable", rule=r.id) for r in usable if rule_applies(r, "") is None
     )
     matches: list[LineMatch] = []
     for line in facts.lines:
@@ -357,15 +357,13 @@ def _free_matching(
         chosen_rule = next((r for r in usable if rule_applies(r, line.item_name)), None)
         if chosen_rule is None:
             matches.append(LineMatch(line.id, "manual"))
-            reasons.append(f"line {line.id} ({line.item_name}) matches no order line and no rule")
+            reasons.append(reason("line_unmatched", line=line.id, item=line.item_name))
         else:
             matches.append(
                 LineMatch(line.id, "rule", rule_id=chosen_rule.id, ledger_account=chosen_rule.ledger_account)
             )
             if chosen_rule.review_via_workflow:
-                reasons.append(
-                    f"line {line.id} matched rule {chosen_rule.id}, to be reviewed via the workflow"
-                )
+                reasons.append(reason("line_rule_to_review", line=line.id, rule=chosen_rule.id))
     chosen = [r for r in usable if any(m.rule_id == r.id for m in matches)]
     free = 2 if any(r.review_via_workflow for r in chosen) else 1 if chosen else 0
     manual = 1 if any(m.via == "manual" for m in matches) else 0

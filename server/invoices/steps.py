@@ -68,9 +68,12 @@ def match_invoice(call: ServiceCall) -> dict[str, Any]:
     result = match(facts, snapshot_for(session, environment_id=invoice.environment_id, facts=facts),
                    today=utcnow().date(), earlier_invoices=earlier_invoices(session, invoice))
     collection = result.collection()
-    invoice.collection = {**collection, "reasons": list(result.reasons)}
+    # The English sentences as the API always gave them; the codes and values beside them are what the
+    # pages translate (server.masterdata.reasons).
+    texts, coded = [r.text for r in result.reasons], [r.to_json() for r in result.reasons]
+    invoice.collection = {**collection, "reasons": texts, "coded_reasons": coded}
     invoice.supplier_id, invoice.administration_id = result.supplier_id, result.administration_id
-    return {**collection, "match_reasons": list(result.reasons), "supplier_id": result.supplier_id,
+    return {**collection, "match_reasons": texts, "match_coded_reasons": coded, "supplier_id": result.supplier_id,
             "administration_id": result.administration_id}
 
 

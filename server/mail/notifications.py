@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from server.auth.actor import Actor
 from server.db import utcnow
+from server.engine import UserTaskInfo
 from server.jobs import service as jobs
 from server.jobs.types import JobContext
 from server.mail.context import NO_WORDS, ModelWords, task_context
@@ -64,6 +65,14 @@ def task_created(session: Session, host: Host, *, task: HumanTask, properties: M
     if remind is not None:
         jobs.enqueue(session, "reminder", {"task_id": task.id, "template": "reminder"},
                      due_at=utcnow() + remind, environment_id=task.environment_id, instance_id=task.instance_id)
+
+
+def tasks_opened(session: Session, host: Host, *, opened: Sequence[tuple[HumanTask, UserTaskInfo]],
+                 words: ModelWords = NO_WORDS) -> None:
+    """Queue the mail of the tasks one engine step opened (server.instances.persistence hands them over),
+    each as its model's `notify`/`remind` properties ask."""
+    for task, info in opened:
+        task_created(session, host, task=task, properties=info.properties, data=info.data, words=words)
 
 
 def send_reminder(ctx: JobContext, *, words: ModelWords = NO_WORDS) -> None:

@@ -1,8 +1,9 @@
 """Run a queued master-data import: check the whole file, then write it in short transactions.
 
 A file is checked completely before anything is written (conversion, required fields, repeated keys,
-named suppliers and orders exist): with any refused row nothing is imported and the summary lists
-every refused row with its line number and reason. Suppliers, bank accounts and order lines are then
+named suppliers and orders exist): with any refused row nothing is imported and the summary counts the
+refused rows and lists each with its line number and its problems (codes, values and English messages,
+server.masterdata.problems). Suppliers, bank accounts and order lines are then
 written in chunks (`bulk_writers`), each chunk its own transaction sized to take about
 CHUNK_SECONDS, so SQLite's single writer lock (and PostgreSQL's row locks) are free again within about
 200 ms and ingest keeps answering during a 100,000-row import. The smaller kinds (administrations,
@@ -11,28 +12,29 @@ orders in one transaction held SQLite's writer lock for a minute: invoices meanw
 the database refuses at write time (a supplier deleted meanwhile) stops the import at its line, as
 `failed`, with the chunks before it kept.
 
-Progress (`done`) is committed with each chunk and moves only forward: a runner whose expected `done`
-no longer matches has lost the import to another (after a stale heartbeat) and stops; a runner that
-takes over resumes after the last committed chunk.
+Progress (`done`) is committed with each chunk, with the lease's heartbeat (server.leases), and moves
+only forward: a runner whose expected `done` no longer matches has lost the import to another (after a
+stale heartbeat) and stops; a runner that takes over resumes after the last committed chunk.
 """
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, text
 
+from server import leases
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.db import Database, optimize_statistics, utcnow
 from server.masterdata import csv_import
 from server.masterdata.bulk_writers import WRITERS, Audience, Counts, MissingReference, row_by_row
 from server.masterdata.models import MATCHING_TABLES, MasterDataImport, PurchaseOrder, Supplier
+from server.masterdata.problems import Problem, at_line, problem, refused_rows
 
 log = logging.getLogger("stroom.masterdata")
 # Aimed at: the chunk size follows the CPU time of the previous chunk in this thread (on SQLite that
@@ -43,9 +45,8 @@ FIRST_CHUNK, MIN_CHUNK, MAX_CHUNK = 1000, 200, 5000
 # PostgreSQL has no database-wide writer lock: a chunk blocks others only on the audit chain head, from
 # the audit insert at commit to the commit. Each commit waits for the WAL flush, so chunks stay big there.
 MIN_CHUNK_POSTGRES = 500
-STALE_AFTER = dt.timedelta(seconds=60)  # a running import without a heartbeat this long is taken over
-MAX_REFUSED = 1000  # refused rows kept in the summary (the count is always complete)
-ENDED = ("done", "refused", "failed")
+MAX_REFUSED = 1000  # refused rows kept in the summary (`refused_count` counts them all)
+ENDED = MasterDataImport.ENDED_STATUSES
 Progress = Callable[[int, int], None]
 
 
@@ -63,8 +64,8 @@ class _Lost(Exception):
     """Another runner moved the import on; this runner's chunk must not commit."""
 
 
-def parse(kind: str, data: bytes) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
-    """The file's rows as (line number, checked input), and every refused row's problems."""
+def parse(kind: str, data: bytes) -> tuple[list[tuple[int, Any]], list[Problem]]:
+    """The file's rows as (line number, checked input), and every refused row's problems (each with its line)."""
     spec = csv_import.KINDS[kind]
     text, errors = csv_import.decode(data)
     if text is None:
@@ -73,7 +74,7 @@ def parse(kind: str, data: bytes) -> tuple[list[tuple[int, Any]], list[dict[str,
     try:
         columns, errors = csv_import.header(next(reader), spec)
     except csv.Error as exc:
-        return [], [csv_import.error(1, {"message": f"unreadable CSV: {exc}"})]
+        return [], [at_line(1, problem("unreadable_csv", reason=str(exc)))]
     if errors:
         return [], errors
     rows: list[tuple[int, Any]] = []
@@ -85,22 +86,23 @@ def parse(kind: str, data: bytes) -> tuple[list[tuple[int, Any]], list[dict[str,
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(csv_import.error(reader.line_num, {"message": f"unreadable CSV: {exc}"}))
+            errors.append(at_line(reader.line_num, problem("unreadable_csv", reason=str(exc))))
             break
         line, last_line = last_line + 1, reader.line_num
         if not any(value.strip() for value in values):
             continue
         if len(values) > len(columns):
-            errors.append(csv_import.error(line, {"message": f"has {len(values)} fields, the header {len(columns)}"}))
+            errors.append(at_line(line, problem("too_many_fields", count=len(values), columns=len(columns))))
             continue
         row = csv_import.Row(dict(zip(columns, values)))
         checked = spec.build(row)
         problems = row.problems or checked.problems()
-        for name, what, key in [] if problems else spec.keys(checked):
+        for name, code, key in [] if problems else spec.keys(checked):
             if (name, *key) in seen:
-                problems.append({"field": name, "message": f"repeats {what} as line {seen[(name, *key)]}"})
+                shown = " / ".join(str(part) for part in key if str(part))
+                problems.append(problem(code, name, key=shown, first_line=seen[(name, *key)]))
             seen[(name, *key)] = line
-        errors.extend(csv_import.error(line, p) for p in problems)
+        errors.extend(at_line(line, p) for p in problems)
         if not problems:
             rows.append((line, checked))
     return rows, errors
@@ -112,53 +114,47 @@ def count_rows(kind: str, data: bytes) -> int:
     return len(rows)
 
 
+# kind -> (the referenced key column, the row's field naming it, its value, the problem code when unknown)
 REFERENCES: dict[str, tuple[Any, str, Callable[[Any], str], str]] = {
-    "bank_accounts": (Supplier.code, "supplier_code", lambda d: d.supplier_code.strip(), "supplier"),
-    "order_lines": (PurchaseOrder.number, "order_number", lambda d: d.order_number.strip(), "purchase order"),
-    "purchase_orders": (Supplier.code, "supplier_code", lambda d: d.supplier_code.strip(), "supplier"),
-    "goods_receipts": (PurchaseOrder.number, "order_number", lambda d: d.order_number.strip(), "purchase order"),
+    "bank_accounts": (Supplier.code, "supplier_code", lambda d: d.supplier_code.strip(), "unknown_supplier"),
+    "order_lines": (PurchaseOrder.number, "order_number", lambda d: d.order_number.strip(), "unknown_order"),
+    "purchase_orders": (Supplier.code, "supplier_code", lambda d: d.supplier_code.strip(), "unknown_supplier"),
+    "goods_receipts": (PurchaseOrder.number, "order_number", lambda d: d.order_number.strip(), "unknown_order"),
 }
 
 
 def check_references(db: Database, kind: str, rows: list[tuple[int, Any]], *,
-                     environment_id: int) -> list[dict[str, Any]]:
+                     environment_id: int) -> list[Problem]:
     """A refusal for each row naming a supplier or order that is not stored (read once per 1,000 keys)."""
     if kind not in REFERENCES:
         return []
-    column, field, key_of, what = REFERENCES[kind]
+    column, field, key_of, code = REFERENCES[kind]
     wanted = sorted({key_of(data) for _, data in rows})
     known: set[str] = set()
     with db.reading() as session:
         for start in range(0, len(wanted), 1000):
             known.update(session.scalars(select(column).where(column.class_.environment_id == environment_id,
                                                               column.in_(wanted[start:start + 1000]))))
-    message = "{what} {key} not found"
-    return [csv_import.error(line, {"field": field, "message": message.format(what=what, key=key_of(data))})
-            for line, data in rows if key_of(data) not in known]
+    return [at_line(line, problem(code, field, value=key_of(data))) for line, data in rows if key_of(data) not in known]
 
 
 def _claim(db: Database, import_id: int) -> _Plan | None:
     """Mark the import running for this runner; None when it ended or another runner is alive on it."""
-    now = utcnow()
     with db.unit_of_work() as session:
-        # FOR UPDATE: two runners (the CLI and a worker) must not both take a queued import on PostgreSQL.
-        row = session.get(MasterDataImport, import_id, with_for_update=True)
-        if row is None or row.status in ENDED or row.data is None:
+        row = leases.claim(session, MasterDataImport, import_id, now=utcnow())
+        if row is None or row.data is None:  # the file is dropped only as the import ends
             return None
-        if row.status == "running" and row.heartbeat_at is not None and now - row.heartbeat_at < STALE_AFTER:
-            return None
-        row.status, row.heartbeat_at = "running", now
-        row.started_at = row.started_at or now
         actor = Actor(kind=row.actor_type, name=row.actor, environment_id=row.environment_id, user_id=row.user_id)
         return _Plan(row.id, row.kind, row.edge, actor, row.data, row.done)
 
 
-def _end(db: Database, plan: _Plan, *, status: str, refused: list[dict[str, Any]] = (),  # type: ignore[assignment]
+def _end(db: Database, plan: _Plan, *, status: str, refused: list[Problem] = (),  # type: ignore[assignment]
          error: str | None = None, records: int = 0) -> None:
+    rows = refused_rows(refused)
     with db.unit_of_work() as session:
         row = session.get(MasterDataImport, plan.id)
         assert row is not None
-        row.status, row.refused, row.error = status, list(refused)[:MAX_REFUSED], error
+        row.status, row.refused, row.refused_count, row.error = status, rows[:MAX_REFUSED], len(rows), error
         row.finished_at, row.data = utcnow(), None
         if status == "done":
             audit.record(session, actor=plan.actor, action="masterdata.imported", target_type="masterdata",
@@ -167,21 +163,13 @@ def _end(db: Database, plan: _Plan, *, status: str, refused: list[dict[str, Any]
                                                      "edge": plan.edge, "import_id": plan.id})
 
 
-_TABLE = MasterDataImport
-_ADVANCE = (update(_TABLE).where(_TABLE.id == bindparam("b_id"), _TABLE.done == bindparam("b_expected"),
-                                 _TABLE.status == "running")
-            .values(done=bindparam("b_done"), total=bindparam("b_total"),
-                    created=_TABLE.created + bindparam("b_created"), updated=_TABLE.updated + bindparam("b_updated"),
-                    unchanged=_TABLE.unchanged + bindparam("b_unchanged"), heartbeat_at=bindparam("b_now")))
-
-
 def _advance(session: Any, plan_id: int, *, expected: int, rows: int, counts: Counts, total: int) -> None:
     """Count the chunk in, or _Lost when another runner moved the import on meanwhile."""
-    moved = session.connection().execute(_ADVANCE, {
-        "b_id": plan_id, "b_expected": expected, "b_done": expected + rows, "b_total": total,
-        "b_created": counts.created, "b_updated": counts.updated, "b_unchanged": counts.unchanged,
-        "b_now": utcnow()})
-    if moved.rowcount != 1:
+    run = MasterDataImport
+    counted = {run.done: expected + rows, run.total: total, run.created: run.created + counts.created,
+               run.updated: run.updated + counts.updated, run.unchanged: run.unchanged + counts.unchanged}
+    if not leases.heartbeat(session, run, plan_id, now=utcnow(), values=counted,
+                            only_if=(run.done == expected, run.status == "running")):
         raise _Lost()
 
 
@@ -195,6 +183,10 @@ def _write_chunks(db: Database, plan: _Plan, rows: list[tuple[int, Any]], progre
         chunk = rows[done:done + size]
         with db.unit_of_work() as session:
             session.connection()  # BEGIN: on SQLite this waits for the writer turn, which is not our time
+            if db.is_postgres:
+                # The chunk's look-ups bind their keys as one array (db.one_of); a generic plan cached by
+                # the driver would plan them for the table as it was (empty, early in an import) and scan.
+                session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             started = time.thread_time()
             chunk_counts = writer(session, chunk, who=who)
             _advance(session, plan.id, expected=done, rows=len(chunk), counts=chunk_counts, total=total)
@@ -219,8 +211,8 @@ def run(db: Database, import_id: int, *, progress: Progress | None = None) -> No
         log.warning("masterdata import %s: another runner took over", plan.id)
         return
     except MissingReference as exc:
-        refused, records = [csv_import.error(exc.line, {"field": exc.field, "message": exc.message})], 0
-        _end(db, plan, status="failed", refused=refused, error=f"stopped at line {exc.line}: {exc.message}")
+        _end(db, plan, status="failed", refused=[at_line(exc.line, exc.problem)],
+             error=f"stopped at line {exc.line}: {exc.problem['message']}")
         return
     _end(db, plan, status="refused" if refused else "done", refused=refused, records=records)
     if not refused:
@@ -228,10 +220,9 @@ def run(db: Database, import_id: int, *, progress: Progress | None = None) -> No
             optimize_statistics(session, MATCHING_TABLES)
 
 
-def _run(db: Database, plan: _Plan, progress: Progress | None) -> tuple[list[dict[str, Any]], int]:
+def _run(db: Database, plan: _Plan, progress: Progress | None) -> tuple[list[Problem], int]:
     rows, refused = parse(plan.kind, plan.data)
-    refused = sorted(refused + check_references(db, plan.kind, rows, environment_id=plan.actor.environment_id),
-                     key=lambda problem: problem["line"])
+    refused += check_references(db, plan.kind, rows, environment_id=plan.actor.environment_id)
     if refused:
         return refused, 0
     return [], _write_chunks(db, plan, rows, progress).records

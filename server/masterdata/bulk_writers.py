@@ -20,7 +20,7 @@ from sqlalchemy.sql.schema import Table
 from server.audit import details
 from server.audit.events import MASTERDATA_CHANGED
 from server.auth.actor import Actor
-from server.db import insert_many, update_many
+from server.db import insert_many, one_of, update_many
 from server.errors import DomainError
 from server.masterdata.common import blank_to_none
 from server.masterdata.inputs import BankAccountInput, OrderLineInput, SupplierInput
@@ -38,6 +38,7 @@ from server.masterdata.normalise import (
     normalise_name,
     normalise_postal_code,
 )
+from server.masterdata.problems import MESSAGES, Problem, problem
 from server.masterdata.trail import TARGET_ID_LENGTH, Trail, _number
 
 Rows = Sequence[tuple[int, Any]]  # (line number, checked input)
@@ -53,11 +54,19 @@ LINE_COLUMNS = ("line_number", "item_id", "description", "quantity", "unit_price
 
 
 class MissingReference(Exception):
-    """A row names a supplier or order that is not (or no longer) stored."""
+    """A row names a supplier or order that is not (or no longer) stored, or the database refused it."""
 
-    def __init__(self, line: int, field: str, message: str):
-        super().__init__(message)
-        self.line, self.field, self.message = line, field, message
+    def __init__(self, line: int, found: Problem):
+        super().__init__(found["message"])
+        self.line, self.problem = line, found
+
+
+def _refusal(exc: DomainError) -> Problem:
+    """A save verb's refusal as a problem: its own coded problem when it has one, else its English reason."""
+    first = exc.details[0] if exc.details and isinstance(exc.details[0], dict) else {}
+    if first.get("code") in MESSAGES:
+        return problem(first["code"], first.get("field"), **dict(first.get("values") or {}))
+    return problem("not_saved", first.get("field") or None, reason=str(first.get("message") or exc.message))
 
 
 @dataclass
@@ -124,11 +133,11 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
     codes = [data.code.strip() for _, data in rows]
     found = {r.code: r for r in session.execute(
         select(SUPPLIERS.c.id, *(SUPPLIERS.c[c] for c in SUPPLIER_COLUMNS))  # no timestamps to convert
-        .where(SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_(codes)))}
+        .where(SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, codes)))}
     stored: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     for sid, iid, scheme, value in session.execute(
             select(IDENTIFIERS.c.supplier_id, IDENTIFIERS.c.id, IDENTIFIERS.c.scheme, IDENTIFIERS.c.value)
-            .where(IDENTIFIERS.c.supplier_id.in_([r.id for r in found.values()]))):
+            .where(one_of(session, IDENTIFIERS.c.supplier_id, [r.id for r in found.values()]))):
         stored[sid].append((iid, scheme, value))
     new: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
     changed: list[dict[str, Any]] = []
@@ -159,13 +168,13 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
         add += [{"environment_id": env, "supplier_id": row.id, "scheme": s, "value": v}
                 for s, v in pairs if (s, v) not in have]
     if drop:
-        session.execute(delete(IDENTIFIERS).where(IDENTIFIERS.c.id.in_(drop)))
+        session.execute(delete(IDENTIFIERS).where(one_of(session, IDENTIFIERS.c.id, drop)))
     _update_many(session, SUPPLIERS, SUPPLIER_COLUMNS, changed)
     if new:
         # Then the new ids in one read (insert_many returns none: on SQLite that keeps it one executemany).
         insert_many(session, SUPPLIERS, [values for values, _ in new])
         ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id).where(
-            SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_([v["code"] for v, _ in new]))).all())
+            SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, [v["code"] for v, _ in new]))).all())
         add += [{"environment_id": env, "supplier_id": ids[values["code"]], "scheme": s, "value": v}
                 for values, pairs in new for s, v in pairs]
     insert_many(session, IDENTIFIERS, add)
@@ -186,10 +195,10 @@ def _accounts_snapshot(code: str, accounts: Iterable[dict[str, Any]]) -> dict[st
 def _supplier_ids(session: Session, rows: Rows, code_of: Callable[[Any], str], env: int) -> dict[str, int]:
     codes = sorted({code_of(data) for _, data in rows})
     ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id)
-                               .where(SUPPLIERS.c.environment_id == env, SUPPLIERS.c.code.in_(codes))).all())
+                               .where(SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, codes))).all())
     for line, data in rows:
         if code_of(data) not in ids:
-            raise MissingReference(line, "supplier_code", f"supplier {code_of(data)} not found")
+            raise MissingReference(line, problem("unknown_supplier", "supplier_code", value=code_of(data)))
     return ids
 
 
@@ -216,7 +225,7 @@ def write_bank_accounts(session: Session, rows: Rows, *, who: Audience) -> Count
     changes: list[details.Change] = []
     ids = _supplier_ids(session, rows, lambda d: d.supplier_code.strip(), env)
     original: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row in session.execute(select(ACCOUNTS).where(ACCOUNTS.c.supplier_id.in_(sorted(set(ids.values()))))
+    for row in session.execute(select(ACCOUNTS).where(one_of(session, ACCOUNTS.c.supplier_id, sorted(set(ids.values()))))
                                .order_by(ACCOUNTS.c.id)):
         original[row.supplier_id][row.iban] = dict(row._mapping)
     state = {sid: {iban: dict(a) for iban, a in accounts.items()} for sid, accounts in original.items()}
@@ -270,10 +279,10 @@ def _line_snapshot(order: str, values: Any) -> dict[str, Any]:
 def _order_ids(session: Session, rows: Rows, env: int) -> dict[str, int]:
     numbers = sorted({data.order_number.strip() for _, data in rows})
     ids = dict(session.execute(select(ORDERS.c.number, ORDERS.c.id)
-                               .where(ORDERS.c.environment_id == env, ORDERS.c.number.in_(numbers))).all())
+                               .where(ORDERS.c.environment_id == env, one_of(session, ORDERS.c.number, numbers))).all())
     for line, data in rows:
         if data.order_number.strip() not in ids:
-            raise MissingReference(line, "order_number", f"purchase order {data.order_number} not found")
+            raise MissingReference(line, problem("unknown_order", "order_number", value=data.order_number.strip()))
     return ids
 
 
@@ -284,7 +293,7 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
     ids = _order_ids(session, rows, env)
     stored = {(r.order_id, r.line_number): r for r in session.execute(
         select(LINES.c.id, LINES.c.order_id, *(LINES.c[c] for c in LINE_COLUMNS))
-        .where(LINES.c.order_id.in_(sorted(set(ids.values())))))}
+        .where(one_of(session, LINES.c.order_id, sorted(set(ids.values())))))}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for _, data in rows:
@@ -322,8 +331,7 @@ def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
             try:
                 saved, created = save(session, data, environment_id=who.environment_id)
             except DomainError as exc:
-                problem = (exc.details or [{"message": exc.message}])[0]
-                raise MissingReference(line, str(problem.get("field") or ""), str(problem["message"])) from None
+                raise MissingReference(line, _refusal(exc)) from None
             changed = trail.row_after(data, saved) != before
             counts.created += created
             counts.updated += not created and changed

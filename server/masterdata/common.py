@@ -16,7 +16,7 @@ MAX_PAGE = 1000
 
 
 class Checkable(Protocol):
-    def problems(self) -> list[dict[str, str]]: ...
+    def problems(self) -> list[dict[str, Any]]: ...
 
 
 def check(data: Checkable, *, what: str) -> None:

@@ -34,6 +34,7 @@ from server.masterdata.inputs import (
     RuleInput,
     SupplierInput,
 )
+from server.masterdata.problems import Problem, at_line, problem
 
 TRUE = {"1", "true", "yes", "y", "ja", "j", "x"}
 FALSE = {"", "0", "false", "no", "n", "nee"}
@@ -46,7 +47,7 @@ class Row:
 
     def __init__(self, values: dict[str, str]):
         self.values = values
-        self.problems: list[dict[str, str]] = []
+        self.problems: list[Problem] = []
 
     def text(self, name: str) -> str:
         return (self.values.get(name) or "").strip()
@@ -54,8 +55,8 @@ class Row:
     def optional(self, name: str) -> str | None:
         return self.text(name) or None
 
-    def _fail(self, name: str, message: str) -> None:
-        self.problems.append({"field": name, "message": message})
+    def _fail(self, name: str, code: str, **values: Any) -> None:
+        self.problems.append(problem(code, name, **values))
 
     def decimal(self, name: str) -> Decimal:
         raw = self.text(name).replace(" ", "")
@@ -68,7 +69,10 @@ class Row:
                 return value
         except InvalidOperation:
             pass
-        self._fail(name, f"{self.text(name)!r} is not a number" if raw else "is required")
+        if raw:
+            self._fail(name, "not_number", value=self.text(name))
+        else:
+            self._fail(name, "missing_field")
         return Decimal(0)
 
     def date(self, name: str) -> dt.date:
@@ -78,13 +82,16 @@ class Row:
                 return dt.datetime.strptime(raw, pattern).date()
             except ValueError:
                 continue
-        self._fail(name, f"{raw!r} is not a date (YYYY-MM-DD)" if raw else "is required")
+        if raw:
+            self._fail(name, "not_date", value=raw)
+        else:
+            self._fail(name, "missing_field")
         return dt.date.min
 
     def flag(self, name: str) -> bool:
         raw = self.text(name).lower()
         if raw not in TRUE | FALSE:
-            self._fail(name, f"{raw!r} is not yes or no")
+            self._fail(name, "not_flag", value=raw)
         return raw in TRUE
 
     def identifiers(self) -> tuple[tuple[str, str], ...]:
@@ -95,7 +102,7 @@ class Row:
             if token:
                 scheme, sep, value = token.partition(":")
                 if not sep:
-                    self._fail("identifiers", f"{token!r} is not scheme:value")
+                    self._fail("identifiers", "identifier_form", value=token)
                 pairs.append((scheme, value))
         return tuple(pairs)
 
@@ -106,6 +113,7 @@ class Kind:
     optional: tuple[str, ...]
     build: Callable[[Row], Any]
     save: Callable[..., tuple[Any, bool]]
+    # The row's keys a file may hold once: (field, the problem code of a repeat, key values).
     keys: Callable[[Any], list[tuple[str, str, tuple[Any, ...]]]] = field(default=lambda data: [])
 
 
@@ -127,9 +135,9 @@ def _bank_account(row: Row) -> BankAccountInput:
 
 def _bank_keys(data: BankAccountInput) -> list[tuple[str, str, tuple[Any, ...]]]:
     iban = data.iban.replace(" ", "").upper()
-    keys: list[tuple[str, str, tuple[Any, ...]]] = [("iban", "the same bank account", (data.supplier_code, iban))]
+    keys: list[tuple[str, str, tuple[Any, ...]]] = [("iban", "duplicate_key", (data.supplier_code, iban))]
     if data.preferred:
-        keys.append(("preferred", "another preferred account for this supplier", (data.supplier_code,)))
+        keys.append(("preferred", "second_preferred", (data.supplier_code,)))
     return keys
 
 
@@ -174,30 +182,30 @@ KINDS: dict[str, Kind] = {
     "suppliers": Kind(
         ("code", "name"),
         ("address_line1", "address_line2", "postal_code", "city", "country", "email", "language", *IDENTIFIERS),
-        _supplier, parties.save_supplier, lambda d: [("code", "the same code", (d.code,))],
+        _supplier, parties.save_supplier, lambda d: [("code", "duplicate_key", (d.code,))],
     ),
     "bank_accounts": Kind(("supplier_code", "iban"), ("bic", "preferred"), _bank_account,
                            parties.save_bank_account, _bank_keys),
     "administrations": Kind(
         ("code", "name"), ("city", *IDENTIFIERS), _administration, parties.save_administration,
-        lambda d: [("code", "the same code", (d.code,))],
+        lambda d: [("code", "duplicate_key", (d.code,))],
     ),
     "purchase_orders": Kind(
         ("number", "supplier_code"), ("administration_code", "status"), _order, orders.save_order,
-        lambda d: [("number", "the same order number", (d.number,))],
+        lambda d: [("number", "duplicate_key", (d.number,))],
     ),
     "order_lines": Kind(
         ("order_number", "line_number", "quantity", "unit_price"),
         ("item_id", "description", "ledger_account", "matching_handled"), _order_line, orders.save_order_line,
-        lambda d: [("line_number", "the same order line", (d.order_number, d.line_number))],
+        lambda d: [("line_number", "duplicate_key", (d.order_number, d.line_number))],
     ),
     "goods_receipts": Kind(
         ("order_number", "line_number", "reference", "quantity", "received_on"), (), _receipt, orders.save_receipt,
-        lambda d: [("reference", "the same receipt", (d.order_number, d.line_number, d.reference))],
+        lambda d: [("reference", "duplicate_key", (d.order_number, d.line_number, d.reference))],
     ),
     "matching_rules": Kind(
         ("pattern", "ledger_account"), ("supplier_code", "is_regex", "review_via_workflow"), _rule,
-        orders.save_rule, lambda d: [("pattern", "the same rule", (d.supplier_code or "", d.pattern))],
+        orders.save_rule, lambda d: [("pattern", "duplicate_key", (d.supplier_code or "", d.pattern))],
     ),
 }  # fmt: skip
 
@@ -229,26 +237,23 @@ def as_csv(*, data: bytes = b"", rows: Any = None) -> bytes:
     return rows_as_csv(parsed.get("rows") if isinstance(parsed, dict) else parsed)
 
 
-def error(line: int, problem: dict[str, Any]) -> dict[str, Any]:
-    return {"line": line, "field": problem.get("field"), "message": problem["message"]}
-
-
-def decode(data: bytes) -> tuple[str | None, list[dict[str, Any]]]:
+def decode(data: bytes) -> tuple[str | None, list[Problem]]:
+    """The file as text, or None and its problem (with its line)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return None, [error(line, {"message": "the file is not UTF-8 text"})]
+        return None, [at_line(line, problem("not_utf8"))]
     if not text.strip():
-        return None, [error(1, {"message": "the file is empty"})]
+        return None, [at_line(1, problem("empty_file"))]
     return text, []
 
 
-def header(names: list[str], kind: Kind) -> tuple[list[str], list[dict[str, Any]]]:
+def header(names: list[str], kind: Kind) -> tuple[list[str], list[Problem]]:
+    """The header's column names (lower case, spaces as underscores) and its problems (line 1)."""
     columns = [re.sub(r"\s+", "_", name.strip().lower()) for name in names]
-    errors = [error(1, {"field": c, "message": "is an unknown column"})
-              for c in columns if c not in kind.required + kind.optional]  # fmt: skip
-    errors += [error(1, {"field": c, "message": "is a required column"}) for c in kind.required if c not in columns]
+    errors = [at_line(1, problem("unknown_column", c)) for c in columns if c not in kind.required + kind.optional]
+    errors += [at_line(1, problem("missing_column", c)) for c in kind.required if c not in columns]
     return columns, errors
 
 

@@ -1,7 +1,8 @@
 """What callers hand the master-data service: one frozen input per kind, checked field by field.
 
 Related rows are named by their natural keys (supplier code, order number, line number), as CSV
-files and ERP exports do. `problems()` lists what is wrong as {"field", "message"} dictionaries.
+files and ERP exports do. `problems()` lists what is wrong as {"field", "code", "values", "message"}
+dictionaries (server.masterdata.problems).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from decimal import Decimal
 
 from server.masterdata.models import ORDER_STATUSES
 from server.masterdata.normalise import is_valid_iban, normalise_identifier
+from server.masterdata.problems import Problem, problem
 
-Problems = list[dict[str, str]]
+Problems = list[Problem]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
@@ -23,25 +25,23 @@ _BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 def _required(problems: Problems, **values: str | None) -> None:
     for name, value in values.items():
         if not (value or "").strip():
-            problems.append({"field": name, "message": "is required"})
+            problems.append(problem("missing_field", name))
 
 
 def _max_length(problems: Problems, limits: dict[str, int], values: dict[str, str | None]) -> None:
     for name, limit in limits.items():
         value = values.get(name)
         if value and len(value) > limit:
-            problems.append({"field": name, "message": f"is longer than {limit} characters"})
+            problems.append(problem("too_long", name, limit=limit))
 
 
 def _identifier_problems(problems: Problems, identifiers: tuple[tuple[str, str], ...]) -> None:
     for scheme, value in identifiers:
         normalised = normalise_identifier(scheme, value)
         if not all(normalised):
-            problems.append(
-                {"field": "identifiers", "message": f"{scheme}:{value} needs a scheme and a value"}
-            )
+            problems.append(problem("identifier_incomplete", "identifiers", value=f"{scheme}:{value}"))
         elif len(normalised[0]) > 20 or len(normalised[1]) > 100:
-            problems.append({"field": "identifiers", "message": f"{scheme}:{value} is too long"})
+            problems.append(problem("identifier_too_long", "identifiers", value=f"{scheme}:{value}"))
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,9 @@ class SupplierInput:
                   "city": 200, "email": 300, "language": 5}  # fmt: skip
         _max_length(found, limits, vars(self))
         if self.country and not _COUNTRY.fullmatch(self.country):
-            found.append({"field": "country", "message": "must be a two-letter ISO 3166 code"})
+            found.append(problem("bad_country", "country", value=self.country))
         if self.email and not _EMAIL.match(self.email.strip()):
-            found.append({"field": "email", "message": "is not an e-mail address"})
+            found.append(problem("bad_email", "email", value=self.email))
         _identifier_problems(found, self.identifiers)
         return found
 
@@ -82,9 +82,9 @@ class BankAccountInput:
         found: Problems = []
         _required(found, supplier_code=self.supplier_code, iban=self.iban)
         if self.iban and not is_valid_iban(self.iban):
-            found.append({"field": "iban", "message": f"{self.iban} is not a valid IBAN"})
+            found.append(problem("bad_iban", "iban", value=self.iban))
         if self.bic and not _BIC.match(self.bic.replace(" ", "").upper()):
-            found.append({"field": "bic", "message": f"{self.bic} is not a valid BIC"})
+            found.append(problem("bad_bic", "bic", value=self.bic))
         return found
 
 
@@ -115,7 +115,7 @@ class OrderInput:
         _required(found, number=self.number, supplier_code=self.supplier_code)
         _max_length(found, {"number": 100}, vars(self))
         if self.status not in ORDER_STATUSES:
-            found.append({"field": "status", "message": f"must be one of {', '.join(ORDER_STATUSES)}"})
+            found.append(problem("bad_status", "status", value=self.status, allowed=", ".join(ORDER_STATUSES)))
         return found
 
 
@@ -137,9 +137,9 @@ class OrderLineInput:
             found, {"line_number": 50, "item_id": 100, "description": 500, "ledger_account": 50}, vars(self)
         )
         if self.quantity <= 0:
-            found.append({"field": "quantity", "message": "must be more than zero"})
+            found.append(problem("not_positive", "quantity", value=str(self.quantity)))
         if self.unit_price < 0:
-            found.append({"field": "unit_price", "message": "must not be negative"})
+            found.append(problem("negative", "unit_price", value=str(self.unit_price)))
         return found
 
 
@@ -158,7 +158,7 @@ class ReceiptInput:
         )
         _max_length(found, {"reference": 100}, vars(self))
         if self.quantity == 0:
-            found.append({"field": "quantity", "message": "must not be zero"})
+            found.append(problem("zero", "quantity"))
         return found
 
 
@@ -178,7 +178,7 @@ class RuleInput:
             try:
                 re.compile(self.pattern)
             except re.error as exc:
-                found.append({"field": "pattern", "message": f"is not a regular expression: {exc}"})
+                found.append(problem("bad_pattern", "pattern", reason=str(exc)))
         return found
 
 
@@ -191,5 +191,5 @@ class TrustedSenderInput:
         found: Problems = []
         _required(found, email=self.email, added_by=self.added_by)
         if self.email and not _EMAIL.match(self.email.strip()):
-            found.append({"field": "email", "message": "is not an e-mail address"})
+            found.append(problem("bad_email", "email", value=self.email))
         return found

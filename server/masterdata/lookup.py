@@ -20,39 +20,43 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from server.masterdata.normalise import identifiers_agree, normalise_city
+from server.masterdata.reasons import Code, Reason, reason
 from server.masterdata.records import AdministrationRecord, Identifier, RuleRecord, SupplierRecord
 
 T = TypeVar("T", SupplierRecord, AdministrationRecord)
+Kind = Literal["supplier", "administration"]
+NOT_FOUND: dict[Kind, Code] = {"supplier": "supplier_not_found", "administration": "administration_not_found"}
+AMBIGUOUS: dict[Kind, Code] = {"supplier": "supplier_ambiguous", "administration": "administration_ambiguous"}
+FOUND: dict[Kind, Code] = {"supplier": "supplier_found", "administration": "administration_found"}
 
 
 @dataclass(frozen=True)
 class Found:
-    """The chosen record (or None), which evidence held for it, and a sentence saying so."""
+    """The chosen record (or None), which evidence held for it, and the reason saying so."""
 
     record: SupplierRecord | AdministrationRecord | None
     flags: dict[str, bool]
-    reason: str
+    reason: Reason
 
 
 def _any_identifier(ours: Collection[Identifier], theirs: Collection[Identifier]) -> bool:
     return any(identifiers_agree(left, right) for left in ours for right in theirs)
 
 
-def _pick(scored: Sequence[tuple[tuple[bool, ...], T]], labels: tuple[str, ...], kind: str) -> Found:
+def _pick(scored: Sequence[tuple[tuple[bool, ...], T]], labels: tuple[str, ...], kind: Kind) -> Found:
     """The candidate with the strongest evidence, or none when nothing holds or the best two tie."""
     ranked = sorted((item for item in scored if any(item[0])), key=lambda item: item[0], reverse=True)
     nothing = dict.fromkeys(labels, False)
     if not ranked:
-        return Found(None, nothing, f"no {kind} found")
+        return Found(None, nothing, reason(NOT_FOUND[kind]))
     if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
-        codes = f"{ranked[0][1].code} and {ranked[1][1].code}"
-        return Found(None, nothing, f"{kind} is ambiguous: {codes} match equally")
+        return Found(None, nothing, reason(AMBIGUOUS[kind], a=ranked[0][1].code, b=ranked[1][1].code))
     flags, record = ranked[0]
     held = [label for label, value in zip(labels, flags) if value]
-    return Found(record, dict(zip(labels, flags)), f"{kind} {record.code} found by {', '.join(held)}")
+    return Found(record, dict(zip(labels, flags)), reason(FOUND[kind], code=record.code, how=held))
 
 
 def find_supplier(

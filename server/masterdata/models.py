@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime, utcnow
+from server.leases import LeasedRun
 
 ORDER_STATUSES = ("released", "blocked")
 
@@ -228,34 +229,24 @@ class TrustedSender(Base):
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MasterDataImport(Base):
+class MasterDataImport(LeasedRun, Base):
     """One uploaded master-data file and its progress: queued, running, then done, refused or failed.
 
     The file waits here for the worker (the job carries only the id) and is dropped once the import ends;
-    `done` counts data rows written so far and moves only forward, so a second runner notices it lost."""
+    `done` counts data rows written so far and moves only forward, so a second runner notices it lost.
+    Who started it, `total` and its lease (server.leases) are the columns every background run has."""
 
     __tablename__ = "masterdata_imports"
     __table_args__ = (Index("ix_masterdata_imports_env_created", "environment_id", "created_at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"))
-    kind: Mapped[str] = mapped_column(String(30))
-    edge: Mapped[str] = mapped_column(String(10))
-    actor_type: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(200))
-    user_id: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    total: Mapped[int] = mapped_column(Integer, default=0)
+    ENDED_STATUSES = ("done", "refused", "failed")
     done: Mapped[int] = mapped_column(Integer, default=0)
     created: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    refused: Mapped[list[Any]] = mapped_column(default=list)
+    refused: Mapped[list[Any]] = mapped_column(default=list)  # refused rows, at most bulk.MAX_REFUSED
+    refused_count: Mapped[int | None] = mapped_column(Integer)  # all refused rows; None before 0028
     error: Mapped[str | None] = mapped_column(Text)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 # The tables invoices are matched against (what a bulk import refreshes the statistics of).

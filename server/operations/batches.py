@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from server import leases
 from server.audit import service as audit
 from server.auth import service as auth
 from server.auth.actor import Actor
@@ -40,7 +41,6 @@ JOB_KIND = "batch"
 EDGES = ("api", "page", "cli")
 RESULTS = ("pending", "succeeded", "failed", "not_attempted")
 MAX_LIMIT = 200
-STALE_AFTER = dt.timedelta(seconds=60)  # a running batch without a heartbeat this long is taken over
 CHUNK = 200  # pending items read at a time
 Progress = Callable[[int, int], None]  # (instances processed, total)
 
@@ -270,15 +270,10 @@ def run_batch(host: Host, *, batch_id: int, progress: Progress | None = None) ->
 
 def _claim(db: Database, batch_id: int) -> _Plan | None:
     """Mark the batch running for this runner; None when it ended or another runner is alive on it."""
-    now = utcnow()
     with db.unit_of_work() as session:
-        row = session.get(Batch, batch_id, with_for_update=True)  # two runners must not both take it
-        if row is None or row.status in ENDED:
+        row = leases.claim(session, Batch, batch_id, now=utcnow())
+        if row is None:
             return None
-        if row.status != "queued" and row.heartbeat_at is not None and now - row.heartbeat_at < STALE_AFTER:
-            return None
-        row.status = "cancelling" if row.status == "cancelling" else "running"
-        row.heartbeat_at, row.started_at = now, row.started_at or now
         return _Plan(row.id, row.kind, _actor(session, row), row.reason, dict(row.options or {}), row.total)
 
 
@@ -349,9 +344,8 @@ def _result(session: Session, batch_id: int, item_id: int, status: str, reason: 
     if getattr(moved, "rowcount", 0) != 1:
         raise _Stop()
     counter = Batch.succeeded if status == "succeeded" else Batch.failed
-    session.execute(update(Batch).where(Batch.id == batch_id, Batch.status.in_(LIVE))
-                    .values({counter: counter + 1, Batch.heartbeat_at: now})
-                    .execution_options(synchronize_session=False))
+    leases.heartbeat(session, Batch, batch_id, now=now, values={counter: counter + 1},
+                     only_if=(Batch.status.in_(LIVE),))
 
 
 def _finish(db: Database, plan: _Plan) -> None:

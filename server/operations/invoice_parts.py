@@ -29,6 +29,19 @@ class Why:
 
 
 @dataclasses.dataclass(frozen=True)
+class DecisionCard:
+    """A decision the instance took, as its audit entry has it: the table, the inputs it looked at (with their
+    `expression`, `label` and `value`), the matched rules (`index`, `annotation`) and the outputs."""
+
+    at: dt.datetime | None
+    element: str | None
+    decision: str | None
+    inputs: tuple[Mapping[str, Any], ...]
+    rules: tuple[Mapping[str, Any], ...]
+    outputs: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
 class Tolerance:
     """A band the deciding table allows on a difference (`test` as written, e.g. `< 1`) before auto-approval."""
 

@@ -1,15 +1,17 @@
 """The invoice as an approver decides from it: lines beside the order and receipts, both bank accounts, the
 possible duplicate side by side, the VAT breakdown, the PDF, why it came to them, and who did what.
 
-One builder (`build`) behind two verbs: `for_task` (the task page and GET /api/v1/tasks/{id}) and
-`for_invoice` (the invoice page and GET /api/v1/invoices/{id}). It answers codes and numbers, never
+One builder (`build`) behind two verbs: `for_task` (the task page and GET /api/v1/tasks/{id}, with the
+decision cards of the task's instance) and `for_invoice` (the invoice page and GET /api/v1/invoices/{id}). A
+view parses the document once and reads the instance's tasks and its decisions once each. It answers codes and numbers, never
 sentences: the edges put them into the reader's words. The comparison is made against master data as it
 stands now (a receipt booked after the decision shows); the data collection is the one the decision read.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +46,7 @@ from server.operations.invoice_parts import (
     Acted,
     Asked,
     AttachmentView,
+    DecisionCard,
     DuplicateView,
     InvoiceReview,
     TimelineEntry,
@@ -56,8 +59,8 @@ from server.operations.invoice_parts import (
 from server.tasks import access
 from server.tasks.models import OPEN_STATUSES, HumanTask
 
-__all__ = ["Acted", "Asked", "AttachmentView", "DuplicateView", "InvoiceReview", "TimelineEntry", "Tolerance",
-           "Why", "attachment", "build", "for_invoice", "for_task"]
+__all__ = ["Acted", "Asked", "AttachmentView", "DecisionCard", "DuplicateView", "InvoiceReview", "TaskReview",
+           "TimelineEntry", "Tolerance", "Why", "attachment", "build", "for_invoice", "for_task"]
 ROUTING_OUTPUTS = ("route_to", "route_type", "auto_approve")
 TOLERANCE_INPUTS = ("confrontation_difference_pct", "confrontation_difference_amount")
 TIMELINE_PREFIXES = ("task.", "admin.", "invoice.", "mail.", "timer.", "incident.")
@@ -65,16 +68,25 @@ TIMELINE_ACTIONS = ("instance.started", "engine.decision", "document.received", 
 TIMELINE_LIMIT = 200
 
 
-def for_task(session: Session, *, actor: Actor, task_id: int) -> InvoiceReview | None:
-    """The review of the task's invoice (None when the task handles no invoice); NotFound like the task."""
+@dataclasses.dataclass(frozen=True)
+class TaskReview:
+    """The review of a task's invoice (None when the task handles no invoice) and its instance's decisions."""
+
+    review: InvoiceReview | None
+    decisions: tuple[DecisionCard, ...]
+
+
+def for_task(session: Session, *, actor: Actor, task_id: int) -> TaskReview:
+    """The review of the task's invoice and the decisions the instance took; NotFound like the task."""
     require(actor, "tasks.read")
     task = access.get_task(session, actor, task_id)
+    # A delegate from a partner environment sees the task's invoice, nothing else of the instance or its peers.
+    whole = actor.environment_id == task.environment_id
+    events = _decision_events(session, task.environment_id, task.instance_id) if whole else []
     invoice = session.scalars(select(Invoice).where(Invoice.environment_id == task.environment_id,
                                                     Invoice.instance_id == task.instance_id)).first()
-    if invoice is None:
-        return None
-    # A delegate from a partner environment sees the task's invoice, nothing else of the instance or its peers.
-    return build(session, invoice=invoice, whole=actor.environment_id == task.environment_id)
+    review = build(session, invoice=invoice, whole=whole, decisions=events) if invoice is not None else None
+    return TaskReview(review=review, decisions=tuple(_decision_card(e) for e in events))
 
 
 def for_invoice(session: Session, *, actor: Actor, invoice_id: int) -> InvoiceReview:
@@ -91,14 +103,19 @@ def attachment(session: Session, *, actor: Actor, invoice_id: int, number: int) 
     return numbered(document.content, number) if document is not None else None
 
 
-def build(session: Session, *, invoice: Invoice, whole: bool = True, today: dt.date | None = None) -> InvoiceReview:
-    """Everything the approver reads about one invoice; `whole=False` leaves out the instance and other invoices."""
+def build(session: Session, *, invoice: Invoice, whole: bool = True, today: dt.date | None = None,
+          decisions: Sequence[AuditEvent] | None = None) -> InvoiceReview:
+    """Everything the approver reads about one invoice; `whole=False` leaves out the instance and other invoices.
+    `decisions`: the instance's `engine.decision` entries when the caller has read them already."""
     parsed = _parsed(session, invoice)
     today = today or utcnow().date()
     collection = dict(invoice.collection or {})
     lines, bank, duplicates_of = _compared(session, invoice, parsed, today)
     duplicates = _duplicates(session, invoice, duplicates_of) if whole else ()
-    why = _why(session, invoice) if whole else ()
+    if whole and decisions is None and invoice.instance_id is not None:
+        decisions = _decision_events(session, invoice.environment_id, invoice.instance_id)
+    why = _why(decisions or ()) if whole else ()
+    tasks = _tasks(session, invoice) if whole else []
     days = (invoice.due_date - today).days if invoice.due_date is not None else None
     return InvoiceReview(
         id=invoice.id, number=invoice.number, document_type=invoice.document_type, status=invoice.status,
@@ -114,8 +131,7 @@ def build(session: Session, *, invoice: Invoice, whole: bool = True, today: dt.d
         difference_pct=_decimal(collection.get("confrontation_difference_pct")),
         tolerances=_tolerances(session, invoice, why) if whole else (),
         attachments=attachment_views(parsed.attachments if parsed else ()), why=why,
-        timeline=_timeline(session, invoice) if whole else (),
-        asked=_asked(session, invoice) if whole else (), acted=_acted(session, invoice) if whole else (),
+        timeline=_timeline(session, invoice, tasks) if whole else (), asked=_asked(tasks), acted=_acted(tasks),
         collection=plain(collection))
 
 
@@ -165,17 +181,23 @@ def _duplicates(session: Session, invoice: Invoice, ids: tuple[int, ...]) -> tup
     return tuple(duplicate_view(row, invoice) for row in rows)
 
 
-def _decision_events(session: Session, invoice: Invoice) -> list[AuditEvent]:
-    if invoice.instance_id is None:
-        return []
+def _decision_events(session: Session, environment_id: int, instance_id: int) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).where(
-        AuditEvent.environment_id == invoice.environment_id, AuditEvent.instance_id == invoice.instance_id,
+        AuditEvent.environment_id == environment_id, AuditEvent.instance_id == instance_id,
         AuditEvent.action == "engine.decision").order_by(AuditEvent.seq)))
 
 
-def _why(session: Session, invoice: Invoice) -> tuple[Why, ...]:
+def _decision_card(event: AuditEvent) -> DecisionCard:
+    after = event.after or {}
+    trace = after.get("trace") or {}
+    return DecisionCard(at=event.at, element=after.get("name") or event.target_id,
+                        decision=trace.get("decision_name") or after.get("decision"),
+                        inputs=tuple(i for i in trace.get("inputs", []) if isinstance(i, dict)),
+                        rules=tuple(after.get("matched_rules") or ()), outputs=after.get("outputs") or {})
+
+
+def _why(events: Sequence[AuditEvent]) -> tuple[Why, ...]:
     """The routing decisions' matched rules (the decisions whose outputs route; else every decision)."""
-    events = _decision_events(session, invoice)
     routing = [e for e in events if any(k in ((e.after or {}).get("outputs") or {}) for k in ROUTING_OUTPUTS)]
     found = []
     for event in routing or events:
@@ -218,16 +240,16 @@ def _tasks(session: Session, invoice: Invoice) -> list[HumanTask]:
                                 .order_by(HumanTask.id)))
 
 
-def _asked(session: Session, invoice: Invoice) -> tuple[Asked, ...]:
+def _asked(tasks: Sequence[HumanTask]) -> tuple[Asked, ...]:
     return tuple(Asked(task_id=t.id, task_name=t.name, status=t.status, assignee=t.assignee,
                        users=tuple(t.candidate_users or ()), groups=tuple(t.candidate_groups or ()),
                        roles=tuple(t.candidate_roles or ()), due_at=t.due_at)
-                 for t in _tasks(session, invoice) if t.status in OPEN_STATUSES)
+                 for t in tasks if t.status in OPEN_STATUSES)
 
 
-def _acted(session: Session, invoice: Invoice) -> tuple[Acted, ...]:
+def _acted(tasks: Sequence[HumanTask]) -> tuple[Acted, ...]:
     done = []
-    for task in _tasks(session, invoice):
+    for task in tasks:
         outcome = task.outcome or {}
         decision = outcome.get("decision") if outcome.get("decision") in ("approve", "disapprove") else None
         if decision is None and isinstance(outcome.get("approved"), bool):
@@ -254,11 +276,11 @@ def _when(value: Any) -> dt.datetime | None:
         return None
 
 
-def _timeline(session: Session, invoice: Invoice) -> tuple[TimelineEntry, ...]:
+def _timeline(session: Session, invoice: Invoice, tasks: Sequence[HumanTask]) -> tuple[TimelineEntry, ...]:
     """The instance's comments, decisions, task steps, interventions and mail, oldest first."""
     if invoice.instance_id is None:
         return ()
-    names = {str(t.id): t.name for t in _tasks(session, invoice)}
+    names = {str(t.id): t.name for t in tasks}
     events = session.scalars(select(AuditEvent).where(
         AuditEvent.environment_id == invoice.environment_id, AuditEvent.instance_id == invoice.instance_id)
         .order_by(AuditEvent.seq).limit(TIMELINE_LIMIT * 4))

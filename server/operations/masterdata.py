@@ -4,7 +4,9 @@
 into the same CSV) and queues a `masterdata_import` job in the caller's transaction; the worker (or
 the CLI itself, or the synchronous API call) then runs it with `run_master_data_import`, which writes
 in short transactions and ends with the summary and the `masterdata.imported` audit entry naming
-the actor and the edge. `master_data_import` reads the progress and summary any edge shows.
+the actor and the edge. `master_data_import` reads the progress and summary any edge shows: the
+counts, the refused rows with their problems (codes, values, English messages) and, as before the
+rows, every problem in one flat list.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from server.auth.permissions import require
 from server.db import Database, utcnow
 from server.errors import InvalidInput, NotFound
 from server.jobs import service as jobs
-from server.masterdata import bulk
+from server.masterdata import bulk, problems
 from server.masterdata.csv_import import KINDS, as_csv
 from server.masterdata.models import MasterDataImport
 from server.masterdata.trail import EDGES
@@ -42,7 +44,9 @@ class ImportView:
     created: int
     updated: int
     unchanged: int
-    refused: tuple[dict[str, Any], ...]
+    refused: tuple[dict[str, Any], ...]  # every kept problem, with its line (the list from before rows)
+    refused_count: int  # rows refused (a row with two problems counts once)
+    refused_rows: tuple[dict[str, Any], ...]  # {"line", "problems"}, the first bulk.MAX_REFUSED rows
     error: str | None
     rate: float | None  # rows per second so far
     created_at: dt.datetime
@@ -55,7 +59,7 @@ class ImportView:
     def to_json(self) -> dict[str, Any]:
         """The view as the JSON status endpoint answers it."""
         body = dataclasses.asdict(self)
-        body.update(refused=list(self.refused), ended=self.ended, created_at=self.created_at.isoformat(),
+        body.update(refused=list(self.refused), refused_rows=list(self.refused_rows), ended=self.ended, created_at=self.created_at.isoformat(),
                     finished_at=self.finished_at.isoformat() if self.finished_at else None)
         return body
 
@@ -63,9 +67,11 @@ class ImportView:
 def _view(row: MasterDataImport) -> ImportView:
     end = row.finished_at or utcnow()
     seconds = (end - row.started_at).total_seconds() if row.started_at else 0.0
+    rows = problems.refused_rows(row.refused or ())  # also reads imports stored before the codes (0028)
     return ImportView(id=row.id, kind=row.kind, edge=row.edge, status=row.status, total=row.total, done=row.done,
                       created=row.created, updated=row.updated, unchanged=row.unchanged,
-                      refused=tuple(row.refused or ()), error=row.error,
+                      refused=tuple(problems.flat(rows)), refused_rows=tuple(rows),
+                      refused_count=len(rows) if row.refused_count is None else row.refused_count, error=row.error,
                       rate=round(row.done / seconds, 1) if seconds > 0 and row.done else None,
                       created_at=row.created_at, finished_at=row.finished_at)
 
@@ -88,7 +94,8 @@ def import_master_data(session: Session, *, actor: Actor, edge: str, kind: str, 
     csv_bytes = as_csv(data=data, rows=rows)  # an empty or unreadable file is refused by the run, by line
     row = MasterDataImport(environment_id=actor.environment_id, kind=kind, edge=edge, actor_type=actor.kind,
                            actor=actor.name, user_id=actor.user_id, status="queued", total=_data_lines(csv_bytes),
-                           done=0, created=0, updated=0, unchanged=0, refused=[], data=csv_bytes)
+                           done=0, created=0, updated=0, unchanged=0, refused=[], refused_count=0,
+                           data=csv_bytes)
     session.add(row)
     session.flush()
     jobs.enqueue(session, JOB_KIND, {"import_id": row.id}, environment_id=actor.environment_id, max_attempts=3)

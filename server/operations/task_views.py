@@ -12,7 +12,7 @@ from server.auth.actor import Actor
 from server.host import Host
 from server.instances.view import mask_secrets
 from server.operations import task_detail as details
-from server.operations.invoice_parts import InvoiceReview
+from server.operations.invoice_parts import DecisionCard, InvoiceReview
 from server.tasks import access, foureyes, listing
 from server.tasks.models import HumanTask
 
@@ -122,6 +122,7 @@ class TaskDetailView:
     comments: tuple[Mapping[str, Any], ...]
     may_act: bool
     review: InvoiceReview | None = None  # the invoice as the approver decides from it
+    decisions: tuple[DecisionCard, ...] = ()  # the decisions the instance took (not in the API's answer)
 
     def to_json(self) -> dict[str, Any]:
         return {**self.task.to_json(), "form": {"key": self.form_key, "schema": self.schema},

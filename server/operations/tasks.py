@@ -72,14 +72,16 @@ def find(session: Session, *, actor: Actor, task_id: int) -> TaskView:
 
 
 def show(session: Session, host: Host, *, actor: Actor, task_id: int, review: bool = True) -> TaskDetailView:
-    """The task with its form, the data it shows (masked), the invoice and its review, its history and
-    whether the caller may act on it (false for someone its four-eyes rule keeps off it); NotFound if
-    they may not see it. `review=False` skips the invoice review (a caller that only needs the form)."""
+    """The task with its form, the data it shows (masked), the invoice and its review, the decisions its
+    instance took, its history and whether the caller may act on it (false for someone its four-eyes rule
+    keeps off it); NotFound if they may not see it. `review=False` skips the invoice review and the decisions
+    (a caller that only needs the form)."""
     require(actor, "tasks.read")
     detail = detail_view(session, host, actor=actor, task_id=task_id)
     if not review:
         return detail
-    return dataclasses.replace(detail, review=invoice_review.for_task(session, actor=actor, task_id=task_id))
+    found = invoice_review.for_task(session, actor=actor, task_id=task_id)
+    return dataclasses.replace(detail, review=found.review, decisions=found.decisions)
 
 
 def claim(session: Session, *, actor: Actor, task_id: int, edge: str) -> TaskView:

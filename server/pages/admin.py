@@ -16,6 +16,7 @@ from server.auth.permissions import PERMISSIONS, allowed, require
 from server.errors import InvalidInput
 from server.masterdata import service as masterdata
 from server.operations import masterdata as operations
+from server.pages import import_words
 from server.pages.common import actor, blueprint, host, page
 
 bp = blueprint("admin_pages", __name__, url_prefix="/admin")
@@ -179,7 +180,7 @@ def change_settings() -> ResponseReturnValue:
 @bp.get("/masterdata")
 @page("masterdata.manage")
 def masterdata_page() -> ResponseReturnValue:
-    return render_template("admin/masterdata.html", kinds=list(masterdata.IMPORT_KINDS), errors=[])
+    return render_template("admin/masterdata.html", kinds=list(masterdata.IMPORT_KINDS))
 
 
 @bp.post("/masterdata")
@@ -202,5 +203,5 @@ def masterdata_import_status(import_id: int) -> ResponseReturnValue:
     """An import's progress bar (the page polls the JSON status endpoint), then its summary."""
     with host().db.reading() as db:
         view = operations.master_data_import(db, actor=actor(), import_id=import_id)
-    return render_template("admin/masterdata_import.html", view=view,
+    return render_template("admin/masterdata_import.html", view=view, statuses=import_words.status_words(),
                            status_url=url_for("api_masterdata.import_status", import_id=import_id))

@@ -1,9 +1,10 @@
-"""Findings in the reader's language: the matching reasons (server.invoices.matching and the master-data
-lookup) and the validation findings of a received document, translated where they are shown.
+"""Findings in the reader's language: the matching reasons (server.masterdata.reasons, written by the matcher
+and the master-data lookup) and the validation findings of a received document, translated where shown.
 
-The database keeps what the services wrote (codes and English); this catalogue reads it at render:
-Stroom's own validation findings by their code, matching reasons by their sentence. The EN 16931 and
-Peppol rule texts are official and stay in English; the pages say so."""
+The database keeps what the services wrote (codes with their values, and English); this catalogue reads
+it at render: Stroom's own validation findings and the matching reasons by their code. A matching reason
+without a code (stored before reasons had codes, in a sentence the upgrade could not read) shows as it was
+written. The EN 16931 and Peppol rule texts are official and stay in English; the pages say so."""
 from __future__ import annotations
 
 import dataclasses
@@ -34,42 +35,32 @@ OWN_FINDINGS = {
 }
 HOLD_RULE = "sender_not_known"
 _HELD_ADDRESS = re.compile(r"not mailed: (?P<address>\S+) is neither")
-# How the master-data lookup found a party ("supplier S01 found by id, name").
+# How the master-data lookup found a party (the `how` of "supplier_found": ["id", "name"]).
 FOUND_BY = {"id": N_("ID"), "name": N_("name"), "address": N_("address"), "bank_account": N_("bank account"),
             "city": N_("city")}
 _NUMBERS = ("quantity", "ordered", "amount", "expected")
-# Matching reasons by their sentence: a pattern with named parts and its translation.
-MATCH_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), t) for p, t in (
-    (r"^no supplier found$", N_("No supplier found in master data")),
-    (r"^no administration found$", N_("No administration found in master data")),
-    (r"^supplier is ambiguous: (?P<a>.+) and (?P<b>.+) match equally$",
-     N_("Supplier is ambiguous: %(a)s and %(b)s match equally")),
-    (r"^administration is ambiguous: (?P<a>.+) and (?P<b>.+) match equally$",
-     N_("Administration is ambiguous: %(a)s and %(b)s match equally")),
-    (r"^supplier (?P<code>.+) found by (?P<how>[a-z_, ]+)$", N_("Supplier %(code)s found by %(how)s")),
-    (r"^administration (?P<code>.+) found by (?P<how>[a-z_, ]+)$", N_("Administration %(code)s found by %(how)s")),
-    (r"^order (?P<order>.+) is not on file$", N_("Order %(order)s is not on file")),
-    (r"^order (?P<order>.+) belongs to another supplier$", N_("Order %(order)s belongs to another supplier")),
-    (r"^line (?P<line>.+) refers to order line (?P<wanted>.+), not on order (?P<order>.+)$",
-     N_("Line %(line)s refers to order line %(wanted)s, which is not on order %(order)s")),
-    (r"^order line (?P<line>.+): invoiced quantity (?P<quantity>\S+) exceeds ordered (?P<ordered>\S+)$",
-     N_("Order line %(line)s: invoiced quantity %(quantity)s exceeds the ordered %(ordered)s")),
-    (r"^order line (?P<line>.+): invoiced (?P<amount>\S+) differs from (?P<expected>\S+) at the order price$",
-     N_("Order line %(line)s: invoiced %(amount)s differs from %(expected)s at the order price")),
-    (r"^goods receipts differ from the invoiced quantities or prices$",
-     N_("Goods receipts differ from the invoiced quantities or prices")),
-    (r"^matching rule (?P<rule>.+) has an unusable pattern$", N_("Matching rule %(rule)s has an unusable pattern")),
-    (r"^line (?P<line>\S+) \((?P<item>.*)\) matches no order line and no rule$",
-     N_("Line %(line)s (%(item)s) matches no order line and no matching rule")),
-    (r"^line (?P<line>.+) matched rule (?P<rule>.+), to be reviewed via the workflow$",
-     N_("Line %(line)s matched rule %(rule)s, to be reviewed in the workflow")),
-    (r"^an earlier invoice of this supplier has the same number, or the same amount and date$",
-     N_("An earlier invoice of this supplier has the same number, or the same amount and date")),
-    (r"^no IBAN of the invoice is on file for supplier (?P<code>.+)$",
-     N_("No bank account of the invoice is on file for supplier %(code)s")),
-    (r"^the invoice's IBAN is not the preferred account of supplier (?P<code>.+)$",
-     N_("The invoice's bank account is not the preferred account of supplier %(code)s")),
-))
+# Matching reasons by their code (server.masterdata.reasons.CODES); the placeholders are the reason's values.
+MATCH_REASONS: Mapping[str, str] = {
+    "supplier_not_found": N_("No supplier found in master data"),
+    "administration_not_found": N_("No administration found in master data"),
+    "supplier_ambiguous": N_("Supplier is ambiguous: %(a)s and %(b)s match equally"),
+    "administration_ambiguous": N_("Administration is ambiguous: %(a)s and %(b)s match equally"),
+    "supplier_found": N_("Supplier %(code)s found by %(how)s"),
+    "administration_found": N_("Administration %(code)s found by %(how)s"),
+    "order_not_on_file": N_("Order %(order)s is not on file"),
+    "order_of_another_supplier": N_("Order %(order)s belongs to another supplier"),
+    "order_line_not_on_order": N_("Line %(line)s refers to order line %(wanted)s, which is not on order %(order)s"),
+    "quantity_exceeds_order": N_("Order line %(line)s: invoiced quantity %(quantity)s exceeds the ordered %(ordered)s"),
+    "amount_differs_from_order": N_("Order line %(line)s: invoiced %(amount)s differs from %(expected)s at the order "
+                                    "price"),
+    "receipts_differ": N_("Goods receipts differ from the invoiced quantities or prices"),
+    "rule_pattern_unusable": N_("Matching rule %(rule)s has an unusable pattern"),
+    "line_unmatched": N_("Line %(line)s (%(item)s) matches no order line and no matching rule"),
+    "line_rule_to_review": N_("Line %(line)s matched rule %(rule)s, to be reviewed in the workflow"),
+    "possible_duplicate": N_("An earlier invoice of this supplier has the same number, or the same amount and date"),
+    "iban_not_on_file": N_("No bank account of the invoice is on file for supplier %(code)s"),
+    "iban_not_preferred": N_("The invoice's bank account is not the preferred account of supplier %(code)s"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,27 +72,34 @@ class FindingWords:
     official: bool
 
 
-def _part(name: str, value: str) -> str:
-    if name == "how":
-        return ", ".join(_(FOUND_BY.get(p.strip(), p.strip())) for p in value.split(","))
-    if name in _NUMBERS and re.fullmatch(r"-?\d+(\.\d+)?", value):
+def _part(name: str, value: Any) -> str:
+    if name == "how" and isinstance(value, list):
+        return ", ".join(_(FOUND_BY.get(str(p), str(p))) for p in value)
+    if name in _NUMBERS and isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value):
         return str(format_decimal(Decimal(value)))
-    return value
+    return str(value)
 
 
 def match_reason_words(reason: Any) -> str:
-    """One matching reason in the reader's language (a sentence this catalogue does not know as it is)."""
-    text = str(reason or "")
-    for pattern, translation in MATCH_REASONS:
-        found = pattern.match(text)
-        if found:
-            return _(translation, **{k: _part(k, v) for k, v in found.groupdict().items()})
-    return text
+    """One matching reason ({"code", "values", "text"}) in the reader's language; one without a known code
+    (an old sentence, or a bare string) as it was written."""
+    if not isinstance(reason, Mapping):
+        return str(reason or "")
+    translation = MATCH_REASONS.get(str(reason.get("code")))
+    values = reason.get("values")
+    if translation is None or not isinstance(values, Mapping):
+        return str(reason.get("text") or "")
+    try:
+        return _(translation, **{str(k): _part(str(k), v) for k, v in values.items()})
+    except (KeyError, ValueError):  # values that do not fit the sentence: the English it was stored with
+        return str(reason.get("text") or "")
 
 
-def match_reasons_words(reasons: Any) -> list[str]:
-    """The matching reasons of an invoice (its collection's or the process data's), translated."""
-    return [match_reason_words(r) for r in reasons if r] if isinstance(reasons, (list, tuple)) else []
+def match_reasons_words(coded: Any, plain: Any = None) -> list[str]:
+    """The matching reasons of an invoice, translated: its coded reasons (the collection's `coded_reasons`,
+    the process data's `match_coded_reasons`), else the plain sentences (`reasons`) as they are."""
+    found = coded if isinstance(coded, (list, tuple)) else plain if isinstance(plain, (list, tuple)) else []
+    return [words for words in (match_reason_words(r) for r in found) if words]
 
 
 _SIZES = re.compile(r"has (?P<size>\d+) bytes; the limit is (?P<limit>\d+)")

@@ -115,7 +115,8 @@ def _summary(data: Mapping[str, Any], texts: Texts) -> list[tuple[str, str]]:
              (_("Field checks"), words.value_words(model_words.data_value(data.get("validation_reasons"), texts))
               if data.get("validation_reasons") else None),
              (_("Reason for the route"), texts(data.get("reason")) if isinstance(data.get("reason"), str) else None),
-             (_("Matching findings"), "; ".join(findings.match_reasons_words(data.get("match_reasons"))))]
+             (_("Matching findings"),
+              "; ".join(findings.match_reasons_words(data.get("match_coded_reasons"), data.get("match_reasons"))))]
     return [(label, str(value)) for label, value in facts if value]
 
 

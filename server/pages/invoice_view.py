@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -10,10 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.audit.models import AuditEvent
 from server.invoices.attachments import download_name, embedded
 from server.invoices.models import Invoice, ReceivedDocument
 from server.invoices.ubl_types import Attachment
+from server.operations.invoice_parts import DecisionCard
 from server.pages.words import N_, due_words, money_words, number_words
 
 INLINE_TYPES = {"application/pdf"}  # shown in the page's viewer; anything else is downloaded
@@ -87,22 +88,12 @@ def flags(collection: dict[str, Any]) -> list[Flag]:
     return result
 
 
-def decisions(session: Session, environment_id: int, instance_id: int) -> list[dict[str, Any]]:
-    """Each decision the instance took: its table, inputs, matched rules and outputs."""
-    events = session.scalars(select(AuditEvent).where(AuditEvent.environment_id == environment_id,
-                                                      AuditEvent.instance_id == instance_id,
-                                                      AuditEvent.action == "engine.decision")
-                             .order_by(AuditEvent.seq)).all()
-    result = []
-    for event in events:
-        after = event.after or {}
-        trace = after.get("trace") or {}
-        result.append({"at": event.at, "element": after.get("name") or event.target_id,
-                       "decision": trace.get("decision_name") or after.get("decision"),
-                       "inputs": [_input_words(i) for i in trace.get("inputs", []) if isinstance(i, dict)],
-                       "rules": after.get("matched_rules", []),
-                       "outputs": after.get("outputs", {})})
-    return result
+def decisions(cards: Iterable[DecisionCard]) -> list[dict[str, Any]]:
+    """Each decision the instance took (read by the task operation): its table, inputs, matched rules and
+    outputs, a status code among the inputs in words."""
+    return [{"at": card.at, "element": card.element, "decision": card.decision,
+             "inputs": [_input_words(dict(i)) for i in card.inputs], "rules": list(card.rules),
+             "outputs": dict(card.outputs)} for card in cards]
 
 
 def _input_words(clause: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ def invoice_page(invoice_id: int) -> ResponseReturnValue:
     with host().db.unit_of_work() as db:
         review = invoice_review.for_invoice(db, actor=actor(), invoice_id=invoice_id)
         texts = wording.texts_of_instance(db, host(), review.instance_id, words.language())
-    reasons = findings.match_reasons_words(dict(review.collection).get("reasons"))
+    reasons = findings.match_reasons_words(review.collection.get("coded_reasons"), review.collection.get("reasons"))
     return render_template("invoices/invoice.html", review=review, texts=texts, findings=reasons)
 
 

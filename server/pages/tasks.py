@@ -118,9 +118,8 @@ def _render(task_id: int, *, posted: Mapping[str, Any] | None = None, choice: st
             "task": task, "review": review, "detail": found, "task_name": texts(task.name), "texts": texts,
             "process_name": process or task.process_key,
             "flags": invoice_view.flags(dict(review.collection)) if review else [],
-            "findings": findings.match_reasons_words(dict(review.collection).get("reasons")) if review else [],
-            "decisions": model_words.decision_cards(
-                invoice_view.decisions(db, who.environment_id, task.instance_id), texts),
+            "findings": findings.match_reasons_words(review.collection.get("coded_reasons"), review.collection.get("reasons")) if review else [],
+            "decisions": model_words.decision_cards(invoice_view.decisions(found.decisions), texts),
             "fields": fields, "values": _values(fields, found.data, posted, texts),
             "choice": choice, "error": error, "outcome": _outcome_words(task),
             "is_open": task.status in OPEN_STATUSES, "may_act": found.may_act, "me": who.name,

@@ -22,7 +22,7 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from server.auth.models import Environment
 from server.auth.permissions import allowed
-from server.pages import invoice_view, words
+from server.pages import import_words, invoice_view, words
 from server.pages.common import TEMPLATES, WEB, actor, host
 from server.pages.words import N_
 
@@ -136,7 +136,8 @@ def init_web(app: Flask) -> None:
     app.jinja_env.filters.update(action_words=words.action_words, value_words=words.value_words,
                                  name_words=words.name_words, money_words=words.money_words,
                                  number_words=words.number_words, date_words=words.date_words,
-                                 datetime_words=words.datetime_words, cause_words=words.cause_words)
+                                 datetime_words=words.datetime_words, cause_words=words.cause_words,
+                                 import_problem_words=import_words.problem_words)
     app.jinja_env.filters.update(invoice_view.filters())
     app.context_processor(_layout_context)
     app.register_blueprint(bp)

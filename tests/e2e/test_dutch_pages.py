@@ -18,10 +18,10 @@ from server.demo_data import demo_invoice_paths
 from server.instances import service as instances
 from server.instances.shipped import shipped_models
 from server.invoices import service as invoices
-from server.pages.findings import MATCH_REASONS
 from server.tasks.models import HumanTask
 from tests.e2e.conftest import Browse, browsing, served
 from tests.e2e.site import ROOT, Site, build_site
+from tests.support.reasons import is_english_reason
 
 # Texts that read the same in both languages on these pages (names, codes, the product), and accounts'
 # logins that are also role words ("system" started the instance).
@@ -84,7 +84,7 @@ def creditors_task(site: Site) -> HumanTask:
 def mixed(page: Any, english: set[str]) -> list[str]:
     """Visible texts that are English: a known English text, or a matching reason as the matcher writes it."""
     shown = page.evaluate(VISIBLE_TEXTS)
-    reasons = {part for text in shown for part in text.split("; ") if any(p.match(part) for p, _ in MATCH_REASONS)}
+    reasons = {part for text in shown for part in text.split("; ") if is_english_reason(part)}
     return sorted({text for text in shown if text in english} | reasons)
 
 
@@ -117,6 +117,9 @@ def test_a_dutch_user_reads_every_page_in_dutch(browser: Any, site: Site, reques
         page.goto(f"{base_url}/tasks/{task.id}")
         body = page.locator("body").inner_text()
         assert "Factuur goedkeuren" in body and "Controles van de velden" in body
+        findings = page.get_by_test_id("findings").inner_text()  # the matching reasons, by their codes
+        assert "Leverancier S002 gevonden op id, bankrekening, naam, adres" in findings
+        assert "De bankrekening op de factuur is niet de voorkeursrekening van leverancier S002" in findings
         assert "Goedkeuren" in body and "Afkeuren" in body
         findings = page.locator("[data-testid=findings]").inner_text()
         assert "voorkeursrekening" in findings  # the matching findings are there, in Dutch

@@ -7,6 +7,7 @@ filters the bench measures, and real ingest still works on top of them.
 """
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from server.db import Database
 from server.invoices.models import Invoice, ReceivedDocument
+from server.tasks.models import HumanTask
 from tests.support import databases
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -30,11 +32,13 @@ def test_the_growth_filler_writes_rows_the_server_verifies_lists_and_ingests_bes
 
     with common.fresh_database("postgresql", tmp_path) as url:
         steps = growth.run(url, tmp_path, target=1000, step=1000, ingest=2, requests=1, full_verify=True,
-                           log=lambda _: None)
+                           backlog=dt.timedelta(days=365), log=lambda _: None)
         (step,) = steps
         counts = step["counts"]
         assert counts["invoices"] == 1000 + 3  # grown to 1,000, then one warm-up and two measured invoices
         assert counts["open_tasks"] > 0 and counts["audit_events"] > 10 * counts["invoices"]
+        # the steady backlog: tasks of clones a year older than the newest were settled, the newer stay open
+        assert step["settled"] > 0
         verify = step["verify"]
         assert verify["full_rows"] == counts["audit_events"]  # every cloned entry is a valid link
         assert 0 < verify["incremental_rows"] < verify["full_rows"]
@@ -52,6 +56,11 @@ def test_the_growth_filler_writes_rows_the_server_verifies_lists_and_ingests_bes
                 digests = conn.execute(select(func.count(func.distinct(ReceivedDocument.sha256)))).scalar()
                 states = conn.execute(select(func.count()).select_from(Invoice).where(Invoice.status == "approved")
                                       ).scalar()
+                clones = HumanTask.invoice_number.like("GC-%")
+                newest = conn.execute(select(func.max(HumanTask.created_at)).where(clones)).scalar()
+                still_open = conn.execute(select(HumanTask.created_at).where(
+                    clones, HumanTask.status.in_(("open", "claimed")))).scalars().all()
         finally:
             db.dispose()
         assert numbers == digests == counts["invoices"] and states > 900
+        assert still_open and min(still_open) >= newest - dt.timedelta(days=365)

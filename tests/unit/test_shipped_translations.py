@@ -5,6 +5,7 @@ has a Dutch version that is not the English one."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -81,51 +82,68 @@ def test_every_refusal_and_finding_text_the_pages_say_has_dutch() -> None:
     dutch = dutch_catalogue()
     assert set(PROBLEMS) <= set(PROBLEM_WORDS), "a form problem the pages cannot say"
     assert set(OWN_MESSAGES) <= set(OWN_FINDINGS), "one of Stroom's own findings the pages cannot say"
-    texts = [*PROBLEM_WORDS.values(), *OWN_FINDINGS.values(), *FOUND_BY.values(), *(t for _, t in MATCH_REASONS)]
+    texts = [*PROBLEM_WORDS.values(), *OWN_FINDINGS.values(), *FOUND_BY.values(), *MATCH_REASONS.values()]
     missing = [t for t in texts if not dutch.get(t) or dutch[t] == t]
     assert missing == []
 
 
-def matcher_reasons() -> list[str]:
-    """Every reason sentence server.invoices.matching and server.masterdata.lookup can write, with sample
-    values in its placeholders (read from their source, so a new sentence is found without a scenario)."""
-    import ast
+def test_every_matching_reason_code_has_an_english_and_a_dutch_text() -> None:
+    """A reason code the matcher can write (server.masterdata.reasons.Code) has its English sentence (the API's
+    `reasons`) and its page text with a Dutch translation, both naming the same values."""
+    import string
 
-    def samples(node: ast.AST) -> list[str]:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return [node.value]
-        if isinstance(node, ast.JoinedStr):
-            found = [""]
-            for part in node.values:
-                if isinstance(part, ast.Constant):
-                    found = [f + str(part.value) for f in found]
-                    continue
-                source = ast.unparse(part.value)  # type: ignore[attr-defined]
-                values = {"kind": ["supplier", "administration"], "', '.join(held)": ["id, bank_account"],
-                          "codes": ["S1 and S2"]}.get(
-                    source, ["7"])
-                found = [f + v for f in found for v in values]
-            return found
-        if isinstance(node, ast.GeneratorExp):
-            return samples(node.elt)
-        return []
-
-    sentences: list[str] = []
-    for path in (ROOT / "server/invoices/matching.py", ROOT / "server/masterdata/lookup.py"):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if not isinstance(node, ast.Call) or not node.args:
-                continue
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in ("append", "extend"):
-                sentences += samples(node.args[0])
-            elif name == "Found" and len(node.args) == 3:
-                sentences += samples(node.args[2])
-    return [s for s in sentences if any(c.isalpha() for c in s)]
+    from server.masterdata.reasons import CODES, ENGLISH
+    from server.pages.findings import FOUND_BY, MATCH_REASONS
+    dutch = dutch_catalogue()
+    assert len(CODES) >= 18 and "supplier_found" in CODES
+    assert set(ENGLISH) == set(CODES), "a reason code without its English sentence"
+    assert set(MATCH_REASONS) == set(CODES), "a reason code the pages cannot say"
+    for code in CODES:
+        english = {name for _, name, _, _ in string.Formatter().parse(ENGLISH[code]) if name}
+        page = set(re.findall(r"%\((\w+)\)s", MATCH_REASONS[code]))
+        assert english == page, code
+        assert dutch.get(MATCH_REASONS[code]) not in (None, "", MATCH_REASONS[code]), code
+        assert set(re.findall(r"%\((\w+)\)s", dutch[MATCH_REASONS[code]])) == page, code
+    assert all(dutch.get(word) for word in FOUND_BY.values())
 
 
-def test_every_matching_reason_has_its_dutch_sentence() -> None:
-    from server.pages.findings import MATCH_REASONS
-    reasons = matcher_reasons()
-    assert len(reasons) >= 15 and "no supplier found" in reasons
-    unknown = [r for r in reasons if not any(p.match(r) for p, _ in MATCH_REASONS)]
-    assert unknown == [], "a matching reason the pages show in English"
+def test_a_matching_reason_reads_in_dutch_by_its_code_and_an_unread_old_sentence_as_it_was() -> None:
+    from flask import Flask
+    from flask_babel import Babel
+
+    from server.masterdata.reasons import reason
+    from server.pages.findings import match_reasons_words
+    app = Flask(__name__)
+    Babel(app, locale_selector=lambda: "nl", default_translation_directories=str(ROOT / "web/translations"))
+    coded = [reason("supplier_found", code="S01", how=["id", "bank_account"]).to_json(),
+             reason("amount_differs_from_order", line="2", amount="1234.5", expected="1200.00").to_json(),
+             {"code": None, "values": {}, "text": "something the upgrade could not read"}]
+    with app.test_request_context():
+        assert match_reasons_words(coded, ["ignored when codes are there"]) == [
+            "Leverancier S01 gevonden op id, bankrekening",
+            "Orderregel 2: gefactureerd 1.234,5 wijkt af van 1.200 tegen de orderprijs",
+            "something the upgrade could not read"]
+        assert match_reasons_words(None, ["no supplier found"]) == ["no supplier found"]
+
+
+def test_every_import_problem_code_has_its_english_and_dutch_words() -> None:
+    import re
+
+    from server.masterdata.problems import MESSAGES
+    from server.pages.import_words import PROBLEM_WORDS, STATUSES
+    assert set(PROBLEM_WORDS) == set(MESSAGES), "a problem code the page cannot say, or words for no code"
+    for code, english in MESSAGES.items():  # the page's English is the API's message, placeholder for placeholder
+        assert PROBLEM_WORDS[code] == re.sub(r"\{(\w+)\}", r"%(\1)s", english), code
+    dutch = dutch_catalogue()
+    said = {code: dutch.get(text) for code, text in PROBLEM_WORDS.items()}
+    assert [code for code, text in said.items() if not text or text == PROBLEM_WORDS[code]] == []
+    named = {code: sorted(re.findall(r"%\((\w+)\)s", text)) for code, text in PROBLEM_WORDS.items()}
+    assert {code: sorted(re.findall(r"%\((\w+)\)s", text or "")) for code, text in said.items()} == named
+    assert [s for s in STATUSES if not dutch.get(s) or dutch[s] == s] == []
+
+
+def test_every_import_problem_code_is_one_the_import_can_write() -> None:
+    from server.masterdata.problems import MESSAGES
+    source = "".join(p.read_text("utf-8") for p in (ROOT / "server/masterdata").glob("*.py")
+                     if p.name != "problems.py")
+    assert [code for code in MESSAGES if f'"{code}"' not in source] == []

@@ -56,7 +56,7 @@ def test_the_admin_page_shows_a_progress_bar_then_the_summary(host):
     assert posted.status_code in (302, 303)
     running = client.get(posted.headers["Location"]).text
     assert '<progress id="md-progress"' in running and 'data-ended="false"' in running
-    assert "/api/v1/masterdata/imports/" in running and "masterdata-import.js" in running
+    assert "/api/v1/masterdata/imports/" in running and "progress.js" in running
     status = client.get(running.split('data-status-url="')[1].split('"')[0])  # what the script polls
     assert status.status_code == 200 and status.get_json()["status"] == "queued"
     Worker(host).run_once()

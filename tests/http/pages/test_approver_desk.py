@@ -6,6 +6,7 @@ import itertools
 import re
 
 from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from server.auth.actor import Actor
 from server.auth.models import Environment
@@ -79,15 +80,16 @@ def test_the_list_reads_a_page_of_many_rows_with_as_many_queries_as_a_page_of_on
         html = client.get(url).text
         return len(statements), html
 
-    event.listen(site.host.db.engine, "before_cursor_execute", count)
+    # Every engine: a GET reads through SQLite's read-only engine, which the writer's engine never sees.
+    event.listen(Engine, "before_cursor_execute", count)
     try:
         one, one_html = queries_for("/tasks?mine=1")
         many, many_html = queries_for("/tasks?state=all")
     finally:
-        event.remove(site.host.db.engine, "before_cursor_execute", count)
+        event.remove(Engine, "before_cursor_execute", count)
     assert one_html.count('data-testid="task-row"') == 1
     assert many_html.count('data-testid="task-row"') >= 4
-    assert many == one, (one, many)  # no query per row (N+1)
+    assert one > 0 and many == one, (one, many)  # no query per row (N+1)
 
 
 def test_the_task_page_speaks_in_words_not_codes(site: Site) -> None:

@@ -99,7 +99,7 @@ def batch_through(site: Site, cli: Any, edge: str) -> dict[str, Any]:
         batch_id = int(posted.headers["Location"].rsplit("/", 1)[1])
         run_worker(site)
         shown = admin.get(f"/batches/{batch_id}").text
-        assert 'id="b-succeeded">2<' in shown and shown.count('class="badge succeeded"') == 2
+        assert 'id="b-succeeded" data-number="succeeded">2<' in shown and shown.count('class="badge succeeded"') == 2
     else:
         options = [f"--{k}={v}" for k, v in CHOSEN.items()]
         code, out, err = cli("batches", "start", "--kind", "suspend", *options, "--dry-run", "--as", "admin")

@@ -18,9 +18,10 @@ from server.demo_data import demo_invoice_paths
 from server.instances import service as instances
 from server.instances.shipped import shipped_models
 from server.invoices import service as invoices
-from server.pages.findings import MATCH_REASONS
+from server.invoices.models import Invoice
 from server.tasks.models import HumanTask
 from tests.e2e.site import Site, build_site, csrf
+from tests.support.reasons import is_english_reason
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,14 @@ def english_reasons(html: str) -> list[str]:
     """Matching reasons on a page as the matcher writes them (English)."""
     plain = re.sub(r"<[^>]+>", "\n", html)
     lines = [line.strip() for chunk in plain.split("\n") for line in chunk.split("; ") if line.strip()]
-    return [line for line in lines if any(p.match(line) for p, _ in MATCH_REASONS)]
+    return [line for line in lines if is_english_reason(line)]
+
+
+def findings_of(html: str) -> list[str]:
+    """The matching findings a page lists, as the reader sees them."""
+    block = html.split('data-testid="findings">', 1)[1].split("</ul>", 1)[0]
+    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()).replace("&#39;", "'")
+            for item in block.split("<li>")[1:]]
 
 
 def test_a_dutch_approver_reads_refusals_findings_and_process_names_in_dutch(site: Site) -> None:
@@ -64,6 +72,9 @@ def test_a_dutch_approver_reads_refusals_findings_and_process_names_in_dutch(sit
     page = client.get(f"/tasks/{task_id}").text
     assert 'data-testid="findings"' in page and "voorkeursrekening" in page
     assert english_reasons(page) == []
+    assert findings_of(page) == ["Leverancier S002 gevonden op id, bankrekening, naam, adres",
+                                 "Administratie A01 gevonden op id, naam, plaats",
+                                 "De bankrekening op de factuur is niet de voorkeursrekening van leverancier S002"]
 
     token = csrf(page)
     refused = client.post(f"/tasks/{task_id}/complete",
@@ -94,6 +105,23 @@ def test_a_dutch_approver_reads_refusals_findings_and_process_names_in_dutch(sit
     assert "Inkoopfactuur" in listed and ">purchase_invoice<" not in listed
     shown = client.get(f"/instances/{instance_id}").text
     assert "Bevindingen van de matching" in shown and english_reasons(shown) == []
+
+
+def test_a_reason_the_upgrade_could_not_read_shows_as_it_was_written(site: Site) -> None:
+    sample = next(p for p in demo_invoice_paths() if p.name == "preferred_bank_differs.xml")
+    xml = sample.read_text("utf-8").replace("<cbc:ID>", "<cbc:ID>OLD-", 1)
+    with site.host.db.unit_of_work() as session:
+        env_id = session.scalars(select(Environment.id).where(Environment.name == "default")).one()
+    result = invoices.ingest(site.host, actor=Actor.system(env_id, "tests"), content=xml.encode(), source="web")
+    with site.host.db.unit_of_work() as session:
+        invoice = session.scalars(select(Invoice).where(Invoice.instance_id == result.instance_id)).one()
+        old = "supplier S002 was found in some way an earlier release wrote"
+        invoice.collection = {**invoice.collection, "reasons": ["no supplier found", old],
+                              "coded_reasons": [{"code": "supplier_not_found", "values": {}, "text": "no supplier found"},
+                                                {"code": None, "values": {}, "text": old}]}
+        task_id = session.scalars(select(HumanTask.id).where(HumanTask.instance_id == result.instance_id)).one()
+    page = in_dutch(site, "carla").get(f"/tasks/{task_id}").text
+    assert findings_of(page) == ["Geen leverancier gevonden in de stamgegevens", old]
 
 
 def test_the_inbox_says_stroom_s_own_findings_in_dutch_and_marks_official_rule_text_as_english(site: Site) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from server import leases
+from server.batches.models import Batch
 from server.errors import Conflict, Forbidden, InvalidInput
 from server.jobs.worker import Worker
 from server.operations import batches
@@ -108,3 +110,30 @@ def test_only_administrators_start_batches_and_bad_filters_are_named(purchase: P
                              ("resume", {"model": "purchase_admin"}, "no instance matches")]:
         with pytest.raises(InvalidInput, match=named):
             as_admin(purchase, batches.start_batch, edge="api", kind=kind, filter=flt, reason=REASON)
+
+
+class RunnerDied(Exception):
+    """What the test throws into a runner to stand for its process being killed."""
+
+
+def test_a_batch_whose_runner_died_is_taken_over_once_its_heartbeat_is_stale(purchase: Purchase) -> None:
+    ids = [purchase.start(business_key=f"INV-{n}") for n in range(3)]
+    batch = as_admin(purchase, batches.start_batch, edge="api", kind="suspend", reason=REASON,
+                     filter={"model": "purchase_admin"})
+
+    def die_after_the_first(processed: int, total: int) -> None:
+        raise RunnerDied()
+
+    with pytest.raises(RunnerDied):
+        batches.run_batch(purchase.host, batch_id=batch.id, progress=die_after_the_first)
+    batches.run_batch(purchase.host, batch_id=batch.id)  # a second runner: the first still looks alive
+    assert as_admin(purchase, batches.show_batch, batch_id=batch.id).batch.processed == 1
+
+    with purchase.host.db.unit_of_work() as session:  # a minute passes without a heartbeat
+        row = session.get_one(Batch, batch.id)
+        assert row.heartbeat_at is not None
+        row.heartbeat_at -= leases.STALE_AFTER
+    batches.run_batch(purchase.host, batch_id=batch.id)
+    ended = as_admin(purchase, batches.show_batch, batch_id=batch.id).batch
+    assert (ended.status, ended.succeeded, ended.failed) == ("completed", 3, 0)
+    assert [purchase.instance(i).status for i in ids] == ["suspended"] * 3

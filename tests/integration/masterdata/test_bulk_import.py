@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from server import leases
 from server.audit import details
 from server.audit.models import AuditDetail, AuditEvent
 from server.auth.actor import Actor
 from server.masterdata import bulk
-from server.masterdata.models import OrderLine, Supplier, SupplierBankAccount
+from server.masterdata.models import MasterDataImport, OrderLine, Supplier, SupplierBankAccount
 from server.operations import masterdata as operations
 from tests.integration.masterdata.conftest import Env
 
@@ -166,3 +167,60 @@ def test_the_smaller_kinds_are_written_in_chunks_too(db: Session, importer):
     assert (again.created, again.updated, again.unchanged) == (0, 1, 599)
     refused, _ = importer("purchase_orders", b"number,supplier_code\nPO1,S00001\nPO9999,S77777\n")
     assert refused.status == "refused" and [r["line"] for r in refused.refused] == [3]
+
+
+class RunnerDied(Exception):
+    """What the test throws into a runner to stand for its process being killed."""
+
+
+def test_an_import_whose_runner_died_is_taken_over_after_its_last_chunk(db: Session, env: Env, host,
+                                                                        monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(bulk, "FIRST_CHUNK", 100)
+    monkeypatch.setattr(bulk, "MAX_CHUNK", 250)
+    monkeypatch.setattr(bulk, "MIN_CHUNK_POSTGRES", 50)
+    actor = Actor.system(env.id, "erp")
+    with host.db.unit_of_work() as session:
+        queued = operations.import_master_data(session, actor=actor, edge="cli", kind="suppliers",
+                                               data=suppliers(ROWS))
+
+    def die_after_the_first_chunk(done: int, total: int) -> None:
+        raise RunnerDied()
+
+    with pytest.raises(RunnerDied):
+        bulk.run(host.db, queued.id, progress=die_after_the_first_chunk)
+    bulk.run(host.db, queued.id)  # a second runner: the first still looks alive
+    with host.db.unit_of_work() as session:  # a minute passes without a heartbeat
+        row = session.get_one(MasterDataImport, queued.id)
+        assert (row.status, row.done) == ("running", 100) and row.heartbeat_at is not None
+        row.heartbeat_at -= leases.STALE_AFTER
+    resumed: list[int] = []
+    bulk.run(host.db, queued.id, progress=lambda done, total: resumed.append(done))
+    with host.db.reading() as session:
+        view = operations.master_data_import(session, actor=actor, import_id=queued.id)
+    assert (view.status, view.done, view.created, view.unchanged) == ("done", ROWS, ROWS, 0)
+    assert resumed[0] > 100 and resumed[-1] == ROWS  # on from the last committed chunk
+    assert audited(db) == ROWS and audited(db, "masterdata.imported") == 1
+
+
+def test_a_supplier_deleted_mid_import_stops_it_at_that_line_with_the_coded_reason(env: Env, host, db: Session,
+                                                                                   importer):
+    importer("suppliers", suppliers(150))
+    body = "supplier_code,iban\n" + "".join(f"S{n:05d},{iban(n)}\n" for n in range(150))
+    actor = Actor.system(env.id, "erp")
+    with host.db.unit_of_work() as session:
+        queued = operations.import_master_data(session, actor=actor, edge="cli", kind="bank_accounts",
+                                               data=body.encode())
+
+    def delete_the_last_supplier(done: int, total: int) -> None:  # after the first chunk of 100
+        if done == 100:
+            with host.db.unit_of_work() as session:
+                session.execute(delete(Supplier).where(Supplier.code == "S00149"))
+
+    operations.run_master_data_import(host.db, import_id=queued.id, progress=delete_the_last_supplier)
+    with host.db.reading() as session:
+        view = operations.master_data_import(session, actor=actor, import_id=queued.id)
+    assert (view.status, view.created, view.refused_count) == ("failed", 100, 1)  # the chunk before it kept
+    assert view.refused_rows == ({"line": 151, "problems": [
+        {"field": "supplier_code", "code": "unknown_supplier", "values": {"value": "S00149"},
+         "message": "supplier S00149 not found"}]},)
+    assert view.error == "stopped at line 151: supplier S00149 not found"

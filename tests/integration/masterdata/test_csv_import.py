@@ -72,15 +72,27 @@ def test_importing_the_same_files_again_updates_instead_of_duplicating(env: Env,
     assert env.session.scalar(select(func.count()).select_from(GoodsReceipt)) == 3
 
 
-def test_file_with_bad_rows_imports_nothing_and_names_each_line(env: Env, import_file: ImportFile) -> None:
+def said(result: ImportView) -> list[tuple[object, ...]]:
+    """Each refused problem as (line, field, code, English message)."""
+    return [(e["line"], e["field"], e["code"], e["message"]) for e in result.refused]
+
+
+def test_file_with_bad_rows_imports_nothing_and_counts_each_refused_row_once(env: Env,
+                                                                              import_file: ImportFile) -> None:
     result = import_file("suppliers", read("suppliers_bad.csv"))
     env.session.commit()
-    assert (result.created, result.updated) == (0, 0)
-    assert list(result.refused) == [
-        {"line": 3, "field": "name", "message": "is required"},
-        {"line": 4, "field": "country", "message": "must be a two-letter ISO 3166 code"},
-        {"line": 4, "field": "email", "message": "is not an e-mail address"},
-        {"line": 5, "field": "code", "message": "repeats the same code as line 2"},
+    assert (result.created, result.updated, result.refused_count) == (0, 0, 3)  # line 4 has two problems
+    assert [(row["line"], [(p["field"], p["code"], p["values"]) for p in row["problems"]])
+            for row in result.refused_rows] == [
+        (3, [("name", "missing_field", {})]),
+        (4, [("country", "bad_country", {"value": "Nederland"}), ("email", "bad_email", {"value": "geen-mail"})]),
+        (5, [("code", "duplicate_key", {"key": "S010", "first_line": 2})]),
+    ]
+    assert said(result) == [
+        (3, "name", "missing_field", "is required"),
+        (4, "country", "bad_country", "must be a two-letter ISO 3166 code"),
+        (4, "email", "bad_email", "is not an e-mail address"),
+        (5, "code", "duplicate_key", "repeats S010 of line 2"),
     ]
     assert env.session.scalar(select(func.count()).select_from(Supplier)) == 0
 
@@ -90,10 +102,11 @@ def test_row_pointing_at_unknown_supplier_is_reported_and_nothing_is_imported(en
     import_file("suppliers", read("suppliers.csv"))
     data = b"supplier_code,iban,preferred\nS001,NL91ABNA0417164300,1\nS999,NL44RABO0123456789,0\nS001,NL00BAD,0\n"
     result = import_file("bank_accounts", data)
-    assert list(result.refused) == [
-        {"line": 3, "field": "supplier_code", "message": "supplier S999 not found"},
-        {"line": 4, "field": "iban", "message": "NL00BAD is not a valid IBAN"},
+    assert said(result) == [
+        (3, "supplier_code", "unknown_supplier", "supplier S999 not found"),
+        (4, "iban", "bad_iban", "NL00BAD is not a valid IBAN"),
     ]
+    assert [e["values"] for e in result.refused] == [{"value": "S999"}, {"value": "NL00BAD"}]
     assert service.list_bank_accounts(env.session, environment_id=env.id) == []
 
 
@@ -101,30 +114,31 @@ def test_two_preferred_accounts_for_one_supplier_in_one_file_are_refused(import_
     import_file("suppliers", read("suppliers.csv"))
     data = b"supplier_code;iban;preferred\nS001;NL91ABNA0417164300;ja\nS001;NL44RABO0123456789;ja\n"
     result = import_file("bank_accounts", data)
-    assert [(e["line"], e["field"]) for e in result.refused] == [(3, "preferred")]
+    assert said(result) == [
+        (3, "preferred", "second_preferred", "is a second preferred account of supplier S001 (line 2)")]
 
 
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        (b"code;name\nS001;Caf\xe9 Noir\n", {"line": 2, "field": None, "message": "the file is not UTF-8 text"}),
-        (b"", {"line": 1, "field": None, "message": "the file is empty"}),
-        (b"code;naam\nS001;X\n", {"line": 1, "field": "naam", "message": "is an unknown column"}),
-        (b"code;city\nS001;X\n", {"line": 1, "field": "name", "message": "is a required column"}),
-        (b"code;name\nS001;X;extra\n", {"line": 2, "field": None, "message": "has 3 fields, the header 2"}),
+        (b"code;name\nS001;Caf\xe9 Noir\n", (2, None, "not_utf8", "the file is not UTF-8 text")),
+        (b"", (1, None, "empty_file", "the file is empty")),
+        (b"code;naam\nS001;X\n", (1, "naam", "unknown_column", "is an unknown column")),
+        (b"code;city\nS001;X\n", (1, "name", "missing_column", "is a required column")),
+        (b"code;name\nS001;X;extra\n", (2, None, "too_many_fields", "has 3 fields, the header 2")),
     ],
     ids=["latin1", "empty", "unknown_column", "missing_column", "too_many_fields"],
 )
 def test_unreadable_files_are_reported_on_their_line(import_file: ImportFile, data: bytes,
-                                                     error: dict[str, object]) -> None:
+                                                     error: tuple[object, ...]) -> None:
     result = import_file("suppliers", data)
-    assert result.status == "refused" and error in result.refused and result.created == 0
+    assert result.status == "refused" and error in said(result) and result.created == 0
 
 
 def test_comma_file_with_quoted_multiline_field_reports_the_line_the_record_starts_on(import_file: ImportFile) -> None:
     data = b'CODE,Name,Email\r\nS001,"Jansen\r\nB.V.",ok@example.nl\r\nS002,Pieters,bad\r\n'
     result = import_file("suppliers", data)
-    assert list(result.refused) == [{"line": 4, "field": "email", "message": "is not an e-mail address"}]
+    assert said(result) == [(4, "email", "bad_email", "is not an e-mail address")]
 
 
 def test_numbers_and_dates_in_dutch_notation_are_read(import_file: ImportFile) -> None:
@@ -134,7 +148,8 @@ def test_numbers_and_dates_in_dutch_notation_are_read(import_file: ImportFile) -
     assert (result.status, result.created) == ("done", 1)
     bad = b"order_number;line_number;reference;quantity;received_on\n6001001;2;GR-8;veel;gisteren\n"
     errors = import_file("goods_receipts", bad).refused
-    assert [(e["line"], e["field"]) for e in errors] == [(2, "quantity"), (2, "received_on")]
+    assert [(e["line"], e["field"], e["code"], e["values"]) for e in errors] == [
+        (2, "quantity", "not_number", {"value": "veel"}), (2, "received_on", "not_date", {"value": "gisteren"})]
 
 
 def test_unknown_kind_is_invalid_input(import_file: ImportFile) -> None:

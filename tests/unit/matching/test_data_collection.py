@@ -11,6 +11,7 @@ import pytest
 
 from server.invoices.facts import EarlierInvoice
 from server.invoices.matching import COLLECTION_FIELDS, match, supplier_key
+from server.masterdata.reasons import reason
 from server.masterdata.records import MasterData, RuleRecord
 from tests.unit.matching.builders import (
     INVOICE,
@@ -198,7 +199,9 @@ def test_result_names_the_supplier_administration_order_and_line_matches() -> No
         ("3", "rule", "4500"),
         ("3", "manual", None),
     ]
-    assert "supplier S001 found by id, bank_account, name, address" in result.reasons
+    found = next(r for r in result.reasons if r.code == "supplier_found")
+    assert found.values == {"code": "S001", "how": ("id", "bank_account", "name", "address")}
+    assert found.text == "supplier S001 found by id, bank_account, name, address"  # the API's sentence, as before
 
 
 def test_two_suppliers_with_the_same_name_are_ambiguous_and_neither_is_chosen() -> None:
@@ -207,7 +210,7 @@ def test_two_suppliers_with_the_same_name_are_ambiguous_and_neither_is_chosen() 
     party = supplier_party(identifiers=(), vat_id=None, ibans=(), postal_code=None)
     result = match(dataclasses.replace(INVOICE, supplier=party), masterdata, today=TODAY)
     assert result.supplier_id is None and not result.supplier_match_name
-    assert any("ambiguous" in reason for reason in result.reasons)
+    assert any(reason.code == "supplier_ambiguous" for reason in result.reasons)
 
 
 def test_identifier_outweighs_a_bank_account_of_another_supplier() -> None:
@@ -234,7 +237,8 @@ def test_unusable_regex_never_matches_and_is_reported() -> None:
     masterdata = dataclasses.replace(MASTERDATA, rules=(broken,))
     result = match(dataclasses.replace(INVOICE, lines=(*INVOICE.lines, UNMATCHED)), masterdata, today=TODAY)
     assert result.manual_booking_status == 1
-    assert "matching rule 9 has an unusable pattern" in result.reasons
+    assert reason("rule_pattern_unusable", rule=9) in result.reasons
+    assert "matching rule 9 has an unusable pattern" in [r.text for r in result.reasons]
 
 
 def test_line_links_to_order_line_by_seller_item_id_without_line_reference() -> None:
