@@ -37,10 +37,11 @@ run: $(STAMP) $(WEB_STAMP) $(WEB_BUILD)
 	$(BIN)/stroom demo --if-new
 	$(BIN)/stroom run --host 127.0.0.1 --port 5000
 
-# Two workers by default (TEST_WORKERS=0 runs in one process, e.g. to debug).
+# Two workers by default (TEST_WORKERS=0 runs in one process, e.g. to debug). loadscope: a worker gets a whole
+# module (or test class), so a module's site or server is built once, not on both (tests/support/scheduling.py).
 TEST_WORKERS ?= 2
 test: $(STAMP) $(WEB_STAMP) $(WEB_BUILD) $(CHROMIUM)
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 # The DMN TCK levels 2 and 3 (../shared/corpus/dmn/tck-full): passed testCases per level and overall.
 tck: $(STAMP)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from contextlib import nullcontext
 from pathlib import Path
 
 from flask import Flask
@@ -18,6 +19,7 @@ from server.host import Host, open_host
 from server.instances import service as instances
 from server.migrate import upgrade
 from server.settings import Settings
+from tests.support.passwords import quick_password_hashes
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "web"
@@ -59,14 +61,18 @@ def deploy_web_model(host: Host, *, key: str = "purchase_invoice") -> None:
                          forms={"web_approval.form": (DATA / "web_approval.form").read_bytes()})
 
 
-def build_site(tmp: Path, **changes: object) -> Site:
-    """Migrated SQLite under tmp, demo users and data, the web model deployed as purchase_invoice."""
+def build_site(tmp: Path, *, shipped_password_costs: bool = False, **changes: object) -> Site:
+    """Migrated SQLite under tmp, demo users and data, the web model deployed as purchase_invoice.
+
+    The demo users' passwords are hashed at test-sized Argon2id costs (tests/support/passwords.py) unless
+    shipped_password_costs is set."""
     settings = Settings(instance_dir=tmp / "instance", database_url=f"sqlite:///{tmp / 'stroom.db'}",
                         secret_key="web-tests", testing=True, embedded_worker=False,
                         outbox_dir=tmp / "outbox", ubl_rules="warn")
     settings = settings.replace(**changes) if changes else settings
     host = open_host(settings)
     upgrade(host.db.engine)
-    demo.load(host)
+    with nullcontext() if shipped_password_costs else quick_password_hashes():
+        demo.load(host)
     deploy_web_model(host)
     return Site(host=host, app=create_app(host=host), settings=settings)

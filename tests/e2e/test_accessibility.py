@@ -118,26 +118,56 @@ def _check(browse: Browse, url: str, label: str) -> list[str]:
     return describe(f"{label} {url}", found)
 
 
-def test_every_page_has_no_serious_accessibility_violation(world: Site, browser: Any,
-                                                          request: pytest.FixtureRequest) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    urls = plan(world)
-    assert sum(len(u) for u in urls.values()) >= 20, urls  # the crawl found the site, not just a login page
-    problems: list[str] = []
-    checked = 0
+@pytest.fixture(scope="module")
+def urls(world: Site) -> dict[str, list[str]]:
+    """The crawl's plan, made once per module: per role, the URLs it checks."""
+    found = plan(world)
+    assert sum(len(u) for u in found.values()) >= 20, found  # the crawl found the site, not just a login page
+    return found
+
+
+@pytest.fixture(scope="module")
+def world_url(world: Site) -> Iterator[str]:
     with served(world) as base_url:
-        for lang, locale, width, height in SCREENS:
-            with Browse(browser, base_url, f"axe-{lang}", width=width, height=height, locale=locale) as anonymous:
-                for url in ("/login", "/no-such-page"):
-                    problems += _check(anonymous, url, f"{lang}-{width}-anonymous")
-                    checked += 1
-                assert anonymous.page.locator("html").get_attribute("lang") == lang
-            for login, pages in urls.items():
-                with Browse(browser, base_url, f"axe-{lang}-{login}", width=width, height=height,
-                            locale=locale) as browse:
-                    browse.login(login)
-                    browse.language(lang)
-                    for url in pages:
-                        problems += _check(browse, url, f"{lang}-{width}-{login}")
-                        checked += 1
-    assert not problems, f"{len(problems)} serious or critical violations on {checked} pages:\n" + "\n".join(problems)
+        yield base_url
+
+
+WHO = ("anonymous", *ROLES)
+
+
+def check_pages(world_url: str, urls: dict[str, list[str]], browser: Any, screen: tuple[str, str, int, int],
+                who: str) -> None:
+    """Every page `who` checks (the login and error pages when anonymous), on this screen, in its language."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    lang, locale, width, height = screen
+    label = f"{lang}-{width}-{who}"
+    problems: list[str] = []
+    with Browse(browser, world_url, f"axe-{lang}{'' if who == 'anonymous' else '-' + who}", width=width,
+                height=height, locale=locale) as browse:
+        if who == "anonymous":
+            pages = ["/login", "/no-such-page"]
+        else:
+            browse.login(who)
+            browse.language(lang)
+            pages = urls[who]
+        for url in pages:
+            problems += _check(browse, url, label)
+        assert browse.page.locator("html").get_attribute("lang") == lang
+    assert not problems, (f"{len(problems)} serious or critical violations on {len(pages)} pages:\n"
+                          + "\n".join(problems))
+
+
+# A class per screen: `make test` (--dist loadscope) hands each class to a worker as a whole, so the two
+# workers share the crawl and each screen's roles run in order on one site.
+class TestInEnglishOnALaptop:
+    @pytest.mark.parametrize("who", WHO)
+    def test_every_page_has_no_serious_accessibility_violation(
+            self, world_url: str, urls: dict[str, list[str]], browser: Any, who: str) -> None:
+        check_pages(world_url, urls, browser, SCREENS[0], who)
+
+
+class TestInDutchOnAPhone:
+    @pytest.mark.parametrize("who", WHO)
+    def test_every_page_has_no_serious_accessibility_violation(
+            self, world_url: str, urls: dict[str, list[str]], browser: Any, who: str) -> None:
+        check_pages(world_url, urls, browser, SCREENS[1], who)

@@ -122,8 +122,9 @@ class Site:
         return mails
 
 
-def open_site(host: Host) -> Site:
-    """Demo users (with tokens), every shipped model deployed, demo master data, a scanning system account."""
+def load_demo(host: Host) -> dict[str, str]:
+    """Demo users (with tokens), every shipped model deployed, demo master data, a scanning system account;
+    the issued tokens by login."""
     summary = demo.load(host)
     assert summary["refused"] == [], summary["refused"]
     issued: dict[str, str] = {}
@@ -138,5 +139,15 @@ def open_site(host: Host) -> Site:
         scanner = auth.create_user(session, env_id, "scanner", actor=Actor.system(env_id), roles=("system",),
                                    email="scanner@example.com", password="pw-scanner")
         _, issued["scanner"] = tokens.create_token(session, scanner, actor=Actor.system(env_id))
+    return issued
+
+
+def site_on(host: Host, issued: dict[str, str]) -> Site:
+    """The site of a host whose database already holds the demo (see load_demo), with its own clock and worker."""
     clock = Clock()
-    return Site(host, create_app(host=host).test_client(), issued, Worker(host, clock=clock), clock)
+    return Site(host, create_app(host=host).test_client(), dict(issued), Worker(host, clock=clock), clock)
+
+
+def open_site(host: Host) -> Site:
+    """A site on an empty, migrated database: the demo loaded into it."""
+    return site_on(host, load_demo(host))

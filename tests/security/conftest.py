@@ -42,7 +42,8 @@ def hostile_invoice() -> bytes:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
-    site = build_site(Path(tmp_path_factory.mktemp("security")))
+    # the shipped password costs: test_login_and_secrets checks the demo users' stored hashes carry them
+    site = build_site(Path(tmp_path_factory.mktemp("security")), shipped_password_costs=True)
     with site.host.db.unit_of_work() as session:
         env_id = session.scalars(select(User.environment_id).where(User.login == "admin")).one()
     result = invoices.ingest(site.host, actor=Actor.system(env_id, "tests"), content=hostile_invoice(),

@@ -15,20 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from server import demo
 from server.app import create_app
-from server.host import open_host
 from server.invoices import refusals
-from tests.conftest import make_settings
 from tests.e2e.site import csrf
-from tests.e2e_flows.conftest import sync_validator
-from tests.e2e_flows.site import Site, open_site
+from tests.e2e_flows.conftest import DemoTemplate, demo_template, open_demo_copy, quick_set_up
+from tests.e2e_flows.site import Site, site_on
 from tests.integration.mail.conftest import SmtpServer
 
 ATTACKER = "victim@elsewhere.example"
 PHISH = "Pay_now_at_evil.example"
+__all__ = ["demo_template"]  # the session fixture of the template flows, shared here
 
 
 @pytest.fixture
@@ -40,12 +38,10 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def site(sqlite_url, tmp_path, monkeypatch, smtp) -> Iterator[Site]:
-    monkeypatch.setattr("server.invoices.service.default_validator", sync_validator)
-    monkeypatch.setattr("server.auth.service.hash_password",
-                        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash)
-    host = open_host(make_settings(tmp_path, sqlite_url, smtp_url=f"smtp://127.0.0.1:{smtp.port}"))
-    yield open_site(host)
+def site(demo_template: DemoTemplate, tmp_path, monkeypatch, smtp) -> Iterator[Site]:
+    quick_set_up(monkeypatch)
+    host = open_demo_copy(demo_template, tmp_path, smtp_url=f"smtp://127.0.0.1:{smtp.port}")
+    yield site_on(host, demo_template.tokens)
     host.db.dispose()
 
 
