@@ -3,13 +3,13 @@
 A file is checked completely before anything is written (conversion, required fields, repeated keys,
 named suppliers and orders exist): with any refused row nothing is imported and the summary counts the
 refused rows and lists each with its line number and its problems (codes, values and English messages,
-server.masterdata.problems). Suppliers, bank accounts and order lines are then
-written in chunks (`bulk_writers`), each chunk its own transaction sized to take about
-CHUNK_SECONDS, so SQLite's single writer lock (and PostgreSQL's row locks) are free again within about
-200 ms and ingest keeps answering during a 100,000-row import. The smaller kinds (administrations,
-orders, receipts, rules) are written row by row with their own save verbs, in chunks too (10,000
-orders in one transaction held SQLite's writer lock for a minute: invoices meanwhile got 503). A row
-the database refuses at write time (a supplier deleted meanwhile) stops the import at its line, as
+server.masterdata.problems). Suppliers, bank accounts, purchase orders, order lines and goods
+receipts are then written set-based in chunks (`bulk_writers`, `bulk_orders`), each chunk its own
+transaction sized to take about CHUNK_SECONDS, so SQLite's single writer lock (and PostgreSQL's row
+locks) are free again within about 200 ms and ingest keeps answering during a 100,000-row import. The
+smaller kinds (administrations, rules) are written row by row with their own save verbs, in chunks too
+(10,000 orders saved row by row in one transaction held SQLite's writer lock for a minute: invoices
+meanwhile got 503). A row the database refuses at write time (a supplier deleted meanwhile) stops the import at its line, as
 `failed`, with the chunks before it kept.
 
 Progress (`done`) is committed with each chunk, with the lease's heartbeat (server.leases), and moves
@@ -31,8 +31,8 @@ from server import leases
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.db import Database, optimize_statistics, utcnow
-from server.masterdata import csv_import
-from server.masterdata.bulk_writers import WRITERS, Audience, Counts, MissingReference, row_by_row
+from server.masterdata import bulk_orders, bulk_writers, csv_import
+from server.masterdata.bulk_writers import Audience, Counts, MissingReference, Writer, row_by_row
 from server.masterdata.models import MATCHING_TABLES, MasterDataImport, PurchaseOrder, Supplier
 from server.masterdata.problems import Problem, at_line, problem, refused_rows
 
@@ -52,6 +52,12 @@ SQLITE_TURN_PAUSE = 0.005
 MAX_REFUSED = 1000  # refused rows kept in the summary (`refused_count` counts them all)
 ENDED = MasterDataImport.ENDED_STATUSES
 Progress = Callable[[int, int], None]
+# The kinds written set-based; the others (administrations, rules: tens of rows) go row by row.
+WRITERS: dict[str, Writer] = {
+    "suppliers": bulk_writers.write_suppliers, "bank_accounts": bulk_writers.write_bank_accounts,
+    "purchase_orders": bulk_orders.write_purchase_orders, "order_lines": bulk_writers.write_order_lines,
+    "goods_receipts": bulk_orders.write_goods_receipts,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Set-based writers for the big master-data kinds: suppliers, bank accounts and order lines.
+"""Set-based writers for the big master-data kinds: suppliers, bank accounts and order lines (purchase
+orders and goods receipts: `bulk_orders`).
 
 Each writer takes one chunk of checked rows, reads what is stored for the whole chunk at once (one
 query per table, never one per row), compares each row with it and writes only what changed, with
@@ -318,7 +319,7 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
     return counts
 
 
-# The smaller kinds (administrations, orders, receipts, rules)
+# The smaller kinds (administrations, rules)
 
 
 def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
@@ -342,5 +343,3 @@ def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
 
 
 Writer = Callable[..., Counts]
-WRITERS: dict[str, Writer] = {"suppliers": write_suppliers, "bank_accounts": write_bank_accounts,
-                              "order_lines": write_order_lines}
