@@ -11,14 +11,8 @@ from server.host import Host, open_host
 from server.settings import Settings
 from tests.support import databases
 from tests.support.paths import CORPUS
-from tests.support.scheduling import SlowModulesFirst
 
 BACKENDS = ("sqlite", "postgresql")
-
-
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
-    """`--dist loadscope` (as `make test` runs): whole modules, the slow ones first (tests/support/scheduling.py)."""
-    return SlowModulesFirst(config, log) if config.getvalue("dist") == "loadscope" else None
 
 
 @pytest.fixture(scope="session")

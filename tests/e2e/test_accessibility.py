@@ -157,8 +157,7 @@ def check_pages(world_url: str, urls: dict[str, list[str]], browser: Any, screen
                           + "\n".join(problems))
 
 
-# A class per screen: `make test` (--dist loadscope) hands each class to a worker as a whole, so the two
-# workers share the crawl and each screen's roles run in order on one site.
+# One test per screen and role, so the two `make test` workers share the crawl.
 class TestInEnglishOnALaptop:
     @pytest.mark.parametrize("who", WHO)
     def test_every_page_has_no_serious_accessibility_violation(
