@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from server.batches.models import ENDED, LIVE
 from server.batches.selection import FIELDS
 from server.operations import batches as operations
 from server.operations.batch_kinds import batch_kinds
@@ -64,7 +65,7 @@ def batch_page(batch_id: int) -> ResponseReturnValue:
         detail = operations.show_batch(db, actor=actor(), batch_id=batch_id, limit=PER_PAGE, result=result,
                                        after=int(after) if after.isdigit() else None)
     return render_template("batches/batch.html", detail=detail, view=detail.batch, result=result,
-                           results=operations.RESULTS,
+                           results=operations.RESULTS, statuses={s: _(s) for s in (*LIVE, *ENDED)},
                            status_url=url_for("api_batches.show", batch_id=batch_id, limit=1))
 
 

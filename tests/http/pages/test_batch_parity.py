@@ -100,6 +100,9 @@ def batch_through(site: Site, cli: Any, edge: str) -> dict[str, Any]:
         run_worker(site)
         shown = admin.get(f"/batches/{batch_id}").text
         assert 'id="b-succeeded" data-number="succeeded">2<' in shown and shown.count('class="badge succeeded"') == 2
+        # the poller says each status the run can pass through in the page's language (progress.js)
+        words = json.loads(re.search(r"data-status-words='([^']*)'", shown).group(1))  # type: ignore[union-attr]
+        assert set(words) == {"queued", "running", "cancelling", "completed", "cancelled"}
     else:
         options = [f"--{k}={v}" for k, v in CHOSEN.items()]
         code, out, err = cli("batches", "start", "--kind", "suspend", *options, "--dry-run", "--as", "admin")
