@@ -342,17 +342,25 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     @contextlib.contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
+    def unit_of_work(self, *, bulk: bool = False) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any error, then run after-commit hooks.
 
         Inside `reads_only` (a GET request) the transaction is read-only: it never takes SQLite's writer
-        lock, and a write in it fails instead of waiting for one."""
+        lock, and a write in it fails instead of waiting for one.
+
+        `bulk`: for a transaction that runs the same `one_of` look-ups chunk after chunk (an import). On
+        PostgreSQL it plans each statement for its own keys: psycopg prepares a statement run often and
+        PostgreSQL then switches to a generic plan, made for no particular array, that scans the table
+        once the table has grown (planned while it was empty, early in an import, it looked cheap).
+        On SQLite nothing happens (BEGIN stays lazy, so the writer's turn is still taken at first use)."""
         if _READS_ONLY.get():
             with self._reading_transaction() as session:
                 yield session
             return
         session = self.sessions()
         try:
+            if bulk and self.is_postgres:
+                session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             yield session
             session.commit()
         except StaleDataError:
@@ -495,21 +503,40 @@ def insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
 
 def update_many(session: Session, table: Any, columns: list[str], rows: list[dict[str, Any]]) -> None:
     """UPDATE many rows of a table by id, each with its own values of `columns` (and the columns' onupdate
-    values, as SQLAlchemy sets them), in one executemany on the driver. Every row holds "id" and the columns."""
+    values, as SQLAlchemy sets them). Every row holds "id" and the columns.
+
+    SQLite: one executemany on the driver (one prepared statement, run in C). PostgreSQL: one statement
+    joining the table to the rows passed as one array per column (`UPDATE .. FROM unnest(..)`):
+    psycopg's executemany sends one statement per row, which cost about 35 us a row in this process and
+    as much in the database (a fifth of the rate of renaming every supplier)."""
     if not rows:
         return
     stamped = {c.name: c.onupdate.arg(None) if c.onupdate.is_callable else c.onupdate.arg
                for c in table.columns if c.onupdate is not None and c.name not in columns}
+    dialect = session.get_bind().dialect
+    cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    if dialect.name == "postgresql":
+        order = ["id", *columns]
+        values = _driver_rows(session, table, order, [{name: row[name] for name in order} for row in rows])
+        arrays = [list(column) for column in zip(*values, strict=True)]
+        # Our own table and column names; each array cast to its column's type (NULLs included).
+        unnest = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in order)
+        names = ", ".join(f'"{name}"' for name in order)
+        assignments = ", ".join([*(f'"{name}" = v."{name}"' for name in columns),
+                                 *(f'"{name}" = %s' for name in stamped)])
+        try:
+            cursor.execute(f'UPDATE "{table.name}" AS t SET {assignments} FROM unnest({unnest}) AS v({names}) '
+                           f'WHERE t.id = v.id', [*stamped.values(), *arrays])  # in the order their marks appear
+        finally:
+            cursor.close()
+        return
     columns = [*columns, *stamped]
     order = [*columns, "id"]
     merged = [{**stamped, **row} for row in rows]
     values = _driver_rows(session, table, order, [{name: row[name] for name in order} for row in merged])
-    postgres = session.get_bind().dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    assignments = ", ".join(f'"{name}" = {mark}' for name in columns)  # our own column names
-    cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    assignments = ", ".join(f'"{name}" = ?' for name in columns)  # our own column names
     try:
-        cursor.executemany(f'UPDATE "{table.name}" SET {assignments} WHERE id = {mark}', values)
+        cursor.executemany(f'UPDATE "{table.name}" SET {assignments} WHERE id = ?', values)
     finally:
         cursor.close()
 

@@ -21,11 +21,13 @@ from __future__ import annotations
 import csv
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from server import leases
 from server.audit import service as audit
@@ -54,10 +56,12 @@ ENDED = MasterDataImport.ENDED_STATUSES
 Progress = Callable[[int, int], None]
 # The kinds written set-based; the others (administrations, rules: tens of rows) go row by row.
 WRITERS: dict[str, Writer] = {
-    "suppliers": bulk_writers.write_suppliers, "bank_accounts": bulk_writers.write_bank_accounts,
-    "purchase_orders": bulk_orders.write_purchase_orders, "order_lines": bulk_writers.write_order_lines,
-    "goods_receipts": bulk_orders.write_goods_receipts,
+    "suppliers": bulk_writers.SUPPLIER_WRITER, "bank_accounts": bulk_writers.BANK_ACCOUNT_WRITER,
+    "purchase_orders": bulk_orders.PURCHASE_ORDER_WRITER, "order_lines": bulk_writers.ORDER_LINE_WRITER,
+    "goods_receipts": bulk_orders.GOODS_RECEIPT_WRITER,
 }  # fmt: skip
+# Rows are prepared (Writer.prepare) in blocks of this many; a chunk is whole blocks (but the file's last).
+PREPARE_BLOCK = 100
 
 
 @dataclass(frozen=True)
@@ -183,31 +187,76 @@ def _advance(session: Any, plan_id: int, *, expected: int, rows: int, counts: Co
         raise _Lost()
 
 
+class _Ahead:
+    """The file's rows from `start` on, prepared (Writer.prepare) block by block ahead of the chunks that
+    write them.
+
+    With `threaded` (PostgreSQL) one thread prepares the next chunk's rows while this one waits for the
+    database to write and commit the chunk before: psycopg lets go of the GIL while it waits on the socket,
+    so the database's work and this process's no longer take turns. Preparing needs nothing from the
+    database (look-ups and comparisons stay in the chunk's transaction), and keys are unique within a file,
+    so what a chunk writes changes nothing prepared for the next. Without it (SQLite) each chunk's rows are
+    prepared just before its transaction begins: outside the writer lock, which then covers only the
+    writing. (Threaded on SQLite, the preparing thread takes the GIL from the writer between its steps,
+    and the lock is held longer.)"""
+
+    def __init__(self, prepare: Callable[[Any, int], Any], rows: list[tuple[int, Any]], start: int, env: int, *,
+                 threaded: bool):
+        self._prepare, self._rows, self._env, self._next = prepare, rows, env, start
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="import-prepare") if threaded else None
+        self._blocks: deque[Future[Any] | list[tuple[int, Any]]] = deque()
+        self._queued = 0  # rows in self._blocks
+
+    def _queue(self, rows: int) -> None:
+        """Queue blocks until at least `rows` rows are queued (or the file's rows are all queued)."""
+        while self._queued < rows and self._next < len(self._rows):
+            block = self._rows[self._next:self._next + PREPARE_BLOCK]
+            self._next += len(block)
+            self._queued += len(block)
+            self._blocks.append(block if self._pool is None else self._pool.submit(self._prepare, block, self._env))
+
+    def take(self, rows: int) -> list[Any]:
+        """The next `rows` rows (rounded up to whole blocks) prepared; then starts on as many again."""
+        self._queue(rows)
+        prepared: list[Any] = []
+        while len(prepared) < rows and self._blocks:
+            block = self._blocks.popleft()
+            done = block.result() if isinstance(block, Future) else self._prepare(block, self._env)
+            self._queued -= len(done)
+            prepared += done
+        self._queue(rows)
+        return prepared
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _write_chunks(db: Database, plan: _Plan, rows: list[tuple[int, Any]], progress: Progress | None) -> Counts:
     who = Audience(actor=plan.actor, edge=plan.edge, environment_id=plan.actor.environment_id, import_id=plan.id)
     spec = csv_import.KINDS[plan.kind]
     writer = WRITERS.get(plan.kind) or row_by_row(plan.kind, spec.save)
     total, done, size, counts = len(rows), plan.done, FIRST_CHUNK, Counts()
     smallest = max(MIN_CHUNK, MIN_CHUNK_POSTGRES) if db.is_postgres else MIN_CHUNK
-    while done < total:
-        chunk = rows[done:done + size]
-        with db.unit_of_work() as session:
-            session.connection()  # BEGIN: on SQLite this waits for the writer turn, which is not our time
-            if db.is_postgres:
-                # The chunk's look-ups bind their keys as one array (db.one_of); a generic plan cached by
-                # the driver would plan them for the table as it was (empty, early in an import) and scan.
-                session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-            started = time.thread_time()
-            chunk_counts = writer(session, chunk, who=who)
-            _advance(session, plan.id, expected=done, rows=len(chunk), counts=chunk_counts, total=total)
-        elapsed = time.thread_time() - started
-        if not db.is_postgres:
-            time.sleep(SQLITE_TURN_PAUSE)
-        done += len(chunk)
-        counts.add(chunk_counts)
-        size = max(smallest, min(MAX_CHUNK, int(len(chunk) * CHUNK_SECONDS / max(elapsed, 0.001))))
-        if progress is not None:
-            progress(done, total)
+    ahead = _Ahead(writer.prepare, rows, done, who.environment_id, threaded=(db.is_postgres or bool(__import__("os").environ.get("THREAD"))) and not __import__("os").environ.get("NOTHREAD"))
+    try:
+        while done < total:
+            chunk = ahead.take(size)
+            with db.unit_of_work(bulk=True) as session:
+                session.connection()  # BEGIN: on SQLite this waits for the writer turn, which is not our time
+                started = time.thread_time()
+                chunk_counts = writer.write(session, chunk, who=who)
+                _advance(session, plan.id, expected=done, rows=len(chunk), counts=chunk_counts, total=total)
+            elapsed = time.thread_time() - started
+            if not db.is_postgres:
+                time.sleep(SQLITE_TURN_PAUSE)
+            done += len(chunk)
+            counts.add(chunk_counts)
+            size = max(smallest, min(MAX_CHUNK, int(len(chunk) * CHUNK_SECONDS / max(elapsed, 0.001))))
+            if progress is not None:
+                progress(done, total)
+    finally:
+        ahead.close()
     return counts
 
 

@@ -18,7 +18,17 @@ from sqlalchemy.sql.schema import Table
 
 from server.audit import details
 from server.db import insert_many, one_of, update_many
-from server.masterdata.bulk_writers import LINES, ORDERS, SUPPLIERS, Audience, Counts, MissingReference, Rows
+from server.masterdata.bulk_writers import (
+    LINES,
+    ORDERS,
+    SUPPLIERS,
+    Audience,
+    Counts,
+    MissingReference,
+    Prepared,
+    Rows,
+    Writer,
+)
 from server.masterdata.common import blank_to_none
 from server.masterdata.models import Administration, GoodsReceipt
 from server.masterdata.problems import problem
@@ -44,26 +54,31 @@ def _order_snapshot(values: Any) -> dict[str, Any]:
             "status": values["status"]}
 
 
-def _order_values(rows: Rows, session: Session, env: int) -> list[dict[str, Any]]:
+def prepare_purchase_orders(rows: Rows, _env: int) -> list[tuple[Any, ...]]:
+    """Per row (line, number, supplier code, administration code or None, status)."""
+    return [(line, data.number.strip(), data.supplier_code.strip(), blank_to_none(data.administration_code),
+             data.status) for line, data in rows]
+
+
+def _order_values(rows: Prepared, session: Session, env: int) -> list[dict[str, Any]]:
     """The columns `orders._apply_order` would set, with the codes for the snapshot; MissingReference at the
     first line naming a supplier or administration that is not stored."""
-    suppliers = _ids_by_code(session, SUPPLIERS, {d.supplier_code.strip() for _, d in rows}, env)
-    admins = _ids_by_code(session, ADMINISTRATIONS, {blank_to_none(d.administration_code) or "" for _, d in rows}, env)
+    suppliers = _ids_by_code(session, SUPPLIERS, {row[2] for row in rows}, env)
+    admins = _ids_by_code(session, ADMINISTRATIONS, {row[3] or "" for row in rows}, env)
     found = []
-    for line, data in rows:
-        supplier, admin = data.supplier_code.strip(), blank_to_none(data.administration_code)
+    for line, number, supplier, admin, status in rows:
         if supplier not in suppliers:
             raise MissingReference(line, problem("unknown_supplier", "supplier_code", value=supplier))
         if admin is not None and admin not in admins:
             raise MissingReference(line, problem("not_saved", "administration_code",
                                                  reason=f"administration {admin} not found"))
-        found.append({"number": data.number.strip(), "supplier_id": suppliers[supplier],
-                      "administration_id": admins[admin] if admin else None, "status": data.status,
+        found.append({"number": number, "supplier_id": suppliers[supplier],
+                      "administration_id": admins[admin] if admin else None, "status": status,
                       "supplier": supplier, "administration": admin})
     return found
 
 
-def write_purchase_orders(session: Session, rows: Rows, *, who: Audience) -> Counts:
+def write_purchase_orders(session: Session, rows: Prepared, *, who: Audience) -> Counts:
     """Create or update the chunk's orders (number, supplier, administration, status); lines are kept."""
     env, counts = who.environment_id, Counts()
     changes: list[details.Change] = []
@@ -100,22 +115,32 @@ def write_purchase_orders(session: Session, rows: Rows, *, who: Audience) -> Cou
 # Goods receipts
 
 
-def _line_ids(session: Session, rows: Rows, env: int) -> dict[tuple[str, str], int]:
+def prepare_goods_receipts(rows: Rows, _env: int) -> list[tuple[Any, ...]]:
+    """Per row (line, order number, line number, column values, after snapshot, after as JSON)."""
+    prepared = []
+    for line, data in rows:
+        number, line_number = data.order_number.strip(), data.line_number.strip()
+        values = {"reference": data.reference.strip(), "quantity": data.quantity, "received_on": data.received_on}
+        after = _receipt_snapshot(number, line_number, values)
+        prepared.append((line, number, line_number, values, after, details.encoded(after)))
+    return prepared
+
+
+def _line_ids(session: Session, rows: Prepared, env: int) -> dict[tuple[str, str], int]:
     """(order number, line number) -> order line id; MissingReference at the first line naming an order or
     a line that is not stored, with the reason `orders.order_line_by_number` gives."""
-    numbers = sorted({data.order_number.strip() for _, data in rows})
+    numbers = sorted({row[1] for row in rows})
     found = session.execute(select(ORDERS.c.number, LINES.c.line_number, LINES.c.id)
                             .outerjoin(LINES, LINES.c.order_id == ORDERS.c.id)
                             .where(ORDERS.c.environment_id == env, one_of(session, ORDERS.c.number, numbers))).all()
     orders = {number for number, _, _ in found}
     ids = {(number, line_number): line_id for number, line_number, line_id in found if line_id is not None}
-    for line, data in rows:
-        number = data.order_number.strip()
+    for line, number, line_number, *_ in rows:
         if number not in orders:
             raise MissingReference(line, problem("unknown_order", "order_number", value=number))
-        if (number, data.line_number.strip()) not in ids:
+        if (number, line_number) not in ids:
             raise MissingReference(line, problem("not_saved", "line_number",
-                                                 reason=f"purchase order {number} has no line {data.line_number}"))
+                                                 reason=f"purchase order {number} has no line {line_number}"))
     return ids
 
 
@@ -125,7 +150,7 @@ def _receipt_snapshot(order: str, line_number: str, values: Any) -> dict[str, An
             "quantity": _number(values["quantity"]), "received_on": values["received_on"].isoformat()}
 
 
-def write_goods_receipts(session: Session, rows: Rows, *, who: Audience) -> Counts:
+def write_goods_receipts(session: Session, rows: Prepared, *, who: Audience) -> Counts:
     """Create the chunk's receipts, or correct the quantity and date of those already stored."""
     env, counts = who.environment_id, Counts()
     changes: list[details.Change] = []
@@ -136,15 +161,12 @@ def write_goods_receipts(session: Session, rows: Rows, *, who: Audience) -> Coun
         .where(one_of(session, RECEIPTS.c.order_line_id, sorted(set(ids.values())))))}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
-    for _, data in rows:
-        number, line_number = data.order_number.strip(), data.line_number.strip()
-        values = {"reference": data.reference.strip(), "quantity": data.quantity, "received_on": data.received_on}
+    for _, number, line_number, values, after, after_json in rows:
         line_id, key = ids[(number, line_number)], f"{number}/{line_number}/{values['reference']}"
-        row, after = stored.get((line_id, values["reference"])), _receipt_snapshot(number, line_number, values)
+        row = stored.get((line_id, values["reference"]))
         if row is None:
             new.append({"environment_id": env, "order_line_id": line_id, **values})
-            counts.created += 1
-            changes.append((key, None, after))
+            changes.append((key, None, after_json))
             continue
         before = _receipt_snapshot(number, line_number, row._mapping)
         if before == after:
@@ -152,8 +174,13 @@ def write_goods_receipts(session: Session, rows: Rows, *, who: Audience) -> Coun
             continue
         counts.updated += 1
         changed.append({"id": row.id, "quantity": values["quantity"], "received_on": values["received_on"]})
-        changes.append((key, before, after))
+        changes.append((key, before, after_json))
+    counts.created = len(new)
     update_many(session, RECEIPTS, list(RECEIPT_COLUMNS), changed)
     insert_many(session, RECEIPTS, new)
     counts.records = who.audit(session, "goods_receipt", changes)
     return counts
+
+
+PURCHASE_ORDER_WRITER = Writer(prepare_purchase_orders, write_purchase_orders)
+GOODS_RECEIPT_WRITER = Writer(prepare_goods_receipts, write_goods_receipts)

@@ -24,7 +24,7 @@ from server.auth.actor import Actor
 from server.db import insert_many, one_of, update_many
 from server.errors import DomainError
 from server.masterdata.common import blank_to_none
-from server.masterdata.inputs import BankAccountInput, OrderLineInput, SupplierInput
+from server.masterdata.inputs import OrderLineInput, SupplierInput
 from server.masterdata.models import (
     OrderLine,
     PurchaseOrder,
@@ -43,6 +43,7 @@ from server.masterdata.problems import MESSAGES, Problem, problem
 from server.masterdata.trail import TARGET_ID_LENGTH, Trail, _number
 
 Rows = Sequence[tuple[int, Any]]  # (line number, checked input)
+Prepared = Sequence[tuple[Any, ...]]  # a writer's prepared rows, each starting with its line number
 SUPPLIERS: Table = Supplier.__table__  # type: ignore[assignment]
 IDENTIFIERS: Table = SupplierIdentifier.__table__  # type: ignore[assignment]
 ACCOUNTS: Table = SupplierBankAccount.__table__  # type: ignore[assignment]
@@ -127,31 +128,39 @@ def _supplier_snapshot(values: Any, pairs: Iterable[tuple[str, str]]) -> dict[st
     return {**{k: values[k] for k in keys}, "identifiers": sorted(f"{s}:{v}" for s, v in pairs)}
 
 
-def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
+def prepare_suppliers(rows: Rows, env: int) -> list[tuple[Any, ...]]:
+    """Per row (line, code, column values, identifier pairs, after snapshot, after as JSON)."""
+    prepared = []
+    for line, data in rows:
+        values = _supplier_values(data, env)
+        pairs = list(dict.fromkeys(normalise_identifier(s, v) for s, v in data.identifiers))
+        after = _supplier_snapshot(values, pairs)
+        prepared.append((line, values["code"], values, pairs, after, details.encoded(after)))
+    return prepared
+
+
+def write_suppliers(session: Session, rows: Prepared, *, who: Audience) -> Counts:
     """Create or update the chunk's suppliers and their identifiers (bank accounts are kept)."""
     env, counts = who.environment_id, Counts()
     changes: list[details.Change] = []
-    codes = [data.code.strip() for _, data in rows]
     found = {r.code: r for r in session.execute(
         select(SUPPLIERS.c.id, *(SUPPLIERS.c[c] for c in SUPPLIER_COLUMNS))  # no timestamps to convert
-        .where(SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, codes)))}
+        .where(SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, [row[1] for row in rows])))}
     stored: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for sid, iid, scheme, value in session.execute(
-            select(IDENTIFIERS.c.supplier_id, IDENTIFIERS.c.id, IDENTIFIERS.c.scheme, IDENTIFIERS.c.value)
-            .where(one_of(session, IDENTIFIERS.c.supplier_id, [r.id for r in found.values()]))):
-        stored[sid].append((iid, scheme, value))
+    if found:
+        for sid, iid, scheme, value in session.execute(
+                select(IDENTIFIERS.c.supplier_id, IDENTIFIERS.c.id, IDENTIFIERS.c.scheme, IDENTIFIERS.c.value)
+                .where(one_of(session, IDENTIFIERS.c.supplier_id, [r.id for r in found.values()]))):
+            stored[sid].append((iid, scheme, value))
     new: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
     changed: list[dict[str, Any]] = []
     drop: list[int] = []
     add: list[dict[str, Any]] = []
-    for _, data in rows:
-        values = _supplier_values(data, env)
-        pairs = list(dict.fromkeys(normalise_identifier(s, v) for s, v in data.identifiers))
-        after, row = _supplier_snapshot(values, pairs), found.get(values["code"])
+    for _, code, values, pairs, after, after_json in rows:
+        row = found.get(code)
         if row is None:
             new.append((values, pairs))
-            counts.created += 1
-            changes.append((values["code"], None, after))
+            changes.append((code, None, after_json))
             continue
         current = stored[row.id]
         before = _supplier_snapshot(row._mapping, [(s, v) for _, s, v in current])
@@ -160,7 +169,7 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
             continue
         if before != after:
             counts.updated += 1
-            changes.append((values["code"], before, after))
+            changes.append((code, before, after_json))
         else:
             counts.unchanged += 1  # only the stored key is refreshed: nothing an auditor reads changed
         changed.append({"id": row.id, **{c: values[c] for c in SUPPLIER_COLUMNS}})
@@ -168,6 +177,7 @@ def write_suppliers(session: Session, rows: Rows, *, who: Audience) -> Counts:
         drop += [iid for iid, s, v in current if (s, v) not in pairs]
         add += [{"environment_id": env, "supplier_id": row.id, "scheme": s, "value": v}
                 for s, v in pairs if (s, v) not in have]
+    counts.created = len(new)
     if drop:
         session.execute(delete(IDENTIFIERS).where(one_of(session, IDENTIFIERS.c.id, drop)))
     _update_many(session, SUPPLIERS, SUPPLIER_COLUMNS, changed)
@@ -193,46 +203,50 @@ def _accounts_snapshot(code: str, accounts: Iterable[dict[str, Any]]) -> dict[st
             "accounts": [{"iban": a["iban"], "bic": a["bic"], "preferred": a["preferred"]} for a in ordered]}
 
 
-def _supplier_ids(session: Session, rows: Rows, code_of: Callable[[Any], str], env: int) -> dict[str, int]:
-    codes = sorted({code_of(data) for _, data in rows})
-    ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id)
-                               .where(SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, codes))).all())
-    for line, data in rows:
-        if code_of(data) not in ids:
-            raise MissingReference(line, problem("unknown_supplier", "supplier_code", value=code_of(data)))
-    return ids
+def _check_known(rows: Prepared, ids: dict[str, int], code: str, field: str) -> None:
+    """MissingReference at the first row whose key (its second item) is not in `ids`."""
+    for row in rows:
+        if row[1] not in ids:
+            raise MissingReference(row[0], problem(code, field, value=row[1]))
 
 
-def _apply_account(accounts: dict[str, dict[str, Any]], data: BankAccountInput, env: int,
+def prepare_bank_accounts(rows: Rows, env: int) -> list[tuple[Any, ...]]:
+    """Per row (line, supplier code, IBAN, BIC, preferred), as `_apply_account` sets them."""
+    return [(line, data.supplier_code.strip(), normalise_iban(data.iban),
+             (data.bic or "").replace(" ", "").upper() or None, data.preferred) for line, data in rows]
+
+
+def _apply_account(accounts: dict[str, dict[str, Any]], iban: str, bic: str | None, preferred: bool, env: int,
                    supplier_id: int) -> bool | None:
     """Apply one row to the supplier's accounts in memory: None when created, else whether it changed."""
-    iban = normalise_iban(data.iban)
     account = accounts.get(iban)
     before = None if account is None else (account["bic"], account["preferred"])
     if account is None:
         account = accounts[iban] = {"id": None, "environment_id": env, "supplier_id": supplier_id, "iban": iban,
                                     "bic": None, "preferred": False}
-    if data.preferred:
+    if preferred:
         for other in accounts.values():
             other["preferred"] = other is account
-    account["bic"] = (data.bic or "").replace(" ", "").upper() or None
-    account["preferred"] = data.preferred
-    return None if before is None else before != (account["bic"], account["preferred"])
+    account["bic"] = bic
+    account["preferred"] = preferred
+    return None if before is None else before != (bic, preferred)
 
 
-def write_bank_accounts(session: Session, rows: Rows, *, who: Audience) -> Counts:
+def write_bank_accounts(session: Session, rows: Prepared, *, who: Audience) -> Counts:
     """Create or update the chunk's accounts; a preferred one makes the supplier's others not preferred."""
     env, counts = who.environment_id, Counts()
     changes: list[details.Change] = []
-    ids = _supplier_ids(session, rows, lambda d: d.supplier_code.strip(), env)
+    ids = dict(session.execute(select(SUPPLIERS.c.code, SUPPLIERS.c.id).where(
+        SUPPLIERS.c.environment_id == env, one_of(session, SUPPLIERS.c.code, sorted({row[1] for row in rows})))).all())
+    _check_known(rows, ids, "unknown_supplier", "supplier_code")
     original: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in session.execute(select(ACCOUNTS).where(one_of(session, ACCOUNTS.c.supplier_id, sorted(set(ids.values()))))
                                .order_by(ACCOUNTS.c.id)):
         original[row.supplier_id][row.iban] = dict(row._mapping)
     state = {sid: {iban: dict(a) for iban, a in accounts.items()} for sid, accounts in original.items()}
-    for _, data in rows:
-        sid = ids[data.supplier_code.strip()]
-        outcome = _apply_account(state.setdefault(sid, {}), data, env, sid)
+    for _, code, iban, bic, preferred in rows:
+        sid = ids[code]
+        outcome = _apply_account(state.setdefault(sid, {}), iban, bic, preferred, env, sid)
         counts.created += outcome is None
         counts.updated += outcome is True
         counts.unchanged += outcome is False
@@ -277,34 +291,34 @@ def _line_snapshot(order: str, values: Any) -> dict[str, Any]:
             "matching_handled": bool(values["matching_handled"])}
 
 
-def _order_ids(session: Session, rows: Rows, env: int) -> dict[str, int]:
-    numbers = sorted({data.order_number.strip() for _, data in rows})
-    ids = dict(session.execute(select(ORDERS.c.number, ORDERS.c.id)
-                               .where(ORDERS.c.environment_id == env, one_of(session, ORDERS.c.number, numbers))).all())
+def prepare_order_lines(rows: Rows, env: int) -> list[tuple[Any, ...]]:
+    """Per row (line, order number, column values, after snapshot, after as JSON)."""
+    prepared = []
     for line, data in rows:
-        if data.order_number.strip() not in ids:
-            raise MissingReference(line, problem("unknown_order", "order_number", value=data.order_number.strip()))
-    return ids
+        number, values = data.order_number.strip(), _line_values(data)
+        after = _line_snapshot(number, values)
+        prepared.append((line, number, values, after, details.encoded(after)))
+    return prepared
 
 
-def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
+def write_order_lines(session: Session, rows: Prepared, *, who: Audience) -> Counts:
     """Create or update the chunk's order lines (an order's other lines are kept)."""
     env, counts = who.environment_id, Counts()
     changes: list[details.Change] = []
-    ids = _order_ids(session, rows, env)
+    ids = dict(session.execute(select(ORDERS.c.number, ORDERS.c.id).where(
+        ORDERS.c.environment_id == env, one_of(session, ORDERS.c.number, sorted({row[1] for row in rows})))).all())
+    _check_known(rows, ids, "unknown_order", "order_number")
     stored = {(r.order_id, r.line_number): r for r in session.execute(
         select(LINES.c.id, LINES.c.order_id, *(LINES.c[c] for c in LINE_COLUMNS))
         .where(one_of(session, LINES.c.order_id, sorted(set(ids.values())))))}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
-    for _, data in rows:
-        number, values = data.order_number.strip(), _line_values(data)
+    for _, number, values, after, after_json in rows:
         order_id = ids[number]
-        row, after = stored.get((order_id, values["line_number"])), _line_snapshot(number, values)
+        row = stored.get((order_id, values["line_number"]))
         if row is None:
             new.append({"environment_id": env, "order_id": order_id, **values})
-            counts.created += 1
-            changes.append((f"{number}/{values['line_number']}", None, after))
+            changes.append((f"{number}/{values['line_number']}", None, after_json))
             continue
         before = _line_snapshot(number, row._mapping)
         if before == after:
@@ -312,7 +326,8 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
             continue
         counts.updated += 1
         changed.append({"id": row.id, **values})
-        changes.append((f"{number}/{values['line_number']}", before, after))
+        changes.append((f"{number}/{values['line_number']}", before, after_json))
+    counts.created = len(new)
     _update_many(session, LINES, LINE_COLUMNS, changed)
     insert_many(session, LINES, new)
     counts.records = who.audit(session, "order_line", changes)
@@ -320,6 +335,20 @@ def write_order_lines(session: Session, rows: Rows, *, who: Audience) -> Counts:
 
 
 # The smaller kinds (administrations, rules)
+
+
+@dataclass(frozen=True)
+class Writer:
+    """How a kind is written: `prepare` turns checked rows into what `write` needs from the rows alone (no
+    database: the importer runs it ahead of the chunk's transaction, for PostgreSQL in another thread while
+    the database works on the chunk before); `write` writes one chunk of prepared rows in the session."""
+
+    prepare: Callable[[Rows, int], Prepared]
+    write: Callable[..., Counts]
+
+
+def _as_is(rows: Rows, _env: int) -> Rows:
+    return rows
 
 
 def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
@@ -339,7 +368,9 @@ def row_by_row(kind: str, save: Callable[..., tuple[Any, bool]]) -> Writer:
             counts.unchanged += not created and not changed
         counts.records = who.audit(session, trail.record.kind, trail.changes())
         return counts
-    return write
+    return Writer(_as_is, write)
 
 
-Writer = Callable[..., Counts]
+SUPPLIER_WRITER = Writer(prepare_suppliers, write_suppliers)
+BANK_ACCOUNT_WRITER = Writer(prepare_bank_accounts, write_bank_accounts)
+ORDER_LINE_WRITER = Writer(prepare_order_lines, write_order_lines)
