@@ -238,7 +238,7 @@ def _write_chunks(db: Database, plan: _Plan, rows: list[tuple[int, Any]], progre
     writer = WRITERS.get(plan.kind) or row_by_row(plan.kind, spec.save)
     total, done, size, counts = len(rows), plan.done, FIRST_CHUNK, Counts()
     smallest = max(MIN_CHUNK, MIN_CHUNK_POSTGRES) if db.is_postgres else MIN_CHUNK
-    ahead = _Ahead(writer.prepare, rows, done, who.environment_id, threaded=(db.is_postgres or bool(__import__("os").environ.get("THREAD"))) and not __import__("os").environ.get("NOTHREAD"))
+    ahead = _Ahead(writer.prepare, rows, done, who.environment_id, threaded=db.is_postgres)
     try:
         while done < total:
             chunk = ahead.take(size)
