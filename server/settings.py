@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from server.sandbox import limits as script_limits
 from server.sandbox.errors import SandboxError
@@ -37,6 +38,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     # STROOM_MAIL_LANGUAGE: a supplier's mail language when neither master data nor the invoice's country says.
     mail_language: str = "en"
+    # STROOM_TIMEZONE: the IANA zone pages and mails show moments in (stored times stay UTC).
+    timezone: str = "UTC"
     metrics_public: bool = False
     testing: bool = False
     # STROOM_AUDIT_KEY; None: the key file in the instance directory (server/audit/keys.py).
@@ -58,6 +61,17 @@ def _mail_language(value: str) -> str:
     if code not in ("en", "nl"):
         raise SettingsError(f"STROOM_MAIL_LANGUAGE must be en or nl, not {value!r}")
     return code
+
+
+def _timezone(value: str) -> str:
+    """An IANA zone name (Europe/Amsterdam, UTC); an unknown one is refused at start, not shown wrong later."""
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"STROOM_TIMEZONE must be an IANA time zone such as Europe/Amsterdam or UTC, "
+                            f"not {value!r}") from None
+    return name
 
 
 def _secret_key(instance_dir: Path) -> str:
@@ -131,6 +145,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=pool_size,
         base_url=env.get("STROOM_BASE_URL", "http://127.0.0.1:5000"),
         mail_language=_mail_language(env.get("STROOM_MAIL_LANGUAGE", "en")),
+        timezone=_timezone(env.get("STROOM_TIMEZONE", "UTC")),
         audit_key=audit_key.strip() if audit_key else None,
         metrics_public=_bool("STROOM_METRICS_PUBLIC", env.get("STROOM_METRICS_PUBLIC", "false")),
     )

@@ -195,17 +195,29 @@ class Invoice:
         return result
 
 
+_PLAIN_TYPES = (str, int, bool, float, type(None))
+# Field names per dataclass, read once: dataclasses.fields() per value was most of to_dict's time.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _jsonable(value: Any) -> Any:
-    """Recursively turn our dataclasses into plain JSON types."""
+    """Recursively turn our dataclasses into plain JSON types (stored with every invoice: kept lean)."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if kind is tuple:
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if not (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        return value
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    fields = {name: _jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Attachment):
-        fields = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
         del fields["content"]
         fields["size"] = value.size
-        return fields
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, (Decimal, dt.date)):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
-    return value
+    return fields

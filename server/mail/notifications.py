@@ -61,7 +61,7 @@ def task_created(session: Session, host: Host, *, task: HumanTask, properties: M
             context["invoice"] = {**context.get("invoice", {}), **invoice}
         notify(session, template="task_assigned", context=context, words=words,
                recipients=candidates(session, task, default_language=host.settings.mail_language),
-               environment_id=task.environment_id, instance_id=task.instance_id)
+               environment_id=task.environment_id, instance_id=task.instance_id, timezone=host.settings.timezone)
     if remind is not None:
         jobs.enqueue(session, "reminder", {"task_id": task.id, "template": "reminder"},
                      due_at=utcnow() + remind, environment_id=task.environment_id, instance_id=task.instance_id)
@@ -86,5 +86,5 @@ def send_reminder(ctx: JobContext, *, words: ModelWords = NO_WORDS) -> None:
            recipients=candidates(ctx.session, task, default_language=settings.mail_language),
            context=task_context(task, settings.base_url, process_name=words.process_name), words=words,
            environment_id=task.environment_id, instance_id=task.instance_id,
-           actor=Actor.system(task.environment_id, "worker"))
+           actor=Actor.system(task.environment_id, "worker"), timezone=settings.timezone)
     return

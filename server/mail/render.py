@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
-from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound, select_autoescape
+from jinja2 import ChainableUndefined, FileSystemLoader, TemplateNotFound, pass_context, select_autoescape
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from server.errors import InvalidInput
@@ -21,6 +23,8 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATES = ("task_assigned", "reminder", "escalation", "disapproval", "conversion_failed", "outcome", "test")
 LANGUAGES = ("en", "nl")
 DEFAULT_LANGUAGE = "en"
+# The context key render() gives the deployment's zone under; a name process data does not use.
+ZONE_KEY = "stroom_timezone"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,9 +52,10 @@ def money(value: Any, currency: Any = None, language: Any = DEFAULT_LANGUAGE) ->
     return str(format_decimal(amount, format="#,##0.00", locale=locale))
 
 
-def moment(value: Any, language: Any = DEFAULT_LANGUAGE) -> str:
-    """A moment as the recipient's language writes it, to the minute in UTC ("5 mrt 2025 14:30 UTC",
-    "Mar 5, 2025, 2:30 PM UTC"); an ISO text is read first, other text is shown as it is."""
+def moment(value: Any, language: Any = DEFAULT_LANGUAGE, zone: str = "UTC") -> str:
+    """A moment as the recipient's language writes it, to the minute in `zone` with the zone's abbreviation
+    ("5 mrt 2025 15:30 CET", "Mar 5, 2025, 2:30 PM UTC"); an ISO text is read first, other text is shown
+    as it is."""
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)
@@ -58,10 +63,24 @@ def moment(value: Any, language: Any = DEFAULT_LANGUAGE) -> str:
             return value
     if not isinstance(value, dt.datetime):
         return str(value or "")
-    moment_utc = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    local = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(_zone(zone))
     locale = language_of(language)
-    date = format_date(moment_utc, "medium", locale=locale)
-    return f"{date} {format_time(moment_utc, 'short', tzinfo=dt.UTC, locale=locale)} UTC"
+    date = format_date(local, "medium", locale=locale)
+    return f"{date} {format_time(local, 'short', tzinfo=local.tzinfo, locale=locale)} {local.tzname()}"
+
+
+def _zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # settings refuse unknown zones at start; never fail a mail
+        return dt.UTC
+
+
+@pass_context
+def _moment_in_zone(context: Context, value: Any, language: Any = DEFAULT_LANGUAGE) -> str:
+    """The `moment` filter: in the deployment's zone, which render() puts in the context last (process
+    data cannot set it)."""
+    return moment(value, language, str(context.get(ZONE_KEY) or "UTC"))
 
 
 def day(value: Any, language: Any = DEFAULT_LANGUAGE) -> str:
@@ -78,7 +97,7 @@ def _environment() -> SandboxedEnvironment:
                                autoescape=select_autoescape(["html"], default_for_string=False),
                                keep_trailing_newline=True, trim_blocks=False)
     env.filters["money"] = money
-    env.filters["moment"] = moment
+    env.filters["moment"] = _moment_in_zone
     env.filters["day"] = day
     return env
 
@@ -89,8 +108,9 @@ def language_of(value: object) -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def render(template: str, *, language: str, context: Mapping[str, Any]) -> RenderedMail:
-    """Render a template in a language; InvalidInput for an unknown template."""
+def render(template: str, *, language: str, context: Mapping[str, Any], timezone: str = "UTC") -> RenderedMail:
+    """Render a template in a language, moments in `timezone` (STROOM_TIMEZONE); InvalidInput for an
+    unknown template."""
     if template not in TEMPLATES:
         raise InvalidInput(f"unknown mail template {template!r} (known: {', '.join(TEMPLATES)})",
                            code="unknown_mail_template")
@@ -102,7 +122,7 @@ def render(template: str, *, language: str, context: Mapping[str, Any]) -> Rende
     except TemplateNotFound as exc:
         raise InvalidInput(f"mail template {template!r} has no {language} version",
                            code="unknown_mail_template") from exc
-    values = {"language": language, **context}
+    values = {"language": language, **context, ZONE_KEY: timezone}
     first, _, body = text_template.render(values).partition("\n")
     subject = " ".join(first.removeprefix("Subject:").split())
     html = html_template.render({**values, "subject": subject})

@@ -27,8 +27,10 @@ RESERVED_PARAMS = ("template", "to", "language")
 
 def queue_mail(session: Session, *, template: str, to: Sequence[str], language: str,
                context: Mapping[str, Any], environment_id: int, instance_id: int | None = None,
-               actor: Actor | None = None, due_at: dt.datetime | None = None, element_id: str | None = None) -> Job:
-    """Render now and write one `mail` job plus a `mail.queued` audit entry in this transaction.
+               actor: Actor | None = None, due_at: dt.datetime | None = None, element_id: str | None = None,
+               timezone: str = "UTC") -> Job:
+    """Render now (moments in `timezone`, STROOM_TIMEZONE) and write one `mail` job plus a `mail.queued`
+    audit entry in this transaction.
 
     `element_id`: the step that sent it, so an undeliverable mail's incident points at it on the diagram."""
     addresses = [value.strip() for value in to if value and value.strip()]
@@ -37,7 +39,7 @@ def queue_mail(session: Session, *, template: str, to: Sequence[str], language: 
     for value in addresses:
         if not valid_address(parseaddr(value)[1]) or "\n" in value or "\r" in value:
             raise InvalidInput(f"{value!r} is not a valid e-mail address", code="invalid_address")
-    rendered = templates.render(template, language=language, context=context)
+    rendered = templates.render(template, language=language, context=context, timezone=timezone)
     job = jobs.enqueue(session, "mail", {
         "template": template, "language": rendered.language, "to": addresses, "subject": rendered.subject,
         "text": rendered.text, "html": rendered.html, "queued_at": utcnow().isoformat(),
@@ -52,13 +54,14 @@ def queue_mail(session: Session, *, template: str, to: Sequence[str], language: 
 
 def notify(session: Session, *, template: str, recipients: Sequence[Recipient], context: Mapping[str, Any],
            environment_id: int, instance_id: int | None = None, actor: Actor | None = None,
-           words: ModelWords = NO_WORDS, element_id: str | None = None) -> list[Job]:
+           words: ModelWords = NO_WORDS, element_id: str | None = None, timezone: str = "UTC") -> list[Job]:
     """One message per recipient, each in the recipient's own language and addressed by name; `words`
     gives the model's catalogue per language, which translates the task's and process's names and the reasons."""
     return [queue_mail(session, template=template, to=[r.formatted()], language=r.language,
                        context={**_localised(context, words.texts(r.language)),
                                 "recipient": {"name": r.name, "address": r.address}},
-                       environment_id=environment_id, instance_id=instance_id, actor=actor, element_id=element_id)
+                       environment_id=environment_id, instance_id=instance_id, actor=actor, element_id=element_id,
+                       timezone=timezone)
             for r in recipients]
 
 
@@ -109,7 +112,7 @@ def _send_mail(call: ServiceCall) -> dict[str, Any]:
                            data=call.data, params=extra, process_name=words.process_name)
     notify(ctx.session, template=template, recipients=recipients, context=context,
            environment_id=ctx.environment_id, instance_id=ctx.instance_id, actor=ctx.actor, words=words,
-           element_id=call.element_id)
+           element_id=call.element_id, timezone=ctx.host.settings.timezone)
     return {}
 
 

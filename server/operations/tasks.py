@@ -182,4 +182,5 @@ def _tell_assignee(session: Session, host: Host, *, task: HumanTask, actor: Acto
         words = wording.mail_words(session, host, task.instance_id)
         notify(session, template="task_assigned", recipients=found, words=words,
                context=task_context(task, host.settings.base_url, process_name=words.process_name),
-               environment_id=task.environment_id, instance_id=task.instance_id, actor=actor)
+               environment_id=task.environment_id, instance_id=task.instance_id, actor=actor,
+               timezone=host.settings.timezone)

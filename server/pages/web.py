@@ -117,6 +117,11 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _timezone() -> str:
+    """Pages show moments in the deployment's zone (STROOM_TIMEZONE); Babel converts from UTC."""
+    return host().settings.timezone
+
+
 def init_web(app: Flask) -> None:
     """CSRF on every cookie-authenticated write, Babel (nl/en), headers, the layout's context."""
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
@@ -124,7 +129,7 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(WEB / "translations"))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     csrf = CSRFProtect(app)
-    Babel(app, locale_selector=_locale)
+    Babel(app, locale_selector=_locale, timezone_selector=_timezone)
 
     @app.before_request
     def _csrf() -> None:

@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import format_currency, format_date, format_decimal, format_time, get_locale, ngettext
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_decimal,
+    format_time,
+    get_locale,
+    ngettext,
+    to_user_timezone,
+)
 from flask_babel import gettext as _
 
 from server import web
@@ -179,8 +187,9 @@ def number_words(value: Any) -> str:
 
 
 def date_words(value: Any) -> str:
-    """A date (or an ISO date text) in the reader's locale: "5 jan. 2025", "Jan 5, 2025"."""
-    value = calendar_day(value)
+    """A date (or an ISO date text) in the reader's locale: "5 jan. 2025", "Jan 5, 2025"; a moment's day
+    is its day in the deployment's zone (STROOM_TIMEZONE)."""
+    value = calendar_day(to_user_timezone(value) if isinstance(value, dt.datetime) else value)
     if isinstance(value, str):
         return value
     return format_date(value, "medium") if isinstance(value, dt.date) else ""

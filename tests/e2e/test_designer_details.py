@@ -1,5 +1,5 @@
 """The designer's smaller promises in the browser: Dutch panel labels, the new-model form (key pattern, a
-refused key kept, save as from a template), the unsaved-changes prompt and the DMN cell marked at deploy."""
+refused key kept, save as from a template), the unsaved-changes prompt, and the DMN cell and the form field marked at deploy."""
 from __future__ import annotations
 
 from typing import Any
@@ -116,4 +116,28 @@ def test_a_dmn_error_marks_its_cell_with_the_message(browse: Browse) -> None:
     assert note.get_attribute("data-rule") == "2" and "andd" in note.inner_text()
     outline = cell.evaluate("e => getComputedStyle(e).outlineStyle")
     assert outline == "solid"
+    assert page.locator("#errors li").inner_text().startswith("model refused")
+
+
+def test_a_form_error_marks_its_field_with_the_message(browse: Browse) -> None:
+    page = browse.login("designer")
+    _editor(page, f"{browse.base_url}/designer/purchase_invoice/edit/form/web_approval.form")
+    field_id = page.evaluate(
+        "window.stroomFormEditor.get('formFieldRegistry').getAll().find(f => f.key === 'comment').id")
+    field = page.locator(f"#editor .fjs-element[data-id='{field_id}']")
+    field.click()  # the comment field, on the canvas
+    header = page.locator(".fjs-properties-container .bio-properties-panel-group-header", has_text="Condition")
+    if "open" not in (header.get_attribute("class") or "").split():
+        header.click()
+    condition = page.locator("[data-entry-id='conditional-hide'] [contenteditable]")
+    condition.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type('decision !=')  # the designer's typo: the comparison lost its right side
+    page.locator("h1").click()
+    assert page.locator("#unsaved").is_visible()
+    deploy(page)
+    note = page.locator(".form-error-note")
+    note.wait_for()
+    assert note.get_attribute("data-field") == "comment" and "decision !=" in note.inner_text()
+    assert field.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
     assert page.locator("#errors li").inner_text().startswith("model refused")

@@ -3,11 +3,16 @@ from the model's catalogue, and the due date and amount as Dutch writes them; an
 reads the same mail in English; a plain address reads STROOM_MAIL_LANGUAGE."""
 from __future__ import annotations
 
+import datetime as dt
 import json
+
+import pytest
 
 from server.host import open_host
 from server.instances import service as instances
 from server.jobs.worker import Worker
+from server.mail.render import ZONE_KEY, render
+from server.settings import SettingsError, load_settings
 from tests.conftest import make_settings
 from tests.integration.jobs.support import FakeClock, drain, seed_people
 
@@ -104,3 +109,50 @@ def test_dutch_and_english_approvers_read_task_reminder_and_escalation_mail_each
         assert escalated["controller@example.com"].message["Content-Language"] == "nl"
     finally:
         host.db.dispose()
+
+
+def test_mail_moments_are_written_in_the_deployments_time_zone(
+        tmp_path, database_url, smtp_server):
+    host = open_host(make_settings(tmp_path, database_url, smtp_url=f"smtp://127.0.0.1:{smtp_server.port}",
+                                   mail_language="nl", timezone="Europe/Amsterdam"))
+    try:
+        system = seed_people(host)
+        with host.db.unit_of_work() as session:
+            instances.deploy(session, host, actor=system, key="approval_in_words",
+                             bpmn={"approval_in_words.bpmn": MODEL.encode()},
+                             forms={"approval_in_words.bpmn.translations.json": json.dumps(CATALOGUE).encode()})
+            instances.start(session, host, actor=system, key="approval_in_words", data={
+                "due": "2030-05-01T09:30:00+02:00",
+                "invoice": {"supplier_name": "Bakkerij Brood", "number": "F-88", "payable_amount": "1",
+                            "currency": "EUR"}})
+        clock = FakeClock()
+        worker = Worker(host, clock=clock)
+        assert drain(worker) == 2
+        assigned = {r.recipients[0]: r for r in smtp_server.inbox.messages}
+        # 07:30 UTC is 09:30 summer time in Amsterdam; the zone is named, so nobody reads it as UTC.
+        assert "Handel deze af vóór 1 mei 2030 09:30 CEST." in text_of(assigned["anna@example.com"])
+        assert "May 1, 2030 9:30\u202fAM CEST" in text_of(assigned["bob@example.com"])
+
+        smtp_server.inbox.messages.clear()
+        clock.advance(hours=1, minutes=1)
+        assert drain(worker) >= 2
+        reminded = {r.recipients[0]: r for r in smtp_server.inbox.messages}
+        assert "De uiterste datum is 1 mei 2030 09:30 CEST." in text_of(reminded["anna@example.com"])
+    finally:
+        host.db.dispose()
+
+
+def test_process_data_cannot_choose_the_zone_a_mail_is_written_in():
+    due = dt.datetime(2030, 1, 15, 7, 30, tzinfo=dt.UTC)
+    mail = render("reminder", language="en", timezone="Europe/Amsterdam",
+                  context={"task": {"name": "Approve", "due_at": due, "url": "u"}, ZONE_KEY: "Asia/Tokyo"})
+    assert "It is due on Jan 15, 2030 8:30\u202fAM CET." in mail.text  # winter time; Tokyo would say 4:30 PM
+
+
+def test_the_time_zone_comes_from_the_environment_and_an_unknown_one_stops_the_start(tmp_path):
+    base = {"STROOM_INSTANCE_DIR": str(tmp_path), "STROOM_SECRET_KEY": "k"}
+    assert load_settings(base).timezone == "UTC"
+    assert load_settings({**base, "STROOM_TIMEZONE": "Europe/Amsterdam"}).timezone == "Europe/Amsterdam"
+    for bad in ("Mars/Olympus", "../../etc/passwd", ""):
+        with pytest.raises(SettingsError, match="STROOM_TIMEZONE"):
+            load_settings({**base, "STROOM_TIMEZONE": bad})
