@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server import leases
+from server import collector, leases
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.db import Database, optimize_statistics, utcnow
@@ -267,7 +267,8 @@ def run(db: Database, import_id: int, *, progress: Progress | None = None) -> No
     if plan is None:
         return
     try:
-        refused, records = _run(db, plan, progress)
+        with collector.paused():  # the parsed file's objects would be walked again and again: server/collector.py
+            refused, records = _run(db, plan, progress)
     except _Lost:
         log.warning("masterdata import %s: another runner took over", plan.id)
         return

@@ -3,6 +3,7 @@ transactions, re-imported the next day with a few changes (only those are writte
 file with bad rows refused as a whole with every line named. SQLite and PostgreSQL in turn."""
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -74,10 +75,15 @@ def last_change(db: Session, env: Env, target_type: str, key: str) -> dict:
     return details.history(db, env.id, target_type, key)[-1]
 
 
-def test_a_big_file_is_written_in_chunks_and_the_next_days_delta_writes_only_what_changed(db: Session, env: Env,
-                                                                                            importer):
+def test_a_big_file_is_written_in_chunks_and_the_next_days_delta_writes_only_what_changed(
+        db: Session, env: Env, importer, monkeypatch: pytest.MonkeyPatch):
+    advance = bulk._advance
+    collecting: list[bool] = []
+    monkeypatch.setattr(bulk, "_advance", lambda *a, **k: collecting.append(gc.isenabled()) or advance(*a, **k))
     first, progress = importer("suppliers", suppliers(ROWS))
     assert (first.status, first.created, first.updated, first.unchanged, first.refused) == ("done", ROWS, 0, 0, ())
+    # Paused while the chunks were written (server/collector.py), running again once the import ended.
+    assert collecting and not any(collecting) and gc.isenabled()
     assert len(progress) >= 5 and progress[-1] == (ROWS, ROWS)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)  # only forward
     assert audited(db) == ROWS and audited(db, "masterdata.imported") == 1
