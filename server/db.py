@@ -508,7 +508,9 @@ def update_many(session: Session, table: Any, columns: list[str], rows: list[dic
     SQLite: one executemany on the driver (one prepared statement, run in C). PostgreSQL: one statement
     joining the table to the rows passed as one array per column (`UPDATE .. FROM unnest(..)`):
     psycopg's executemany sends one statement per row, which cost about 35 us a row in this process and
-    as much in the database (a fifth of the rate of renaming every supplier)."""
+    as much in the database (a fifth of the rate of renaming every supplier). The arrays go in binary
+    (`%b`): as text, psycopg quoted and escaped each element (a fifth of this process's time renaming
+    every supplier; 100,000 renamed on PostgreSQL 10,643 -> 11,977 rows/s)."""
     if not rows:
         return
     stamped = {c.name: c.onupdate.arg(None) if c.onupdate.is_callable else c.onupdate.arg
@@ -520,7 +522,7 @@ def update_many(session: Session, table: Any, columns: list[str], rows: list[dic
         values = _driver_rows(session, table, order, [{name: row[name] for name in order} for row in rows])
         arrays = [list(column) for column in zip(*values, strict=True)]
         # Our own table and column names; each array cast to its column's type (NULLs included).
-        unnest = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in order)
+        unnest = ", ".join(f"%b::{table.c[name].type.compile(dialect)}[]" for name in order)
         names = ", ".join(f'"{name}"' for name in order)
         assignments = ", ".join([*(f'"{name}" = v."{name}"' for name in columns),
                                  *(f'"{name}" = %s' for name in stamped)])
