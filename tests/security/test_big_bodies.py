@@ -24,7 +24,7 @@ import pytest
 from server.host import open_host
 from server.migrate import upgrade
 from tests.conftest import make_settings
-from tests.support.factories import make_user
+from tests.support.factories import make_user, password_of
 from tests.support.paths import CORPUS, REPO
 
 BIN = Path(sys.executable).parent
@@ -232,7 +232,7 @@ def login(server: Server) -> tuple[str, str]:
     _, page, response = server.request("GET", "/login", token=False)
     cookie = cookie_of(response, "")
     token = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
-    form = f"login=sender&password=pw-sender&environment=default&csrf_token={token}"
+    form = f"login=sender&password={password_of('sender')}&environment=default&csrf_token={token}"
     status, _, response = server.request("POST", "/login", form, {
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}, token=False)
     assert status == 302
