@@ -267,7 +267,7 @@ def run(db: Database, import_id: int, *, progress: Progress | None = None) -> No
     if plan is None:
         return
     try:
-        with collector.paused():  # the parsed file's objects would be walked again and again: server/collector.py
+        with collector.full_collections_held():  # else the parsed rows are walked again and again: collector.py
             refused, records = _run(db, plan, progress)
     except _Lost:
         log.warning("masterdata import %s: another runner took over", plan.id)

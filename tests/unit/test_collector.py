@@ -1,4 +1,5 @@
-"""The collector pause of bulk jobs (server/collector.py): nested and overlapping pauses, and errors."""
+"""Holding back full garbage collections during bulk jobs (server/collector.py): young collections go on,
+holds nest and overlap, an error ends a hold."""
 from __future__ import annotations
 
 import gc
@@ -10,41 +11,49 @@ from server import collector
 
 
 @pytest.fixture(autouse=True)
-def collector_on():
-    gc.enable()
+def default_thresholds():
+    before = gc.get_threshold()
     yield
-    gc.enable()
+    gc.set_threshold(*before)
 
 
-def test_the_collector_runs_again_only_when_the_last_overlapping_pause_ends():
+def held() -> bool:
+    return gc.get_threshold()[2] == collector.NEVER
+
+
+def test_young_collections_go_on_while_full_ones_wait():
+    young, middle, full = gc.get_threshold()
+    with collector.full_collections_held():
+        assert gc.get_threshold() == (young, middle, collector.NEVER) and gc.isenabled()
+        before = gc.get_stats()[0]["collections"]
+        for _ in range(young * 3):
+            cycle: list = []
+            cycle.append(cycle)
+        assert gc.get_stats()[0]["collections"] > before  # the young generation is still collected
+    assert gc.get_threshold() == (young, middle, full)
+
+
+def test_full_collections_resume_only_when_the_last_overlapping_hold_ends():
     first_in, second_out = threading.Event(), threading.Event()
     seen: list[bool] = []
 
     def other_import() -> None:
-        with collector.paused():
+        with collector.full_collections_held():
             first_in.set()
             second_out.wait(5)
-        seen.append(gc.isenabled())  # the first import still runs
+        seen.append(held())  # the first import still runs
 
     thread = threading.Thread(target=other_import)
-    with collector.paused():
+    with collector.full_collections_held():
         thread.start()
         first_in.wait(5)
-        assert not gc.isenabled()
         second_out.set()
         thread.join(5)
-        assert seen == [False]
-    assert gc.isenabled()
+        assert seen == [True]
+    assert not held()
 
 
-def test_a_failing_job_does_not_leave_the_collector_off():
-    with pytest.raises(RuntimeError), collector.paused():
+def test_a_failing_job_does_not_leave_full_collections_held():
+    with pytest.raises(RuntimeError), collector.full_collections_held():
         raise RuntimeError("the import failed")
-    assert gc.isenabled()
-
-
-def test_a_collector_switched_off_by_the_process_stays_off():
-    gc.disable()
-    with collector.paused():
-        pass
-    assert not gc.isenabled()
+    assert not held()

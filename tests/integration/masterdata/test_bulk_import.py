@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from server import leases
+from server import collector, leases
 from server.audit import details
 from server.audit.models import AuditDetail, AuditEvent
 from server.auth.actor import Actor
@@ -78,12 +78,12 @@ def last_change(db: Session, env: Env, target_type: str, key: str) -> dict:
 def test_a_big_file_is_written_in_chunks_and_the_next_days_delta_writes_only_what_changed(
         db: Session, env: Env, importer, monkeypatch: pytest.MonkeyPatch):
     advance = bulk._advance
-    collecting: list[bool] = []
-    monkeypatch.setattr(bulk, "_advance", lambda *a, **k: collecting.append(gc.isenabled()) or advance(*a, **k))
+    thresholds: list[int] = []
+    monkeypatch.setattr(bulk, "_advance", lambda *a, **k: thresholds.append(gc.get_threshold()[2]) or advance(*a, **k))
     first, progress = importer("suppliers", suppliers(ROWS))
     assert (first.status, first.created, first.updated, first.unchanged, first.refused) == ("done", ROWS, 0, 0, ())
-    # Paused while the chunks were written (server/collector.py), running again once the import ended.
-    assert collecting and not any(collecting) and gc.isenabled()
+    # No full collection while the chunks were written (server/collector.py); as before once it ended.
+    assert thresholds and set(thresholds) == {collector.NEVER} and gc.get_threshold()[2] != collector.NEVER
     assert len(progress) >= 5 and progress[-1] == (ROWS, ROWS)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)  # only forward
     assert audited(db) == ROWS and audited(db, "masterdata.imported") == 1
