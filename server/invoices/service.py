@@ -15,19 +15,20 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from server.attached import attach, insert_attached
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.auth.models import User
-from server.db import execute
+from server.db import execute, utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.host import Host
 from server.instances import service as instances
 from server.instances import starts
 from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
-from server.invoices import refusals
+from server.invoices import refusals, unprocessed
 from server.invoices.facts import facts_from_invoice
 from server.invoices.matching import supplier_key
 from server.invoices.models import Invoice, ReceivedDocument
@@ -358,17 +359,17 @@ def get_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
 def ingest(host: Host, *, actor: Actor, content: bytes, filename: str | None = None, source: str = "api",
            sender: str | None = None, content_type: str = "application/xml",
            validator: Validator | None = None) -> IngestResult:
-    """Store, validate and process one document; each received document is committed before processing."""
+    """Store, validate and process one document; each received document is committed before processing.
+
+    Bytes stored before are answered with the stored outcome, unless that document was left unprocessed
+    past the grace period: then this delivery processes it (server.invoices.unprocessed)."""
     with host.db.unit_of_work() as session:
         document_id, is_new = store(session, actor=actor, content=content, filename=filename, source=source,
                                     content_type=content_type, sender=sender)
-        if not is_new:
-            return result_of(session, get_document(session, actor, document_id), duplicate=True)
-    report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
-    # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
-    parsed = _parse(content, host) if report.accepted else None
-    with host.db.unit_of_work() as session:
-        return process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed)
+        if not is_new and (answer := _delivered_again(session, host, actor=actor, document_id=document_id)):
+            return answer
+    return process_stored(host, actor=actor, document_id=document_id, content=content, validator=validator,
+                          recovery=None if is_new else "redelivery")
 
 
 def receive(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None = None, source: str = "api",
@@ -381,13 +382,52 @@ def receive(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None
     with host.db.unit_of_work() as session:
         document_id, is_new = store(session, actor=actor, content=body.head, filename=filename, source=source,
                                     content_type=content_type, sender=sender, whole=(body.sha256, body.size))
-        if not is_new:
-            return result_of(session, get_document(session, actor, document_id), duplicate=True)
-    message = (f"refused: too large: the document has {body.size} bytes; the limit is {body.limit} "
-               f"(only its first {len(body.head)} bytes are kept)")
-    report = ValidationReport(False, None, None, errors=(Finding("too_large", "fatal", "/", message),))
-    with host.db.unit_of_work() as session:
-        return process(session, host, actor=actor, document_id=document_id, report=report)
+        if not is_new and (answer := _delivered_again(session, host, actor=actor, document_id=document_id)):
+            return answer
+    return process_stored(host, actor=actor, document_id=document_id, content=body.head,
+                          report=too_large(body.size, limit=body.limit, kept=len(body.head)),
+                          recovery=None if is_new else "redelivery")
+
+
+def _delivered_again(session: Session, host: Host, *, actor: Actor, document_id: int) -> IngestResult | None:
+    """The answer to bytes stored before: their stored outcome, or None when the document was left
+    unprocessed past the grace period and this delivery claimed it (the caller's unit of work commits that)."""
+    document = get_document(session, actor, document_id, with_content=False)
+    if unprocessed.claim_redelivered(session, document, now=utcnow(), grace=unprocessed.grace(host.settings)):
+        return None
+    return result_of(session, document, duplicate=True)
+
+
+def process_stored(host: Host, *, actor: Actor, document_id: int, content: bytes,
+                   report: ValidationReport | None = None, validator: Validator | None = None,
+                   recovery: str | None = None) -> IngestResult:
+    """Validate a stored document outside any transaction, then process it in one (ingest's second half).
+
+    `report`: the verdict when already known (a body too large). `recovery`: how a document left unprocessed
+    came to be processed now (audited as `document.recovered`). When another runner took the document out
+    of `received` first, its outcome is the answer (duplicate)."""
+    if report is None:
+        report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
+    # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
+    parsed = _parse(content, host) if report.accepted else None
+    try:
+        with host.db.unit_of_work() as session:
+            result = process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed)
+            if recovery is not None and not result.duplicate:
+                audit.record(session, actor=actor, action="document.recovered", target_type="document",
+                             target_id=document_id, instance_id=result.instance_id,
+                             after={"via": recovery, "status": result.status})
+            return result
+    except StaleDataError:  # another runner's UPDATE took it out of `received` while this one processed it
+        with host.db.unit_of_work() as session:
+            return result_of(session, get_document(session, actor, document_id, with_content=False), duplicate=True)
+
+
+def too_large(size: int, *, limit: int, kept: int) -> ValidationReport:
+    """The refusal of a body of `size` bytes over `limit`, of which only the first `kept` bytes are stored."""
+    message = (f"refused: too large: the document has {size} bytes; the limit is {limit} "
+               f"(only its first {kept} bytes are kept)")
+    return ValidationReport(False, None, None, errors=(Finding("too_large", "fatal", "/", message),))
 
 
 def default_validator(content: bytes, mode: str, max_bytes: int) -> ValidationReport:
