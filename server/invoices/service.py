@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from server.attached import attach, insert_attached
 from server.audit import service as audit
@@ -418,7 +417,9 @@ def process_stored(host: Host, *, actor: Actor, document_id: int, content: bytes
                              target_id=document_id, instance_id=result.instance_id,
                              after={"via": recovery, "status": result.status})
             return result
-    except StaleDataError:  # another runner's UPDATE took it out of `received` while this one processed it
+    except Conflict as exc:  # the version check: another runner took it out of `received` meanwhile
+        if exc.code != "concurrent_update":
+            raise
         with host.db.unit_of_work() as session:
             return result_of(session, get_document(session, actor, document_id, with_content=False), duplicate=True)
 
