@@ -37,11 +37,6 @@ class ReceivedDocument(Base):
     recovery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     recovery_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     recovery_error: Mapped[str | None] = mapped_column(Text)
-    # The version check on the UPDATE that takes a document out of `received`: of two runners processing
-    # it at once, the second's UPDATE finds no row and its transaction (and workflow) rolls back.
-    lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-
-    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class Invoice(Base):

@@ -125,7 +125,9 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int, rep
     `parsed`: the accepted document, already parsed by the caller (outside this transaction).
     """
     # Processing never reads the stored bytes when the caller parsed them: leave them in the database.
-    document = get_document(session, actor, document_id, with_content=parsed is None)
+    # Locked (PostgreSQL; SQLite's writers take turns): of two runners processing one document at once,
+    # the second waits here for the first to commit and then finds it processed.
+    document = get_document(session, actor, document_id, with_content=parsed is None, lock=True)
     if document.status != "received":
         return result_of(session, document, duplicate=True)
     findings = [{**f.to_dict(), "flag": "fatal"} for f in report.errors]
@@ -323,10 +325,14 @@ def _start_conversion(session: Session, host: Host, *, actor: Actor, document: R
     return instance.id if instance is not None else None
 
 
-def get_document(session: Session, actor: Actor, document_id: int, *, with_content: bool = True) -> ReceivedDocument:
+def get_document(session: Session, actor: Actor, document_id: int, *, with_content: bool = True,
+                 lock: bool = False) -> ReceivedDocument:
     """A received document of the caller's environment, or NotFound (its bytes loaded on first use
-    unless `with_content`)."""
-    document = session.get(ReceivedDocument, document_id) if with_content else _without_content(session, document_id)
+    unless `with_content`; its row locked until the caller's transaction ends when `lock`)."""
+    if with_content:
+        document = session.get(ReceivedDocument, document_id, with_for_update=lock or None)
+    else:
+        document = _without_content(session, document_id, lock=lock)
     if document is None or document.environment_id != actor.environment_id:
         raise NotFound(f"document {document_id} not found", code="document_not_found")
     return document
@@ -335,15 +341,20 @@ def get_document(session: Session, actor: Actor, document_id: int, *, with_conte
 # Built once: ingest reads every received document back this way (an ORM get cost ~0.4 ms of Python).
 _WITHOUT_CONTENT = select(*(column for column in ReceivedDocument.__table__.columns if column.key != "content")
                           ).where(ReceivedDocument.id == bindparam("id"))
+_WITHOUT_CONTENT_LOCKED = _WITHOUT_CONTENT.with_for_update()
 
 
-def _without_content(session: Session, document_id: int) -> ReceivedDocument | None:
+def _without_content(session: Session, document_id: int, *, lock: bool = False) -> ReceivedDocument | None:
     """The document (the one in the session if loaded), else read with a prebuilt statement, its bytes
     left in the database until first used."""
     loaded = session.identity_map.get(session.identity_key(ReceivedDocument, document_id))
-    if loaded is not None:
+    if loaded is not None and not lock:
         return loaded
-    row = execute(session, _WITHOUT_CONTENT, {"id": document_id}).mappings().one_or_none()
+    if loaded is not None:
+        session.refresh(loaded, with_for_update=True)
+        return loaded
+    row = execute(session, _WITHOUT_CONTENT_LOCKED if lock else _WITHOUT_CONTENT,
+                  {"id": document_id}).mappings().one_or_none()
     return attach(session, ReceivedDocument(**row)) if row is not None else None
 
 
@@ -403,25 +414,19 @@ def process_stored(host: Host, *, actor: Actor, document_id: int, content: bytes
     """Validate a stored document outside any transaction, then process it in one (ingest's second half).
 
     `report`: the verdict when already known (a body too large). `recovery`: how a document left unprocessed
-    came to be processed now (audited as `document.recovered`). When another runner took the document out
-    of `received` first, its outcome is the answer (duplicate)."""
+    came to be processed now (audited as `document.recovered`). When another runner processed the document
+    first, its outcome is the answer (duplicate)."""
     if report is None:
         report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
     # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
     parsed = _parse(content, host) if report.accepted else None
-    try:
-        with host.db.unit_of_work() as session:
-            result = process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed)
-            if recovery is not None and not result.duplicate:
-                audit.record(session, actor=actor, action="document.recovered", target_type="document",
-                             target_id=document_id, instance_id=result.instance_id,
-                             after={"via": recovery, "status": result.status})
-            return result
-    except Conflict as exc:  # the version check: another runner took it out of `received` meanwhile
-        if exc.code != "concurrent_update":
-            raise
-        with host.db.unit_of_work() as session:
-            return result_of(session, get_document(session, actor, document_id, with_content=False), duplicate=True)
+    with host.db.unit_of_work() as session:
+        result = process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed)
+        if recovery is not None and not result.duplicate:
+            audit.record(session, actor=actor, action="document.recovered", target_type="document",
+                         target_id=document_id, instance_id=result.instance_id,
+                         after={"via": recovery, "status": result.status})
+        return result
 
 
 def too_large(size: int, *, limit: int, kept: int) -> ValidationReport:

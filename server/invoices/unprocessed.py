@@ -5,8 +5,8 @@ Ingest stores a document in one transaction and processes it in the next; a proc
 or processing that raises, leaves the document `received`. Past the grace period (STROOM_RECOVER_AFTER_SECONDS)
 its first delivery is no longer processing it. The claim is one conditional UPDATE on the attempt count the
 claimer read, so of two claimers exactly one wins; it also sets when the next claim may come (`recovery_due`):
-the lease of this try and, should it fail, the back-off. Which runner's workflow stands is decided later,
-by the version check on the UPDATE that takes the document out of `received` (ReceivedDocument.lock_version).
+the lease of this try and, should it fail, the back-off. A runner that processes the document anyway (its
+slow first delivery) is kept out by the row lock processing takes (server.invoices.service.process).
 """
 from __future__ import annotations
 
@@ -78,8 +78,7 @@ def record_failure(session: Session, *, document_id: int, error: str) -> None:
                     .execution_options(synchronize_session=False))
 
 
-# Built once (see server.db.execute). It leaves lock_version alone: a claim is no step out of `received`,
-# and a slow first delivery still processing the document may still finish it.
+# Built once (see server.db.execute).
 _CLAIM = (update(ReceivedDocument)
           .where(ReceivedDocument.id == bindparam("doc_id"), _RECEIVED,
                  ReceivedDocument.recovery_attempts == bindparam("seen"),

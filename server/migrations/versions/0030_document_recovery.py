@@ -4,9 +4,7 @@ Ingest stores a document in one transaction and processes it in a second; a proc
 processing that raises) in between left it `received` for good. The worker's `recover_received` job now
 processes such documents (server.invoices.recovery): `recovery_attempts` and `recovery_due` let one
 runner claim a document at a time and back off after a failure, `recovery_error` shows the last failure
-in the inbox. `lock_version` makes the step out of `received` conditional (the ORM's version check on
-the UPDATE ingest already writes), so two runners never start two workflows for one document. The
-partial index finds the few documents still `received` without scanning the table.
+in the inbox. The partial index finds the few documents still `received` without scanning the table.
 
 Revision ID: 0030_document_recovery
 Revises: 0029_masterdata_fks
@@ -24,7 +22,6 @@ UNPROCESSED = sa.text("status = 'received'")
 
 
 def upgrade() -> None:
-    op.add_column("received_documents", sa.Column("lock_version", sa.Integer, nullable=False, server_default="1"))
     op.add_column("received_documents",
                   sa.Column("recovery_attempts", sa.Integer, nullable=False, server_default="0"))
     op.add_column("received_documents", sa.Column("recovery_due", UTCDateTime(timezone=True), nullable=True))
@@ -36,5 +33,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_received_documents_unprocessed", table_name="received_documents")
     # Not batch mode: ALTER TABLE .. DROP COLUMN is native since SQLite 3.35 (as in 0023).
-    for column in ("recovery_error", "recovery_due", "recovery_attempts", "lock_version"):
+    for column in ("recovery_error", "recovery_due", "recovery_attempts"):
         op.execute(f"ALTER TABLE received_documents DROP COLUMN {column}")

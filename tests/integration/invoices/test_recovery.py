@@ -128,8 +128,8 @@ RACERS = {
     # the recovery job: its claim waits for the first delivery's row lock (or writer turn), then finds it done
     "recovery": lambda host, document_id: recovery.recover(host, document_id=document_id, attempts=0, now=utcnow(),
                                                            validator=sync_validator),
-    # a runner past any claim: on PostgreSQL it reads the document still `received` and starts a workflow,
-    # and the version check on its UPDATE rolls that back once the first delivery committed
+    # a runner past any claim: processing waits for the first delivery's lock on the document, then finds
+    # it processed and answers with its outcome
     "processing": lambda host, document_id: invoices.process_stored(
         host, actor=Actor.system(1, "racer"), document_id=document_id, content=VALID.read_bytes(),
         validator=sync_validator),
