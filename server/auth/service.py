@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.auth.models import Environment, Group, GroupMembership, Role, RoleMembership, User
-from server.auth.passwords import hash_password
+from server.auth.passwords import checked_password, hash_password
 from server.auth.permissions import OPERATOR, PERMISSIONS
 from server.errors import Conflict, InvalidInput, NotFound
 
@@ -125,7 +125,7 @@ def create_user(session: Session, environment_id: int, login: str, *, actor: Act
         raise Conflict(f"user {login!r} already exists", code="user_exists")
     check_roles(session, environment_id, tuple(roles))
     user = User(environment_id=environment_id, login=login, display_name=display_name or login,
-                email=email, language=language, password_hash=hash_password(password) if password else None)
+                email=email, language=language, password_hash=None if password is None else hash_password(checked_password(password)))
     session.add(user)
     session.flush()
     for role in roles:

@@ -35,10 +35,12 @@ from server.invoices.parsed import remember_parsed
 from server.invoices.receiving import SpooledBody
 from server.invoices.refusals import sender_address
 from server.invoices.safexml import DocumentError
+from server.invoices.snapshot import snapshot_for
 from server.invoices.ubl import parse_invoice
 from server.invoices.ubl_types import Invoice as ParsedInvoice
 from server.invoices.validation import Finding, ValidationReport
 from server.invoices.validation_pool import validate_in_worker
+from server.masterdata.records import MasterData
 from server.masterdata.service import is_trusted_sender
 
 PURCHASE_MODEL = "purchase_invoice"
@@ -119,7 +121,7 @@ def _result(document: ReceivedDocument, *, invoice_id: int | None, workflow: str
 
 
 def process(session: Session, host: Host, *, actor: Actor, document_id: int, report: ValidationReport,
-            parsed: ParsedInvoice | None = None) -> IngestResult:
+            parsed: ParsedInvoice | None = None, masterdata: MasterData | None = None) -> IngestResult:
     """Act on a validation report: an accepted invoice starts the purchase workflow, else the conversion task.
 
     `parsed`: the accepted document, already parsed by the caller (outside this transaction).
@@ -155,7 +157,7 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int, rep
         if not waiting:
             warnings = [f["rule"] for f in findings if f["flag"] == "warning"]
             instance = _start_purchase(session, host, actor=actor, document=document, invoice=invoice,
-                                       parsed=parsed, warnings=warnings, link=accepted)
+                                       parsed=parsed, warnings=warnings, link=accepted, masterdata=masterdata)
             workflow = PURCHASE_MODEL
         if instance is None:
             _mark(document, report, findings, "waiting" if waiting else "accepted")
@@ -185,7 +187,8 @@ def waits_for_manual_start(session: Session, document: ReceivedDocument) -> bool
 
 def _start_purchase(session: Session, host: Host, *, actor: Actor, document: ReceivedDocument, invoice: Invoice,
                     parsed: ParsedInvoice, warnings: list[str],
-                    link: Callable[[ProcessInstance], None] | None = None) -> ProcessInstance | None:
+                    link: Callable[[ProcessInstance], None] | None = None,
+                    masterdata: MasterData | None = None) -> ProcessInstance | None:
     """Start the purchase workflow of a stored invoice (None when no such model is deployed).
 
     The caller links the document to the returned instance (or in `link`, called with the new instance
@@ -199,7 +202,7 @@ def _start_purchase(session: Session, host: Host, *, actor: Actor, document: Rec
         if link is not None:
             link(instance)
 
-    remember_parsed(session, invoice.id, parsed)
+    remember_parsed(session, invoice.id, parsed, masterdata)
     data = {**purchase_data(document.id, invoice, parsed, warnings),
             SUBMITTED_BY: submitters(session, document=document, actor=actor)}
     return instances.start(session, host, actor=actor, key=PURCHASE_MODEL, business_key=invoice.number,
@@ -376,10 +379,34 @@ def ingest(host: Host, *, actor: Actor, content: bytes, filename: str | None = N
     with host.db.unit_of_work() as session:
         document_id, is_new = store(session, actor=actor, content=content, filename=filename, source=source,
                                     content_type=content_type, sender=sender)
+<<<<<<< HEAD
         if not is_new and (answer := _delivered_again(session, host, actor=actor, document_id=document_id)):
             return answer
     return process_stored(host, actor=actor, document_id=document_id, content=content, validator=validator,
                           recovery=None if is_new else "redelivery")
+=======
+        if not is_new:
+            return result_of(session, get_document(session, actor, document_id), duplicate=True)
+    report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
+    # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
+    parsed = _parse(content, host) if report.accepted else None
+    masterdata = _masterdata_outside_the_lock(host, actor, parsed)
+    with host.db.unit_of_work() as session:
+        return process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed,
+                       masterdata=masterdata)
+
+
+def _masterdata_outside_the_lock(host: Host, actor: Actor, parsed: ParsedInvoice | None) -> MasterData | None:
+    """On SQLite, the master data an accepted invoice matches against, read before its transaction: while
+    one process holds the single writer lock, another reads its five look-ups beside it (in WAL mode readers
+    never wait for the writer) instead of inside its own turn. It is the data as it stood a moment earlier,
+    as a read inside the transaction on PostgreSQL (read committed) is; PostgreSQL has no such lock, and a
+    separate read there would only add a transaction's round trips."""
+    if parsed is None or host.db.is_postgres:
+        return None
+    with host.db.reading() as session:
+        return snapshot_for(session, environment_id=actor.environment_id, facts=facts_from_invoice(parsed))
+>>>>>>> main
 
 
 def receive(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None = None, source: str = "api",

@@ -18,7 +18,7 @@ from server.invoices import service as ingestion
 from server.invoices.facts import EarlierInvoice, facts_from_invoice
 from server.invoices.matching import match
 from server.invoices.models import Invoice
-from server.invoices.parsed import parsed_invoice
+from server.invoices.parsed import parsed_invoice, remembered_masterdata
 from server.invoices.snapshot import snapshot_for
 from server.masterdata import service as masterdata
 from server.masterdata.inputs import TrustedSenderInput
@@ -65,7 +65,9 @@ def match_invoice(call: ServiceCall) -> dict[str, Any]:
     session = call.context.session
     invoice = _invoice(call)
     facts = facts_from_invoice(parsed_invoice(session, invoice))
-    result = match(facts, snapshot_for(session, environment_id=invoice.environment_id, facts=facts),
+    masterdata = remembered_masterdata(session, invoice.id) or snapshot_for(
+        session, environment_id=invoice.environment_id, facts=facts)
+    result = match(facts, masterdata,
                    today=utcnow().date(), earlier_invoices=earlier_invoices(session, invoice))
     collection = result.collection()
     # The English sentences as the API always gave them; the codes and values beside them are what the

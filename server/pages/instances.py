@@ -186,7 +186,8 @@ def admin_action(instance_id: int, action: str) -> ResponseReturnValue:
 @bp.post("/<int:instance_id>/jobs/<int:job_id>/<action>")
 @page("instances.admin")
 def job_action(instance_id: int, job_id: int, action: str) -> ResponseReturnValue:
-    """Fire a job of the instance now, or give it another due time (the form's UTC date and time)."""
+    """Fire a job of the instance now, or give it another due time (the form's date and time, in the
+    deployment's zone: STROOM_TIMEZONE)."""
     if action not in JOB_ACTIONS:
         raise InvalidInput(_("Unknown operation."), code="unknown_operation")
     who, reason = actor(), request.form.get("reason")
@@ -194,10 +195,10 @@ def job_action(instance_id: int, job_id: int, action: str) -> ResponseReturnValu
         if action == "fire":
             job = job_ops.fire(db, actor=who, job_id=job_id, reason=reason, instance_id=instance_id)
         else:
-            job = job_ops.set_due(db, actor=who, job_id=job_id, due_at=request.form.get("due_at"), reason=reason,
-                                  instance_id=instance_id)
-    flash(_("Job %(id)s (%(kind)s) is due at %(due)s UTC; the worker runs it then.", id=job.id, kind=job.kind,
-            due=f"{job.due_at:%Y-%m-%d %H:%M:%S}"), "success")
+            job = job_ops.set_due(db, actor=who, job_id=job_id, due_at=words.moment_in_zone(request.form.get("due_at")),
+                                  reason=reason, instance_id=instance_id)
+    flash(_("Job %(id)s (%(kind)s) is due at %(due)s %(zone)s; the worker runs it then.", id=job.id, kind=job.kind,
+            due=f"{words.local_moment(job.due_at):%Y-%m-%d %H:%M:%S}", zone=host().settings.timezone), "success")
     return redirect(url_for("instance_pages.instance_page", instance_id=instance_id))
 
 

@@ -90,7 +90,7 @@ def _layout_context() -> dict[str, Any]:
             env_name = session["env_name"] = env.name if env else "?"
     nav = [(endpoint, label) for endpoint, label, permission in NAVIGATION if allowed(who, permission)]
     return {"nav": nav, "env_name": env_name, "user_name": who.name, "actor": who, "can": _can(who),
-            "csrf": generate_csrf, "get_locale": get_locale}
+            "csrf": generate_csrf, "get_locale": get_locale, "time_zone": _timezone()}
 
 
 def _can(who: Any) -> Any:
@@ -142,6 +142,7 @@ def init_web(app: Flask) -> None:
                                  name_words=words.name_words, money_words=words.money_words,
                                  number_words=words.number_words, date_words=words.date_words,
                                  datetime_words=words.datetime_words, cause_words=words.cause_words,
+                                 local_moment=words.local_moment,
                                  import_problem_words=import_words.problem_words)
     app.jinja_env.filters.update(invoice_view.filters())
     app.context_processor(_layout_context)

@@ -10,13 +10,18 @@ from server.host import Host
 from server.instances import service as instances
 
 
+def password_of(login: str) -> str:
+    """The password make_user gives `login` (long enough for the server's minimum)."""
+    return f"pw-{login}-long-enough"
+
+
 def make_user(host: Host, login: str, *, roles: tuple[str, ...] = ("user",), groups: tuple[str, ...] = (),
               environment: str = "default", email: str = "", language: str = "en") -> tuple[Actor, str]:
     """A user (environment created on first use) and a fresh bearer token for them."""
     with host.db.unit_of_work() as session:
         env = auth.ensure_environment(session, environment)
         user = auth.create_user(session, env.id, login, actor=Actor.system(env.id), roles=roles, groups=groups,
-                                email=email or f"{login}@example.com", language=language, password="pw-" + login)
+                                email=email or f"{login}@example.com", language=language, password=password_of(login))
         _, plain = tokens.create_token(session, user, actor=Actor.system(env.id))
         return auth.actor_for(session, user), plain
 

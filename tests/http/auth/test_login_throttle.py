@@ -25,11 +25,11 @@ def test_twenty_failed_logins_from_one_address_lock_that_address_out_even_with_t
     for number in range(20):  # guesses spread over many accounts: no single account is locked
         answer = client.post("/api/v1/session", json={"login": f"user{number}", "password": "guess"})
         assert answer.status_code == 401
-    refused = client.post("/api/v1/session", json={"login": "victim", "password": "pw-victim"})
+    refused = client.post("/api/v1/session", json={"login": "victim", "password": "pw-victim-long-enough"})
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "too_many_logins"
     other = create_app(host=host).test_client()
-    elsewhere = other.post("/api/v1/session", json={"login": "victim", "password": "pw-victim"},
+    elsewhere = other.post("/api/v1/session", json={"login": "victim", "password": "pw-victim-long-enough"},
                            environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert elsewhere.status_code == 200
 
@@ -40,7 +40,7 @@ def test_the_login_page_is_throttled_too(host):
     token = csrf(client.get("/login").text)
     for _ in range(20):
         host.login_throttle.failed("127.0.0.1")
-    page = client.post("/login", data={"login": "victim", "password": "pw-victim", "environment": "default",
+    page = client.post("/login", data={"login": "victim", "password": "pw-victim-long-enough", "environment": "default",
                                        "csrf_token": token})
     assert page.status_code == 429
     assert "Too many failed logins" in page.text

@@ -73,6 +73,8 @@ def test_an_admin_manages_users_groups_and_tokens(api):
                                                   "roles": ["user"], "groups": ["purchasing"]})
     assert created.status_code == 201 and created.get_json()["groups"] == ["purchasing"]
     assert api.post("root", "/api/v1/users", {"login": "nina"}).status_code == 409
+    short = api.post("root", "/api/v1/users", {"login": "nora", "password": "123456789"})
+    assert short.status_code == 422 and short.get_json()["error"]["code"] == "weak_password"
     assert api.post("root", "/api/v1/groups", {"name": "board"}).status_code == 201
     assert api.post("root", "/api/v1/groups/board/members", {"login": "nina"}).status_code == 200
     groups = {g["name"]: g["members"] for g in api.get("root", "/api/v1/groups").get_json()["groups"]}

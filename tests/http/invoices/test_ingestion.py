@@ -4,9 +4,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from server.app import create_app
+from server.auth import service as auth_service
+from server.demo_data import load_demo
 from server.invoices.models import Invoice, ReceivedDocument
 from server.tasks.models import HumanTask
 from tests.support.factories import bearer, deploy_files, make_user
@@ -14,6 +16,7 @@ from tests.support.paths import CORPUS, REPO
 from tests.support.writers import writer_hung_inside
 
 MODELS = REPO / "tests" / "data" / "bpmn" / "ingestion"
+DEMO_INVOICES = REPO / "server" / "demo_invoices"
 VALID = CORPUS / "ubl" / "valid" / "base-example.xml"
 
 
@@ -70,8 +73,8 @@ def test_the_same_document_twice_is_answered_with_the_first_result(api, host):
     ("not xml", b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n", 422, "not_xml"),
     ("xxe", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>', 422,
      "doctype_forbidden"),
-    ("billion laughs", b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
-     b"<lolz>&lol2;</lolz>", 422, "doctype_forbidden"),
+    ("billion laughs", (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+     b"<lolz>&lol2;</lolz>"), 422, "doctype_forbidden"),
     ("ubl order", (REPO / "tests" / "data" / "ubl" / "order.xml").read_bytes(), 422, "not_an_invoice"),
     ("billion laughs file", (REPO / "tests" / "data" / "ubl" / "billion-laughs.xml").read_bytes(), 422,
      "doctype_forbidden"),
@@ -132,3 +135,35 @@ def test_a_writer_hung_in_its_transaction_gets_a_busy_answer_and_the_retry_is_st
     assert documents(host) == []  # nothing half-stored: the sender was told to retry
     retry = client.post("/api/v1/invoices", data=VALID.read_bytes(), headers=auth)
     assert retry.status_code == 201 and retry.get_json()["status"] == "accepted"
+
+
+def test_the_master_data_is_read_outside_sqlites_writer_turn_and_the_invoice_still_matches(api, host):
+    """On SQLite the candidate suppliers are read before the invoice's transaction (WAL readers never wait
+    for the writer, so another process reads beside the one holding the lock); on PostgreSQL, inside it."""
+    client, auth = api
+    with host.db.unit_of_work() as session:
+        load_demo(session, environment_id=auth_service.get_environment(session, auth_service.DEFAULT_ENVIRONMENT).id)
+    looked_up: dict[str, int] = {"writer": 0, "reader": 0}
+
+    def counter(side: str):
+        def count(conn, cursor, statement, *args) -> None:
+            looked_up[side] += "supplier_bank_accounts.iban IN" in statement  # the candidate suppliers' union
+        return count
+
+    listeners = [(host.db.engine, counter("writer"))]
+    if host.db._read_engine is not host.db.engine:  # SQLite: its own read-only engine
+        listeners.append((host.db._read_engine, counter("reader")))
+    for engine, listener in listeners:
+        event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = client.post("/api/v1/invoices", data=(DEMO_INVOICES / "auto_approve_exact.xml").read_bytes(),
+                               headers=auth, content_type="application/xml")
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert response.status_code == 201, response.get_json()
+    with host.db.unit_of_work() as session:
+        invoice = session.get(Invoice, response.get_json()["invoice_id"])
+        assert invoice.supplier_id is not None and invoice.collection["supplier_match_bank_account"] == 1
+    expected = {"writer": 0, "reader": 1} if host.db.engine.dialect.name == "sqlite" else {"writer": 1, "reader": 0}
+    assert looked_up == expected

@@ -66,7 +66,7 @@ def importer(host, monkeypatch):
     _, token = make_user(host, "ada", roles=("admin",))
     client = create_app(host=host).test_client()
     page_token = csrf(client.get("/login").text)
-    assert client.post("/login", data={"login": "ada", "password": "pw-ada", "csrf_token": page_token}
+    assert client.post("/login", data={"login": "ada", "password": "pw-ada-long-enough", "csrf_token": page_token}
                        ).status_code in (302, 303)
     monkeypatch.setenv("STROOM_DATABASE_URL", host.settings.database_url)
     monkeypatch.setenv("STROOM_INSTANCE_DIR", str(host.settings.instance_dir))

@@ -53,7 +53,7 @@ def dutch_admin(host: Any) -> tuple[Any, int]:
     """A test client logged in as a Dutch administrator, and their environment."""
     admin, _ = make_user(host, "ada", roles=("admin",), language="nl")
     client = create_app(host=host).test_client()
-    client.post("/login", data={"login": "ada", "password": "pw-ada", "csrf_token": csrf(client.get("/login").text)})
+    client.post("/login", data={"login": "ada", "password": "pw-ada-long-enough", "csrf_token": csrf(client.get("/login").text)})
     return client, admin.environment_id
 
 

@@ -49,7 +49,7 @@ def test_the_admin_page_shows_a_progress_bar_then_the_summary(host):
     make_user(host, "ada", roles=("admin",))
     client = create_app(host=host).test_client()
     token = csrf(client.get("/login").text)
-    client.post("/login", data={"login": "ada", "password": "pw-ada", "csrf_token": token})
+    client.post("/login", data={"login": "ada", "password": "pw-ada-long-enough", "csrf_token": token})
     form = {"kind": "suppliers", "csrf_token": csrf(client.get("/admin/masterdata").text),
             "file": (io.BytesIO(SUPPLIERS.encode()), "suppliers.csv")}
     posted = client.post("/admin/masterdata", data=form, content_type="multipart/form-data")

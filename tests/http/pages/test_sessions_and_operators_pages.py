@@ -138,3 +138,14 @@ def test_the_login_page_answers_a_locked_account_like_an_unknown_login(site: Sit
     assert locked.status_code == unknown.status_code == 401
     assert error_of(locked.text) == error_of(unknown.text) == "Unknown user or wrong password."
     assert client.get("/tasks").status_code == 302  # still locked, even with the right password
+
+
+def test_a_short_password_is_refused_on_the_page_in_the_readers_language(site: Site) -> None:
+    admin = site.client("admin")
+    token = csrf(admin.get("/admin/users").text)
+    response = admin.post("/admin/users", data={"login": "kort", "password": "123456789", "roles": "user",
+                                                "csrf_token": token}, headers={"Referer": "/admin/users"})
+    assert response.status_code == 302
+    assert "A password needs at least 10 characters." in admin.get("/admin/users").text
+    with site.host.db.unit_of_work() as session:
+        assert session.scalars(select(User).where(User.login == "kort")).first() is None

@@ -62,11 +62,22 @@ def test_errors_print_one_line_and_exit_non_zero(tmp_path, sqlite_template):
 def test_users_create_reads_the_password_from_stdin(tmp_path, sqlite_template):
     migrated(tmp_path, sqlite_template)
     created = stroom_in_process(tmp_path, "users", "create", "carla", "--role", "user", "--group", "creditors",
-                     "--password-stdin", stdin="s3cret\n")
+                     "--password-stdin", stdin="correct horse\n")
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["groups"] == ["creditors"]
     again = stroom_in_process(tmp_path, "users", "create", "carla")
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_users_create_refuses_a_short_password_as_the_page_and_the_api_do(tmp_path, sqlite_template):
+    migrated(tmp_path, sqlite_template)
+    for typed in ("s3cret\n", "\n"):
+        short = stroom_in_process(tmp_path, "users", "create", "dirk", "--password-stdin", stdin=typed)
+        assert short.returncode == 1
+        assert short.stderr.strip() == "error: a password needs at least 10 characters"
+    # Nothing was created: the same login with a long enough password is still free.
+    made = stroom_in_process(tmp_path, "users", "create", "dirk", "--password-stdin", stdin="0123456789\n")
+    assert made.returncode == 0, made.stderr
 
 
 def test_ingest_keeps_a_file_over_the_limit_as_head_digest_and_size_and_refuses_it(tmp_path, sqlite_template):
