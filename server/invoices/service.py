@@ -379,21 +379,10 @@ def ingest(host: Host, *, actor: Actor, content: bytes, filename: str | None = N
     with host.db.unit_of_work() as session:
         document_id, is_new = store(session, actor=actor, content=content, filename=filename, source=source,
                                     content_type=content_type, sender=sender)
-<<<<<<< HEAD
         if not is_new and (answer := _delivered_again(session, host, actor=actor, document_id=document_id)):
             return answer
     return process_stored(host, actor=actor, document_id=document_id, content=content, validator=validator,
                           recovery=None if is_new else "redelivery")
-=======
-        if not is_new:
-            return result_of(session, get_document(session, actor, document_id), duplicate=True)
-    report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
-    # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
-    parsed = _parse(content, host) if report.accepted else None
-    masterdata = _masterdata_outside_the_lock(host, actor, parsed)
-    with host.db.unit_of_work() as session:
-        return process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed,
-                       masterdata=masterdata)
 
 
 def _masterdata_outside_the_lock(host: Host, actor: Actor, parsed: ParsedInvoice | None) -> MasterData | None:
@@ -406,7 +395,6 @@ def _masterdata_outside_the_lock(host: Host, actor: Actor, parsed: ParsedInvoice
         return None
     with host.db.reading() as session:
         return snapshot_for(session, environment_id=actor.environment_id, facts=facts_from_invoice(parsed))
->>>>>>> main
 
 
 def receive(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None = None, source: str = "api",
@@ -447,8 +435,10 @@ def process_stored(host: Host, *, actor: Actor, document_id: int, content: bytes
         report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
     # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
     parsed = _parse(content, host) if report.accepted else None
+    masterdata = _masterdata_outside_the_lock(host, actor, parsed)
     with host.db.unit_of_work() as session:
-        result = process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed)
+        result = process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed,
+                         masterdata=masterdata)
         if recovery is not None and not result.duplicate:
             audit.record(session, actor=actor, action="document.recovered", target_type="document",
                          target_id=document_id, instance_id=result.instance_id,
