@@ -21,7 +21,7 @@ from server.invoices.validation import validate
 from server.jobs.models import Job
 from server.jobs.worker import Worker
 from tests.e2e.site import csrf
-from tests.support.factories import deploy_files, make_user
+from tests.support.factories import deploy_files, make_user, password_of
 from tests.support.paths import CORPUS, REPO
 
 MODELS = REPO / "tests" / "data" / "bpmn" / "ingestion"
@@ -177,7 +177,7 @@ def test_a_document_that_keeps_failing_stops_being_tried_and_its_error_shows_in_
     assert actions(host, document_id).count("document.recovery_failed") == unprocessed.MAX_ATTEMPTS
     client = create_app(host=host).test_client()
     token = csrf(client.get("/login").text)
-    assert client.post("/login", data={"login": "sender", "password": "pw-sender", "csrf_token": token}
+    assert client.post("/login", data={"login": "sender", "password": password_of("sender"), "csrf_token": token}
                        ).status_code == 302
     page = client.get("/inbox?status=received")
     assert page.status_code == 200
