@@ -33,6 +33,9 @@ class Settings:
     log_level: str = "INFO"
     ubl_rules: str = "enforce"
     max_document_bytes: int = 20 * 1024 * 1024
+    # STROOM_RECOVER_AFTER_SECONDS: a document still `received` this long after it arrived was left
+    # unprocessed (its process died mid-ingest); the worker processes it then.
+    recover_after_seconds: float = 300.0
     embedded_worker: bool = True
     db_pool_size: int = 5
     base_url: str = "http://127.0.0.1:5000"
@@ -124,6 +127,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         script_limits.from_environ(env)  # read again by the script sandbox when it starts; refused here first
     except SandboxError as exc:
         raise SettingsError(str(exc)) from None
+    try:
+        recover_after = float(env.get("STROOM_RECOVER_AFTER_SECONDS", "300"))
+    except ValueError as exc:
+        raise SettingsError("STROOM_RECOVER_AFTER_SECONDS must be a number of seconds") from exc
+    if not 0 < recover_after <= 30 * 86400:
+        raise SettingsError("STROOM_RECOVER_AFTER_SECONDS must be more than 0 and at most 2592000 (30 days)")
     audit_key = env.get("STROOM_AUDIT_KEY") or None
     if audit_key is not None and len(audit_key.strip()) < 32:
         raise SettingsError("STROOM_AUDIT_KEY must be at least 32 characters (python -c 'import secrets; "
@@ -141,6 +150,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         ubl_rules=ubl_rules,
         max_document_bytes=max_bytes,
+        recover_after_seconds=recover_after,
         embedded_worker=_bool("STROOM_EMBEDDED_WORKER", env.get("STROOM_EMBEDDED_WORKER", "true")),
         db_pool_size=pool_size,
         base_url=env.get("STROOM_BASE_URL", "http://127.0.0.1:5000"),

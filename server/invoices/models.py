@@ -5,7 +5,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, utcnow
@@ -13,7 +13,10 @@ from server.db import Base, UTCDateTime, utcnow
 
 class ReceivedDocument(Base):
     __tablename__ = "received_documents"
-    __table_args__ = (UniqueConstraint("environment_id", "sha256"),)
+    __table_args__ = (UniqueConstraint("environment_id", "sha256"),
+                      # the few documents not processed yet, for their recovery (migration 0030)
+                      Index("ix_received_documents_unprocessed", "received_at",
+                            postgresql_where=text("status = 'received'"), sqlite_where=text("status = 'received'")))
     id: Mapped[int] = mapped_column(primary_key=True)
     environment_id: Mapped[int] = mapped_column(ForeignKey("environments.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -30,6 +33,10 @@ class ReceivedDocument(Base):
     profile: Mapped[str | None] = mapped_column(String(50))
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    # Recovery of a document left `received` (server.invoices.recovery): one runner at a time, backing off.
+    recovery_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    recovery_due: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    recovery_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Invoice(Base):

@@ -20,14 +20,14 @@ from server.attached import attach, insert_attached
 from server.audit import service as audit
 from server.auth.actor import Actor
 from server.auth.models import User
-from server.db import execute
+from server.db import execute, utcnow
 from server.errors import Conflict, InvalidInput, NotFound
 from server.host import Host
 from server.instances import service as instances
 from server.instances import starts
 from server.instances.models import ProcessInstance
 from server.instances.shipped import ensure_deployed
-from server.invoices import refusals
+from server.invoices import refusals, unprocessed
 from server.invoices.facts import facts_from_invoice
 from server.invoices.matching import supplier_key
 from server.invoices.models import Invoice, ReceivedDocument
@@ -127,7 +127,9 @@ def process(session: Session, host: Host, *, actor: Actor, document_id: int, rep
     `parsed`: the accepted document, already parsed by the caller (outside this transaction).
     """
     # Processing never reads the stored bytes when the caller parsed them: leave them in the database.
-    document = get_document(session, actor, document_id, with_content=parsed is None)
+    # Locked (PostgreSQL; SQLite's writers take turns): of two runners processing one document at once,
+    # the second waits here for the first to commit and then finds it processed.
+    document = get_document(session, actor, document_id, with_content=parsed is None, lock=True)
     if document.status != "received":
         return result_of(session, document, duplicate=True)
     findings = [{**f.to_dict(), "flag": "fatal"} for f in report.errors]
@@ -326,10 +328,14 @@ def _start_conversion(session: Session, host: Host, *, actor: Actor, document: R
     return instance.id if instance is not None else None
 
 
-def get_document(session: Session, actor: Actor, document_id: int, *, with_content: bool = True) -> ReceivedDocument:
+def get_document(session: Session, actor: Actor, document_id: int, *, with_content: bool = True,
+                 lock: bool = False) -> ReceivedDocument:
     """A received document of the caller's environment, or NotFound (its bytes loaded on first use
-    unless `with_content`)."""
-    document = session.get(ReceivedDocument, document_id) if with_content else _without_content(session, document_id)
+    unless `with_content`; its row locked until the caller's transaction ends when `lock`)."""
+    if with_content:
+        document = session.get(ReceivedDocument, document_id, with_for_update=lock or None)
+    else:
+        document = _without_content(session, document_id, lock=lock)
     if document is None or document.environment_id != actor.environment_id:
         raise NotFound(f"document {document_id} not found", code="document_not_found")
     return document
@@ -338,15 +344,20 @@ def get_document(session: Session, actor: Actor, document_id: int, *, with_conte
 # Built once: ingest reads every received document back this way (an ORM get cost ~0.4 ms of Python).
 _WITHOUT_CONTENT = select(*(column for column in ReceivedDocument.__table__.columns if column.key != "content")
                           ).where(ReceivedDocument.id == bindparam("id"))
+_WITHOUT_CONTENT_LOCKED = _WITHOUT_CONTENT.with_for_update()
 
 
-def _without_content(session: Session, document_id: int) -> ReceivedDocument | None:
+def _without_content(session: Session, document_id: int, *, lock: bool = False) -> ReceivedDocument | None:
     """The document (the one in the session if loaded), else read with a prebuilt statement, its bytes
     left in the database until first used."""
     loaded = session.identity_map.get(session.identity_key(ReceivedDocument, document_id))
-    if loaded is not None:
+    if loaded is not None and not lock:
         return loaded
-    row = execute(session, _WITHOUT_CONTENT, {"id": document_id}).mappings().one_or_none()
+    if loaded is not None:
+        session.refresh(loaded, with_for_update=True)
+        return loaded
+    row = execute(session, _WITHOUT_CONTENT_LOCKED if lock else _WITHOUT_CONTENT,
+                  {"id": document_id}).mappings().one_or_none()
     return attach(session, ReceivedDocument(**row)) if row is not None else None
 
 
@@ -361,19 +372,17 @@ def get_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
 def ingest(host: Host, *, actor: Actor, content: bytes, filename: str | None = None, source: str = "api",
            sender: str | None = None, content_type: str = "application/xml",
            validator: Validator | None = None) -> IngestResult:
-    """Store, validate and process one document; each received document is committed before processing."""
+    """Store, validate and process one document; each received document is committed before processing.
+
+    Bytes stored before are answered with the stored outcome, unless that document was left unprocessed
+    past the grace period: then this delivery processes it (server.invoices.unprocessed)."""
     with host.db.unit_of_work() as session:
         document_id, is_new = store(session, actor=actor, content=content, filename=filename, source=source,
                                     content_type=content_type, sender=sender)
-        if not is_new:
-            return result_of(session, get_document(session, actor, document_id), duplicate=True)
-    report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
-    # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
-    parsed = _parse(content, host) if report.accepted else None
-    masterdata = _masterdata_outside_the_lock(host, actor, parsed)
-    with host.db.unit_of_work() as session:
-        return process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed,
-                       masterdata=masterdata)
+        if not is_new and (answer := _delivered_again(session, host, actor=actor, document_id=document_id)):
+            return answer
+    return process_stored(host, actor=actor, document_id=document_id, content=content, validator=validator,
+                          recovery=None if is_new else "redelivery")
 
 
 def _masterdata_outside_the_lock(host: Host, actor: Actor, parsed: ParsedInvoice | None) -> MasterData | None:
@@ -398,13 +407,50 @@ def receive(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None
     with host.db.unit_of_work() as session:
         document_id, is_new = store(session, actor=actor, content=body.head, filename=filename, source=source,
                                     content_type=content_type, sender=sender, whole=(body.sha256, body.size))
-        if not is_new:
-            return result_of(session, get_document(session, actor, document_id), duplicate=True)
-    message = (f"refused: too large: the document has {body.size} bytes; the limit is {body.limit} "
-               f"(only its first {len(body.head)} bytes are kept)")
-    report = ValidationReport(False, None, None, errors=(Finding("too_large", "fatal", "/", message),))
+        if not is_new and (answer := _delivered_again(session, host, actor=actor, document_id=document_id)):
+            return answer
+    return process_stored(host, actor=actor, document_id=document_id, content=body.head,
+                          report=too_large(body.size, limit=body.limit, kept=len(body.head)),
+                          recovery=None if is_new else "redelivery")
+
+
+def _delivered_again(session: Session, host: Host, *, actor: Actor, document_id: int) -> IngestResult | None:
+    """The answer to bytes stored before: their stored outcome, or None when the document was left
+    unprocessed past the grace period and this delivery claimed it (the caller's unit of work commits that)."""
+    document = get_document(session, actor, document_id, with_content=False)
+    if unprocessed.claim_redelivered(session, document, now=utcnow(), grace=unprocessed.grace(host.settings)):
+        return None
+    return result_of(session, document, duplicate=True)
+
+
+def process_stored(host: Host, *, actor: Actor, document_id: int, content: bytes,
+                   report: ValidationReport | None = None, validator: Validator | None = None,
+                   recovery: str | None = None) -> IngestResult:
+    """Validate a stored document outside any transaction, then process it in one (ingest's second half).
+
+    `report`: the verdict when already known (a body too large). `recovery`: how a document left unprocessed
+    came to be processed now (audited as `document.recovered`). When another runner processed the document
+    first, its outcome is the answer (duplicate)."""
+    if report is None:
+        report = (validator or default_validator)(content, host.settings.ubl_rules, host.settings.max_document_bytes)
+    # Parsed before the transaction: on SQLite it holds the one write lock from its first statement.
+    parsed = _parse(content, host) if report.accepted else None
+    masterdata = _masterdata_outside_the_lock(host, actor, parsed)
     with host.db.unit_of_work() as session:
-        return process(session, host, actor=actor, document_id=document_id, report=report)
+        result = process(session, host, actor=actor, document_id=document_id, report=report, parsed=parsed,
+                         masterdata=masterdata)
+        if recovery is not None and not result.duplicate:
+            audit.record(session, actor=actor, action="document.recovered", target_type="document",
+                         target_id=document_id, instance_id=result.instance_id,
+                         after={"via": recovery, "status": result.status})
+        return result
+
+
+def too_large(size: int, *, limit: int, kept: int) -> ValidationReport:
+    """The refusal of a body of `size` bytes over `limit`, of which only the first `kept` bytes are stored."""
+    message = (f"refused: too large: the document has {size} bytes; the limit is {limit} "
+               f"(only its first {kept} bytes are kept)")
+    return ValidationReport(False, None, None, errors=(Finding("too_large", "fatal", "/", message),))
 
 
 def default_validator(content: bytes, mode: str, max_bytes: int) -> ValidationReport:

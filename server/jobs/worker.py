@@ -20,8 +20,9 @@ from server import causes
 from server.db import utcnow
 from server.host import Host
 from server.jobs import claims
+from server.jobs import service as jobs_service
 from server.jobs.claims import Backoff
-from server.jobs.handlers import default_handlers
+from server.jobs.handlers import default_handlers, recurring_kinds
 from server.jobs.types import Handler, JobContext, JobView, LostLease, PermanentJobError, Reschedule
 
 log = logging.getLogger("stroom.worker")
@@ -71,6 +72,7 @@ class Worker:
     def run_forever(self) -> None:
         """Poll until stop(): run due jobs, sleep `poll_interval` when there are none."""
         log.info("worker %s started", self.name)
+        self.schedule_recurring()
         while not self.stopping.is_set():
             try:
                 ran = self.run_once()
@@ -80,6 +82,16 @@ class Worker:
             if not ran:
                 self.stopping.wait(self.poll_interval)
         log.info("worker %s stopped", self.name)
+
+    def schedule_recurring(self) -> None:
+        """Queue each recurring kind this worker runs where none is open (the first worker to start does)."""
+        try:
+            with self.host.db.unit_of_work() as session:
+                for kind in recurring_kinds():
+                    if kind in self.handlers:
+                        jobs_service.ensure_recurring(session, kind, due_at=self.clock())
+        except Exception:  # the database may be briefly away; the next worker start queues them
+            log.exception("worker %s: queueing the recurring jobs failed", self.name)
 
     def _run(self, job: JobView) -> None:
         if job.attempts > job.max_attempts:

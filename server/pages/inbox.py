@@ -50,7 +50,10 @@ def _row(doc: ReceivedDocument, invoice: Invoice | None) -> dict[str, Any]:
     reasons = [r for r in found if r.get("flag") == "hold"] + [r for r in found if r.get("flag", "fatal") == "fatal"]
     return {"id": doc.id, "filename": doc.filename, "source": doc.source, "received_at": doc.received_at,
             "status": doc.status, "type": doc.document_type, "instance_id": doc.instance_id,
-            "invoice": invoice, "reasons": findings.findings_words(reasons[:5]), "more": max(0, len(reasons) - 5)}
+            "invoice": invoice, "reasons": findings.findings_words(reasons[:5]), "more": max(0, len(reasons) - 5),
+            # a document left unprocessed whose recovery failed: the last error, and how often it was tried
+            "recovery_error": doc.recovery_error if doc.status == "received" else None,
+            "recovery_attempts": doc.recovery_attempts}
 
 
 def model_keys(db: Any, environment_id: int) -> list[str]:
