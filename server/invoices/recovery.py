@@ -1,5 +1,6 @@
-"""Recovery of documents stored but never processed: the worker's `recover_received` job processes each
-document left `received` past the grace period as ingest would have, as its environment's system actor.
+"""Recovery of documents stored but never processed: every worker's `recover_received` chore (server.jobs:
+no job row waits for it) processes each document left `received` past the grace period as ingest would
+have, as its environment's system actor.
 
 A try that fails again keeps its error on the document (shown in the inbox) and the next waits longer
 (server.invoices.unprocessed.retry_delay); after MAX_ATTEMPTS tries the document waits in the inbox.
@@ -16,7 +17,6 @@ from server.invoices import service as ingestion
 from server.invoices import unprocessed
 from server.invoices.models import ReceivedDocument
 
-JOB_KIND = "recover_received"
 RUN_EVERY = dt.timedelta(seconds=60)
 BATCH = 20  # documents per run; the next run, a minute later, takes the next ones
 ACTOR_NAME = "recovery"

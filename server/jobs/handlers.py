@@ -1,5 +1,6 @@
-"""The shipped job kinds: timer, service_retry, reminder, mail, masterdata_import, batch and the recurring
-recover_received. Built per worker, never mutated globally."""
+"""The shipped job kinds (timer, service_retry, reminder, mail, masterdata_import, batch) and the chores
+every worker runs by itself (recovering documents left unprocessed). Built per worker, never mutated
+globally."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,7 @@ from server.instances import wording
 from server.instances.models import Incident, ProcessInstance
 from server.invoices import recovery, refusals
 from server.invoices.models import ReceivedDocument
-from server.jobs.types import Handler, JobContext, Reschedule
+from server.jobs.types import Chore, Handler, JobContext, Reschedule
 from server.mail import delivery, notifications
 from server.masterdata import bulk as masterdata_bulk
 from server.operations import batches
@@ -25,13 +26,13 @@ def default_handlers() -> dict[str, Handler]:
     """A fresh kind -> handler mapping; workers (and tests) may extend their own copy."""
     return {"timer": run_timer, "service_retry": retry_service_step, "mail": delivery.deliver_job,
             "reminder": send_reminder, "failed_for_good": start_conversion_task,
-            "masterdata_import": run_masterdata_import, batches.JOB_KIND: run_batch,
-            recovery.JOB_KIND: recover_received}
+            "masterdata_import": run_masterdata_import, batches.JOB_KIND: run_batch}
 
 
-def recurring_kinds() -> tuple[str, ...]:
-    """Job kinds that reschedule themselves for ever; a worker starting queues one where none is open."""
-    return (recovery.JOB_KIND,)
+def default_chores() -> tuple[Chore, ...]:
+    """What every worker does every so often: process the documents left `received` past the grace period
+    (each claimed by one runner: server.invoices.unprocessed)."""
+    return (Chore("recover_received", recovery.RUN_EVERY, lambda host, now: recovery.recover_due(host, now=now)),)
 
 
 def send_reminder(ctx: JobContext) -> None:
@@ -125,9 +126,3 @@ def run_batch(ctx: JobContext) -> None:
     untouched); a cancelled batch stops after the instance in progress."""
     batches.run_batch(ctx.host, batch_id=int(ctx.job.payload["batch_id"]))
 
-
-def recover_received(ctx: JobContext) -> Reschedule:
-    """Process the documents left `received` past the grace period (each in transactions of its own: the
-    job's unit of work stays untouched), then look again in RUN_EVERY."""
-    recovery.recover_due(ctx.host, now=ctx.now)
-    return Reschedule(ctx.now + recovery.RUN_EVERY)

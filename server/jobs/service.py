@@ -13,7 +13,6 @@ from server.errors import Conflict, NotFound
 from server.jobs.models import Job
 
 OPEN_STATUSES = ("pending", "running")
-RECURRING_ATTEMPTS = 1000
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, due_at: dt.datetime | None = None,
@@ -25,15 +24,6 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, due_at: dt.
     session.add(job)
     session.flush()
     return job
-
-
-def ensure_recurring(session: Session, kind: str, *, due_at: dt.datetime | None = None) -> bool:
-    """Queue a job of a self-rescheduling `kind` unless one is open; True when queued. Many attempts: a
-    recurring job that fails (the database away) must come back, not give up after a few."""
-    if session.scalars(select(Job.id).where(Job.kind == kind, Job.status.in_(OPEN_STATUSES)).limit(1)).first():
-        return False
-    enqueue(session, kind, {}, due_at=due_at, max_attempts=RECURRING_ATTEMPTS)
-    return True
 
 
 def cancel_pending(session: Session, job_ids: list[int], *, reason: str) -> None:

@@ -62,3 +62,13 @@ class LostLease(Exception):
 
 Handler = Callable[[JobContext], "Reschedule | None"]
 Handlers = Mapping[str, Handler]
+
+
+@dataclasses.dataclass(frozen=True)
+class Chore:
+    """Work a worker does every so often by itself, outside the job queue (no job row waits for it): the
+    work claims what it takes, so the workers of several processes may each run it."""
+
+    name: str
+    every: dt.timedelta
+    run: Callable[[Host, dt.datetime], object]

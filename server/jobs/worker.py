@@ -14,16 +14,15 @@ import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from server import causes
 from server.db import utcnow
 from server.host import Host
 from server.jobs import claims
-from server.jobs import service as jobs_service
 from server.jobs.claims import Backoff
-from server.jobs.handlers import default_handlers, recurring_kinds
-from server.jobs.types import Handler, JobContext, JobView, LostLease, PermanentJobError, Reschedule
+from server.jobs.handlers import default_chores, default_handlers
+from server.jobs.types import Chore, Handler, JobContext, JobView, LostLease, PermanentJobError, Reschedule
 
 log = logging.getLogger("stroom.worker")
 Clock = Callable[[], dt.datetime]
@@ -40,7 +39,8 @@ class Worker:
 
     def __init__(self, host: Host, *, name: str | None = None, lease_seconds: float = 60,
                  poll_interval: float = 0.5, batch_size: int = 10, clock: Clock = utcnow,
-                 handlers: Mapping[str, Handler] | None = None, backoff: Backoff = DEFAULT_BACKOFF):
+                 handlers: Mapping[str, Handler] | None = None, backoff: Backoff = DEFAULT_BACKOFF,
+                 chores: Sequence[Chore] | None = None):
         self.host = host
         self.name = name or default_name()
         self.lease = dt.timedelta(seconds=lease_seconds)
@@ -49,6 +49,8 @@ class Worker:
         self.clock = clock
         self.handlers: dict[str, Handler] = dict(default_handlers() if handlers is None else handlers)
         self.backoff = backoff
+        self.chores = tuple(default_chores() if chores is None else chores)
+        self._chores_due: dict[str, dt.datetime] = {}  # a chore runs first when the worker starts
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
 
@@ -72,8 +74,8 @@ class Worker:
     def run_forever(self) -> None:
         """Poll until stop(): run due jobs, sleep `poll_interval` when there are none."""
         log.info("worker %s started", self.name)
-        self.schedule_recurring()
         while not self.stopping.is_set():
+            self.run_chores()
             try:
                 ran = self.run_once()
             except Exception:  # the database may be briefly away; keep the worker alive
@@ -83,15 +85,20 @@ class Worker:
                 self.stopping.wait(self.poll_interval)
         log.info("worker %s stopped", self.name)
 
-    def schedule_recurring(self) -> None:
-        """Queue each recurring kind this worker runs where none is open (the first worker to start does)."""
-        try:
-            with self.host.db.unit_of_work() as session:
-                for kind in recurring_kinds():
-                    if kind in self.handlers:
-                        jobs_service.ensure_recurring(session, kind, due_at=self.clock())
-        except Exception:  # the database may be briefly away; the next worker start queues them
-            log.exception("worker %s: queueing the recurring jobs failed", self.name)
+    def run_chores(self) -> int:
+        """Run each chore whose time has come (then again `every` later); returns how many ran. A chore that
+        fails is logged and tried again at its next time, as a job would be."""
+        now, ran = self.clock(), 0
+        for chore in self.chores:
+            if self._chores_due.get(chore.name, now) > now:
+                continue
+            self._chores_due[chore.name] = now + chore.every
+            try:
+                chore.run(self.host, now)
+            except Exception:  # the database may be briefly away; the worker stays alive
+                log.exception("worker %s: chore %s failed", self.name, chore.name)
+            ran += 1
+        return ran
 
     def _run(self, job: JobView) -> None:
         if job.attempts > job.max_attempts:
