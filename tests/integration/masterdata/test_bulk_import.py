@@ -107,6 +107,19 @@ def test_a_big_file_is_written_in_chunks_and_the_next_days_delta_writes_only_wha
         "Other 499 B.V.", "other 499", ["10000499"])
 
 
+def test_a_delta_changing_different_columns_of_different_suppliers_stores_each_change(db: Session, importer):
+    importer("suppliers", suppliers(3))
+    body = ("code;name;city;kvk\nS00000;Leverancier 0 B.V.;Amersfoort;10000000\n"
+            "S00001;Renamed 1 B.V.;Utrecht;10000001\nS00002;Leverancier 2 B.V.;Utrecht;10000002\n")
+    delta, _ = importer("suppliers", body.encode())
+    assert (delta.updated, delta.unchanged) == (2, 1)
+    db.rollback()
+    stored = {s.code: (s.name, s.normalised_name, s.city) for s in db.scalars(select(Supplier))}
+    assert stored == {"S00000": ("Leverancier 0 B.V.", "leverancier 0", "Amersfoort"),
+                      "S00001": ("Renamed 1 B.V.", "renamed 1", "Utrecht"),
+                      "S00002": ("Leverancier 2 B.V.", "leverancier 2", "Utrecht")}
+
+
 def test_a_new_preferred_account_for_every_supplier_clears_the_old_one_and_names_both(db: Session, env: Env,
                                                                                         importer):
     importer("suppliers", suppliers(300))
