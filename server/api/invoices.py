@@ -114,6 +114,15 @@ def _small_json() -> Any:
         return None
 
 
+@bp.post("/documents/<int:document_id>/process")
+@requires("invoices.submit")
+def process_document(document_id: int) -> tuple[Response, int]:
+    """Process a stored document left `received` (its process died, or processing failed); answered as a
+    submission is: the document's outcome, its invoice and workflow."""
+    result = documents.process_document(host(), actor=current_actor(), document_id=document_id)
+    return jsonify(result.to_dict()), 200
+
+
 @bp.post("/documents/<int:document_id>/start")
 @requires("instances.start")
 def start_from_document(document_id: int) -> tuple[Response, int]:

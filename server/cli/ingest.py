@@ -9,6 +9,7 @@ import click
 from server.auth import service as auth
 from server.auth.actor import Actor
 from server.cli import echo_json
+from server.cli.acting import acting
 from server.cli.core import ENV_OPTION, host_from_env
 from server.invoices.inbox import scan_once
 from server.invoices.receiving import spool
@@ -36,7 +37,7 @@ def ingest_command(files: tuple[Path, ...], sender: str | None, environment: str
 
 @click.group("inbox")
 def inbox_group() -> None:
-    """The watched folder."""
+    """The watched folder, and documents left unprocessed."""
 
 
 @inbox_group.command("scan")
@@ -50,6 +51,19 @@ def inbox_scan(environment: str) -> None:
     for result in scan_once(host, host.settings.inbox_dir, environment=environment, settle_seconds=0,
                             submit=documents.submit_content):
         echo_json(result.to_dict())
+
+
+@inbox_group.command("process")
+@click.argument("document_id", type=int)
+@ENV_OPTION
+@click.option("--as", "login", help="Act as this user (default: the system actor 'cli').")
+def inbox_process(document_id: int, environment: str, login: str | None) -> None:
+    """Process a document left `received` (its process died, or processing failed), as the inbox's
+    "Process again" and POST /api/v1/documents/{id}/process do; one JSON line, exit 1 unless accepted."""
+    with acting(environment, login) as (host, actor):
+        result = documents.process_document(host, actor=actor, document_id=document_id)
+    echo_json(result.to_dict())
+    sys.exit(0 if result.status == "accepted" else 1)
 
 
 def register(group: click.Group) -> None:

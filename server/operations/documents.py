@@ -1,5 +1,5 @@
-"""Submit a document and start its workflow: the verbs behind POST /api/v1/invoices, the inbox page,
-`stroom ingest`, `stroom inbox scan` and the watched folder."""
+"""Submit a document, process one left unprocessed, and start its workflow: the verbs behind POST
+/api/v1/invoices, the inbox page, `stroom ingest`, `stroom inbox scan|process` and the watched folder."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +11,7 @@ from server.auth.actor import Actor
 from server.auth.permissions import require
 from server.errors import InvalidInput
 from server.host import Host
+from server.invoices import recovery
 from server.invoices import service as ingestion
 from server.invoices.receiving import SpooledBody
 from server.invoices.service import IngestResult, Validator
@@ -27,6 +28,15 @@ class StartedDocument:
     instance_id: int
     status: str
     model: str
+
+
+def process_document(host: Host, *, actor: Actor, document_id: int,
+                     validator: Validator | None = None) -> SubmittedDocument:
+    """Process a stored document that never was (left `received`: its process died, or processing raised),
+    for an actor allowed to submit invoices: the inbox's "Process again", POST
+    /api/v1/documents/{id}/process, `stroom inbox process`. Owns its transactions, as a submission does."""
+    require(actor, "invoices.submit")
+    return recovery.process_again(host, actor=actor, document_id=document_id, validator=validator)
 
 
 def submit_document(host: Host, *, actor: Actor, body: SpooledBody, filename: str | None = None,

@@ -80,13 +80,30 @@ def upload() -> ResponseReturnValue:
         return render_template("error.html", status=413, message=message, code="too_large"), 413
     if result.duplicate:
         flash(_("This document was received before (document %(id)s).", id=result.document_id), "info")
-    elif result.status == "accepted":
+    else:
+        _tell_outcome(result)
+    return redirect(url_for("inbox_pages.inbox"))
+
+
+@bp.post("/<int:document_id>/process")
+@page("invoices.submit")
+def process(document_id: int) -> ResponseReturnValue:
+    """Process a document left `received` (its process died, or processing failed): the same verb as the API."""
+    result = documents.process_document(host(), actor=actor(), document_id=document_id)
+    if result.duplicate:  # processed meanwhile by its first delivery or the recovery
+        flash(_("Document %(id)s was processed meanwhile.", id=result.document_id), "info")
+    else:
+        _tell_outcome(result)
+    return redirect(url_for("inbox_pages.inbox"))
+
+
+def _tell_outcome(result: documents.SubmittedDocument) -> None:
+    if result.status == "accepted":
         flash(_("Invoice accepted (document %(id)s).", id=result.document_id), "success")
     else:
         flash(_("Document %(id)s was not accepted: %(reasons)s", id=result.document_id,
                 reasons="; ".join(_said(f) for f in findings.findings_words(result.reasons[:3]))),
               "error")
-    return redirect(url_for("inbox_pages.inbox"))
 
 
 def _said(finding: findings.FindingWords) -> str:

@@ -41,6 +41,11 @@ def failing_validator(content, mode, max_bytes):
 
 @pytest.fixture
 def sender(host, monkeypatch) -> Actor:
+    return make_sender(host, monkeypatch)
+
+
+def make_sender(host, monkeypatch) -> Actor:
+    """`sender`, a creditor allowed to submit, with the ingestion models deployed and validation in-process."""
     actor, _ = make_user(host, "sender", roles=("user",), groups=("creditors",))
     deploy_files(host, actor, "purchase_invoice", MODELS / "purchase_invoice.bpmn")
     deploy_files(host, actor, "conversion_task", MODELS / "conversion_task.bpmn")
