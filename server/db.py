@@ -515,6 +515,8 @@ def update_many(session: Session, table: Any, columns: list[str], rows: list[dic
         return
     stamped = {c.name: c.onupdate.arg(None) if c.onupdate.is_callable else c.onupdate.arg
                for c in table.columns if c.onupdate is not None and c.name not in columns}
+    if not columns and not stamped:
+        return  # nothing to set
     dialect = session.get_bind().dialect
     cursor: Any = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     if dialect.name == "postgresql":

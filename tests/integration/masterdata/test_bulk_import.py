@@ -120,6 +120,18 @@ def test_a_delta_changing_different_columns_of_different_suppliers_stores_each_c
                       "S00002": ("Leverancier 2 B.V.", "leverancier 2", "Utrecht")}
 
 
+def test_a_delta_changing_only_an_identifier_replaces_it_and_stamps_the_supplier(db: Session, importer):
+    importer("suppliers", suppliers(2))
+    db.rollback()
+    stamped = db.scalars(select(Supplier.updated_at).where(Supplier.code == "S00001")).one()
+    body = "code;name;city;kvk\nS00000;Leverancier 0 B.V.;Utrecht;10000000\nS00001;Leverancier 1 B.V.;Utrecht;20000001\n"
+    delta, _ = importer("suppliers", body.encode())
+    assert (delta.updated, delta.unchanged) == (1, 1)
+    db.rollback()
+    changed = db.scalars(select(Supplier).where(Supplier.code == "S00001")).one()
+    assert [i.value for i in changed.identifiers] == ["20000001"] and changed.updated_at > stamped
+
+
 def test_a_new_preferred_account_for_every_supplier_clears_the_old_one_and_names_both(db: Session, env: Env,
                                                                                         importer):
     importer("suppliers", suppliers(300))
