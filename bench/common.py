@@ -191,6 +191,17 @@ def prepare(url: str, folder: Path, *, groups: tuple[str, ...] = ("creditors", "
     return Prepared(url, token, model)
 
 
+def bench_actor(host: Any) -> Any:
+    """The Actor of the bench user `prepare` created (for in-process benches that call the operations)."""
+    from sqlalchemy import select
+
+    from server.auth import service as auth
+    from server.auth.models import User
+
+    with host.db.reading() as session:
+        return auth.actor_for(session, session.scalars(select(User).where(User.login == BENCH_LOGIN)).one())
+
+
 def settings_for(url: str, folder: Path, **changes: Any) -> Any:
     from server.settings import Settings
 

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from common import (
-    BENCH_LOGIN,
     Figure,
     auto_approve_invoice,
+    bench_actor,
     database_cpu_seconds,
     fresh_database,
     postgres_ok,
@@ -32,8 +32,6 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
-from server.auth import service as auth
-from server.auth.models import User
 from server.host import open_host
 from server.invoices.models import Invoice
 from server.operations import documents
@@ -51,9 +49,7 @@ def measure(backend: str, count: int, mode: str) -> dict[str, float]:
 
         def count_flush(*_: object) -> None:  # only flushes with something to write get here
             flushes[0] += 1
-        with host.db.reading() as session:
-            actor = auth.actor_for(session, session.scalars(select(User).where(User.login == BENCH_LOGIN)).one())
-            audited = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        actor = bench_actor(host)
         for n in range(20):  # warm: caches, the compiled model
             documents.submit_content(host, actor=actor, content=auto_approve_invoice(100_000 + n, run="warm"))
         with host.db.reading() as session:

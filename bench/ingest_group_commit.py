@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from common import (
-    BENCH_LOGIN,
     Figure,
     auto_approve_invoice,
+    bench_actor,
     database_cpu_seconds,
     fresh_database,
     postgres_ok,
@@ -30,8 +30,6 @@ from common import (
 )
 from sqlalchemy import func, select
 
-from server.auth import service as auth
-from server.auth.models import User
 from server.host import open_host
 from server.invoices import service as ingestion
 from server.invoices.models import Invoice
@@ -55,8 +53,7 @@ def measure(backend: str, count: int, group: int) -> dict[str, float]:
         folder = Path(tmp)
         prepare(url, folder)
         host = open_host(settings_for(url, folder, ubl_rules="off"))
-        with host.db.reading() as session:
-            actor = auth.actor_for(session, session.scalars(select(User).where(User.login == BENCH_LOGIN)).one())
+        actor = bench_actor(host)
         for n in range(0, 20, group):  # warm: caches, the compiled model
             process_group(host, actor, [auto_approve_invoice(100_000 + k, run="warm") for k in range(n, n + group)])
         wall, cpu, database = time.perf_counter(), time.process_time(), database_cpu_seconds(url)
